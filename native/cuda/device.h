@@ -1,0 +1,25 @@
+// Device discovery: what CUDA devices this process can use. Compiled from device.cu when the
+// addon is built with CUDA, from none.cc otherwise; both answer without throwing.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace vigil {
+namespace cuda {
+
+struct DeviceInfo {
+  std::string name;
+  size_t memoryBytes;
+  int major;  // compute capability
+  int minor;
+};
+
+// True when this addon was compiled with the CUDA kernels.
+bool compiled();
+// The usable devices; empty when the addon has no CUDA, or there is no driver or GPU.
+// `why` gets a one-line reason when the list is empty.
+std::vector<DeviceInfo> devices(std::string* why);
+
+}  // namespace cuda
+}  // namespace vigil

@@ -1,0 +1,53 @@
+// backend(), thread count and SIMD path: what the engine runs on.
+#include "cpu/cpu_features.h"
+#include "cpu/threadpool.h"
+#include "cuda/device.h"
+#include "glue/common.h"
+#include "glue/families.h"
+
+namespace vigil {
+namespace glue {
+
+void register_backend(Napi::Env env, Napi::Object exports) {
+  exports.Set("backend", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    Napi::Env env = info.Env();
+    std::string why;
+    auto list = cuda::devices(&why);
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("cuda", Napi::Boolean::New(env, !list.empty()));
+    out.Set("cudaCompiled", Napi::Boolean::New(env, cuda::compiled()));
+    Napi::Array devs = Napi::Array::New(env, list.size());
+    for (size_t i = 0; i < list.size(); ++i) {
+      Napi::Object d = Napi::Object::New(env);
+      d.Set("name", list[i].name);
+      d.Set("memoryBytes", Napi::Number::New(env, static_cast<double>(list[i].memoryBytes)));
+      d.Set("computeCapability", std::to_string(list[i].major) + "." + std::to_string(list[i].minor));
+      devs.Set(static_cast<uint32_t>(i), d);
+    }
+    out.Set("devices", devs);
+    if (list.empty()) out.Set("cudaUnavailableReason", why);
+    out.Set("simd", simdName());
+    out.Set("threads", getNumThreads());
+    return out;
+  }, "backend"));
+
+  exports.Set("getNumThreads", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    return Napi::Number::New(info.Env(), getNumThreads());
+  }, "getNumThreads"));
+
+  exports.Set("setNumThreads", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    Args a(info, "setNumThreads");
+    setNumThreads(static_cast<int>(a.integer(0, "n", 1, 256)));
+    return info.Env().Undefined();
+  }, "setNumThreads"));
+
+  // Tests run the portable kernels against the AVX2 ones on the same machine.
+  exports.Set("forceGenericSimd", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    Args a(info, "forceGenericSimd");
+    forceGeneric(a.boolean(0, "on"));
+    return Napi::String::New(info.Env(), simdName());
+  }, "forceGenericSimd"));
+}
+
+}  // namespace glue
+}  // namespace vigil

@@ -1,0 +1,215 @@
+#include "glue/common.h"
+
+#include <cmath>
+#include <memory>
+#include <new>
+#include <sstream>
+
+namespace vigil {
+namespace glue {
+namespace {
+
+std::string describe(const Napi::Value& v) {
+  if (v.IsUndefined()) return "undefined";
+  if (v.IsNull()) return "null";
+  if (v.IsTypedArray()) {
+    static const char* names[] = {"Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array",
+                                  "Int32Array", "Uint32Array", "Float32Array", "Float64Array", "BigInt64Array",
+                                  "BigUint64Array"};
+    auto t = v.As<Napi::TypedArray>();
+    int type = static_cast<int>(t.TypedArrayType());
+    std::ostringstream s;
+    s << (type >= 0 && type < 11 ? names[type] : "TypedArray") << " of length " << t.ElementLength();
+    return s.str();
+  }
+  if (v.IsArray()) return "an Array";
+  if (v.IsNumber()) {
+    std::ostringstream s;
+    s << v.As<Napi::Number>().DoubleValue();
+    return s.str();
+  }
+  if (v.IsString()) return "a string";
+  if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? "true" : "false";
+  if (v.IsFunction()) return "a function";
+  if (v.IsBigInt()) return "a bigint";
+  return "an object";
+}
+
+class Task : public Napi::AsyncWorker {
+ public:
+  Task(Napi::Env env, const char* fn, std::function<void()> work, const std::vector<Napi::Value>& buffers)
+      : Napi::AsyncWorker(env, "vigil"), fn_(fn), work_(std::move(work)), deferred_(Napi::Promise::Deferred::New(env)) {
+    // Pin every input and output buffer for the worker's lifetime (sharp's pattern).
+    Napi::Object keep = Napi::Object::New(env);
+    for (size_t i = 0; i < buffers.size(); ++i) keep.Set(static_cast<uint32_t>(i), buffers[i]);
+    Receiver().Set("buffers", keep);
+  }
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      work_();
+    } catch (const std::bad_alloc&) {
+      SetError(fn_ + ": out of memory");
+    } catch (const std::exception& e) {
+      SetError(fn_ + ": " + e.what());
+    } catch (...) {
+      SetError(fn_ + ": unknown native error");
+    }
+  }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  std::string fn_;
+  std::function<void()> work_;
+  Napi::Promise::Deferred deferred_;
+};
+
+}  // namespace
+
+Args::Args(const Napi::CallbackInfo& info, const char* fn) : info_(info), fn_(fn) {}
+
+void Args::typeError(const std::string& msg) const {
+  throw Napi::TypeError::New(info_.Env(), std::string(fn_) + ": " + msg);
+}
+void Args::rangeError(const std::string& msg) const {
+  throw Napi::RangeError::New(info_.Env(), std::string(fn_) + ": " + msg);
+}
+
+bool Args::isNullish(size_t i) const { return i >= info_.Length() || info_[i].IsNull() || info_[i].IsUndefined(); }
+
+int64_t Args::integer(size_t i, const char* name, int64_t min, int64_t max) {
+  Napi::Value v = info_[i];
+  if (!v.IsNumber()) typeError(std::string(name) + " must be a number, got " + describe(v));
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || d != std::floor(d) || d < static_cast<double>(min) || d > static_cast<double>(max)) {
+    std::ostringstream s;
+    s << name << " must be an integer in [" << min << ", " << max << "], got " << describe(v);
+    rangeError(s.str());
+  }
+  return static_cast<int64_t>(d);
+}
+
+double Args::number(size_t i, const char* name, double min, double max) {
+  Napi::Value v = info_[i];
+  if (!v.IsNumber()) typeError(std::string(name) + " must be a number, got " + describe(v));
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || d < min || d > max) {
+    std::ostringstream s;
+    s << name << " must be a finite number in [" << min << ", " << max << "], got " << describe(v);
+    rangeError(s.str());
+  }
+  return d;
+}
+
+bool Args::boolean(size_t i, const char* name) {
+  Napi::Value v = info_[i];
+  if (!v.IsBoolean()) typeError(std::string(name) + " must be a boolean, got " + describe(v));
+  return v.As<Napi::Boolean>().Value();
+}
+
+int64_t Args::product(std::initializer_list<int64_t> dims, const char* what) {
+  int64_t p = 1;
+  for (int64_t d : dims) {
+    if (d < 0 || (d > 0 && p > kMaxElements / d)) {
+      std::ostringstream s;
+      s << what << " is too large (over " << kMaxElements << " elements)";
+      rangeError(s.str());
+    }
+    p *= d;
+  }
+  return p;
+}
+
+Napi::TypedArray Args::typedArray(size_t i, const char* name, napi_typedarray_type type, const char* typeName,
+                                  int64_t len) {
+  Napi::Value v = info_[i];
+  std::ostringstream want;
+  want << name << " must be a " << typeName << " of length " << len;
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type)
+    typeError(want.str() + ", got " + describe(v));
+  auto t = v.As<Napi::TypedArray>();
+  bool detached = false;
+  napi_status st = napi_is_detached_arraybuffer(info_.Env(), t.ArrayBuffer(), &detached);
+  if (st != napi_ok || detached) typeError(std::string(name) + " is backed by a detached ArrayBuffer");
+  if (static_cast<int64_t>(t.ElementLength()) != len) rangeError(want.str() + ", got " + describe(v));
+  buffers_.push_back(v);
+  return t;
+}
+
+float* Args::f32(size_t i, const char* name, int64_t len, bool finite) {
+  auto t = typedArray(i, name, napi_float32_array, "Float32Array", len);
+  float* p = t.As<Napi::Float32Array>().Data();
+  if (finite) {
+    for (int64_t k = 0; k < len; ++k) {
+      if (!std::isfinite(p[k])) {
+        std::ostringstream s;
+        s << name << " must hold finite numbers, got " << p[k] << " at index " << k;
+        rangeError(s.str());
+      }
+    }
+  }
+  return p;
+}
+
+int32_t* Args::i32(size_t i, const char* name, int64_t len, int32_t min, int32_t max) {
+  auto t = typedArray(i, name, napi_int32_array, "Int32Array", len);
+  int32_t* p = t.As<Napi::Int32Array>().Data();
+  for (int64_t k = 0; k < len; ++k) {
+    if (p[k] < min || p[k] > max) {
+      std::ostringstream s;
+      s << name << " values must be in [" << min << ", " << max << "], got " << p[k] << " at index " << k;
+      rangeError(s.str());
+    }
+  }
+  return p;
+}
+
+float* Args::f32Opt(size_t i, const char* name, int64_t len, bool finite) {
+  return isNullish(i) ? nullptr : f32(i, name, len, finite);
+}
+int32_t* Args::i32Opt(size_t i, const char* name, int64_t len, int32_t min, int32_t max) {
+  return isNullish(i) ? nullptr : i32(i, name, len, min, max);
+}
+
+Napi::Value run(Args& args, bool async, std::function<void()> work) {
+  Napi::Env env = args.env();
+  if (async) {
+    auto* task = new Task(env, args.fn(), std::move(work), args.buffers());
+    Napi::Promise p = task->promise();
+    task->Queue();
+    return p;
+  }
+  try {
+    work();
+  } catch (const std::bad_alloc&) {
+    throw Napi::Error::New(env, std::string(args.fn()) + ": out of memory");
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string(args.fn()) + ": " + e.what());
+  }
+  return env.Undefined();
+}
+
+void define(Napi::Env env, Napi::Object exports, const char* name, Binding body) {
+  auto make = [body](const char* fn, bool async) {
+    return [body, fn, async](const Napi::CallbackInfo& info) -> Napi::Value {
+      Args args(info, fn);
+      std::function<void()> work = body(args);
+      return run(args, async, std::move(work));
+    };
+  };
+  // Names live as long as the module: keep them in static storage.
+  static std::vector<std::unique_ptr<std::string>> names;
+  names.push_back(std::make_unique<std::string>(name));
+  names.push_back(std::make_unique<std::string>(std::string(name) + "Async"));
+  const char* syncName = names[names.size() - 2]->c_str();
+  const char* asyncName = names.back()->c_str();
+  exports.Set(syncName, Napi::Function::New(env, make(syncName, false), syncName));
+  exports.Set(asyncName, Napi::Function::New(env, make(asyncName, true), asyncName));
+}
+
+}  // namespace glue
+}  // namespace vigil

@@ -1,0 +1,76 @@
+// The glue layer's shared pieces: argument checking with errors that name the argument, and
+// the one way a kernel call runs either inline or on a libuv worker thread behind a Promise.
+// Kernels (native/cpu/*) never see N-API; glue files (native/glue/<family>.cc) convert.
+#pragma once
+#include <napi.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace vigil {
+namespace glue {
+
+// Largest element count accepted for one tensor: far above any real model, far below
+// overflow of 64-bit index arithmetic, and below what a typed array can hold.
+constexpr int64_t kMaxElements = int64_t(1) << 34;
+
+// Reads and checks the arguments of one binding call. Every accessor throws a TypeError
+// (wrong type, detached buffer) or RangeError (bad size, length, value) naming `fn` and the
+// argument, with the expected and the given value.
+class Args {
+ public:
+  Args(const Napi::CallbackInfo& info, const char* fn);
+
+  Napi::Env env() const { return info_.Env(); }
+  const char* fn() const { return fn_; }
+
+  // An integer in [min, max].
+  int64_t integer(size_t i, const char* name, int64_t min, int64_t max);
+  // A size (dimension): an integer in [1, kMaxElements] unless min says otherwise.
+  int64_t dim(size_t i, const char* name, int64_t min = 1) { return integer(i, name, min, kMaxElements); }
+  // A finite number in [min, max].
+  double number(size_t i, const char* name, double min = -1e300, double max = 1e300);
+  bool boolean(size_t i, const char* name);
+  bool isNullish(size_t i) const;
+
+  // A Float32Array of exactly `len` elements. Inputs are checked for NaN/Infinity unless
+  // finite is false (outputs, gradient accumulators that are overwritten).
+  float* f32(size_t i, const char* name, int64_t len, bool finite = true);
+  // An Int32Array of exactly `len` elements, every value in [min, max] (token ids index
+  // tables, lengths bound loops: out-of-range values would read outside memory).
+  int32_t* i32(size_t i, const char* name, int64_t len, int32_t min, int32_t max);
+  // Same, but null/undefined gives nullptr.
+  float* f32Opt(size_t i, const char* name, int64_t len, bool finite = true);
+  int32_t* i32Opt(size_t i, const char* name, int64_t len, int32_t min, int32_t max);
+
+  // Product of dimensions with an overflow/size check; `what` names it in the error.
+  int64_t product(std::initializer_list<int64_t> dims, const char* what);
+
+  [[noreturn]] void typeError(const std::string& msg) const;
+  [[noreturn]] void rangeError(const std::string& msg) const;
+
+  // Typed arrays read so far: an async call holds references to them until it settles.
+  const std::vector<Napi::Value>& buffers() const { return buffers_; }
+
+ private:
+  Napi::TypedArray typedArray(size_t i, const char* name, napi_typedarray_type type, const char* typeName, int64_t len);
+  const Napi::CallbackInfo& info_;
+  const char* fn_;
+  std::vector<Napi::Value> buffers_;
+};
+
+// Runs `work` on the calling thread (async = false, returns undefined) or on a libuv worker
+// (async = true, returns a Promise that resolves to undefined). The worker holds references
+// to every buffer in args.buffers() until it settles, so the caller may drop them. A C++
+// exception from `work` becomes an Error (a rejected Promise), never an abort.
+Napi::Value run(Args& args, bool async, std::function<void()> work);
+
+// Registers `name` (synchronous) and `name + "Async"` (Promise) for one binding whose body
+// reads its arguments through Args and returns the work to run.
+using Binding = std::function<std::function<void()>(Args&)>;
+void define(Napi::Env env, Napi::Object exports, const char* name, Binding body);
+
+}  // namespace glue
+}  // namespace vigil

@@ -1,0 +1,10 @@
+#include "glue/common.h"
+#include "glue/families.h"
+
+namespace vigil {
+namespace glue {
+
+void register_optimizer(Napi::Env env, Napi::Object exports) {}
+
+}  // namespace glue
+}  // namespace vigil
