@@ -1,0 +1,30 @@
+// SGEMM: the matrix product every dense, recurrent and convolutional kernel is built on.
+#pragma once
+#include <cstdint>
+#include <memory>
+
+namespace vigil {
+
+// C[M,N] = alpha * op(A) * op(B) + beta * C, all row-major.
+// op(A) is M x K: A is stored M x K (lda >= K), or K x M when transA (lda >= M).
+// op(B) is K x N: B is stored K x N (ldb >= N), or N x K when transB (ldb >= K).
+// beta == 0 means C is not read (it may hold NaN), as in BLAS.
+// Multi-threaded over blocks of C (never over K), with K blocked the same way whatever the
+// thread count: every element of C sums its products in the same order, so the result is
+// bit-identical for any number of threads. Called inside a parallel region it runs inline.
+void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+           const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+
+// A right-hand side packed once for many products (the LSTM multiplies by the same W_hh at
+// every time step). Opaque layout owned by the GEMM implementation.
+struct PackedB {
+  int64_t K = 0, N = 0;
+  std::shared_ptr<float> data;  // layout private to gemm.cc / gemm_avx2.cc
+  int64_t size = 0;
+};
+PackedB packB(bool transB, int64_t K, int64_t N, const float* B, int64_t ldb);
+// C[M,N] = alpha * op(A) * packed + beta * C (same conventions as sgemm).
+void sgemmPacked(bool transA, int64_t M, float alpha, const float* A, int64_t lda, const PackedB& B, float beta,
+                 float* C, int64_t ldc);
+
+}  // namespace vigil
