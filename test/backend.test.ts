@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { throwsError } from './helpers/errors.ts';
 import { backend, getNumThreads, setNumThreads } from '../ts/index.ts';
 
 test('backend() reports CPU/CUDA without throwing', () => {
@@ -25,10 +26,10 @@ test('setNumThreads changes the thread count and rejects bad values', () => {
   setNumThreads(3);
   assert.is(getNumThreads(), 3);
   setNumThreads(before);
-  assert.throws(() => setNumThreads(0), (e: Error) => e instanceof RangeError && /n must be/.test(e.message));
-  assert.throws(() => setNumThreads(1.5), RangeError);
-  assert.throws(() => setNumThreads(Number.NaN), RangeError);
-  assert.throws(() => setNumThreads('2' as unknown as number), TypeError);
+  throwsError(() => setNumThreads(0), RangeError, /n must be/);
+  throwsError(() => setNumThreads(1.5), RangeError);
+  throwsError(() => setNumThreads(Number.NaN), RangeError);
+  throwsError(() => setNumThreads('2' as unknown as number), TypeError);
   assert.is(getNumThreads(), before);
 });
 

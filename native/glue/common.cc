@@ -166,6 +166,19 @@ int32_t* Args::i32(size_t i, const char* name, int64_t len, int32_t min, int32_t
   return p;
 }
 
+float* Args::f32Any(size_t i, const char* name, int64_t* len, bool finite) {
+  Napi::Value v = info_[i];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    typeError(std::string(name) + " must be a Float32Array, got " + describe(v));
+  auto t = v.As<Napi::TypedArray>();
+  bool detached = false;
+  if (napi_is_detached_arraybuffer(info_.Env(), t.ArrayBuffer(), &detached) != napi_ok || detached)
+    typeError(std::string(name) + " is backed by a detached ArrayBuffer");
+  *len = static_cast<int64_t>(t.ElementLength());
+  if (*len == 0) rangeError(std::string(name) + " must not be empty");
+  return f32(i, name, *len, finite);
+}
+
 float* Args::f32Opt(size_t i, const char* name, int64_t len, bool finite) {
   return isNullish(i) ? nullptr : f32(i, name, len, finite);
 }

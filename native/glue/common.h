@@ -41,6 +41,8 @@ class Args {
   // An Int32Array of exactly `len` elements, every value in [min, max] (token ids index
   // tables, lengths bound loops: out-of-range values would read outside memory).
   int32_t* i32(size_t i, const char* name, int64_t len, int32_t min, int32_t max);
+  // A Float32Array of any non-zero length (the length is the size): for element-wise calls.
+  float* f32Any(size_t i, const char* name, int64_t* len, bool finite = true);
   // Same, but null/undefined gives nullptr.
   float* f32Opt(size_t i, const char* name, int64_t len, bool finite = true);
   int32_t* i32Opt(size_t i, const char* name, int64_t len, int32_t min, int32_t max);
