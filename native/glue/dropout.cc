@@ -1,10 +1,45 @@
+// Dropout: seeds and streams are JS integers (exact up to 2^53 - 1).
+#include "cpu/dropout.h"
 #include "glue/common.h"
 #include "glue/families.h"
 
 namespace vigil {
 namespace glue {
+namespace {
+constexpr int64_t kMaxSafe = (int64_t(1) << 53) - 1;
+// Largest double below 1: rate must leave something to keep.
+constexpr double kMaxRate = 0.99999999999999989;
+}  // namespace
 
-void register_dropout(Napi::Env env, Napi::Object exports) {}
+void register_dropout(Napi::Env env, Napi::Object exports) {
+  // (n, rate in [0,1), seed, stream, x [n], y [n], mask [n] | null)
+  define(env, exports, "dropoutForward", [](Args& a) -> std::function<void()> {
+    int64_t n = a.dim(0, "n");
+    double rate = a.number(1, "rate", 0.0, kMaxRate);
+    uint64_t seed = a.integer(2, "seed", 0, kMaxSafe), stream = a.integer(3, "stream", 0, kMaxSafe);
+    const float* x = a.f32(4, "x", n);
+    float* y = a.f32(5, "y", n, false);
+    float* mask = a.f32Opt(6, "mask", n, false);
+    return [=] { dropoutForward(n, rate, seed, stream, x, y, mask); };
+  });
+  // (n, rate, seed, stream, dY [n], dX [n])
+  define(env, exports, "dropoutBackward", [](Args& a) -> std::function<void()> {
+    int64_t n = a.dim(0, "n");
+    double rate = a.number(1, "rate", 0.0, kMaxRate);
+    uint64_t seed = a.integer(2, "seed", 0, kMaxSafe), stream = a.integer(3, "stream", 0, kMaxSafe);
+    const float* dY = a.f32(4, "dY", n);
+    float* dX = a.f32(5, "dX", n, false);
+    return [=] { dropoutBackward(n, rate, seed, stream, dY, dX); };
+  });
+  // (n, mask [n], dY [n], dX [n])
+  define(env, exports, "dropoutApplyMask", [](Args& a) -> std::function<void()> {
+    int64_t n = a.dim(0, "n");
+    const float* mask = a.f32(1, "mask", n);
+    const float* dY = a.f32(2, "dY", n);
+    float* dX = a.f32(3, "dX", n, false);
+    return [=] { dropoutApplyMask(n, mask, dY, dX); };
+  });
+}
 
 }  // namespace glue
 }  // namespace vigil

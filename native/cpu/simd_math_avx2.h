@@ -1,0 +1,89 @@
+// Vector exp / sigmoid / tanh for AVX2 + FMA translation units (*_avx2.cc only: the functions
+// use AVX2 intrinsics, which baseline files must not). Accuracy: ~2e-7 relative for exp over the
+// float range, sigmoid and tanh within ~3e-7 absolute and ~1e-6 relative.
+#pragma once
+#if defined(VIGIL_X86)
+#include <immintrin.h>
+
+namespace vigil {
+namespace simd {
+
+// exp(x): x = n ln2 + r with |r| <= ln2/2, exp(r) by its degree-6 Taylor polynomial (truncation
+// r^7/7! < 1.3e-7 there), 2^n put into the exponent bits. Inputs are clamped to the finite
+// normal range, so large negative x gives ~1e-38 instead of 0 and large positive x stays finite:
+// callers (sigmoid, softmax after subtracting the max) need no special cases.
+inline __m256 exp256(__m256 x) {
+  const __m256 hi = _mm256_set1_ps(88.3762626647949f);
+  const __m256 lo = _mm256_set1_ps(-87.3365478515625f);
+  x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
+  __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  // ln2 split in two so n * ln2_hi is exact for |n| < 2^9.
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.0f / 720.0f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  // n in [-126, 128]; 2^128 overflows the exponent, so scale in two halves.
+  __m256i ni = _mm256_cvtps_epi32(n);
+  __m256i half = _mm256_srai_epi32(ni, 1);
+  __m256i rest = _mm256_sub_epi32(ni, half);
+  const __m256i bias = _mm256_set1_epi32(127);
+  __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(half, bias), 23));
+  __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(rest, bias), 23));
+  return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+}
+
+// 1 / (1 + exp(-x)): exp's clamping keeps this finite and in [0, 1] for every x.
+inline __m256 sigmoid256(__m256 x) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  __m256 e = exp256(_mm256_sub_ps(_mm256_setzero_ps(), x));
+  return _mm256_div_ps(one, _mm256_add_ps(one, e));
+}
+
+// tanh(x) = sign(x) (1 - e) / (1 + e), e = exp(-2|x|); below |x| = 0.2 the subtraction would
+// lose relative accuracy, so an odd Taylor polynomial to x^9 is used there (error < 1e-9).
+inline __m256 tanh256(__m256 x) {
+  const __m256 signMask = _mm256_set1_ps(-0.0f);
+  const __m256 one = _mm256_set1_ps(1.0f);
+  __m256 ax = _mm256_andnot_ps(signMask, x);
+  __m256 e = exp256(_mm256_mul_ps(ax, _mm256_set1_ps(-2.0f)));
+  __m256 big = _mm256_div_ps(_mm256_sub_ps(one, e), _mm256_add_ps(one, e));
+  __m256 x2 = _mm256_mul_ps(ax, ax);
+  __m256 p = _mm256_set1_ps(62.0f / 2835.0f);
+  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-17.0f / 315.0f));
+  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(2.0f / 15.0f));
+  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-1.0f / 3.0f));
+  __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(p, x2), ax, ax);
+  __m256 useSmall = _mm256_cmp_ps(ax, _mm256_set1_ps(0.2f), _CMP_LT_OQ);
+  __m256 t = _mm256_blendv_ps(big, small, useSmall);
+  return _mm256_or_ps(t, _mm256_and_ps(x, signMask));
+}
+
+// Sum of the 8 lanes in a fixed order.
+inline float hsum256(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+  return _mm_cvtss_f32(s);
+}
+
+inline float hmax256(__m256 v) {
+  __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_max_ss(s, _mm_shuffle_ps(s, s, 1));
+  return _mm_cvtss_f32(s);
+}
+
+// Loads/stores of the last n < 8 elements of a row.
+inline __m256i tailMask(int64_t n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+}  // namespace simd
+}  // namespace vigil
+#endif
