@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { throwsError } from './helpers/errors.ts';
 import {
   binaryCrossentropyLogits, binaryCrossentropyLogitsAsync, categoricalCrossentropyLogits, categoricalCrossentropyLogitsAsync,
   classToSampleWeights, meanAbsoluteError, meanAbsoluteErrorAsync, meanSquaredError, meanSquaredErrorAsync,
@@ -7,7 +8,7 @@ import {
 } from '../ts/bindings/loss.ts';
 import { getNumThreads, setNumThreads } from '../ts/bindings/backend.ts';
 import {
-  allWritten, detached, detachedI32, gradRelErr, nanF32, nativeAsyncWorks, numericGrad, randomF32, randomInts, rng,
+  allWritten, detached, detachedI32, gradRelErr, nanF32, numericGrad, randomF32, randomInts, rng,
 } from './helpers/random.ts';
 import { bceRef, cceRef, maeRef, mseRef, sparseCceRef } from './reference/loss.ts';
 
@@ -87,7 +88,7 @@ test('sparse categorical cross-entropy: value and gradient', () => {
   }
   const labels = new Int32Array([2, 0, 1]);
   assert.equal(classToSampleWeights(labels, [0.5, 2, 3]), new Float32Array([3, 0.5, 2]));
-  assert.throws(() => classToSampleWeights(labels, [1, 2]), RangeError);
+  throwsError(() => classToSampleWeights(labels, [1, 2]), RangeError);
 });
 
 test('stable for extreme logits', () => {
@@ -126,7 +127,6 @@ test('bit-identical value and gradient for 1, 2 and 3 threads', () => {
 });
 
 test('async forms resolve to the same loss and gradient', async () => {
-  if (!nativeAsyncWorks()) return;
   const r = rng(34);
   const [N, C] = [6, 4];
   const p = randomF32(r, N * C), t = randomF32(r, N * C, 0, 1), w = randomF32(r, N, 0.5, 2);
@@ -156,30 +156,30 @@ test('bad arguments throw TypeError/RangeError', async () => {
   for (const [name, fn] of dense) {
     const call = (...a: unknown[]) => () => (fn as (...a: unknown[]) => number)(...a);
     assert.not.throws(call(N, C, p, t, null, g), name);
-    assert.throws(call(0, C, p, t, null, g), RangeError);
-    assert.throws(call(N, -C, p, t, null, g), RangeError);
-    assert.throws(call(N, Number.NaN, p, t, null, g), RangeError);
-    assert.throws(call('2', C, p, t, null, g), TypeError);
-    assert.throws(call(N, C, p.subarray(1), t, null, g), RangeError);
-    assert.throws(call(N, C, p, new Float64Array(N * C), null, g), TypeError);
-    assert.throws(call(N, C, p, t, new Float32Array(N + 1), g), RangeError);
-    assert.throws(call(N, C, p, t, new Float32Array([1, Number.NaN]), g), RangeError);
-    assert.throws(call(N, C, p, t, null, new Float32Array(N * C + 1)), RangeError);
-    assert.throws(call(N, C, Float32Array.from(p).fill(Number.NaN, 4, 5), t, null, g), RangeError);
-    assert.throws(call(N, C, detached(N * C), t, null, g), TypeError);
-    assert.throws(call(N, C, p, t, null, detached(N * C)), TypeError);
-    assert.throws(call(N, C, p, t, detached(N), g), TypeError);
+    throwsError(call(0, C, p, t, null, g), RangeError);
+    throwsError(call(N, -C, p, t, null, g), RangeError);
+    throwsError(call(N, Number.NaN, p, t, null, g), RangeError);
+    throwsError(call('2', C, p, t, null, g), TypeError);
+    throwsError(call(N, C, p.subarray(1), t, null, g), RangeError);
+    throwsError(call(N, C, p, new Float64Array(N * C), null, g), TypeError);
+    throwsError(call(N, C, p, t, new Float32Array(N + 1), g), RangeError);
+    throwsError(call(N, C, p, t, new Float32Array([1, Number.NaN]), g), RangeError);
+    throwsError(call(N, C, p, t, null, new Float32Array(N * C + 1)), RangeError);
+    throwsError(call(N, C, Float32Array.from(p).fill(Number.NaN, 4, 5), t, null, g), RangeError);
+    throwsError(call(N, C, detached(N * C), t, null, g), TypeError);
+    throwsError(call(N, C, p, t, null, detached(N * C)), TypeError);
+    throwsError(call(N, C, p, t, detached(N), g), TypeError);
   }
-  assert.throws(() => binaryCrossentropyLogits(N, C, p, Float32Array.from(t).fill(1.5, 0, 1)), RangeError);
-  assert.throws(() => binaryCrossentropyLogits(N, C, p, Float32Array.from(t).fill(-0.5, 5)), RangeError);
+  throwsError(() => binaryCrossentropyLogits(N, C, p, Float32Array.from(t).fill(1.5, 0, 1)), RangeError);
+  throwsError(() => binaryCrossentropyLogits(N, C, p, Float32Array.from(t).fill(-0.5, 5)), RangeError);
   const sp = (...a: unknown[]) => () => (sparseCategoricalCrossentropyLogits as (...a: unknown[]) => number)(...a);
   assert.not.throws(sp(N, C, p, labels, null, g));
-  assert.throws(sp(N, C, p, new Int32Array([0, 3]), null, g), RangeError);
-  assert.throws(sp(N, C, p, new Int32Array([-1, 0]), null, g), RangeError);
-  assert.throws(sp(N, C, p, new Int32Array([0]), null, g), RangeError);
-  assert.throws(sp(N, C, p, new Float32Array([0, 1]), null, g), TypeError);
-  assert.throws(sp(N, C, p, detachedI32(N), null, g), TypeError);
-  assert.throws(sp(N, 0, p, labels, null, g), RangeError);
+  throwsError(sp(N, C, p, new Int32Array([0, 3]), null, g), RangeError);
+  throwsError(sp(N, C, p, new Int32Array([-1, 0]), null, g), RangeError);
+  throwsError(sp(N, C, p, new Int32Array([0]), null, g), RangeError);
+  throwsError(sp(N, C, p, new Float32Array([0, 1]), null, g), TypeError);
+  throwsError(sp(N, C, p, detachedI32(N), null, g), TypeError);
+  throwsError(sp(N, 0, p, labels, null, g), RangeError);
   let caught: unknown;
   await meanSquaredErrorAsync(N, C, p, t.subarray(1)).catch((e) => (caught = e));
   assert.instance(caught, RangeError);

@@ -81,26 +81,4 @@ export function detachedI32(n: number): Int32Array {
   return a;
 }
 
-import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-let asyncProbe: boolean | undefined;
-/**
- * Whether the addon's `nameAsync` forms survive a call, probed once in a child process so a
- * native abort there cannot take the test run down. Async tests skip (with a warning) when not.
- */
-export function nativeAsyncWorks(): boolean {
-  if (asyncProbe === undefined) {
-    const code = `
-      const path = require('node:path');
-      const file = process.env.VIGIL_ADDON || path.join(process.cwd(), 'build', 'Release', 'vigil.node');
-      const a = require(file);
-      const one = () => new Float32Array(1);
-      a.embeddingForwardAsync(1, 1, 1, new Int32Array(1), one(), one()).then(() => process.exit(0));`;
-    const r = spawnSync(process.execPath, ['-e', code], { cwd: join(dirname(fileURLToPath(import.meta.url)), '..', '..'), stdio: 'pipe' });
-    asyncProbe = r.status === 0;
-    if (!asyncProbe) console.warn('warning: nameAsync bindings abort the process (glue/common.cc); async tests skipped');
-  }
-  return asyncProbe;
-}

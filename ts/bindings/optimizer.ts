@@ -2,6 +2,7 @@
 // (Keras 3 / tf.keras 2.11+; see native/cpu/optimizer.h for each formula). `t` is the 1-based
 // step count; state arrays start at zero and are updated in place.
 import { addon } from './addon.ts';
+import { f32Length } from './check.ts';
 
 type F32 = Float32Array;
 interface OptimizerAddon {
@@ -58,8 +59,7 @@ export function nadamState(n: number): NadamState {
 }
 
 function size(fn: string, param: unknown): number {
-  if (!(param instanceof Float32Array)) throw new TypeError(`${fn}: param must be a Float32Array`);
-  return param.length;
+  return f32Length(fn, 'param', param);
 }
 
 function sgdArgs(param: F32, grad: F32, state: SgdState, opts: Partial<SgdOptions>) {
