@@ -42,7 +42,7 @@ class Task : public Napi::AsyncWorker {
     // Pin every input and output buffer for the worker's lifetime (sharp's pattern).
     Napi::Object keep = Napi::Object::New(env);
     for (size_t i = 0; i < buffers.size(); ++i) keep.Set(static_cast<uint32_t>(i), buffers[i]);
-    Receiver().Set("buffers", keep);
+    keep_ = Napi::Persistent(keep);
   }
   Napi::Promise promise() { return deferred_.Promise(); }
 
@@ -64,6 +64,7 @@ class Task : public Napi::AsyncWorker {
   std::string fn_;
   std::function<void()> work_;
   Napi::Promise::Deferred deferred_;
+  Napi::ObjectReference keep_;
 };
 
 }  // namespace
