@@ -1,10 +1,202 @@
+// Bindings of the recurrent layers. The LSTM and the SimpleRNN take the same arguments, except
+// that only the LSTM has a cell state (c0, cLast, dCn, dc0); glue/rnn.cc registers the RNN
+// through defineRecurrent below.
+//
+// xForward(batch, time, input, hidden, vocab, x, wIh, bias, tokens, table, wHh, h0, [c0],
+//          lengths, padding, training, dropout, seed, stream, cache, out, hLast, [cLast])
+// xBackward(batch, time, input, hidden, vocab, x, wIh, tokens, wHh, h0, [c0], lengths, padding,
+//           dropout, seed, stream, cache, dY, dHlast, [dCn], dX, dWIh, dTable, dWHh, dBias, dh0, [dc0])
+// xCacheSize(batch, time, hidden) -> number
+// xFoldEmbedding(vocab, embed, hidden, emb, wIh, bias, table)
+// xUnfoldGradient(vocab, embed, hidden, emb, wIh, dTable, dEmb, dWIh, dBias)
+//
+// Dense mode: x given (input >= 1), tokens/table null. Gather mode: x null, tokens + table given
+// (vocab >= 1), wIh/bias null (folded into the table). padding: 0 = 'pre', 1 = 'post' (the TS
+// wrapper maps the strings: Args reads no strings). Nullable arguments accept null/undefined.
+#include "cpu/lstm.h"
 #include "glue/common.h"
 #include "glue/families.h"
+
+#include <limits>
 
 namespace vigil {
 namespace glue {
 
-void register_lstm(Napi::Env env, Napi::Object exports) {}
+struct RecurrentKernels {
+  const char* prefix;      // "lstm" or "rnn"
+  int64_t gatesPerHidden;  // 4 or 1
+  bool hasCell;
+  int64_t (*cacheSize)(int64_t, int64_t, int64_t);
+  void (*forward)(const RecurrentArgs&, float* cache, float* y, float* hLast, float* cLast);
+  void (*backward)(const RecurrentArgs&, const float* cache, const RecurrentGrads&);
+};
+
+namespace {
+
+constexpr int64_t kMaxSeed = (int64_t(1) << 53) - 1;
+
+std::string name(const RecurrentKernels& k, const char* what) { return std::string(k.prefix) + what; }
+
+// Reads the sizes both calls start with; gather mode is x == null.
+void readSizes(Args& g, RecurrentArgs& a, bool* gather) {
+  a.B = g.dim(0, "batch");
+  a.T = g.dim(1, "time");
+  a.I = g.dim(2, "input", 0);
+  a.H = g.dim(3, "hidden");
+  a.V = g.dim(4, "vocab", 0);
+  *gather = g.isNullish(5);
+  if (*gather) {
+    if (a.V < 1) g.rangeError("vocab must be >= 1 in gather mode (x is null), got 0");
+    if (a.V > std::numeric_limits<int32_t>::max()) g.rangeError("vocab must fit in 32 bits");
+  } else if (a.I < 1) {
+    g.rangeError("input must be >= 1 in dense mode (x given), got 0");
+  }
+  if (a.T > std::numeric_limits<int32_t>::max()) g.rangeError("time must fit in 32 bits");
+}
+
+Padding readPadding(Args& g, size_t i) {
+  return g.integer(i, "padding (0 = 'pre', 1 = 'post')", 0, 1) == 0 ? Padding::Pre : Padding::Post;
+}
+
+float readDropout(Args& g, size_t i) {
+  double p = g.number(i, "dropout", 0.0, 1.0);
+  if (p >= 1.0) g.rangeError("dropout must be in [0, 1), got 1");
+  return static_cast<float>(p);
+}
+
+void requireNull(Args& g, size_t i, const char* what, const char* why) {
+  if (!g.isNullish(i)) g.typeError(std::string(what) + " must be null " + why);
+}
+
+}  // namespace
+
+void defineRecurrent(Napi::Env env, Napi::Object exports, const RecurrentKernels& k) {
+  const RecurrentKernels kk = k;
+
+  exports.Set(name(k, "CacheSize"), Napi::Function::New(env, [kk](const Napi::CallbackInfo& info) -> Napi::Value {
+    const std::string fn = name(kk, "CacheSize");
+    Args g(info, fn.c_str());
+    int64_t B = g.dim(0, "batch"), T = g.dim(1, "time"), H = g.dim(2, "hidden");
+    g.product({B, T, H, 6}, "cache");
+    return Napi::Number::New(info.Env(), static_cast<double>(kk.cacheSize(B, T, H)));
+  }));
+
+  define(env, exports, name(k, "Forward").c_str(), [kk](Args& g) -> std::function<void()> {
+    RecurrentArgs a;
+    bool gather;
+    readSizes(g, a, &gather);
+    const int64_t G = kk.gatesPerHidden * a.H;
+    const int64_t BT = g.product({a.B, a.T}, "batch * time");
+    g.product({a.B, a.T, G}, "batch * time * gates");
+    if (gather) {
+      requireNull(g, 6, "wIh", "in gather mode (it is folded into table)");
+      requireNull(g, 7, "bias", "in gather mode (it is folded into table)");
+      a.tokens = g.i32(8, "tokens", BT, 0, static_cast<int32_t>(a.V - 1));
+      a.table = g.f32(9, "table", g.product({a.V, G}, "table"));
+    } else {
+      a.x = g.f32(5, "x", g.product({a.B, a.T, a.I}, "x"));
+      a.wIh = g.f32(6, "wIh", g.product({G, a.I}, "wIh"));
+      a.bias = g.f32Opt(7, "bias", G);
+      requireNull(g, 8, "tokens", "in dense mode (x given)");
+      requireNull(g, 9, "table", "in dense mode (x given)");
+    }
+    a.wHh = g.f32(10, "wHh", G * a.H);
+    size_t i = 11;
+    a.h0 = g.f32Opt(i++, "h0", a.B * a.H);
+    if (kk.hasCell) a.c0 = g.f32Opt(i++, "c0", a.B * a.H);
+    a.lengths = g.i32Opt(i++, "lengths", a.B, 0, static_cast<int32_t>(a.T));
+    a.padding = readPadding(g, i++);
+    const bool training = g.boolean(i++, "training");
+    const float dropout = readDropout(g, i++);
+    a.seed = static_cast<uint64_t>(g.integer(i++, "seed", 0, kMaxSeed));
+    a.stream = static_cast<uint64_t>(g.integer(i++, "stream", 0, kMaxSeed));
+    a.dropout = training ? dropout : 0.0f;
+    float* cache = nullptr;
+    if (training) {
+      cache = g.f32(i++, "cache", kk.cacheSize(a.B, a.T, a.H), false);
+    } else {
+      requireNull(g, i++, "cache", "when training is false");
+    }
+    float* y = g.f32Opt(i++, "out", g.product({a.B, a.T, a.H}, "out"), false);
+    float* hLast = g.f32Opt(i++, "hLast", a.B * a.H, false);
+    float* cLast = kk.hasCell ? g.f32Opt(i++, "cLast", a.B * a.H, false) : nullptr;
+    auto fwd = kk.forward;
+    return [a, fwd, cache, y, hLast, cLast] { fwd(a, cache, y, hLast, cLast); };
+  });
+
+  define(env, exports, name(k, "Backward").c_str(), [kk](Args& g) -> std::function<void()> {
+    RecurrentArgs a;
+    RecurrentGrads d;
+    bool gather;
+    readSizes(g, a, &gather);
+    const int64_t G = kk.gatesPerHidden * a.H;
+    const int64_t BT = g.product({a.B, a.T}, "batch * time");
+    g.product({a.B, a.T, G}, "batch * time * gates");
+    if (gather) {
+      requireNull(g, 6, "wIh", "in gather mode");
+      a.tokens = g.i32(7, "tokens", BT, 0, static_cast<int32_t>(a.V - 1));
+    } else {
+      a.x = g.f32(5, "x", g.product({a.B, a.T, a.I}, "x"));
+      a.wIh = g.f32(6, "wIh", g.product({G, a.I}, "wIh"));
+      requireNull(g, 7, "tokens", "in dense mode (x given)");
+    }
+    a.wHh = g.f32(8, "wHh", G * a.H);
+    size_t i = 9;
+    a.h0 = g.f32Opt(i++, "h0", a.B * a.H);
+    if (kk.hasCell) a.c0 = g.f32Opt(i++, "c0", a.B * a.H);
+    a.lengths = g.i32Opt(i++, "lengths", a.B, 0, static_cast<int32_t>(a.T));
+    a.padding = readPadding(g, i++);
+    a.dropout = readDropout(g, i++);
+    a.seed = static_cast<uint64_t>(g.integer(i++, "seed", 0, kMaxSeed));
+    a.stream = static_cast<uint64_t>(g.integer(i++, "stream", 0, kMaxSeed));
+    // The cache is this library's own output; entries of padded steps are never written.
+    const float* cache = g.f32(i++, "cache", kk.cacheSize(a.B, a.T, a.H), false);
+    d.dY = g.f32Opt(i++, "dY", a.B * a.T * a.H);
+    d.dHlast = g.f32Opt(i++, "dHlast", a.B * a.H);
+    if (kk.hasCell) d.dCn = g.f32Opt(i++, "dCn", a.B * a.H);
+    if (gather) {
+      requireNull(g, i++, "dX", "in gather mode");
+      requireNull(g, i++, "dWIh", "in gather mode");
+      d.dTable = g.f32Opt(i++, "dTable", g.product({a.V, G}, "dTable"), false);
+    } else {
+      d.dX = g.f32Opt(i++, "dX", a.B * a.T * a.I, false);
+      d.dWIh = g.f32Opt(i++, "dWIh", G * a.I, false);
+      requireNull(g, i++, "dTable", "in dense mode");
+    }
+    d.dWHh = g.f32Opt(i++, "dWHh", G * a.H, false);
+    d.dBias = g.f32Opt(i++, "dBias", G, false);
+    d.dh0 = g.f32Opt(i++, "dh0", a.B * a.H, false);
+    if (kk.hasCell) d.dc0 = g.f32Opt(i++, "dc0", a.B * a.H, false);
+    auto bwd = kk.backward;
+    return [a, d, bwd, cache] { bwd(a, cache, d); };
+  });
+
+  define(env, exports, name(k, "FoldEmbedding").c_str(), [kk](Args& g) -> std::function<void()> {
+    int64_t V = g.dim(0, "vocab"), E = g.dim(1, "embed"), H = g.dim(2, "hidden");
+    const int64_t G = g.product({kk.gatesPerHidden, H}, "gates");
+    const float* emb = g.f32(3, "emb", g.product({V, E}, "emb"));
+    const float* wIh = g.f32(4, "wIh", g.product({G, E}, "wIh"));
+    const float* bias = g.f32Opt(5, "bias", G);
+    float* table = g.f32(6, "table", g.product({V, G}, "table"), false);
+    return [=] { foldEmbedding(V, E, G, emb, wIh, bias, table); };
+  });
+
+  define(env, exports, name(k, "UnfoldGradient").c_str(), [kk](Args& g) -> std::function<void()> {
+    int64_t V = g.dim(0, "vocab"), E = g.dim(1, "embed"), H = g.dim(2, "hidden");
+    const int64_t G = g.product({kk.gatesPerHidden, H}, "gates");
+    const float* emb = g.f32(3, "emb", g.product({V, E}, "emb"));
+    const float* wIh = g.f32(4, "wIh", g.product({G, E}, "wIh"));
+    const float* dTable = g.f32(5, "dTable", g.product({V, G}, "dTable"));
+    float* dEmb = g.f32Opt(6, "dEmb", V * E, false);
+    float* dWIh = g.f32Opt(7, "dWIh", G * E, false);
+    float* dBias = g.f32Opt(8, "dBias", G, false);
+    return [=] { unfoldGradient(V, E, G, emb, wIh, dTable, dEmb, dWIh, dBias); };
+  });
+}
+
+void register_lstm(Napi::Env env, Napi::Object exports) {
+  defineRecurrent(env, exports, RecurrentKernels{"lstm", 4, true, lstmCacheSize, lstmForward, lstmBackward});
+}
 
 }  // namespace glue
 }  // namespace vigil

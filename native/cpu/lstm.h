@@ -1,0 +1,122 @@
+// LSTM over whole sequences, forward and backward (BPTT).
+//
+// Conventions (shared with the SimpleRNN in rnn.h, where G = H instead of 4H):
+// - PyTorch gate order i, f, g, o. W_ih [4H, I], W_hh [4H, H], ONE bias [4H] (PyTorch's
+//   b_ih + b_hh summed). G = 4H is the width of the gate pre-activations.
+// - Batch-major: x [B, T, I]; outputs y [B, T, H] (all steps) and/or hLast [B, H]; cLast [B, H].
+// - Optional initial states h0, c0 [B, H] (null = zeros).
+// - Two input modes. Dense: x [B, T, I] with W_ih and bias. Gather (Embedding feeding the LSTM):
+//   token ids [B, T] plus a folded table [V, 4H] = Emb · W_ihᵀ + bias (lstmFoldEmbedding), so the
+//   input projection is a row gather. Gather-mode backward gives dTable [V, 4H] (scatter-add of
+//   the gate gradients by token, deterministic); lstmUnfoldGradient turns it into dEmb, dW_ih, dBias.
+// - Optional lengths [B] in [0, T] with a padding side. Pre (Keras pad_sequences): the valid steps
+//   are the LAST len steps; Post (PyTorch packed sequences): the first len steps. Padded steps cost
+//   no work, their outputs are written as 0, the state is carried unchanged across them, and
+//   hLast/cLast are the state after the last valid step (h0/c0 when len = 0).
+// - Variational recurrent dropout (Keras LSTM implementation 2), training only: one mask per
+//   sequence [B, H] applied to h_{t-1} before the W_hh product at every step; entry (b, j) is kept
+//   iff philoxUniform(seed, stream, b*H + j) >= p, and kept entries are scaled by 1/(1-p). The
+//   backward rebuilds the same mask from (seed, stream).
+// - Training forward writes a cache that the backward reads. Layout (lstmCacheSize floats), three
+//   planes: gates after their nonlinearity [B, T, 4H] (i, f, g, o), cell states c_t [B, T, H],
+//   hidden states h_t [B, T, H] (before dropout). Entries of padded steps are left unwritten.
+// - Backward: dY [B, T, H] (or null) and/or dHlast [B, H] (or null), optional dCn [B, H]. Outputs
+//   overwrite (never accumulate): dX (dense) or dTable (gather), dW_ih (dense), dW_hh, dBias,
+//   dh0, dc0; each may be null when not wanted.
+// - Sequences are independent: the recurrence is split over the batch (each pool chunk runs its
+//   rows through all T steps) and every row's arithmetic is the same whatever rows share its
+//   chunk, so results are bit-identical for any thread count.
+#pragma once
+#include <cstdint>
+
+namespace vigil {
+
+enum class Padding { Pre, Post };
+
+// Inputs shared by the LSTM and SimpleRNN drivers; G (gate width) is 4H or H.
+struct RecurrentArgs {
+  int64_t B = 0, T = 0, I = 0, H = 0, V = 0;
+  // Dense mode (tokens == nullptr).
+  const float* x = nullptr;     // [B, T, I]
+  const float* wIh = nullptr;   // [G, I]
+  const float* bias = nullptr;  // [G] or null
+  // Gather mode.
+  const int32_t* tokens = nullptr;  // [B, T], each in [0, V)
+  const float* table = nullptr;     // [V, G]
+  const float* wHh = nullptr;       // [G, H]
+  const float* h0 = nullptr;        // [B, H] or null
+  const float* c0 = nullptr;        // [B, H] or null (LSTM only)
+  const int32_t* lengths = nullptr; // [B] or null (all T)
+  Padding padding = Padding::Pre;
+  float dropout = 0;  // recurrent dropout rate; 0 outside training
+  uint64_t seed = 0, stream = 0;
+};
+
+struct RecurrentGrads {
+  const float* dY = nullptr;     // [B, T, H] or null
+  const float* dHlast = nullptr; // [B, H] or null
+  const float* dCn = nullptr;    // [B, H] or null (LSTM only)
+  float* dX = nullptr;      // [B, T, I] dense mode
+  float* dWIh = nullptr;    // [G, I] dense mode
+  float* dTable = nullptr;  // [V, G] gather mode
+  float* dWHh = nullptr;    // [G, H]
+  float* dBias = nullptr;   // [G]
+  float* dh0 = nullptr;     // [B, H]
+  float* dc0 = nullptr;     // [B, H] (LSTM only)
+};
+
+int64_t lstmCacheSize(int64_t B, int64_t T, int64_t H);
+
+// cache may be null when not training (then dropout must be 0). y, hLast, cLast may be null.
+void lstmForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast);
+void lstmBackward(const RecurrentArgs& a, const float* cache, const RecurrentGrads& g);
+
+// table [V, G] = emb [V, E] · W_ihᵀ ([G, E]) + bias [G] (bias may be null).
+void foldEmbedding(int64_t V, int64_t E, int64_t G, const float* emb, const float* wIh, const float* bias,
+                   float* table);
+// dEmb [V, E] = dTable · W_ih; dW_ih [G, E] = dTableᵀ · emb; dBias [G] = column sums of dTable.
+// Any output may be null.
+void unfoldGradient(int64_t V, int64_t E, int64_t G, const float* emb, const float* wIh, const float* dTable,
+                    float* dEmb, float* dWIh, float* dBias);
+
+// Pieces shared with rnn.cc.
+namespace recurrent {
+
+// Valid steps [*s, *e) of sequence b.
+void validRange(const RecurrentArgs& a, int64_t b, int64_t* s, int64_t* e);
+// The dropout mask of sequence b (scale included), H values.
+void dropoutRow(const RecurrentArgs& a, int64_t b, float* mask);
+// out[r][0..N) = init[r] (or 0 when init is null) + a[r][0..K) · w [K, N], for r < n rows.
+// Each row's result is independent of n and of the other rows (bit-identical grouping).
+void product(int64_t n, int64_t K, int64_t N, const float* const* a, const float* w, const float* const* init,
+             float* const* out);
+// P [B*T, G] = x · W_ihᵀ + bias (dense mode).
+void inputProjection(const RecurrentArgs& a, int64_t G, float* P);
+// The weight/input gradients from the gate pre-activation gradients dG [B*T, G] (zero at padded
+// steps) and the (masked) previous hidden states hmPrev [B*T, H].
+void weightGrads(const RecurrentArgs& a, int64_t G, const float* dG, const float* hmPrev, const RecurrentGrads& g);
+// Column sums of m [rows, cols] in row order (deterministic).
+void columnSums(int64_t rows, int64_t cols, const float* m, float* out);
+
+// Element-wise cell kernels (AVX2 and portable forms).
+// z [4H]: pre-activations in, activated gates out; c [H]: c_{t-1} in, c_t out; h [H]: h_t out.
+void lstmCellForward(int64_t H, float* z, float* c, float* h);
+// dh, dc [H]: gradients w.r.t. h_t, c_t in; dc becomes dc_{t-1}. dz [4H]: pre-activation grads.
+void lstmCellBackward(int64_t H, const float* gates, const float* cPrev, const float* c, const float* dh, float* dc,
+                      float* dz);
+void tanhInPlace(int64_t n, float* v);
+
+}  // namespace recurrent
+
+#if defined(VIGIL_X86)
+namespace avx2 {
+void recurrentProduct(int64_t n, int64_t K, int64_t N, const float* const* a, const float* w,
+                      const float* const* init, float* const* out);
+void lstmCellForward(int64_t H, float* z, float* c, float* h);
+void lstmCellBackward(int64_t H, const float* gates, const float* cPrev, const float* c, const float* dh, float* dc,
+                      float* dz);
+void tanhInPlace(int64_t n, float* v);
+}  // namespace avx2
+#endif
+
+}  // namespace vigil

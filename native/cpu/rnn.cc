@@ -1,0 +1,142 @@
+#include "cpu/rnn.h"
+
+#include <cstring>
+#include <vector>
+
+#include "cpu/threadpool.h"
+
+namespace vigil {
+
+using namespace recurrent;
+
+int64_t rnnCacheSize(int64_t B, int64_t T, int64_t H) { return B * T * H; }
+
+namespace {
+constexpr int64_t kRowGrain = 4;
+}
+
+void rnnForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, float*) {
+  const int64_t B = a.B, T = a.T, H = a.H;
+  const bool gather = a.tokens != nullptr;
+  const bool dropout = a.dropout > 0;
+  std::vector<float> wT(H * H);
+  for (int64_t g = 0; g < H; ++g)
+    for (int64_t k = 0; k < H; ++k) wT[k * H + g] = a.wHh[g * H + k];
+  std::vector<float> proj;
+  float* P = nullptr;
+  if (!gather) {
+    proj.resize(B * T * H);
+    P = proj.data();
+    inputProjection(a, H, P);
+  }
+
+  parallelFor(B, kRowGrain, [&](int64_t b0, int64_t b1) {
+    const int64_t n = b1 - b0;
+    std::vector<float> hs(n * H, 0.0f), mask, hm, zs(n * H);
+    std::vector<int64_t> s(n), e(n), act(n);
+    std::vector<const float*> aptr(n), init(n);
+    std::vector<float*> out(n);
+    for (int64_t r = 0; r < n; ++r) {
+      validRange(a, b0 + r, &s[r], &e[r]);
+      if (a.h0) std::memcpy(&hs[r * H], a.h0 + (b0 + r) * H, H * sizeof(float));
+    }
+    if (dropout) {
+      mask.resize(n * H);
+      hm.resize(n * H);
+      for (int64_t r = 0; r < n; ++r) dropoutRow(a, b0 + r, &mask[r * H]);
+    }
+    for (int64_t t = 0; t < T; ++t) {
+      int64_t m = 0;
+      for (int64_t r = 0; r < n; ++r) {
+        const int64_t bt = (b0 + r) * T + t;
+        if (t < s[r] || t >= e[r]) {
+          if (y) std::memset(y + bt * H, 0, H * sizeof(float));
+          continue;
+        }
+        act[m] = r;
+        if (dropout) {
+          for (int64_t j = 0; j < H; ++j) hm[r * H + j] = hs[r * H + j] * mask[r * H + j];
+          aptr[m] = &hm[r * H];
+        } else {
+          aptr[m] = &hs[r * H];
+        }
+        init[m] = gather ? a.table + static_cast<int64_t>(a.tokens[bt]) * H : P + bt * H;
+        // The product cannot write h_t over h_{t-1} (its input): go through zs.
+        out[m] = &zs[r * H];
+        ++m;
+      }
+      if (m == 0) continue;
+      product(m, H, H, aptr.data(), wT.data(), init.data(), out.data());
+      for (int64_t q = 0; q < m; ++q) {
+        const int64_t r = act[q], bt = (b0 + r) * T + t;
+        tanhInPlace(H, out[q]);
+        std::memcpy(&hs[r * H], out[q], H * sizeof(float));
+        if (cache) std::memcpy(cache + bt * H, out[q], H * sizeof(float));
+        if (y) std::memcpy(y + bt * H, out[q], H * sizeof(float));
+      }
+    }
+    if (hLast) std::memcpy(hLast + b0 * H, hs.data(), n * H * sizeof(float));
+  });
+}
+
+void rnnBackward(const RecurrentArgs& a, const float* cache, const RecurrentGrads& g) {
+  const int64_t B = a.B, T = a.T, H = a.H;
+  const bool dropout = a.dropout > 0;
+  std::vector<float> dG(B * T * H, 0.0f);
+  const bool needHm = g.dWHh != nullptr;
+  std::vector<float> hmPrev(needHm ? B * T * H : 0, 0.0f);
+  std::vector<float> zeros(H, 0.0f);
+
+  parallelFor(B, kRowGrain, [&](int64_t b0, int64_t b1) {
+    const int64_t n = b1 - b0;
+    std::vector<float> dh(n * H, 0.0f), mask, dhm;
+    std::vector<int64_t> s(n), e(n), act(n);
+    std::vector<const float*> aptr(n), init(n, nullptr);
+    std::vector<float*> out(n);
+    for (int64_t r = 0; r < n; ++r) {
+      validRange(a, b0 + r, &s[r], &e[r]);
+      if (g.dHlast) std::memcpy(&dh[r * H], g.dHlast + (b0 + r) * H, H * sizeof(float));
+    }
+    if (dropout) {
+      mask.resize(n * H);
+      dhm.resize(n * H);
+      for (int64_t r = 0; r < n; ++r) dropoutRow(a, b0 + r, &mask[r * H]);
+    }
+    for (int64_t t = T - 1; t >= 0; --t) {
+      int64_t m = 0;
+      for (int64_t r = 0; r < n; ++r) {
+        if (t < s[r] || t >= e[r]) continue;
+        const int64_t b = b0 + r, bt = b * T + t;
+        float* dhr = &dh[r * H];
+        const float* h = cache + bt * H;
+        float* dz = &dG[bt * H];
+        for (int64_t j = 0; j < H; ++j) {
+          float d = dhr[j] + (g.dY ? g.dY[bt * H + j] : 0.0f);
+          dz[j] = d * (1.0f - h[j] * h[j]);
+        }
+        if (needHm) {
+          const float* hPrev = t == s[r] ? (a.h0 ? a.h0 + b * H : zeros.data()) : cache + (bt - 1) * H;
+          float* dst = &hmPrev[bt * H];
+          for (int64_t j = 0; j < H; ++j) dst[j] = dropout ? hPrev[j] * mask[r * H + j] : hPrev[j];
+        }
+        act[m] = r;
+        aptr[m] = dz;
+        out[m] = dropout ? &dhm[r * H] : dhr;
+        ++m;
+      }
+      if (m == 0) continue;
+      product(m, H, H, aptr.data(), a.wHh, init.data(), out.data());
+      if (dropout) {
+        for (int64_t q = 0; q < m; ++q) {
+          const int64_t r = act[q];
+          for (int64_t j = 0; j < H; ++j) dh[r * H + j] = dhm[r * H + j] * mask[r * H + j];
+        }
+      }
+    }
+    if (g.dh0) std::memcpy(g.dh0 + b0 * H, dh.data(), n * H * sizeof(float));
+  });
+
+  weightGrads(a, H, dG.data(), hmPrev.data(), g);
+}
+
+}  // namespace vigil
