@@ -27,4 +27,19 @@ PackedB packB(bool transB, int64_t K, int64_t N, const float* B, int64_t ldb);
 void sgemmPacked(bool transA, int64_t M, float alpha, const float* A, int64_t lda, const PackedB& B, float beta,
                  float* C, int64_t ldc);
 
+// Internals shared by gemm.cc and gemm_avx2.cc (not for kernel callers).
+namespace gemm_detail {
+// Register tile: 6 rows x 16 columns = 12 ymm accumulators, leaving 4 registers for two
+// B vectors and the A broadcast. Packed A is [k][kMR] per row panel, packed B [k][kNR] per
+// column panel, both zero-padded to a whole panel.
+constexpr int64_t kMR = 6;
+constexpr int64_t kNR = 16;
+// One full tile: C = alpha * (Ap . Bp) + beta * C over kc steps; beta == 0 never reads C.
+// Each element is one chain of multiply-adds in k order, so results do not depend on
+// where the tile sits or which thread runs it.
+using MicroKernel = void (*)(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, float alpha,
+                             float beta);
+void microKernelAvx2(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, float alpha, float beta);
+}  // namespace gemm_detail
+
 }  // namespace vigil

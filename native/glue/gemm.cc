@@ -1,10 +1,53 @@
+// gemm / gemmAsync: dense row-major SGEMM for JavaScript callers.
+#include "cpu/gemm.h"
 #include "glue/common.h"
 #include "glue/families.h"
 
 namespace vigil {
 namespace glue {
 
-void register_gemm(Napi::Env env, Napi::Object exports) {}
+namespace {
+// Scalars are converted to float: anything beyond float range would become infinity.
+constexpr double kFloatMax = 3.4028234663852886e38;
+
+bool overlaps(const float* a, int64_t na, const float* b, int64_t nb) { return a < b + nb && b < a + na; }
+
+// gemm(transA, transB, M, N, K, alpha, A, B, beta, C): C = alpha * op(A) op(B) + beta * C
+// with dense leading dimensions.
+std::function<void()> bind(Args& a, bool packed) {
+  const bool transA = a.boolean(0, "transA");
+  const bool transB = a.boolean(1, "transB");
+  const int64_t M = a.dim(2, "M"), N = a.dim(3, "N"), K = a.dim(4, "K");
+  const float alpha = static_cast<float>(a.number(5, "alpha", -kFloatMax, kFloatMax));
+  const float beta = static_cast<float>(a.number(8, "beta", -kFloatMax, kFloatMax));
+  const int64_t lenA = a.product({M, K}, "A (M * K)");
+  const int64_t lenB = a.product({K, N}, "B (K * N)");
+  const int64_t lenC = a.product({M, N}, "C (M * N)");
+  const float* A = a.f32(6, "A", lenA);
+  const float* B = a.f32(7, "B", lenB);
+  // C is only read when beta != 0; otherwise it is pure output and may hold anything.
+  float* C = a.f32(9, "C", lenC, beta != 0.0f);
+  // Writing C while reading A or B from the same memory would give garbage.
+  if (overlaps(C, lenC, A, lenA)) a.rangeError("C must not share memory with A");
+  if (overlaps(C, lenC, B, lenB)) a.rangeError("C must not share memory with B");
+  const int64_t lda = transA ? M : K, ldb = transB ? K : N;
+  if (packed) {
+    return [=] {
+      PackedB pb = packB(transB, K, N, B, ldb);
+      sgemmPacked(transA, M, alpha, A, lda, pb, beta, C, N);
+    };
+  }
+  return [=] { sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, N); };
+}
+}  // namespace
+
+void register_gemm(Napi::Env env, Napi::Object exports) {
+  define(env, exports, "gemm", [](Args& a) { return bind(a, false); });
+  // Test-only: the same product through packB + sgemmPacked (what the LSTM uses), so the
+  // packed path is checked against the reference too.
+  define(env, exports, "_gemmPacked", [](Args& a) { return bind(a, true); });
+}
 
 }  // namespace glue
 }  // namespace vigil
+

@@ -1,0 +1,43 @@
+import { addon } from './addon.ts';
+
+interface GemmAddon {
+  gemm(
+    transA: boolean, transB: boolean, M: number, N: number, K: number,
+    alpha: number, A: Float32Array, B: Float32Array, beta: number, C: Float32Array,
+  ): void;
+  gemmAsync(
+    transA: boolean, transB: boolean, M: number, N: number, K: number,
+    alpha: number, A: Float32Array, B: Float32Array, beta: number, C: Float32Array,
+  ): Promise<void>;
+}
+
+const native = () => addon<GemmAddon>();
+
+/**
+ * Single-precision matrix product, in place: `C = alpha * op(A) * op(B) + beta * C`.
+ *
+ * All matrices are dense and row-major. `op(A)` is M x K: `A` holds M x K values, or K x M
+ * when `transA` (it is then read transposed). `op(B)` is K x N: `B` holds K x N values, or
+ * N x K when `transB`. `C` holds M x N values. Sizes are positive integers.
+ *
+ * With `beta === 0`, C is write-only (it may hold NaN); otherwise it is read and must be
+ * finite. A and B must be finite and must not share memory with C. The result is
+ * bit-identical for any thread count. Throws TypeError / RangeError on bad arguments.
+ */
+export function gemm(
+  transA: boolean, transB: boolean, M: number, N: number, K: number,
+  alpha: number, A: Float32Array, B: Float32Array, beta: number, C: Float32Array,
+): void {
+  native().gemm(transA, transB, M, N, K, alpha, A, B, beta, C);
+}
+
+/**
+ * `gemm` on a worker thread: resolves once C holds the result. The buffers stay alive until
+ * then, but must not be modified meanwhile. Bad arguments reject with TypeError / RangeError.
+ */
+export async function gemmAsync(
+  transA: boolean, transB: boolean, M: number, N: number, K: number,
+  alpha: number, A: Float32Array, B: Float32Array, beta: number, C: Float32Array,
+): Promise<void> {
+  return native().gemmAsync(transA, transB, M, N, K, alpha, A, B, beta, C);
+}
