@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { throwsError } from './helpers/errors.ts';
 import { readFileSync } from 'node:fs';
 import { rng, randomF32, maxRelErr } from './helpers/random.ts';
 import {
@@ -379,9 +380,9 @@ test('bad arguments throw TypeError/RangeError (sync) and reject (async)', async
       assert.ok(rejected instanceof cls, `${name}: async`);
     }
   }
-  assert.throws(() => lstmForward(null as never), TypeError);
-  assert.throws(() => lstmCacheSize(0, 1, 1), RangeError);
-  assert.throws(() => lstmCacheSize('1' as never, 1, 1), TypeError);
+  throwsError(() => lstmForward(null as never), TypeError);
+  throwsError(() => lstmCacheSize(0, 1, 1), RangeError);
+  throwsError(() => lstmCacheSize('1' as never, 1, 1), TypeError);
 });
 
 test('fold/unfold bindings validate their arguments', async () => {
@@ -395,16 +396,16 @@ test('fold/unfold bindings validate their arguments', async () => {
       assert.ok(Math.abs(table[v * 8 + g] - s) < 1e-5);
     }
   await lstmFoldEmbeddingAsync(4, 3, 2, emb, wIh, null, table);
-  assert.throws(() => lstmFoldEmbedding(0, 3, 2, emb, wIh, bias, table), RangeError);
-  assert.throws(() => lstmFoldEmbedding(4, 3, 2, emb, wIh.subarray(1), bias, table), RangeError);
-  assert.throws(() => lstmFoldEmbedding(4, 3, 2, emb, wIh, bias, new Float64Array(32) as never), TypeError);
-  assert.throws(() => lstmFoldEmbedding(4, 3, 2, detached(12), wIh, bias, table), TypeError);
+  throwsError(() => lstmFoldEmbedding(0, 3, 2, emb, wIh, bias, table), RangeError);
+  throwsError(() => lstmFoldEmbedding(4, 3, 2, emb, wIh.subarray(1), bias, table), RangeError);
+  throwsError(() => lstmFoldEmbedding(4, 3, 2, emb, wIh, bias, new Float64Array(32) as never), TypeError);
+  throwsError(() => lstmFoldEmbedding(4, 3, 2, detached(12), wIh, bias, table), TypeError);
   const dT = randomF32(r, 32);
   lstmUnfoldGradient(4, 3, 2, emb, wIh, dT, nan(12), null, nan(8));
   await lstmUnfoldGradientAsync(4, 3, 2, emb, wIh, dT, nan(12), nan(24), null);
-  assert.throws(() => lstmUnfoldGradient(4, 3, 2, emb, wIh, dT, nan(11), null, null), RangeError);
-  assert.throws(() => lstmUnfoldGradient(4, 3, -2, emb, wIh, dT, null, null, null), RangeError);
-  assert.throws(() => lstmUnfoldGradient(4, 3, 2, emb, wIh, nan(32), null, null, null), RangeError);
+  throwsError(() => lstmUnfoldGradient(4, 3, 2, emb, wIh, dT, nan(11), null, null), RangeError);
+  throwsError(() => lstmUnfoldGradient(4, 3, -2, emb, wIh, dT, null, null, null), RangeError);
+  throwsError(() => lstmUnfoldGradient(4, 3, 2, emb, wIh, nan(32), null, null, null), RangeError);
 });
 
 test.run();

@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { throwsError } from './helpers/errors.ts';
 import { readFileSync } from 'node:fs';
 import { rng, randomF32, maxRelErr } from './helpers/random.ts';
 import {
@@ -230,9 +231,9 @@ test('rnn bad arguments throw TypeError/RangeError (sync) and reject (async)', a
   const emb = randomF32(rng(28), 6), wIh = randomF32(rng(29), 6);
   await rnnFoldEmbeddingAsync(3, 2, 3, emb, wIh, null, nan(9));
   await rnnUnfoldGradientAsync(3, 2, 3, emb, wIh, randomF32(rng(30), 9), nan(6), nan(6), nan(3));
-  assert.throws(() => rnnFoldEmbedding(3, 2, 3, emb, wIh, null, nan(36)), RangeError);
-  assert.throws(() => rnnUnfoldGradient(3, 2, 0, emb, wIh, nan(9), null, null, null), RangeError);
-  assert.throws(() => rnnCacheSize(1, -1, 1), RangeError);
+  throwsError(() => rnnFoldEmbedding(3, 2, 3, emb, wIh, null, nan(36)), RangeError);
+  throwsError(() => rnnUnfoldGradient(3, 2, 0, emb, wIh, nan(9), null, null, null), RangeError);
+  throwsError(() => rnnCacheSize(1, -1, 1), RangeError);
 });
 
 test.run();
