@@ -3,25 +3,13 @@
 import { gemmData, scratch } from '../data.ts';
 import { measure, note, progress, type Row, type SuiteOptions } from '../harness.ts';
 import { runPeer, torchAvailable } from '../python.ts';
-import { loadBinding, setVigilThreads } from '../vigil.ts';
+import { gemm } from '../../ts/bindings/gemm.ts';
+import { setNumThreads } from '../../ts/bindings/backend.ts';
 
 export const GEMM_SIZES: Array<[number, number, number]> = [
   [512, 512, 512],
   [2048, 2048, 2048],
 ];
-
-type GemmFn = (
-  transA: boolean,
-  transB: boolean,
-  M: number,
-  N: number,
-  K: number,
-  alpha: number,
-  A: Float32Array,
-  B: Float32Array,
-  beta: number,
-  C: Float32Array,
-) => void;
 
 export const gemmCase = (M: number, N: number, K: number) => `${M}x${N}x${K}`;
 const gflops = (M: number, N: number, K: number, s: number) => (2 * M * N * K) / s / 1e9;
@@ -41,19 +29,9 @@ function spotCheck(M: number, N: number, K: number, A: Float32Array, B: Float32A
 }
 
 async function vigilRows(opts: SuiteOptions, data: Map<string, { A: Float32Array; B: Float32Array }>): Promise<Row[]> {
-  const mod = await loadBinding<{ gemm?: GemmFn }>('gemm');
-  if (!mod.ok || typeof mod.value.gemm !== 'function') {
-    note(`vigil gemm skipped: ${mod.ok ? 'ts/bindings/gemm.ts exports no gemm()' : mod.why}`);
-    return [];
-  }
-  const gemm = mod.value.gemm;
   const rows: Row[] = [];
   for (const threads of opts.threads) {
-    const set = await setVigilThreads(threads);
-    if (!set.ok) {
-      note(`vigil gemm skipped: cannot set ${threads} threads (${set.why})`);
-      return rows;
-    }
+    setNumThreads(threads);
     for (const [M, N, K] of GEMM_SIZES) {
       const { A, B } = data.get(gemmCase(M, N, K))!;
       const C = new Float32Array(M * N);

@@ -1,12 +1,9 @@
-// vigil's side of the lstm suite; the lead fills it in once the LSTM and training kernels land.
-//
-// Contract with suites/lstm.ts:
-// - model: Embedding(64, 32) -> LSTM(64) -> last step -> Dense(1, sigmoid) (sizes in ../data.ts);
-// - data: `lstmData(opts.batch, opts.T)` from ../data.ts, the exact tokens and labels every peer gets;
-// - threads: call `setVigilThreads(opts.threads)` from ../vigil.ts first;
-// - timing: `measure(fn, opts.repeats)` from ../harness.ts (warm-up, then median of repeats);
-// - infer: one forward pass over the batch; train: forward + backward + one Adam step (BCE loss);
-// - return sequences per second: opts.batch / seconds for each, or null when vigil cannot run the model.
+// vigil's side of the lstm suite: the same model as the peers (Embedding(64, 32) -> LSTM(64) ->
+// last step -> Dense(1, sigmoid)) through the model layer users call, async as they would call it.
+import { setNumThreads } from '../../ts/bindings/backend.ts';
+import { LstmTextClassifier } from '../../ts/models/lstm_text_classifier.ts';
+import { EMBED, HIDDEN, VOCAB, lstmData } from '../data.ts';
+import { measure } from '../harness.ts';
 
 export interface VigilLstmOptions {
   T: number;
@@ -15,7 +12,13 @@ export interface VigilLstmOptions {
   repeats: number;
 }
 
-export async function measureVigilLstm(opts: VigilLstmOptions): Promise<{ infer: number; train: number } | null> {
-  void opts;
-  return null;
+/** Sequences per second for inference (one forward pass) and a training step (forward, BCE, backward, Adam). */
+export async function measureVigilLstm(opts: VigilLstmOptions): Promise<{ infer: number; train: number }> {
+  setNumThreads(opts.threads);
+  const { tokens, labels } = lstmData(opts.batch, opts.T);
+  const model = new LstmTextClassifier({ vocabSize: VOCAB, embeddingDim: EMBED, units: HIDDEN, seed: 1 });
+  const batch = { tokens, batch: opts.batch, time: opts.T };
+  const infer = await measure(() => model.predict(batch), opts.repeats);
+  const train = await measure(() => model.trainStep(batch, labels), opts.repeats);
+  return { infer: opts.batch / infer.seconds, train: opts.batch / train.seconds };
 }
