@@ -1,2 +1,19 @@
+// vigil's public entry point: the model layer first, then the kernel bindings for those who
+// compose their own models.
 export { backend, getNumThreads, setNumThreads } from './bindings/backend.ts';
 export type { Backend, CudaDevice } from './bindings/backend.ts';
+
+export { LstmTextClassifier } from './models/lstm_text_classifier.ts';
+export type { LstmTextClassifierOptions, TokenBatch } from './models/lstm_text_classifier.ts';
+export { glorotUniform, orthogonal, uniform } from './models/initializers.ts';
+
+export * as random from './bindings/random.ts';
+export * as gemm from './bindings/gemm.ts';
+export * as lstm from './bindings/lstm.ts';
+export * as rnn from './bindings/rnn.ts';
+export * as embedding from './bindings/embedding.ts';
+export * as dense from './bindings/dense.ts';
+export * as activation from './bindings/activation.ts';
+export * as loss from './bindings/loss.ts';
+export * as dropout from './bindings/dropout.ts';
+export * as optimizer from './bindings/optimizer.ts';
