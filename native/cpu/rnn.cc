@@ -1,6 +1,7 @@
 #include "cpu/rnn.h"
 
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "cpu/threadpool.h"
@@ -22,11 +23,11 @@ void rnnForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, fl
   std::vector<float> wT(H * H);
   for (int64_t g = 0; g < H; ++g)
     for (int64_t k = 0; k < H; ++k) wT[k * H + g] = a.wHh[g * H + k];
-  std::vector<float> proj;
+  std::unique_ptr<float[]> proj;
   float* P = nullptr;
   if (!gather) {
-    proj.resize(B * T * H);
-    P = proj.data();
+    proj.reset(new float[B * T * H]);
+    P = proj.get();
     inputProjection(a, H, P);
   }
 
@@ -48,7 +49,7 @@ void rnnForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, fl
     for (int64_t t = 0; t < T; ++t) {
       int64_t m = 0;
       for (int64_t r = 0; r < n; ++r) {
-        const int64_t bt = (b0 + r) * T + t;
+        const int64_t bt = (b0 + r) * T + t, tb = t * B + b0 + r;
         if (t < s[r] || t >= e[r]) {
           if (y) std::memset(y + bt * H, 0, H * sizeof(float));
           continue;
@@ -60,7 +61,7 @@ void rnnForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, fl
         } else {
           aptr[m] = &hs[r * H];
         }
-        init[m] = gather ? a.table + static_cast<int64_t>(a.tokens[bt]) * H : P + bt * H;
+        init[m] = gather ? a.table + static_cast<int64_t>(a.tokens[bt]) * H : P + tb * H;
         // The product cannot write h_t over h_{t-1} (its input): go through zs.
         out[m] = &zs[r * H];
         ++m;
@@ -68,10 +69,10 @@ void rnnForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, fl
       if (m == 0) continue;
       product(m, H, H, aptr.data(), wT.data(), init.data(), out.data());
       for (int64_t q = 0; q < m; ++q) {
-        const int64_t r = act[q], bt = (b0 + r) * T + t;
+        const int64_t r = act[q], bt = (b0 + r) * T + t, tb = t * B + b0 + r;
         tanhInPlace(H, out[q]);
         std::memcpy(&hs[r * H], out[q], H * sizeof(float));
-        if (cache) std::memcpy(cache + bt * H, out[q], H * sizeof(float));
+        if (cache) std::memcpy(cache + tb * H, out[q], H * sizeof(float));
         if (y) std::memcpy(y + bt * H, out[q], H * sizeof(float));
       }
     }
@@ -79,12 +80,14 @@ void rnnForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, fl
   });
 }
 
-void rnnBackward(const RecurrentArgs& a, const float* cache, const RecurrentGrads& g) {
+void rnnBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g) {
   const int64_t B = a.B, T = a.T, H = a.H;
   const bool dropout = a.dropout > 0;
-  std::vector<float> dG(B * T * H, 0.0f);
+  // Rows of padded steps are zeroed by their chunk, so the weight-gradient products over all
+  // B*T rows skip them for free; the rest is written once (no up-front fill of the buffers).
+  Scratch dG(B * T * H);
   const bool needHm = g.dWHh != nullptr;
-  std::vector<float> hmPrev(needHm ? B * T * H : 0, 0.0f);
+  Scratch hmPrev(needHm ? B * T * H : 0);
   std::vector<float> zeros(H, 0.0f);
 
   parallelFor(B, kRowGrain, [&](int64_t b0, int64_t b1) {
@@ -95,6 +98,7 @@ void rnnBackward(const RecurrentArgs& a, const float* cache, const RecurrentGrad
     std::vector<float*> out(n);
     for (int64_t r = 0; r < n; ++r) {
       validRange(a, b0 + r, &s[r], &e[r]);
+      zeroPaddedRows(a, b0 + r, s[r], e[r], H, dG.p, needHm ? hmPrev.p : nullptr);
       if (g.dHlast) std::memcpy(&dh[r * H], g.dHlast + (b0 + r) * H, H * sizeof(float));
     }
     if (dropout) {
@@ -106,17 +110,17 @@ void rnnBackward(const RecurrentArgs& a, const float* cache, const RecurrentGrad
       int64_t m = 0;
       for (int64_t r = 0; r < n; ++r) {
         if (t < s[r] || t >= e[r]) continue;
-        const int64_t b = b0 + r, bt = b * T + t;
+        const int64_t b = b0 + r, bt = b * T + t, tb = t * B + b;
         float* dhr = &dh[r * H];
-        const float* h = cache + bt * H;
-        float* dz = &dG[bt * H];
+        const float* h = cache + tb * H;
+        float* dz = &dG.p[tb * H];
         for (int64_t j = 0; j < H; ++j) {
           float d = dhr[j] + (g.dY ? g.dY[bt * H + j] : 0.0f);
           dz[j] = d * (1.0f - h[j] * h[j]);
         }
         if (needHm) {
-          const float* hPrev = t == s[r] ? (a.h0 ? a.h0 + b * H : zeros.data()) : cache + (bt - 1) * H;
-          float* dst = &hmPrev[bt * H];
+          const float* hPrev = t == s[r] ? (a.h0 ? a.h0 + b * H : zeros.data()) : cache + (tb - B) * H;
+          float* dst = &hmPrev.p[tb * H];
           for (int64_t j = 0; j < H; ++j) dst[j] = dropout ? hPrev[j] * mask[r * H + j] : hPrev[j];
         }
         act[m] = r;
@@ -136,7 +140,7 @@ void rnnBackward(const RecurrentArgs& a, const float* cache, const RecurrentGrad
     if (g.dh0) std::memcpy(g.dh0 + b0 * H, dh.data(), n * H * sizeof(float));
   });
 
-  weightGrads(a, H, dG.data(), hmPrev.data(), g);
+  weightGrads(a, H, dG.p, hmPrev.p, g);
 }
 
 }  // namespace vigil

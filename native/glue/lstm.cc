@@ -28,7 +28,7 @@ struct RecurrentKernels {
   bool hasCell;
   int64_t (*cacheSize)(int64_t, int64_t, int64_t);
   void (*forward)(const RecurrentArgs&, float* cache, float* y, float* hLast, float* cLast);
-  void (*backward)(const RecurrentArgs&, const float* cache, const RecurrentGrads&);
+  void (*backward)(const RecurrentArgs&, float* cache, const RecurrentGrads&);
 };
 
 namespace {
@@ -149,8 +149,8 @@ void defineRecurrent(Napi::Env env, Napi::Object exports, const RecurrentKernels
     a.dropout = readDropout(g, i++);
     a.seed = static_cast<uint64_t>(g.integer(i++, "seed", 0, kMaxSeed));
     a.stream = static_cast<uint64_t>(g.integer(i++, "stream", 0, kMaxSeed));
-    // The cache is this library's own output; entries of padded steps are never written.
-    const float* cache = g.f32(i++, "cache", kk.cacheSize(a.B, a.T, a.H), false);
+    // Not checked for finiteness: the LSTM backward consumes it, and padded entries are unwritten.
+    float* cache = g.f32(i++, "cache", kk.cacheSize(a.B, a.T, a.H), false);
     d.dY = g.f32Opt(i++, "dY", a.B * a.T * a.H);
     d.dHlast = g.f32Opt(i++, "dHlast", a.B * a.H);
     if (kk.hasCell) d.dCn = g.f32Opt(i++, "dCn", a.B * a.H);
