@@ -258,6 +258,36 @@ test('gather mode equals dense mode through the folded embedding; unfold gives t
   assert.ok(maxRelErr(rg.grads!.dWHh, rd.grads!.dWHh) < 1e-4, 'dWHh');
 });
 
+test('gate sigmoid is accurate to ~1e-6 relative over [-30, 30] (AVX2 and portable)', () => {
+  // T = 1, c0 = 0, wHh = 0 and g saturated (tanh(20) = 1 in float32): cLast = sigmoid(i-gate input).
+  const H = 8, B = 1000, G = 4 * H;
+  const table = new Float32Array(B * G);
+  const xs = new Float32Array(B * H);
+  for (let k = 0; k < B * H; k++) xs[k] = Math.fround(-30 + (60 * k) / (B * H - 1));
+  // One table row per sequence (vocab = B): tokens pick row b.
+  for (let b = 0; b < B; b++)
+    for (let j = 0; j < H; j++) {
+      table[b * G + j] = xs[b * H + j];
+      table[b * G + 2 * H + j] = 20;
+    }
+  const tokens = Int32Array.from({ length: B }, (_, b) => b);
+  for (const generic of [false, true]) {
+    forceGenericSimd(generic);
+    const cLast = nan(B * H);
+    try {
+      lstmForward({ batch: B, time: 1, hidden: H, tokens, table, vocab: B, wHh: new Float32Array(G * H), cLast });
+    } finally {
+      forceGenericSimd(false);
+    }
+    let worst = 0;
+    for (let k = 0; k < B * H; k++) {
+      const want = 1 / (1 + Math.exp(-xs[k]));
+      worst = Math.max(worst, Math.abs(cLast[k] - want) / want);
+    }
+    assert.ok(worst < 2e-6, `sigmoid relative error ${worst} (generic: ${generic})`);
+  }
+});
+
 interface TorchCase {
   name: string; B: number; T: number; I: number; H: number; padding?: 'pre' | 'post';
   x: number[]; wIh: number[]; wHh: number[]; bias: number[]; h0?: number[]; c0?: number[]; lengths?: number[];
