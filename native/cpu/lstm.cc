@@ -24,11 +24,10 @@ void validRange(const RecurrentArgs& a, int64_t b, int64_t* s, int64_t* e) {
   }
 }
 
-void zeroPaddedRows(const RecurrentArgs& a, int64_t b, int64_t s, int64_t e, int64_t G, float* dG, float* hmPrev) {
+void zeroPaddedRows(const RecurrentArgs& a, int64_t b, int64_t s, int64_t e, int64_t G, float* dG) {
   for (int64_t t = 0; t < a.T; ++t) {
     if (t >= s && t < e) continue;
     std::memset(dG + (t * a.B + b) * G, 0, G * sizeof(float));
-    if (hmPrev) std::memset(hmPrev + (t * a.B + b) * a.H, 0, a.H * sizeof(float));
   }
 }
 
@@ -101,9 +100,8 @@ void columnSums(int64_t rows, int64_t cols, const float* m, float* out) {
   });
 }
 
-void weightGrads(const RecurrentArgs& a, int64_t G, const float* dG, const float* hmPrev, const RecurrentGrads& g) {
+void weightGrads(const RecurrentArgs& a, int64_t G, const float* dG, const RecurrentGrads& g) {
   const int64_t B = a.B, T = a.T, rows = B * T;
-  if (g.dWHh && hmPrev) sgemm(true, false, G, a.H, rows, 1.0f, dG, G, hmPrev, a.H, 0.0f, g.dWHh, a.H);
   if (g.dBias) columnSums(rows, G, dG, g.dBias);
   if (a.tokens == nullptr) {
     if (g.dWIh) {
@@ -133,6 +131,28 @@ void weightGrads(const RecurrentArgs& a, int64_t G, const float* dG, const float
         }
       }
     });
+  }
+}
+
+void recurrentWeightGrad(const RecurrentArgs& a, int64_t G, const float* dG, const float* hPlane, float* dWHh) {
+  const int64_t B = a.B, T = a.T, H = a.H;
+  float beta = 0.0f;
+  if (T > 1) {
+    sgemm(true, false, G, H, (T - 1) * B, 1.0f, dG + B * G, G, hPlane, H, 0.0f, dWHh, H);
+    beta = 1.0f;
+  }
+  if (a.h0) {
+    std::vector<float> h0m(a.h0, a.h0 + B * H);
+    if (a.dropout > 0) {
+      std::vector<float> mask(H);
+      for (int64_t b = 0; b < B; ++b) {
+        dropoutRow(a, b, mask.data());
+        for (int64_t j = 0; j < H; ++j) h0m[b * H + j] *= mask[j];
+      }
+    }
+    sgemm(true, false, G, H, B, 1.0f, dG, G, h0m.data(), H, beta, dWHh, H);
+  } else if (T == 1) {
+    std::memset(dWHh, 0, G * H * sizeof(float));
   }
 }
 
@@ -303,7 +323,7 @@ void lstmBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g)
     for (int64_t r = 0; r < n; ++r) {
       const int64_t b = b0 + r;
       validRange(a, b, &s[r], &e[r]);
-      zeroPaddedRows(a, b, s[r], e[r], G, dG, nullptr);
+      zeroPaddedRows(a, b, s[r], e[r], G, dG);
       if (g.dHlast) std::memcpy(&dh[r * H], g.dHlast + b * H, H * sizeof(float));
       if (g.dCn) std::memcpy(&dc[r * H], g.dCn + b * H, H * sizeof(float));
     }
@@ -347,31 +367,8 @@ void lstmBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g)
     if (g.dc0) std::memcpy(g.dc0 + b0 * H, dc.data(), n * H * sizeof(float));
   });
 
-  if (needHm) {
-    // dW_hh = sum over steps of dG_tᵀ · hm_{t-1}: steps 1..T-1 read the h plane shifted by one
-    // step (every slot written, padded ones with the carried state, where dG is 0), step 0 reads h0.
-    float beta = 0.0f;
-    if (T > 1) {
-      sgemm(true, false, G, H, (T - 1) * B, 1.0f, dG + B * G, G, cacheH, H, 0.0f, g.dWHh, H);
-      beta = 1.0f;
-    }
-    if (a.h0) {
-      std::vector<float> h0m(a.h0, a.h0 + B * H);
-      if (dropout) {
-        std::vector<float> mask(H);
-        for (int64_t b = 0; b < B; ++b) {
-          dropoutRow(a, b, mask.data());
-          for (int64_t j = 0; j < H; ++j) h0m[b * H + j] *= mask[j];
-        }
-      }
-      sgemm(true, false, G, H, B, 1.0f, dG, G, h0m.data(), H, beta, g.dWHh, H);
-    } else if (T == 1) {
-      std::memset(g.dWHh, 0, G * H * sizeof(float));
-    }
-  }
-  RecurrentGrads rest = g;
-  rest.dWHh = nullptr;
-  weightGrads(a, G, dG, nullptr, rest);
+  if (needHm) recurrentWeightGrad(a, G, dG, cacheH, g.dWHh);
+  weightGrads(a, G, dG, g);
 }
 
 void foldEmbedding(int64_t V, int64_t E, int64_t G, const float* emb, const float* wIh, const float* bias,

@@ -97,8 +97,8 @@ struct Scratch {
   float* p;
 };
 
-// Zeroes the rows of sequence b's padded steps in dG [T*B, G] and hmPrev [T*B, H] (may be null).
-void zeroPaddedRows(const RecurrentArgs& a, int64_t b, int64_t s, int64_t e, int64_t G, float* dG, float* hmPrev);
+// Zeroes the rows of sequence b's padded steps in dG [T*B, G].
+void zeroPaddedRows(const RecurrentArgs& a, int64_t b, int64_t s, int64_t e, int64_t G, float* dG);
 
 // Valid steps [*s, *e) of sequence b.
 void validRange(const RecurrentArgs& a, int64_t b, int64_t* s, int64_t* e);
@@ -110,9 +110,13 @@ void product(int64_t n, int64_t K, int64_t N, const float* const* a, const float
              float* const* out);
 // P [T*B, G] (time-major) = x · W_ihᵀ + bias (dense mode).
 void inputProjection(const RecurrentArgs& a, int64_t G, float* P);
-// The weight/input gradients from the gate pre-activation gradients dG [T*B, G] (time-major,
-// zero at padded steps) and the (masked) previous hidden states hmPrev [T*B, H].
-void weightGrads(const RecurrentArgs& a, int64_t G, const float* dG, const float* hmPrev, const RecurrentGrads& g);
+// dX, dW_ih (dense), dTable (gather) and dBias from the gate pre-activation gradients dG [T*B, G]
+// (time-major, zero at padded steps). dW_hh is recurrentWeightGrad's.
+void weightGrads(const RecurrentArgs& a, int64_t G, const float* dG, const RecurrentGrads& g);
+// dW_hh [G, H] = sum over steps t of dG_tᵀ · hm_{t-1}, where hm_{t-1} is row block t-1 of hPlane
+// [T*B, H] (already masked; padded slots hold the carried state, where dG is 0) and hm_{-1} = h0
+// masked (or zeros).
+void recurrentWeightGrad(const RecurrentArgs& a, int64_t G, const float* dG, const float* hPlane, float* dWHh);
 // Column sums of m [rows, cols] in row order (deterministic).
 void columnSums(int64_t rows, int64_t cols, const float* m, float* out);
 

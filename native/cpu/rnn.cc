@@ -10,7 +10,7 @@ namespace vigil {
 
 using namespace recurrent;
 
-int64_t rnnCacheSize(int64_t B, int64_t T, int64_t H) { return B * T * H; }
+int64_t rnnCacheSize(int64_t B, int64_t T, int64_t H) { return 2 * B * T * H; }
 
 namespace {
 constexpr int64_t kRowGrain = 4;
@@ -52,6 +52,8 @@ void rnnForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, fl
         const int64_t bt = (b0 + r) * T + t, tb = t * B + b0 + r;
         if (t < s[r] || t >= e[r]) {
           if (y) std::memset(y + bt * H, 0, H * sizeof(float));
+          // The backward reads slot t as h_t of the next step's product (recurrentWeightGrad).
+          if (cache) std::memcpy(cache + tb * H, &hs[r * H], H * sizeof(float));
           continue;
         }
         act[m] = r;
@@ -83,12 +85,13 @@ void rnnForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, fl
 void rnnBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g) {
   const int64_t B = a.B, T = a.T, H = a.H;
   const bool dropout = a.dropout > 0;
-  // Rows of padded steps are zeroed by their chunk, so the weight-gradient products over all
-  // B*T rows skip them for free; the rest is written once (no up-front fill of the buffers).
-  Scratch dG(B * T * H);
+  // The cache is consumed in place (no per-call B*T-row buffers: fresh pages cost more than the
+  // math): the dz plane receives the pre-activation gradients, and with dropout each h slot is
+  // masked once its own step has read it, leaving hm_t for recurrentWeightGrad.
+  float* hPlane = cache;
+  float* dG = cache + B * T * H;
   const bool needHm = g.dWHh != nullptr;
-  Scratch hmPrev(needHm ? B * T * H : 0);
-  std::vector<float> zeros(H, 0.0f);
+  const bool maskInPlace = needHm && dropout;
 
   parallelFor(B, kRowGrain, [&](int64_t b0, int64_t b1) {
     const int64_t n = b1 - b0;
@@ -98,7 +101,7 @@ void rnnBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g) 
     std::vector<float*> out(n);
     for (int64_t r = 0; r < n; ++r) {
       validRange(a, b0 + r, &s[r], &e[r]);
-      zeroPaddedRows(a, b0 + r, s[r], e[r], H, dG.p, needHm ? hmPrev.p : nullptr);
+      zeroPaddedRows(a, b0 + r, s[r], e[r], H, dG);
       if (g.dHlast) std::memcpy(&dh[r * H], g.dHlast + (b0 + r) * H, H * sizeof(float));
     }
     if (dropout) {
@@ -112,16 +115,17 @@ void rnnBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g) 
         if (t < s[r] || t >= e[r]) continue;
         const int64_t b = b0 + r, bt = b * T + t, tb = t * B + b;
         float* dhr = &dh[r * H];
-        const float* h = cache + tb * H;
-        float* dz = &dG.p[tb * H];
+        float* h = hPlane + tb * H;
+        float* dz = dG + tb * H;
         for (int64_t j = 0; j < H; ++j) {
           float d = dhr[j] + (g.dY ? g.dY[bt * H + j] : 0.0f);
           dz[j] = d * (1.0f - h[j] * h[j]);
         }
-        if (needHm) {
-          const float* hPrev = t == s[r] ? (a.h0 ? a.h0 + b * H : zeros.data()) : cache + (tb - B) * H;
-          float* dst = &hmPrev.p[tb * H];
-          for (int64_t j = 0; j < H; ++j) dst[j] = dropout ? hPrev[j] * mask[r * H + j] : hPrev[j];
+        if (maskInPlace) {
+          for (int64_t j = 0; j < H; ++j) h[j] *= mask[r * H + j];
+          // A padded slot before the first valid step carries h0: no step of its own masks it.
+          if (t == s[r] && t > 0)
+            for (int64_t j = 0; j < H; ++j) h[j - B * H] *= mask[r * H + j];
         }
         act[m] = r;
         aptr[m] = dz;
@@ -140,7 +144,8 @@ void rnnBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g) 
     if (g.dh0) std::memcpy(g.dh0 + b0 * H, dh.data(), n * H * sizeof(float));
   });
 
-  weightGrads(a, H, dG.p, hmPrev.p, g);
+  if (needHm) recurrentWeightGrad(a, H, dG, hPlane, g.dWHh);
+  weightGrads(a, H, dG, g);
 }
 
 }  // namespace vigil

@@ -74,8 +74,8 @@ export interface RecurrentBackwardOptions {
   dropout?: number;
   seed?: number;
   stream?: number;
-  /** The cache the training forward wrote. The LSTM backward CONSUMES it (overwrites it in place:
-   * no per-call buffers of batch*time rows): run one backward per training forward. */
+  /** The cache the training forward wrote. The backward CONSUMES it (overwrites it in place: no
+   * per-call buffers of batch*time rows): run one backward per training forward. */
   cache: F32;
   /** Gradient w.r.t. every output step [batch, time, hidden] (padded steps ignored). */
   dY?: Opt<F32>;
