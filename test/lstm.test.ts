@@ -341,6 +341,8 @@ const badForward: Bad[] = [
   ['batch NaN', { batch: Number.NaN }, RangeError],
   ['batch string', { batch: '2' }, TypeError],
   ['hidden 0', { hidden: 0 }, RangeError],
+  ['batch * time too large', { batch: 2 ** 30, time: 2 ** 30 }, RangeError],
+  ['hidden too large', { hidden: 2 ** 34 }, RangeError],
   ['time 0', { time: 0 }, RangeError],
   ['input 0 (dense)', { input: 0 }, RangeError],
   ['x wrong type', { x: new Float64Array(12) }, TypeError],

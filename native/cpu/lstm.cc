@@ -107,7 +107,7 @@ void weightGrads(const RecurrentArgs& a, int64_t G, const float* dG, const Recur
     if (g.dWIh) {
       Scratch xt(rows * a.I);
       toTimeMajor(B, T, a.I, a.x, xt.p);
-      sgemm(true, false, G, a.I, rows, 1.0f, dG, G, xt.p, a.I, 0.0f, g.dWIh, a.I);
+      productOverRows(rows, G, a.I, dG, G, xt.p, a.I, 0.0f, g.dWIh);
     }
     if (g.dX) {
       Scratch dxt(rows * a.I);
@@ -134,11 +134,37 @@ void weightGrads(const RecurrentArgs& a, int64_t G, const float* dG, const Recur
   }
 }
 
+void productOverRows(int64_t rows, int64_t M, int64_t N, const float* A, int64_t lda, const float* Bm, int64_t ldb,
+                     float beta, float* C) {
+  // Blocks of rows fixed by `rows` alone (never by the thread count): each block's product runs
+  // inline on one thread, then the partial sums are added in block order.
+  constexpr int64_t kMinBlock = 1024, kMaxBlocks = 32;
+  const int64_t nb = std::min<int64_t>(kMaxBlocks, (rows + kMinBlock - 1) / kMinBlock);
+  if (nb <= 1) {
+    sgemm(true, false, M, N, rows, 1.0f, A, lda, Bm, ldb, beta, C, N);
+    return;
+  }
+  Scratch part(nb * M * N);
+  parallelFor(nb, 1, [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k) {
+      const int64_t r0 = rows * k / nb, r1 = rows * (k + 1) / nb;
+      sgemm(true, false, M, N, r1 - r0, 1.0f, A + r0 * lda, lda, Bm + r0 * ldb, ldb, 0.0f, part.p + k * M * N, N);
+    }
+  });
+  parallelFor(M * N, 1024, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      float acc = part.p[i];
+      for (int64_t k = 1; k < nb; ++k) acc += part.p[k * M * N + i];
+      C[i] = beta == 0.0f ? acc : acc + beta * C[i];
+    }
+  });
+}
+
 void recurrentWeightGrad(const RecurrentArgs& a, int64_t G, const float* dG, const float* hPlane, float* dWHh) {
   const int64_t B = a.B, T = a.T, H = a.H;
   float beta = 0.0f;
   if (T > 1) {
-    sgemm(true, false, G, H, (T - 1) * B, 1.0f, dG + B * G, G, hPlane, H, 0.0f, dWHh, H);
+    productOverRows((T - 1) * B, G, H, dG + B * G, G, hPlane, H, 0.0f, dWHh);
     beta = 1.0f;
   }
   if (a.h0) {

@@ -113,6 +113,10 @@ void inputProjection(const RecurrentArgs& a, int64_t G, float* P);
 // dX, dW_ih (dense), dTable (gather) and dBias from the gate pre-activation gradients dG [T*B, G]
 // (time-major, zero at padded steps). dW_hh is recurrentWeightGrad's.
 void weightGrads(const RecurrentArgs& a, int64_t G, const float* dG, const RecurrentGrads& g);
+// C [M, N] = Aᵀ · Bm + beta·C summed over `rows` rows (A [rows, M], Bm [rows, N]): the sum is split
+// into blocks of rows fixed by `rows` (parallel, deterministic), unlike sgemm which never splits K.
+void productOverRows(int64_t rows, int64_t M, int64_t N, const float* A, int64_t lda, const float* Bm, int64_t ldb,
+                     float beta, float* C);
 // dW_hh [G, H] = sum over steps t of dG_tᵀ · hm_{t-1}, where hm_{t-1} is row block t-1 of hPlane
 // [T*B, H] (already masked; padded slots hold the carried state, where dG is 0) and hm_{-1} = h0
 // masked (or zeros).
