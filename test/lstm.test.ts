@@ -87,9 +87,12 @@ function checkReferenceByFiniteDifferences(a: Case, l: Loss, ref: RefGrads, what
     const src = (a[p] as ArrayLike<number> | undefined) ?? new Float64Array(a.B * a.H);
     const v = Float64Array.from(src);
     (a64 as unknown as Record<string, unknown>)[p] = v;
-    const fd = new Float64Array(v.length);
+    // Every element of small parameters, a seeded sample of 120 of larger ones.
+    const pick = rng(v.length);
+    const idx = v.length <= 120 ? v.map((_, i) => i) : Float64Array.from({ length: 120 }, () => Math.floor(pick() * v.length));
+    const fd = Float64Array.from(ref[gk]!);
     const eps = 1e-6;
-    for (let i = 0; i < v.length; i++) {
+    for (const i of idx) {
       const keep = v[i];
       v[i] = keep + eps;
       const lp = lossOf(a64, l);
@@ -130,6 +133,8 @@ const cases: Array<[string, CaseSpec]> = [
   ['gather post lengths H=8 B=5', { B: 5, T: 3, I: 0, H: 8, G: 32, V: 4, gather: true, lengths: true, padding: 'post' }],
   ['gather B=1 T=1 H=13', { B: 1, T: 1, I: 0, H: 13, G: 52, V: 3, gather: true, h0: true }],
   ['dense H=16 full lengths', { B: 3, T: 7, I: 5, H: 16, G: 64, h0: true }],
+  ['gather H=1 pre lengths dropout', { B: 3, T: 3, I: 0, H: 1, G: 4, V: 3, gather: true, lengths: true, h0: true, c0: true, dropout: 0.5 }],
+  ['dense H=21 I=9 post', { B: 2, T: 4, I: 9, H: 21, G: 84, lengths: true, padding: 'post', c0: true }],
 ];
 
 test('forward (inference) equals the float64 reference; padded outputs are 0', () => {
@@ -185,6 +190,20 @@ test('loss on the last step only (dY null) and partial gradient outputs', () => 
   lstmBackward({ ...backwardOptions(a, o.cache!, l, {}), dY: null, dCn: null, dWHh, dh0 });
   assert.ok(maxRelErr(dWHh, ref.dWHh) < 1e-3);
   assert.ok(maxRelErr(dh0, ref.dh0) < 1e-3);
+});
+
+test('all lengths 0: outputs 0, final state = initial state, gradients pass straight through', () => {
+  const r = rng(13);
+  const a = randomCase(r, { B: 3, T: 4, I: 0, H: 5, G: 20, V: 4, gather: true, h0: true, c0: true, dropout: 0.3 });
+  a.lengths = new Int32Array(3);
+  const l = randomLoss(r, a);
+  const run = runNative(a, true, l);
+  assert.ok(run.out.every((v) => v === 0));
+  assert.equal(Array.from(run.hLast), Array.from(a.h0!));
+  assert.equal(Array.from(run.cLast), Array.from(a.c0!));
+  assert.equal(Array.from(run.grads!.dh0), Array.from(l.R2));
+  assert.equal(Array.from(run.grads!.dc0), Array.from(l.R3));
+  for (const k of ['dWHh', 'dBias', 'dTable']) assert.ok(run.grads![k].every((v) => v === 0), k);
 });
 
 function bytes(a: Float32Array): Buffer {
