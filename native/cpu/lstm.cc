@@ -115,21 +115,28 @@ void weightGrads(const RecurrentArgs& a, int64_t G, const float* dG, const Recur
       toBatchMajor(B, T, a.I, dxt.p, g.dX);
     }
   } else if (g.dTable) {
-    std::vector<int64_t> s(B), e(B);
-    for (int64_t b = 0; b < B; ++b) validRange(a, b, &s[b], &e[b]);
-    // Each thread owns a column range and walks every (t, b) in order: a deterministic scatter-add.
+    // Token of every row in time-major order (-1 at padded steps): the walk below then reads dG
+    // and the ids sequentially (ids read column-wise from [B, T] would alias for power-of-two T).
+    std::vector<int32_t> tok(rows);
+    for (int64_t b = 0; b < B; ++b) {
+      int64_t s, e;
+      validRange(a, b, &s, &e);
+      for (int64_t t = 0; t < T; ++t) tok[t * B + b] = (t >= s && t < e) ? a.tokens[b * T + t] : -1;
+    }
+    // Each thread owns a column range and walks every row in order: a deterministic scatter-add.
+    // It sums into its own buffer: threads writing neighbouring columns of the caller's table
+    // would share cache lines at every row.
     float* dT = g.dTable;
     parallelFor(G, 16, [&](int64_t c0, int64_t c1) {
-      for (int64_t v = 0; v < a.V; ++v)
-        for (int64_t j = c0; j < c1; ++j) dT[v * G + j] = 0.0f;
-      for (int64_t t = 0; t < T; ++t) {
-        for (int64_t b = 0; b < B; ++b) {
-          if (t < s[b] || t >= e[b]) continue;
-          const float* src = dG + (t * B + b) * G;
-          float* dst = dT + static_cast<int64_t>(a.tokens[b * T + t]) * G;
-          for (int64_t j = c0; j < c1; ++j) dst[j] += src[j];
-        }
+      const int64_t w = c1 - c0;
+      std::vector<float> acc(a.V * w, 0.0f);
+      for (int64_t r = 0; r < rows; ++r) {
+        if (tok[r] < 0) continue;
+        const float* src = dG + r * G + c0;
+        float* dst = &acc[tok[r] * w];
+        for (int64_t j = 0; j < w; ++j) dst[j] += src[j];
       }
+      for (int64_t v = 0; v < a.V; ++v) std::memcpy(dT + v * G + c0, &acc[v * w], w * sizeof(float));
     });
   }
 }
