@@ -176,6 +176,33 @@ test('rnn gather mode equals dense mode through the folded embedding', () => {
   assert.ok(maxRelErr(dBias, rd.grads!.dBias) < 1e-4);
 });
 
+test('tanh is accurate to ~1e-6 relative, tiny inputs included (AVX2 and portable)', () => {
+  // T = 1 and wHh = 0: h = tanh(table row) exactly as the kernel computes it.
+  const H = 16, B = 500;
+  const table = new Float32Array(B * H);
+  for (let k = 0; k < B * H; k++) {
+    const u = k / (B * H - 1);
+    // Half the points over [-12, 12], half log-spaced down to 1e-30 (both signs).
+    table[k] = Math.fround(k % 2 === 0 ? -12 + 24 * u : (k % 4 === 1 ? 1 : -1) * 10 ** (-30 + 30 * u));
+  }
+  const tokens = Int32Array.from({ length: B }, (_, b) => b);
+  for (const generic of [false, true]) {
+    forceGenericSimd(generic);
+    const hLast = nan(B * H);
+    try {
+      rnnForward({ batch: B, time: 1, hidden: H, tokens, table, wHh: new Float32Array(H * H), hLast });
+    } finally {
+      forceGenericSimd(false);
+    }
+    let worst = 0;
+    for (let k = 0; k < B * H; k++) {
+      const want = Math.tanh(table[k]);
+      worst = Math.max(worst, want === 0 ? Math.abs(hLast[k]) : Math.abs(hLast[k] - want) / Math.abs(want));
+    }
+    assert.ok(worst < 2e-6, `tanh relative error ${worst} (generic: ${generic})`);
+  }
+});
+
 interface TorchCase {
   name: string; B: number; T: number; I: number; H: number;
   x: number[]; wIh: number[]; wHh: number[]; bias: number[]; h0?: number[]; lengths?: number[]; y: number[]; hLast: number[];

@@ -24,6 +24,13 @@ void validRange(const RecurrentArgs& a, int64_t b, int64_t* s, int64_t* e) {
   }
 }
 
+void zeroPaddedRows(const RecurrentArgs& a, int64_t b, int64_t s, int64_t e, int64_t G, float* dG) {
+  for (int64_t t = 0; t < a.T; ++t) {
+    if (t >= s && t < e) continue;
+    std::memset(dG + (t * a.B + b) * G, 0, G * sizeof(float));
+  }
+}
+
 void dropoutRow(const RecurrentArgs& a, int64_t b, float* mask) {
   float scale = 1.0f / (1.0f - a.dropout);
   for (int64_t j = 0; j < a.H; ++j)
@@ -53,9 +60,30 @@ void product(int64_t n, int64_t K, int64_t N, const float* const* a, const float
   }
 }
 
+namespace {
+
+// [B, T, w] <-> [T, B, w] row permutations (time-major is the internal layout: the rows one
+// step touches are contiguous, and a power-of-two T cannot make them alias in the caches).
+void toTimeMajor(int64_t B, int64_t T, int64_t w, const float* src, float* dst) {
+  parallelFor(T, 16, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t)
+      for (int64_t b = 0; b < B; ++b) std::memcpy(dst + (t * B + b) * w, src + (b * T + t) * w, w * sizeof(float));
+  });
+}
+void toBatchMajor(int64_t B, int64_t T, int64_t w, const float* src, float* dst) {
+  parallelFor(B, 4, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b)
+      for (int64_t t = 0; t < T; ++t) std::memcpy(dst + (b * T + t) * w, src + (t * B + b) * w, w * sizeof(float));
+  });
+}
+
+}  // namespace
+
 void inputProjection(const RecurrentArgs& a, int64_t G, float* P) {
   const int64_t rows = a.B * a.T;
-  sgemm(false, true, rows, G, a.I, 1.0f, a.x, a.I, a.wIh, a.I, 0.0f, P, G);
+  Scratch xt(rows * a.I);
+  toTimeMajor(a.B, a.T, a.I, a.x, xt.p);
+  sgemm(false, true, rows, G, a.I, 1.0f, xt.p, a.I, a.wIh, a.I, 0.0f, P, G);
   if (a.bias) {
     parallelFor(rows, 256, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r)
@@ -72,29 +100,92 @@ void columnSums(int64_t rows, int64_t cols, const float* m, float* out) {
   });
 }
 
-void weightGrads(const RecurrentArgs& a, int64_t G, const float* dG, const float* hmPrev, const RecurrentGrads& g) {
-  const int64_t rows = a.B * a.T;
-  if (g.dWHh) sgemm(true, false, G, a.H, rows, 1.0f, dG, G, hmPrev, a.H, 0.0f, g.dWHh, a.H);
+void weightGrads(const RecurrentArgs& a, int64_t G, const float* dG, const RecurrentGrads& g) {
+  const int64_t B = a.B, T = a.T, rows = B * T;
   if (g.dBias) columnSums(rows, G, dG, g.dBias);
   if (a.tokens == nullptr) {
-    if (g.dWIh) sgemm(true, false, G, a.I, rows, 1.0f, dG, G, a.x, a.I, 0.0f, g.dWIh, a.I);
-    if (g.dX) sgemm(false, false, rows, a.I, G, 1.0f, dG, G, a.wIh, a.I, 0.0f, g.dX, a.I);
+    if (g.dWIh) {
+      Scratch xt(rows * a.I);
+      toTimeMajor(B, T, a.I, a.x, xt.p);
+      productOverRows(rows, G, a.I, dG, G, xt.p, a.I, 0.0f, g.dWIh);
+    }
+    if (g.dX) {
+      Scratch dxt(rows * a.I);
+      sgemm(false, false, rows, a.I, G, 1.0f, dG, G, a.wIh, a.I, 0.0f, dxt.p, a.I);
+      toBatchMajor(B, T, a.I, dxt.p, g.dX);
+    }
   } else if (g.dTable) {
-    // Each thread owns a column range and walks every (b, t) in order: a deterministic scatter-add.
+    // Token of every row in time-major order (-1 at padded steps): the walk below then reads dG
+    // and the ids sequentially (ids read column-wise from [B, T] would alias for power-of-two T).
+    std::vector<int32_t> tok(rows);
+    for (int64_t b = 0; b < B; ++b) {
+      int64_t s, e;
+      validRange(a, b, &s, &e);
+      for (int64_t t = 0; t < T; ++t) tok[t * B + b] = (t >= s && t < e) ? a.tokens[b * T + t] : -1;
+    }
+    // Each thread owns a column range and walks every row in order: a deterministic scatter-add.
+    // It sums into its own buffer: threads writing neighbouring columns of the caller's table
+    // would share cache lines at every row.
     float* dT = g.dTable;
     parallelFor(G, 16, [&](int64_t c0, int64_t c1) {
-      for (int64_t v = 0; v < a.V; ++v)
-        for (int64_t j = c0; j < c1; ++j) dT[v * G + j] = 0.0f;
-      for (int64_t b = 0; b < a.B; ++b) {
-        int64_t s, e;
-        validRange(a, b, &s, &e);
-        for (int64_t t = s; t < e; ++t) {
-          const float* src = dG + (b * a.T + t) * G;
-          float* dst = dT + static_cast<int64_t>(a.tokens[b * a.T + t]) * G;
-          for (int64_t j = c0; j < c1; ++j) dst[j] += src[j];
-        }
+      const int64_t w = c1 - c0;
+      std::vector<float> acc(a.V * w, 0.0f);
+      for (int64_t r = 0; r < rows; ++r) {
+        if (tok[r] < 0) continue;
+        const float* src = dG + r * G + c0;
+        float* dst = &acc[tok[r] * w];
+        for (int64_t j = 0; j < w; ++j) dst[j] += src[j];
       }
+      for (int64_t v = 0; v < a.V; ++v) std::memcpy(dT + v * G + c0, &acc[v * w], w * sizeof(float));
     });
+  }
+}
+
+void productOverRows(int64_t rows, int64_t M, int64_t N, const float* A, int64_t lda, const float* Bm, int64_t ldb,
+                     float beta, float* C) {
+  // Blocks of rows fixed by `rows` alone (never by the thread count): each block's product runs
+  // inline on one thread, then the partial sums are added in block order.
+  constexpr int64_t kMinBlock = 1024, kMaxBlocks = 32;
+  const int64_t nb = std::min<int64_t>(kMaxBlocks, (rows + kMinBlock - 1) / kMinBlock);
+  if (nb <= 1) {
+    sgemm(true, false, M, N, rows, 1.0f, A, lda, Bm, ldb, beta, C, N);
+    return;
+  }
+  Scratch part(nb * M * N);
+  parallelFor(nb, 1, [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k) {
+      const int64_t r0 = rows * k / nb, r1 = rows * (k + 1) / nb;
+      sgemm(true, false, M, N, r1 - r0, 1.0f, A + r0 * lda, lda, Bm + r0 * ldb, ldb, 0.0f, part.p + k * M * N, N);
+    }
+  });
+  parallelFor(M * N, 1024, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      float acc = part.p[i];
+      for (int64_t k = 1; k < nb; ++k) acc += part.p[k * M * N + i];
+      C[i] = beta == 0.0f ? acc : acc + beta * C[i];
+    }
+  });
+}
+
+void recurrentWeightGrad(const RecurrentArgs& a, int64_t G, const float* dG, const float* hPlane, float* dWHh) {
+  const int64_t B = a.B, T = a.T, H = a.H;
+  float beta = 0.0f;
+  if (T > 1) {
+    productOverRows((T - 1) * B, G, H, dG + B * G, G, hPlane, H, 0.0f, dWHh);
+    beta = 1.0f;
+  }
+  if (a.h0) {
+    std::vector<float> h0m(a.h0, a.h0 + B * H);
+    if (a.dropout > 0) {
+      std::vector<float> mask(H);
+      for (int64_t b = 0; b < B; ++b) {
+        dropoutRow(a, b, mask.data());
+        for (int64_t j = 0; j < H; ++j) h0m[b * H + j] *= mask[j];
+      }
+    }
+    sgemm(true, false, G, H, B, 1.0f, dG, G, h0m.data(), H, beta, dWHh, H);
+  } else if (T == 1) {
+    std::memset(dWHh, 0, G * H * sizeof(float));
   }
 }
 
@@ -172,14 +263,14 @@ void lstmForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, f
   float* cacheH = cache ? cacheC + B * T * H : nullptr;
   // Dense mode: the input projection of every step in one product, into the cache's gate plane
   // when training (the cell then activates it in place) or into scratch.
-  std::vector<float> proj;
+  std::unique_ptr<float[]> proj;
   float* P = nullptr;
   if (!gather) {
     if (cache) {
       P = cacheG;
     } else {
-      proj.resize(B * T * G);
-      P = proj.data();
+      proj.reset(new float[B * T * G]);
+      P = proj.get();
     }
     inputProjection(a, G, P);
   }
@@ -207,9 +298,11 @@ void lstmForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, f
     for (int64_t t = 0; t < T; ++t) {
       int64_t m = 0;
       for (int64_t r = 0; r < n; ++r) {
-        const int64_t b = b0 + r, bt = b * T + t;
+        const int64_t b = b0 + r, bt = b * T + t, tb = t * B + b;
         if (t < s[r] || t >= e[r]) {
           if (y) std::memset(y + bt * H, 0, H * sizeof(float));
+          // The backward reads slot t as h_t of the next step's product (see lstmBackward).
+          if (cache) std::memcpy(cacheH + tb * H, &hs[r * H], H * sizeof(float));
           continue;
         }
         act[m] = r;
@@ -219,20 +312,20 @@ void lstmForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, f
         } else {
           aptr[m] = &hs[r * H];
         }
-        init[m] = gather ? a.table + static_cast<int64_t>(a.tokens[bt]) * G : P + bt * G;
-        out[m] = cache ? cacheG + bt * G : (gather ? &zs[r * G] : P + bt * G);
+        init[m] = gather ? a.table + static_cast<int64_t>(a.tokens[bt]) * G : P + tb * G;
+        out[m] = cache ? cacheG + tb * G : (gather ? &zs[r * G] : P + tb * G);
         ++m;
       }
       if (m == 0) continue;
       product(m, H, G, aptr.data(), wT.data(), init.data(), out.data());
       for (int64_t q = 0; q < m; ++q) {
-        const int64_t r = act[q], bt = (b0 + r) * T + t;
+        const int64_t r = act[q], bt = (b0 + r) * T + t, tb = t * B + b0 + r;
         float* hr = &hs[r * H];
         float* cr = &cs[r * H];
         lstmCellForward(H, out[q], cr, hr);
         if (cache) {
-          std::memcpy(cacheC + bt * H, cr, H * sizeof(float));
-          std::memcpy(cacheH + bt * H, hr, H * sizeof(float));
+          std::memcpy(cacheC + tb * H, cr, H * sizeof(float));
+          std::memcpy(cacheH + tb * H, hr, H * sizeof(float));
         }
         if (y) std::memcpy(y + bt * H, hr, H * sizeof(float));
       }
@@ -242,17 +335,17 @@ void lstmForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, f
   });
 }
 
-void lstmBackward(const RecurrentArgs& a, const float* cache, const RecurrentGrads& g) {
+void lstmBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g) {
   const int64_t B = a.B, T = a.T, H = a.H, G = 4 * H;
   const bool dropout = a.dropout > 0;
-  const float* cacheG = cache;
+  // The cache is consumed in place, so no per-call buffer of B*T rows is allocated (fresh pages
+  // cost more than the arithmetic): each step's gate slot becomes its pre-activation gradient dG
+  // once read, and (with dropout) each h slot becomes the masked h_{t-1} of the next step.
+  float* dG = cache;
   const float* cacheC = cache + B * T * G;
-  const float* cacheH = cacheC + B * T * H;
-  // Zero at padded steps, so the weight-gradient products over all B*T rows skip them for free.
-  std::vector<float> dG(B * T * G, 0.0f);
-  const bool needHm = g.dWHh != nullptr;
-  std::vector<float> hmPrev(needHm ? B * T * H : 0, 0.0f);
+  float* cacheH = cache + B * T * (G + H);
   std::vector<float> zeros(H, 0.0f);
+  const bool needHm = g.dWHh != nullptr;
 
   parallelFor(B, kRowGrain, [&](int64_t b0, int64_t b1) {
     const int64_t n = b1 - b0;
@@ -263,6 +356,7 @@ void lstmBackward(const RecurrentArgs& a, const float* cache, const RecurrentGra
     for (int64_t r = 0; r < n; ++r) {
       const int64_t b = b0 + r;
       validRange(a, b, &s[r], &e[r]);
+      zeroPaddedRows(a, b, s[r], e[r], G, dG);
       if (g.dHlast) std::memcpy(&dh[r * H], g.dHlast + b * H, H * sizeof(float));
       if (g.dCn) std::memcpy(&dc[r * H], g.dCn + b * H, H * sizeof(float));
     }
@@ -275,24 +369,20 @@ void lstmBackward(const RecurrentArgs& a, const float* cache, const RecurrentGra
       int64_t m = 0;
       for (int64_t r = 0; r < n; ++r) {
         if (t < s[r] || t >= e[r]) continue;
-        const int64_t b = b0 + r, bt = b * T + t;
+        const int64_t b = b0 + r, bt = b * T + t, tb = t * B + b;
         float* dhr = &dh[r * H];
         if (g.dY)
           for (int64_t j = 0; j < H; ++j) dhr[j] += g.dY[bt * H + j];
         const bool first = t == s[r];
-        const float* cPrev = first ? (a.c0 ? a.c0 + b * H : zeros.data()) : cacheC + (bt - 1) * H;
-        lstmCellBackward(H, cacheG + bt * G, cPrev, cacheC + bt * H, dhr, &dc[r * H], &dG[bt * G]);
-        if (needHm) {
-          const float* hPrev = first ? (a.h0 ? a.h0 + b * H : zeros.data()) : cacheH + (bt - 1) * H;
-          float* dst = &hmPrev[bt * H];
-          if (dropout) {
-            for (int64_t j = 0; j < H; ++j) dst[j] = hPrev[j] * mask[r * H + j];
-          } else {
-            std::memcpy(dst, hPrev, H * sizeof(float));
-          }
+        const float* cPrev = first ? (a.c0 ? a.c0 + b * H : zeros.data()) : cacheC + (tb - B) * H;
+        lstmCellBackward(H, dG + tb * G, cPrev, cacheC + tb * H, dhr, &dc[r * H], dG + tb * G);
+        // Slot t-1 holds h_{t-1} (the carried state when t-1 is padded): step t is its last reader.
+        if (needHm && dropout && t > 0) {
+          float* hp = cacheH + (tb - B) * H;
+          for (int64_t j = 0; j < H; ++j) hp[j] *= mask[r * H + j];
         }
         act[m] = r;
-        aptr[m] = &dG[bt * G];
+        aptr[m] = dG + tb * G;
         out[m] = dropout ? &dhm[r * H] : dhr;
         ++m;
       }
@@ -310,7 +400,8 @@ void lstmBackward(const RecurrentArgs& a, const float* cache, const RecurrentGra
     if (g.dc0) std::memcpy(g.dc0 + b0 * H, dc.data(), n * H * sizeof(float));
   });
 
-  weightGrads(a, G, dG.data(), hmPrev.data(), g);
+  if (needHm) recurrentWeightGrad(a, G, dG, cacheH, g.dWHh);
+  weightGrads(a, G, dG, g);
 }
 
 void foldEmbedding(int64_t V, int64_t E, int64_t G, const float* emb, const float* wIh, const float* bias,

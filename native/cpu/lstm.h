@@ -18,8 +18,14 @@
 //   iff philoxUniform(seed, stream, b*H + j) >= p, and kept entries are scaled by 1/(1-p). The
 //   backward rebuilds the same mask from (seed, stream).
 // - Training forward writes a cache that the backward reads. Layout (lstmCacheSize floats), three
-//   planes: gates after their nonlinearity [B, T, 4H] (i, f, g, o), cell states c_t [B, T, H],
-//   hidden states h_t [B, T, H] (before dropout). Entries of padded steps are left unwritten.
+//   TIME-MAJOR planes: gates after their nonlinearity [T, B, 4H] (i, f, g, o), cell states c_t
+//   [T, B, H], hidden states h_t [T, B, H] (before dropout). Entries of padded steps are left
+//   unwritten, except that the h plane holds the carried state there. Time-major keeps the rows of
+//   one step contiguous (batch-major rows of a power-of-two T sit a power-of-two stride apart and
+//   thrash the caches' sets).
+// - The backward CONSUMES the cache (it overwrites the gate plane with the gate gradients and, with
+//   dropout, masks the h plane in place): one backward per training forward, as in PyTorch.
+//   This avoids allocating B*T-row buffers per call, whose fresh pages cost more than the math.
 // - Backward: dY [B, T, H] (or null) and/or dHlast [B, H] (or null), optional dCn [B, H]. Outputs
 //   overwrite (never accumulate): dX (dense) or dTable (gather), dW_ih (dense), dW_hh, dBias,
 //   dh0, dc0; each may be null when not wanted.
@@ -28,6 +34,7 @@
 //   chunk, so results are bit-identical for any thread count.
 #pragma once
 #include <cstdint>
+#include <memory>
 
 namespace vigil {
 
@@ -69,7 +76,8 @@ int64_t lstmCacheSize(int64_t B, int64_t T, int64_t H);
 
 // cache may be null when not training (then dropout must be 0). y, hLast, cLast may be null.
 void lstmForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast);
-void lstmBackward(const RecurrentArgs& a, const float* cache, const RecurrentGrads& g);
+// Consumes (overwrites) cache.
+void lstmBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g);
 
 // table [V, G] = emb [V, E] · W_ihᵀ ([G, E]) + bias [G] (bias may be null).
 void foldEmbedding(int64_t V, int64_t E, int64_t G, const float* emb, const float* wIh, const float* bias,
@@ -82,6 +90,16 @@ void unfoldGradient(int64_t V, int64_t E, int64_t G, const float* emb, const flo
 // Pieces shared with rnn.cc.
 namespace recurrent {
 
+// An uninitialised float buffer (large scratch written once: no up-front zero fill).
+struct Scratch {
+  explicit Scratch(int64_t n) : buf(n > 0 ? new float[n] : nullptr), p(buf.get()) {}
+  std::unique_ptr<float[]> buf;
+  float* p;
+};
+
+// Zeroes the rows of sequence b's padded steps in dG [T*B, G].
+void zeroPaddedRows(const RecurrentArgs& a, int64_t b, int64_t s, int64_t e, int64_t G, float* dG);
+
 // Valid steps [*s, *e) of sequence b.
 void validRange(const RecurrentArgs& a, int64_t b, int64_t* s, int64_t* e);
 // The dropout mask of sequence b (scale included), H values.
@@ -90,11 +108,19 @@ void dropoutRow(const RecurrentArgs& a, int64_t b, float* mask);
 // Each row's result is independent of n and of the other rows (bit-identical grouping).
 void product(int64_t n, int64_t K, int64_t N, const float* const* a, const float* w, const float* const* init,
              float* const* out);
-// P [B*T, G] = x · W_ihᵀ + bias (dense mode).
+// P [T*B, G] (time-major) = x · W_ihᵀ + bias (dense mode).
 void inputProjection(const RecurrentArgs& a, int64_t G, float* P);
-// The weight/input gradients from the gate pre-activation gradients dG [B*T, G] (zero at padded
-// steps) and the (masked) previous hidden states hmPrev [B*T, H].
-void weightGrads(const RecurrentArgs& a, int64_t G, const float* dG, const float* hmPrev, const RecurrentGrads& g);
+// dX, dW_ih (dense), dTable (gather) and dBias from the gate pre-activation gradients dG [T*B, G]
+// (time-major, zero at padded steps). dW_hh is recurrentWeightGrad's.
+void weightGrads(const RecurrentArgs& a, int64_t G, const float* dG, const RecurrentGrads& g);
+// C [M, N] = Aᵀ · Bm + beta·C summed over `rows` rows (A [rows, M], Bm [rows, N]): the sum is split
+// into blocks of rows fixed by `rows` (parallel, deterministic), unlike sgemm which never splits K.
+void productOverRows(int64_t rows, int64_t M, int64_t N, const float* A, int64_t lda, const float* Bm, int64_t ldb,
+                     float beta, float* C);
+// dW_hh [G, H] = sum over steps t of dG_tᵀ · hm_{t-1}, where hm_{t-1} is row block t-1 of hPlane
+// [T*B, H] (already masked; padded slots hold the carried state, where dG is 0) and hm_{-1} = h0
+// masked (or zeros).
+void recurrentWeightGrad(const RecurrentArgs& a, int64_t G, const float* dG, const float* hPlane, float* dWHh);
 // Column sums of m [rows, cols] in row order (deterministic).
 void columnSums(int64_t rows, int64_t cols, const float* m, float* out);
 

@@ -1,6 +1,7 @@
 #include "cpu/rnn.h"
 
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "cpu/threadpool.h"
@@ -9,7 +10,7 @@ namespace vigil {
 
 using namespace recurrent;
 
-int64_t rnnCacheSize(int64_t B, int64_t T, int64_t H) { return B * T * H; }
+int64_t rnnCacheSize(int64_t B, int64_t T, int64_t H) { return 2 * B * T * H; }
 
 namespace {
 constexpr int64_t kRowGrain = 4;
@@ -22,11 +23,11 @@ void rnnForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, fl
   std::vector<float> wT(H * H);
   for (int64_t g = 0; g < H; ++g)
     for (int64_t k = 0; k < H; ++k) wT[k * H + g] = a.wHh[g * H + k];
-  std::vector<float> proj;
+  std::unique_ptr<float[]> proj;
   float* P = nullptr;
   if (!gather) {
-    proj.resize(B * T * H);
-    P = proj.data();
+    proj.reset(new float[B * T * H]);
+    P = proj.get();
     inputProjection(a, H, P);
   }
 
@@ -48,9 +49,11 @@ void rnnForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, fl
     for (int64_t t = 0; t < T; ++t) {
       int64_t m = 0;
       for (int64_t r = 0; r < n; ++r) {
-        const int64_t bt = (b0 + r) * T + t;
+        const int64_t bt = (b0 + r) * T + t, tb = t * B + b0 + r;
         if (t < s[r] || t >= e[r]) {
           if (y) std::memset(y + bt * H, 0, H * sizeof(float));
+          // The backward reads slot t as h_t of the next step's product (recurrentWeightGrad).
+          if (cache) std::memcpy(cache + tb * H, &hs[r * H], H * sizeof(float));
           continue;
         }
         act[m] = r;
@@ -60,7 +63,7 @@ void rnnForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, fl
         } else {
           aptr[m] = &hs[r * H];
         }
-        init[m] = gather ? a.table + static_cast<int64_t>(a.tokens[bt]) * H : P + bt * H;
+        init[m] = gather ? a.table + static_cast<int64_t>(a.tokens[bt]) * H : P + tb * H;
         // The product cannot write h_t over h_{t-1} (its input): go through zs.
         out[m] = &zs[r * H];
         ++m;
@@ -68,10 +71,10 @@ void rnnForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, fl
       if (m == 0) continue;
       product(m, H, H, aptr.data(), wT.data(), init.data(), out.data());
       for (int64_t q = 0; q < m; ++q) {
-        const int64_t r = act[q], bt = (b0 + r) * T + t;
+        const int64_t r = act[q], bt = (b0 + r) * T + t, tb = t * B + b0 + r;
         tanhInPlace(H, out[q]);
         std::memcpy(&hs[r * H], out[q], H * sizeof(float));
-        if (cache) std::memcpy(cache + bt * H, out[q], H * sizeof(float));
+        if (cache) std::memcpy(cache + tb * H, out[q], H * sizeof(float));
         if (y) std::memcpy(y + bt * H, out[q], H * sizeof(float));
       }
     }
@@ -79,13 +82,16 @@ void rnnForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, fl
   });
 }
 
-void rnnBackward(const RecurrentArgs& a, const float* cache, const RecurrentGrads& g) {
+void rnnBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g) {
   const int64_t B = a.B, T = a.T, H = a.H;
   const bool dropout = a.dropout > 0;
-  std::vector<float> dG(B * T * H, 0.0f);
+  // The cache is consumed in place (no per-call B*T-row buffers: fresh pages cost more than the
+  // math): the dz plane receives the pre-activation gradients, and with dropout each h slot is
+  // masked once its own step has read it, leaving hm_t for recurrentWeightGrad.
+  float* hPlane = cache;
+  float* dG = cache + B * T * H;
   const bool needHm = g.dWHh != nullptr;
-  std::vector<float> hmPrev(needHm ? B * T * H : 0, 0.0f);
-  std::vector<float> zeros(H, 0.0f);
+  const bool maskInPlace = needHm && dropout;
 
   parallelFor(B, kRowGrain, [&](int64_t b0, int64_t b1) {
     const int64_t n = b1 - b0;
@@ -95,6 +101,7 @@ void rnnBackward(const RecurrentArgs& a, const float* cache, const RecurrentGrad
     std::vector<float*> out(n);
     for (int64_t r = 0; r < n; ++r) {
       validRange(a, b0 + r, &s[r], &e[r]);
+      zeroPaddedRows(a, b0 + r, s[r], e[r], H, dG);
       if (g.dHlast) std::memcpy(&dh[r * H], g.dHlast + (b0 + r) * H, H * sizeof(float));
     }
     if (dropout) {
@@ -106,18 +113,19 @@ void rnnBackward(const RecurrentArgs& a, const float* cache, const RecurrentGrad
       int64_t m = 0;
       for (int64_t r = 0; r < n; ++r) {
         if (t < s[r] || t >= e[r]) continue;
-        const int64_t b = b0 + r, bt = b * T + t;
+        const int64_t b = b0 + r, bt = b * T + t, tb = t * B + b;
         float* dhr = &dh[r * H];
-        const float* h = cache + bt * H;
-        float* dz = &dG[bt * H];
+        float* h = hPlane + tb * H;
+        float* dz = dG + tb * H;
         for (int64_t j = 0; j < H; ++j) {
           float d = dhr[j] + (g.dY ? g.dY[bt * H + j] : 0.0f);
           dz[j] = d * (1.0f - h[j] * h[j]);
         }
-        if (needHm) {
-          const float* hPrev = t == s[r] ? (a.h0 ? a.h0 + b * H : zeros.data()) : cache + (bt - 1) * H;
-          float* dst = &hmPrev[bt * H];
-          for (int64_t j = 0; j < H; ++j) dst[j] = dropout ? hPrev[j] * mask[r * H + j] : hPrev[j];
+        if (maskInPlace) {
+          for (int64_t j = 0; j < H; ++j) h[j] *= mask[r * H + j];
+          // A padded slot before the first valid step carries h0: no step of its own masks it.
+          if (t == s[r] && t > 0)
+            for (int64_t j = 0; j < H; ++j) h[j - B * H] *= mask[r * H + j];
         }
         act[m] = r;
         aptr[m] = dz;
@@ -136,7 +144,8 @@ void rnnBackward(const RecurrentArgs& a, const float* cache, const RecurrentGrad
     if (g.dh0) std::memcpy(g.dh0 + b0 * H, dh.data(), n * H * sizeof(float));
   });
 
-  weightGrads(a, H, dG.data(), hmPrev.data(), g);
+  if (needHm) recurrentWeightGrad(a, H, dG, hPlane, g.dWHh);
+  weightGrads(a, H, dG, g);
 }
 
 }  // namespace vigil

@@ -2,7 +2,9 @@
 // Same conventions as lstm.h with G = H and no cell state: W_ih [H, I], W_hh [H, H], bias [H],
 // dense or gather input (table [V, H] from foldEmbedding with G = H), lengths and padding,
 // variational recurrent dropout on h_{t-1}, training cache then backward.
-// Cache layout (rnnCacheSize floats): h_t [B, T, H] (before dropout; padded steps unwritten).
+// Cache layout (rnnCacheSize floats): two time-major planes, h_t [T, B, H] (before dropout; padded
+// slots hold the carried state) and [T, B, H] scratch the backward writes its gradients into.
+// The backward consumes the cache (one backward per training forward), as the LSTM's does.
 #pragma once
 #include <cstdint>
 
@@ -13,6 +15,6 @@ namespace vigil {
 int64_t rnnCacheSize(int64_t B, int64_t T, int64_t H);
 // c arguments are unused (the RNN has no cell state); the signature matches the LSTM's for the glue.
 void rnnForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast);
-void rnnBackward(const RecurrentArgs& a, const float* cache, const RecurrentGrads& g);
+void rnnBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g);
 
 }  // namespace vigil

@@ -28,7 +28,7 @@ struct RecurrentKernels {
   bool hasCell;
   int64_t (*cacheSize)(int64_t, int64_t, int64_t);
   void (*forward)(const RecurrentArgs&, float* cache, float* y, float* hLast, float* cLast);
-  void (*backward)(const RecurrentArgs&, const float* cache, const RecurrentGrads&);
+  void (*backward)(const RecurrentArgs&, float* cache, const RecurrentGrads&);
 };
 
 namespace {
@@ -87,7 +87,9 @@ void defineRecurrent(Napi::Env env, Napi::Object exports, const RecurrentKernels
     readSizes(g, a, &gather);
     const int64_t G = kk.gatesPerHidden * a.H;
     const int64_t BT = g.product({a.B, a.T}, "batch * time");
+    // Bounds every product below: B*H and B*T*H are at most B*T*G.
     g.product({a.B, a.T, G}, "batch * time * gates");
+    const int64_t GH = g.product({G, a.H}, "wHh");
     if (gather) {
       requireNull(g, 6, "wIh", "in gather mode (it is folded into table)");
       requireNull(g, 7, "bias", "in gather mode (it is folded into table)");
@@ -100,7 +102,7 @@ void defineRecurrent(Napi::Env env, Napi::Object exports, const RecurrentKernels
       requireNull(g, 8, "tokens", "in dense mode (x given)");
       requireNull(g, 9, "table", "in dense mode (x given)");
     }
-    a.wHh = g.f32(10, "wHh", G * a.H);
+    a.wHh = g.f32(10, "wHh", GH);
     size_t i = 11;
     a.h0 = g.f32Opt(i++, "h0", a.B * a.H);
     if (kk.hasCell) a.c0 = g.f32Opt(i++, "c0", a.B * a.H);
@@ -131,7 +133,9 @@ void defineRecurrent(Napi::Env env, Napi::Object exports, const RecurrentKernels
     readSizes(g, a, &gather);
     const int64_t G = kk.gatesPerHidden * a.H;
     const int64_t BT = g.product({a.B, a.T}, "batch * time");
+    // Bounds every product below: B*H and B*T*H are at most B*T*G.
     g.product({a.B, a.T, G}, "batch * time * gates");
+    const int64_t GH = g.product({G, a.H}, "wHh");
     if (gather) {
       requireNull(g, 6, "wIh", "in gather mode");
       a.tokens = g.i32(7, "tokens", BT, 0, static_cast<int32_t>(a.V - 1));
@@ -140,7 +144,7 @@ void defineRecurrent(Napi::Env env, Napi::Object exports, const RecurrentKernels
       a.wIh = g.f32(6, "wIh", g.product({G, a.I}, "wIh"));
       requireNull(g, 7, "tokens", "in dense mode (x given)");
     }
-    a.wHh = g.f32(8, "wHh", G * a.H);
+    a.wHh = g.f32(8, "wHh", GH);
     size_t i = 9;
     a.h0 = g.f32Opt(i++, "h0", a.B * a.H);
     if (kk.hasCell) a.c0 = g.f32Opt(i++, "c0", a.B * a.H);
@@ -149,8 +153,8 @@ void defineRecurrent(Napi::Env env, Napi::Object exports, const RecurrentKernels
     a.dropout = readDropout(g, i++);
     a.seed = static_cast<uint64_t>(g.integer(i++, "seed", 0, kMaxSeed));
     a.stream = static_cast<uint64_t>(g.integer(i++, "stream", 0, kMaxSeed));
-    // The cache is this library's own output; entries of padded steps are never written.
-    const float* cache = g.f32(i++, "cache", kk.cacheSize(a.B, a.T, a.H), false);
+    // Not checked for finiteness: the LSTM backward consumes it, and padded entries are unwritten.
+    float* cache = g.f32(i++, "cache", kk.cacheSize(a.B, a.T, a.H), false);
     d.dY = g.f32Opt(i++, "dY", a.B * a.T * a.H);
     d.dHlast = g.f32Opt(i++, "dHlast", a.B * a.H);
     if (kk.hasCell) d.dCn = g.f32Opt(i++, "dCn", a.B * a.H);
@@ -163,7 +167,7 @@ void defineRecurrent(Napi::Env env, Napi::Object exports, const RecurrentKernels
       d.dWIh = g.f32Opt(i++, "dWIh", G * a.I, false);
       requireNull(g, i++, "dTable", "in dense mode");
     }
-    d.dWHh = g.f32Opt(i++, "dWHh", G * a.H, false);
+    d.dWHh = g.f32Opt(i++, "dWHh", GH, false);
     d.dBias = g.f32Opt(i++, "dBias", G, false);
     d.dh0 = g.f32Opt(i++, "dh0", a.B * a.H, false);
     if (kk.hasCell) d.dc0 = g.f32Opt(i++, "dc0", a.B * a.H, false);

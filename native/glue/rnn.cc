@@ -12,7 +12,7 @@ struct RecurrentKernels {
   bool hasCell;
   int64_t (*cacheSize)(int64_t, int64_t, int64_t);
   void (*forward)(const RecurrentArgs&, float* cache, float* y, float* hLast, float* cLast);
-  void (*backward)(const RecurrentArgs&, const float* cache, const RecurrentGrads&);
+  void (*backward)(const RecurrentArgs&, float* cache, const RecurrentGrads&);
 };
 // Defined in glue/lstm.cc.
 void defineRecurrent(Napi::Env env, Napi::Object exports, const RecurrentKernels& k);

@@ -74,7 +74,8 @@ export interface RecurrentBackwardOptions {
   dropout?: number;
   seed?: number;
   stream?: number;
-  /** The cache the training forward wrote. */
+  /** The cache the training forward wrote. The backward CONSUMES it (overwrites it in place: no
+   * per-call buffers of batch*time rows): run one backward per training forward. */
   cache: F32;
   /** Gradient w.r.t. every output step [batch, time, hidden] (padded steps ignored). */
   dY?: Opt<F32>;
@@ -180,7 +181,7 @@ export function backwardArgs(fn: string, o: LstmBackwardOptions, gatesPerHidden:
   return args;
 }
 
-/** Floats of the training cache: gates [B, T, 4H], cell states [B, T, H], hidden states [B, T, H]. */
+/** Floats of the training cache: time-major planes gates [T, B, 4H], cell states [T, B, H], hidden states [T, B, H]. */
 export function lstmCacheSize(batch: number, time: number, hidden: number): number {
   return native().lstmCacheSize(batch, time, hidden);
 }

@@ -27,7 +27,7 @@ const native = () => addon<RnnAddon>();
 export type RnnForwardOptions = RecurrentForwardOptions;
 export type RnnBackwardOptions = RecurrentBackwardOptions;
 
-/** Floats of the training cache: hidden states [B, T, H]. */
+/** Floats of the training cache: time-major planes hidden states [T, B, H] and backward scratch [T, B, H]. */
 export function rnnCacheSize(batch: number, time: number, hidden: number): number {
   return native().rnnCacheSize(batch, time, hidden);
 }

@@ -1,0 +1,68 @@
+// The async recurrent kernels run off the main thread: a 1 ms timer keeps firing while a long
+// LSTM forward + backward runs, and the async results equal the sync ones.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { rng, randomF32 } from './helpers/random.ts';
+import { lstmBackward, lstmBackwardAsync, lstmCacheSize, lstmForward, lstmForwardAsync } from '../ts/bindings/lstm.ts';
+
+// Gather mode and no weight-gradient outputs: the work is the recurrence alone (no GEMM). Each
+// call takes ~100 ms or more on a 2-core machine (a wide H makes it long for a small cache), so
+// work on the main thread would show as a delay far above the bound; ~1 s in all.
+const B = 16, T = 512, H = 256, V = 64, G = 4 * H, ROUNDS = 3, MAX_DELAY_MS = 30;
+
+function inputs() {
+  const r = rng(31);
+  return {
+    tokens: new Int32Array(B * T).map(() => Math.floor(r() * V)),
+    table: randomF32(r, V * G),
+    wHh: randomF32(r, G * H, -0.15, 0.15),
+    dY: randomF32(r, B * T * H),
+    lengths: new Int32Array(B).map(() => T - Math.floor(r() * 50)),
+  };
+}
+
+type Outputs = { out: Float32Array; hLast: Float32Array; dTable: Float32Array; dh0: Float32Array };
+
+function options(inp: ReturnType<typeof inputs>, cache: Float32Array, o: Outputs) {
+  const common = { batch: B, time: T, hidden: H, tokens: inp.tokens, wHh: inp.wHh, lengths: inp.lengths, dropout: 0.25, seed: 3 };
+  return {
+    fwd: { ...common, table: inp.table, training: true, cache, out: o.out, hLast: o.hLast },
+    bwd: { ...common, vocab: V, cache, dY: inp.dY, dTable: o.dTable, dh0: o.dh0 },
+  };
+}
+
+const fresh = (): Outputs => ({
+  out: new Float32Array(B * T * H), hLast: new Float32Array(B * H), dTable: new Float32Array(V * G), dh0: new Float32Array(B * H),
+});
+
+test('async LSTM forward + backward leaves the event loop responsive and equals the sync result', async () => {
+  const inp = inputs();
+  const cache = new Float32Array(lstmCacheSize(B, T, H));
+  const sync = fresh();
+  const so = options(inp, cache, sync);
+  lstmForward(so.fwd);
+  lstmBackward(so.bwd);
+
+  const asyncOut = fresh();
+  // The same cache (already touched: fresh pages are slow to fault in); the forward rewrites it.
+  const ao = options(inp, cache, asyncOut);
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 1);
+  h.enable();
+  for (let i = 0; i < ROUNDS; i++) {
+    await lstmForwardAsync(ao.fwd);
+    await lstmBackwardAsync(ao.bwd);
+  }
+  h.disable();
+  clearInterval(timer);
+  const maxMs = h.max / 1e6;
+  assert.ok(maxMs < MAX_DELAY_MS, `max event-loop delay ${maxMs.toFixed(1)} ms`);
+  assert.ok(ticks > 20, `the 1 ms timer fired only ${ticks} times`);
+  for (const k of Object.keys(sync) as Array<keyof Outputs>) {
+    assert.ok(Buffer.from(asyncOut[k].buffer).equals(Buffer.from(sync[k].buffer)), `${k}: async differs from sync`);
+  }
+});
+
+test.run();
