@@ -1,33 +1,24 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { forEachSimd } from './helpers/simd.ts';
 import { throwsError } from './helpers/errors.ts';
 import {
   activationBackward, activationBackwardAsync, activationForward, activationForwardAsync, softmaxBackward, softmaxBackwardAsync,
   softmaxForward, softmaxForwardAsync, type ActivationKind,
 } from '../ts/bindings/activation.ts';
-import { backend, forceGenericSimd, getNumThreads, setNumThreads } from '../ts/bindings/backend.ts';
+import { backend, getNumThreads, setNumThreads } from '../ts/bindings/backend.ts';
 import {
   allWritten, detached, gradRelErr, maxRelErr, nanF32, numericGrad, randomF32, rng,
 } from './helpers/random.ts';
 import { activationRef, softmaxRef } from './reference/activation.ts';
 
 const kinds: ActivationKind[] = ['sigmoid', 'tanh', 'relu'];
-const paths = backend().simd === 'avx2' ? [false, true] : [true];
 const sizes = [1, 5, 8, 13, 67];
 const shapes: Array<[number, number]> = [[1, 1], [1, 9], [3, 5], [7, 19], [4, 40]];
 
-function eachPath(body: (path: string) => void) {
-  for (const generic of paths) {
-    const path = forceGenericSimd(generic);
-    try {
-      body(path);
-    } finally {
-      forceGenericSimd(false);
-    }
-  }
-}
+const eachPath = forEachSimd;
 
-test('forward matches the float64 reference on both SIMD paths', () => {
+test('forward matches the float64 reference on every SIMD path', () => {
   eachPath((path) => {
     const r = rng(11);
     for (const kind of kinds) {

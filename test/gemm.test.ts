@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { addon } from '../ts/bindings/addon.ts';
-import { backend, forceGenericSimd, getNumThreads, setNumThreads } from '../ts/bindings/backend.ts';
+import { backend, getNumThreads, setNumThreads } from '../ts/bindings/backend.ts';
+import { forEachSimd } from './helpers/simd.ts';
 import { gemm, gemmAsync } from '../ts/bindings/gemm.ts';
 import { maxRelErr, randomF32, rng } from './helpers/random.ts';
 import { gemmRef } from './reference/gemm.ts';
@@ -73,21 +74,9 @@ function sweep(path: string): void {
   checkAgainstReference(big, run(big), `${path} ${label(big)}`);
 }
 
-const hasAvx2 = backend().simd === 'avx2';
-
-test('matches the float64 reference: shapes, transposes, alpha/beta (AVX2 path where available)', () => {
-  forceGenericSimd(false);
-  sweep(backend().simd);
-});
-
-test('matches the float64 reference on the portable path', () => {
-  try {
-    assert.is(forceGenericSimd(true), 'generic');
-    sweep('generic');
-  } finally {
-    forceGenericSimd(false);
-  }
-  assert.is(backend().simd, hasAvx2 ? 'avx2' : 'generic');
+test('matches the float64 reference: shapes, transposes, alpha/beta, on every SIMD path', () => {
+  forEachSimd((level) => sweep(level));
+  assert.is(backend().simd, backend().simdHardware);
 });
 
 test('packB + sgemmPacked gives the same bits as sgemm', () => {
@@ -106,21 +95,19 @@ test('bit-identical results for 1, 2 and 3 threads, on both paths', () => {
     makeCase(10, true, false, 300, 200, 530, 1, 0), // several k blocks
   ];
   try {
-    for (const generic of flags) {
-      forceGenericSimd(generic);
+    forEachSimd((level) => {
       for (const c of cases) {
         setNumThreads(1);
         const one = run(c);
         const onePacked = run(c, gemmPacked);
         for (const t of [2, 3]) {
           setNumThreads(t);
-          assert.equal(bits(run(c)), bits(one), `${t} threads, generic=${generic}, ${label(c)}`);
-          assert.equal(bits(run(c, gemmPacked)), bits(onePacked), `${t} threads packed, generic=${generic}`);
+          assert.equal(bits(run(c)), bits(one), `${t} threads, ${level}, ${label(c)}`);
+          assert.equal(bits(run(c, gemmPacked)), bits(onePacked), `${t} threads packed, ${level}`);
         }
       }
-    }
+    });
   } finally {
-    forceGenericSimd(false);
     setNumThreads(before);
   }
 });

@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { simdPaths, withSimd } from './helpers/simd.ts';
 import { throwsError } from './helpers/errors.ts';
 import { readFileSync } from 'node:fs';
 import { rng, randomF32, maxRelErr } from './helpers/random.ts';
@@ -8,7 +9,7 @@ import {
   lstmForwardAsync, lstmUnfoldGradient, lstmUnfoldGradientAsync,
 } from '../ts/bindings/lstm.ts';
 import type { LstmBackwardOptions, LstmForwardOptions } from '../ts/bindings/lstm.ts';
-import { forceGenericSimd, getNumThreads, setNumThreads } from '../ts/bindings/backend.ts';
+import { getNumThreads, setNumThreads } from '../ts/bindings/backend.ts';
 import { lstmRefBackward, lstmRefForward, randomCase, validRange } from './reference/lstm.ts';
 import type { CaseSpec, RefArgs, RefGrads } from './reference/lstm.ts';
 
@@ -234,20 +235,16 @@ test('results are bit-identical for 1, 2 and 3 threads', () => {
   }
 });
 
-test('portable kernels agree with the AVX2 ones', () => {
+test('every slower SIMD path agrees with the best one', () => {
   const r = rng(6);
   const a = randomCase(r, { B: 5, T: 6, I: 4, H: 13, G: 52, lengths: true, h0: true, c0: true, dropout: 0.3 });
   const l = randomLoss(r, a);
   const fast = runNative(a, true, l);
-  forceGenericSimd(true);
-  let slow: Run;
-  try {
-    slow = runNative(a, true, l);
-  } finally {
-    forceGenericSimd(false);
+  for (const level of simdPaths().slice(1)) {
+    const slow = withSimd(level, () => runNative(a, true, l));
+    assert.ok(maxRelErr(slow.out, fast.out) < 1e-5);
+    for (const k of Object.keys(fast.grads!)) assert.ok(maxRelErr(slow.grads![k], fast.grads![k]) < 1e-4, k);
   }
-  assert.ok(maxRelErr(slow.out, fast.out) < 1e-5);
-  for (const k of Object.keys(fast.grads!)) assert.ok(maxRelErr(slow.grads![k], fast.grads![k]) < 1e-4, k);
 });
 
 test('gather mode equals dense mode through the folded embedding; unfold gives the dense gradients', () => {
@@ -291,20 +288,15 @@ test('gate sigmoid is accurate to ~1e-6 relative over [-30, 30] (AVX2 and portab
       table[b * G + 2 * H + j] = 20;
     }
   const tokens = Int32Array.from({ length: B }, (_, b) => b);
-  for (const generic of [false, true]) {
-    forceGenericSimd(generic);
+  for (const level of simdPaths()) {
     const cLast = nan(B * H);
-    try {
-      lstmForward({ batch: B, time: 1, hidden: H, tokens, table, vocab: B, wHh: new Float32Array(G * H), cLast });
-    } finally {
-      forceGenericSimd(false);
-    }
+    withSimd(level, () => lstmForward({ batch: B, time: 1, hidden: H, tokens, table, vocab: B, wHh: new Float32Array(G * H), cLast }));
     let worst = 0;
     for (let k = 0; k < B * H; k++) {
       const want = 1 / (1 + Math.exp(-xs[k]));
       worst = Math.max(worst, Math.abs(cLast[k] - want) / want);
     }
-    assert.ok(worst < 2e-6, `sigmoid relative error ${worst} (generic: ${generic})`);
+    assert.ok(worst < 2e-6, `sigmoid relative error ${worst} (${level})`);
   }
 });
 

@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { simdPaths, withSimd } from './helpers/simd.ts';
 import { throwsError } from './helpers/errors.ts';
 import { readFileSync } from 'node:fs';
 import { rng, randomF32, maxRelErr } from './helpers/random.ts';
@@ -8,7 +9,7 @@ import {
   rnnUnfoldGradientAsync, rnnFoldEmbeddingAsync,
 } from '../ts/bindings/rnn.ts';
 import type { RnnBackwardOptions, RnnForwardOptions } from '../ts/bindings/rnn.ts';
-import { forceGenericSimd, getNumThreads, setNumThreads } from '../ts/bindings/backend.ts';
+import { getNumThreads, setNumThreads } from '../ts/bindings/backend.ts';
 import { randomCase, validRange } from './reference/lstm.ts';
 import type { CaseSpec, RefArgs, RefGrads } from './reference/lstm.ts';
 import { rnnRefBackward, rnnRefForward } from './reference/rnn.ts';
@@ -142,15 +143,11 @@ test('rnn: bit-identical for 1, 2, 3 threads; portable path agrees', () => {
     assert.ok(eq(run.out, runs[0].out));
     for (const k of Object.keys(run.grads!)) assert.ok(eq(run.grads![k], runs[0].grads![k]), k);
   }
-  forceGenericSimd(true);
-  let slow: Run;
-  try {
-    slow = runNative(a, true, l);
-  } finally {
-    forceGenericSimd(false);
+  for (const level of simdPaths().slice(1)) {
+    const slow = withSimd(level, () => runNative(a, true, l));
+    assert.ok(maxRelErr(slow.out, runs[0].out) < 1e-5);
+    for (const k of Object.keys(slow.grads!)) assert.ok(maxRelErr(slow.grads![k], runs[0].grads![k]) < 1e-4, k);
   }
-  assert.ok(maxRelErr(slow.out, runs[0].out) < 1e-5);
-  for (const k of Object.keys(slow.grads!)) assert.ok(maxRelErr(slow.grads![k], runs[0].grads![k]) < 1e-4, k);
 });
 
 test('rnn gather mode equals dense mode through the folded embedding', () => {
@@ -186,20 +183,15 @@ test('tanh is accurate to ~1e-6 relative, tiny inputs included (AVX2 and portabl
     table[k] = Math.fround(k % 2 === 0 ? -12 + 24 * u : (k % 4 === 1 ? 1 : -1) * 10 ** (-30 + 30 * u));
   }
   const tokens = Int32Array.from({ length: B }, (_, b) => b);
-  for (const generic of [false, true]) {
-    forceGenericSimd(generic);
+  for (const level of simdPaths()) {
     const hLast = nan(B * H);
-    try {
-      rnnForward({ batch: B, time: 1, hidden: H, tokens, table, wHh: new Float32Array(H * H), hLast });
-    } finally {
-      forceGenericSimd(false);
-    }
+    withSimd(level, () => rnnForward({ batch: B, time: 1, hidden: H, tokens, table, wHh: new Float32Array(H * H), hLast }));
     let worst = 0;
     for (let k = 0; k < B * H; k++) {
       const want = Math.tanh(table[k]);
       worst = Math.max(worst, want === 0 ? Math.abs(hLast[k]) : Math.abs(hLast[k] - want) / Math.abs(want));
     }
-    assert.ok(worst < 2e-6, `tanh relative error ${worst} (generic: ${generic})`);
+    assert.ok(worst < 2e-6, `tanh relative error ${worst} (${level})`);
   }
 });
 

@@ -1,24 +1,21 @@
 // Run-time instruction-set dispatch: the addon is built for baseline x86-64 and picks the
-// AVX2/FMA translation units (*_avx2.cc) only where the processor has them.
+// AVX2/FMA translation units (*_avx2.cc) or the AVX-512 ones (*_avx512.cc) only where the
+// processor (and the OS, which libgcc's CPU probe checks through XGETBV) supports them.
 #pragma once
 
 namespace vigil {
 
-inline bool hasAvx2Fma() {
-#if defined(VIGIL_X86) && (defined(__GNUC__) || defined(__clang__))
-  static const bool has = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  }();
-  return has;
-#else
-  return false;
-#endif
-}
+enum class Simd { Generic = 0, Avx2 = 1, Avx512 = 2 };
 
-// "avx2" or "generic": reported by backend() so users and the bench can see which path ran.
-const char* simdName();
-void forceGeneric(bool on);  // tests use it to check the portable path against the AVX2 one
-bool useAvx2();              // hasAvx2Fma() && !forced generic
+// What the processor supports.
+Simd hardwareSimd();
+// The level kernels use: the hardware's, capped by setSimdCap (tests run every path on one machine).
+Simd activeSimd();
+void setSimdCap(Simd cap);
+
+inline bool useAvx2() { return activeSimd() >= Simd::Avx2; }
+inline bool useAvx512() { return activeSimd() >= Simd::Avx512; }
+// "avx512", "avx2" or "generic": reported by backend().
+const char* simdName(Simd s);
 
 }  // namespace vigil

@@ -6,58 +6,15 @@
 #include <cmath>
 
 #include "cpu/lstm.h"
+#include "cpu/simd_math_avx2.h"
 
 namespace vigil {
 namespace avx2 {
 namespace {
 
-// exp(x), Cephes-style: 2^n · p(r) with r = x - n·ln2 in [-ln2/2, ln2/2]; ~1 ulp over the
-// clamped range (results below 2^-126 or above 2^127 are not needed by sigmoid/tanh).
-inline __m256 exp256(__m256 x) {
-  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
-  __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-  __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
-}
-
-inline __m256 sigmoid256(__m256 x) {
-  const __m256 one = _mm256_set1_ps(1.0f);
-  return _mm256_div_ps(one, _mm256_add_ps(one, exp256(_mm256_sub_ps(_mm256_setzero_ps(), x))));
-}
-
-// tanh(|x|) = (1 - e) / (1 + e) with e = exp(-2|x|); 1 - e is exact for e in [0.5, 1], and below
-// |x| = 0.1 an odd Taylor polynomial (error < 1e-12 relative) avoids the cancellation.
-inline __m256 tanh256(__m256 x) {
-  const __m256 sign = _mm256_set1_ps(-0.0f);
-  const __m256 one = _mm256_set1_ps(1.0f);
-  __m256 ax = _mm256_andnot_ps(sign, x);
-  __m256 e = exp256(_mm256_mul_ps(ax, _mm256_set1_ps(-2.0f)));
-  __m256 big = _mm256_div_ps(_mm256_sub_ps(one, e), _mm256_add_ps(one, e));
-  __m256 x2 = _mm256_mul_ps(ax, ax);
-  __m256 p = _mm256_set1_ps(62.0f / 2835.0f);
-  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-17.0f / 315.0f));
-  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(2.0f / 15.0f));
-  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-1.0f / 3.0f));
-  __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(p, x2), ax, ax);
-  __m256 t = _mm256_blendv_ps(big, small, _mm256_cmp_ps(ax, _mm256_set1_ps(0.1f), _CMP_LT_OQ));
-  return _mm256_or_ps(t, _mm256_and_ps(sign, x));
-}
-
-// Lane mask for the last, partial vector of a row of length n.
-inline __m256i tailMask(int64_t rem) {
-  alignas(32) static const int32_t bits[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bits + 8 - rem));
-}
+using simd::sigmoid256;
+using simd::tanh256;
+using simd::tailMask;
 
 // R rows x NV vectors of 8 columns at column j: each element sums k = 0..K-1 in order with FMA,
 // whatever R is, so a row's result does not depend on which rows share its group.

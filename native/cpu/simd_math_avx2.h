@@ -8,34 +8,26 @@
 namespace vigil {
 namespace simd {
 
-// exp(x): x = n ln2 + r with |r| <= ln2/2, exp(r) by its degree-6 Taylor polynomial (truncation
-// r^7/7! < 1.3e-7 there), 2^n put into the exponent bits. Inputs are clamped to the finite
-// normal range, so large negative x gives ~1e-38 instead of 0 and large positive x stays finite:
-// callers (sigmoid, softmax after subtracting the max) need no special cases.
+// exp(x), Cephes-style: x = n ln2 + r with |r| <= ln2/2 (ln2 split in two so n * ln2_hi is
+// exact), exp(r) by a degree-7 minimax polynomial (~1 ulp), 2^n put into the exponent bits.
+// Inputs are clamped to [-87.3, 88.3] so n stays in [-126, 127]: large negative x gives ~1e-38
+// instead of 0 and large positive x stays finite, so callers (sigmoid, softmax after subtracting
+// the max) need no special cases.
 inline __m256 exp256(__m256 x) {
-  const __m256 hi = _mm256_set1_ps(88.3762626647949f);
-  const __m256 lo = _mm256_set1_ps(-87.3365478515625f);
-  x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
+  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
   __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
                              _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  // ln2 split in two so n * ln2_hi is exact for |n| < 2^9.
   __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
   r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-  __m256 p = _mm256_set1_ps(1.0f / 720.0f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  // n in [-126, 128]; 2^128 overflows the exponent, so scale in two halves.
-  __m256i ni = _mm256_cvtps_epi32(n);
-  __m256i half = _mm256_srai_epi32(ni, 1);
-  __m256i rest = _mm256_sub_epi32(ni, half);
-  const __m256i bias = _mm256_set1_epi32(127);
-  __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(half, bias), 23));
-  __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(rest, bias), 23));
-  return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+  __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
 
 // 1 / (1 + exp(-x)): exp's clamping keeps this finite and in [0, 1] for every x.

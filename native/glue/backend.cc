@@ -26,7 +26,8 @@ void register_backend(Napi::Env env, Napi::Object exports) {
     }
     out.Set("devices", devs);
     if (list.empty()) out.Set("cudaUnavailableReason", why);
-    out.Set("simd", simdName());
+    out.Set("simd", simdName(activeSimd()));
+    out.Set("simdHardware", simdName(hardwareSimd()));
     out.Set("threads", getNumThreads());
     return out;
   }, "backend"));
@@ -41,12 +42,13 @@ void register_backend(Napi::Env env, Napi::Object exports) {
     return info.Env().Undefined();
   }, "setNumThreads"));
 
-  // Tests run the portable kernels against the AVX2 ones on the same machine.
-  exports.Set("forceGenericSimd", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
-    Args a(info, "forceGenericSimd");
-    forceGeneric(a.boolean(0, "on"));
-    return Napi::String::New(info.Env(), simdName());
-  }, "forceGenericSimd"));
+  // Caps the SIMD level kernels use, so tests can run every path on one machine.
+  exports.Set("setSimdCap", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    Args a(info, "setSimdCap");
+    // Index order is the enum's: generic, avx2, avx512.
+    setSimdCap(static_cast<Simd>(a.oneOf(0, "level", {"generic", "avx2", "avx512"})));
+    return Napi::String::New(info.Env(), simdName(activeSimd()));
+  }, "setSimdCap"));
 }
 
 }  // namespace glue

@@ -110,6 +110,20 @@ bool Args::boolean(size_t i, const char* name) {
   return v.As<Napi::Boolean>().Value();
 }
 
+int Args::oneOf(size_t i, const char* name, std::initializer_list<const char*> choices) {
+  Napi::Value v = info_[i];
+  std::string list;
+  for (const char* c : choices) list += (list.empty() ? "'" : ", '") + std::string(c) + "'";
+  if (!v.IsString()) typeError(std::string(name) + " must be one of " + list + ", got " + describe(v));
+  std::string got = v.As<Napi::String>().Utf8Value();
+  int k = 0;
+  for (const char* c : choices) {
+    if (got == c) return k;
+    ++k;
+  }
+  rangeError(std::string(name) + " must be one of " + list + ", got '" + got + "'");
+}
+
 int64_t Args::product(std::initializer_list<int64_t> dims, const char* what) {
   int64_t p = 1;
   for (int64_t d : dims) {

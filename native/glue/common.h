@@ -33,6 +33,8 @@ class Args {
   // A finite number in [min, max].
   double number(size_t i, const char* name, double min = -1e300, double max = 1e300);
   bool boolean(size_t i, const char* name);
+  // A string that must be one of `choices`; returns its index.
+  int oneOf(size_t i, const char* name, std::initializer_list<const char*> choices);
   bool isNullish(size_t i) const;
 
   // A Float32Array of exactly `len` elements. Inputs are checked for NaN/Infinity unless

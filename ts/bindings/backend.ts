@@ -7,6 +7,8 @@ export interface CudaDevice {
   computeCapability: string;
 }
 
+export type SimdLevel = 'avx512' | 'avx2' | 'generic';
+
 export interface Backend {
   /** True when the addon was built with CUDA and a usable device was found. */
   cuda: boolean;
@@ -15,8 +17,10 @@ export interface Backend {
   devices: CudaDevice[];
   /** Why `cuda` is false, when it is. */
   cudaUnavailableReason?: string;
-  /** CPU kernel path in use: "avx2" (AVX2 + FMA) or "generic" (portable). */
-  simd: 'avx2' | 'generic';
+  /** CPU kernel path in use: "avx512", "avx2" (AVX2 + FMA) or "generic" (portable). */
+  simd: SimdLevel;
+  /** The best path this processor supports. */
+  simdHardware: SimdLevel;
   /** Threads the CPU kernels split work over. */
   threads: number;
 }
@@ -25,7 +29,7 @@ interface BackendAddon {
   backend(): Backend;
   getNumThreads(): number;
   setNumThreads(n: number): void;
-  forceGenericSimd(on: boolean): string;
+  setSimdCap(level: SimdLevel): SimdLevel;
 }
 
 const native = () => addon<BackendAddon>();
@@ -44,7 +48,10 @@ export function setNumThreads(n: number): void {
   native().setNumThreads(n);
 }
 
-/** Forces the portable (non-AVX2) kernels; for tests comparing the two paths. Returns the path now in use. */
-export function forceGenericSimd(on: boolean): 'avx2' | 'generic' {
-  return native().forceGenericSimd(on) as 'avx2' | 'generic';
+/**
+ * Caps the CPU kernel path at `level` (default: the best the processor has) and returns the
+ * path now in use; tests use it to check every path against the references on one machine.
+ */
+export function setSimdCap(level: SimdLevel): SimdLevel {
+  return native().setSimdCap(level);
 }
