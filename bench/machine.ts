@@ -1,16 +1,17 @@
 // Machine ceilings printed beside the results (suite `machine`): what the kernels could reach at best.
 // - memory bandwidth: a 1 GiB copy between two SharedArrayBuffers, split over `threads` worker threads,
 //   counting read + write bytes (what a streaming kernel moves);
-// - FMA peak: /proc/cpuinfo MHz x 32 FLOP/cycle (two 8-wide AVX2 FMA units, 2 FLOP each) x threads;
+// - FMA peak: /proc/cpuinfo MHz x FLOP/cycle x threads, with two FMA pipes of the widest vectors the
+//   processor has (AVX2: 2 x 8 lanes x 2 = 32; AVX-512: 64);
 // - PyTorch GEMM 2048^3 GFLOP/s (the gemm suite's numbers when it ran, else measured here).
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { median, note, progress, type Row, type SuiteOptions } from './harness.ts';
 import { gemmCase, pytorchGemmRows } from './suites/gemm.ts';
 import { gemmData } from './data.ts';
+import { backend } from '../ts/bindings/backend.ts';
 
 const COPY_BYTES = 512 << 20; // source and destination each: 1 GiB moved per copy
-const FLOP_PER_CYCLE = 32;
 
 // Plain JS for the workers (eval'd), so they need no TypeScript loader. Each copies its own slice on
 // every message; the main thread times from the first post to the last reply.
@@ -70,15 +71,17 @@ export async function measureMachine(opts: SuiteOptions, gemmRows: Row[]): Promi
   const mhz = cpuMhz();
   if (mhz === null) note('FMA peak skipped: no "cpu MHz" in /proc/cpuinfo');
   else {
+    const simd = backend().simdHardware === 'avx512' ? 'avx512' : 'avx2';
+    const flopPerCycle = simd === 'avx512' ? 64 : 32;
     for (const threads of opts.threads) {
       rows.push({
         suite: 'machine',
-        case: `avx2-fma ${mhz.toFixed(0)}MHz x${FLOP_PER_CYCLE}`,
+        case: `${simd}-fma ${mhz.toFixed(0)}MHz x${flopPerCycle}`,
         impl: 'cpuinfo',
         threads,
         metric: 'peak',
         unit: 'GFLOP/s',
-        value: (mhz * FLOP_PER_CYCLE * threads) / 1000,
+        value: (mhz * flopPerCycle * threads) / 1000,
       });
     }
   }
