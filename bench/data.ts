@@ -3,18 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-// mulberry32, the same generator as test/helpers/random.ts (kept separate: bench/ must not depend on tests).
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { randomUniform } from '../ts/bindings/random.ts';
 
 export const VOCAB = 64;
 export const EMBED = 32;
@@ -29,23 +18,18 @@ export interface LstmData {
   labels: Float32Array;
 }
 
+// Drawn from vigil's own Philox generator (streams 1 and 2 of the seed; T and the sizes pick the seed).
 export function lstmData(batch: number, T: number, seed = 1234): LstmData {
-  const r = rng(seed ^ (T * 7919));
-  const tokens = new Int32Array(batch * T);
-  for (let i = 0; i < tokens.length; i++) tokens[i] = 1 + Math.floor(r() * (VOCAB - 1));
-  const labels = new Float32Array(batch);
-  for (let i = 0; i < batch; i++) labels[i] = r() < 0.5 ? 0 : 1;
+  const u = randomUniform(new Float32Array(batch * T), seed + T, 1);
+  const tokens = Int32Array.from(u, (x) => 1 + Math.floor(x * (VOCAB - 1)));
+  const labels = Float32Array.from(randomUniform(new Float32Array(batch), seed + T, 2), (x) => (x < 0.5 ? 0 : 1));
   return { batch, T, tokens, labels };
 }
 
 /** Row-major [M, K] and [K, N] operands in [-1, 1). */
 export function gemmData(M: number, N: number, K: number, seed = 99): { A: Float32Array; B: Float32Array } {
-  const r = rng(seed ^ M ^ (N << 12) ^ (K << 24));
-  const A = new Float32Array(M * K);
-  const B = new Float32Array(K * N);
-  for (let i = 0; i < A.length; i++) A[i] = 2 * r() - 1;
-  for (let i = 0; i < B.length; i++) B[i] = 2 * r() - 1;
-  return { A, B };
+  const s = seed + M + 7 * N + 13 * K;
+  return { A: randomUniform(new Float32Array(M * K), s, 1, -1, 1), B: randomUniform(new Float32Array(K * N), s, 2, -1, 1) };
 }
 
 /** A scratch directory for the files handed to python peers; removed by `dispose`. */
