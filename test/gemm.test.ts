@@ -51,9 +51,11 @@ const label = (c: Case) => `${c.M}x${c.N}x${c.K} tA=${c.tA} tB=${c.tB} alpha=${c
 const bits = (x: Float32Array) => new Uint32Array(x.buffer, x.byteOffset, x.length);
 const flags = [false, true];
 
-// Shapes around the 6 x 16 register tile and the 256-deep / 144-row cache blocks.
+// Shapes around the register tiles (6 x 16 portable/AVX2, 14 x 32 AVX-512) and the cache
+// blocks (256 deep / 144 rows; AVX-512 192 deep / 504 rows).
 const shapes: Array<[number, number, number]> = [
-  [1, 1, 1], [1, 17, 5], [7, 1, 13], [13, 17, 19], [6, 16, 256], [5, 15, 257], [97, 131, 300], [145, 33, 513],
+  [1, 1, 1], [1, 17, 5], [7, 1, 13], [13, 17, 19], [6, 16, 256], [5, 15, 257], [14, 32, 192], [15, 33, 193],
+  [97, 131, 300], [145, 33, 513], [505, 40, 3],
 ];
 const scalars: Array<[number, number]> = [[1, 0], [0.75, 0], [-1.25, 0.5], [1, 1]];
 
@@ -79,20 +81,23 @@ test('matches the float64 reference: shapes, transposes, alpha/beta, on every SI
   assert.is(backend().simd, backend().simdHardware);
 });
 
-test('packB + sgemmPacked gives the same bits as sgemm', () => {
-  for (const [M, N, K] of [[32, 256, 64], [128, 256, 64], [97, 131, 300]]) {
-    const c = makeCase(M + N + K, false, true, M, N, K, 1, 0.5);
-    assert.equal(bits(run(c, gemmPacked)), bits(run(c)), label(c));
-  }
+test('packB + sgemmPacked gives the same bits as sgemm, on every SIMD path', () => {
+  forEachSimd((level) => {
+    for (const [M, N, K] of [[32, 256, 64], [128, 256, 64], [97, 131, 300], [29, 70, 400]]) {
+      const c = makeCase(M + N + K, false, true, M, N, K, 1, 0.5);
+      assert.equal(bits(run(c, gemmPacked)), bits(run(c)), `${level} ${label(c)}`);
+    }
+  });
 });
 
-test('bit-identical results for 1, 2 and 3 threads, on both paths', () => {
+test('bit-identical results for 1, 2 and 3 threads, on every SIMD path', () => {
   const before = getNumThreads();
   const cases = [
     makeCase(7, false, false, 97, 131, 300, 1, 0), // split over rows
     makeCase(8, true, true, 8, 600, 70, -0.5, 2), // few rows: split over columns
     makeCase(9, false, true, 128, 256, 64, 1, 1), // LSTM-sized
     makeCase(10, true, false, 300, 200, 530, 1, 0), // several k blocks
+    makeCase(12, false, false, 1100, 70, 200, 1, 0.5), // several row blocks per thread
   ];
   try {
     forEachSimd((level) => {

@@ -16,30 +16,42 @@ void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alph
            const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
 // A right-hand side packed once for many products (the LSTM multiplies by the same W_hh at
-// every time step). Opaque layout owned by the GEMM implementation.
+// every time step). Opaque layout owned by the GEMM implementation: the panel width depends
+// on the SIMD level active when it was packed.
 struct PackedB {
   int64_t K = 0, N = 0;
-  std::shared_ptr<float> data;  // layout private to gemm.cc / gemm_avx2.cc
+  int64_t nr = 0;               // panel width (columns) of the layout
+  std::shared_ptr<float> data;  // layout private to gemm*.cc
   int64_t size = 0;
 };
 PackedB packB(bool transB, int64_t K, int64_t N, const float* B, int64_t ldb);
-// C[M,N] = alpha * op(A) * packed + beta * C (same conventions as sgemm).
+// C[M,N] = alpha * op(A) * packed + beta * C (same conventions as sgemm). Gives the same bits
+// as sgemm at the SIMD level that packed B.
 void sgemmPacked(bool transA, int64_t M, float alpha, const float* A, int64_t lda, const PackedB& B, float beta,
                  float* C, int64_t ldc);
 
-// Internals shared by gemm.cc and gemm_avx2.cc (not for kernel callers).
+// Internals shared by gemm.cc and the SIMD kernel files (not for kernel callers).
 namespace gemm_detail {
-// Register tile: 6 rows x 16 columns = 12 ymm accumulators, leaving 4 registers for two
-// B vectors and the A broadcast. Packed A is [k][kMR] per row panel, packed B [k][kNR] per
-// column panel, both zero-padded to a whole panel.
-constexpr int64_t kMR = 6;
-constexpr int64_t kNR = 16;
+// Register tiles: packed A is [k][mr] per row panel, packed B [k][nr] per column panel, both
+// zero-padded to a whole panel.
+// AVX2: 6 rows x 16 columns = 12 ymm accumulators, leaving 4 of the 16 registers for two B
+// vectors and the A broadcast.
+constexpr int64_t kMR2 = 6;
+constexpr int64_t kNR2 = 16;
+// AVX-512: 14 rows x 32 columns = 28 zmm accumulators, two B vectors, and the A values
+// broadcast straight from memory by the FMAs (31 of the 32 registers). 28 FMAs per k need
+// 16 loads, within what two load ports sustain next to two FMA pipes.
+constexpr int64_t kMR512 = 14;
+constexpr int64_t kNR512 = 32;
+constexpr int64_t kMaxTile = kMR512 * kNR512;
 // One full tile: C = alpha * (Ap . Bp) + beta * C over kc steps; beta == 0 never reads C.
 // Each element is one chain of multiply-adds in k order, so results do not depend on
 // where the tile sits or which thread runs it.
 using MicroKernel = void (*)(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, float alpha,
                              float beta);
 void microKernelAvx2(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, float alpha, float beta);
+void microKernelAvx512(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, float alpha,
+                       float beta);
 }  // namespace gemm_detail
 
 }  // namespace vigil

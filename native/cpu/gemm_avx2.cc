@@ -10,9 +10,9 @@ namespace gemm_detail {
 void microKernelAvx2(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, float alpha, float beta) {
   // The C tile is touched only after the k loop: start fetching it now so the epilogue
   // does not wait on memory.
-  for (int64_t i = 0; i < kMR; ++i) {
+  for (int64_t i = 0; i < kMR2; ++i) {
     _mm_prefetch(reinterpret_cast<const char*>(C + i * ldc), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(C + i * ldc + kNR - 1), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(C + i * ldc + kNR2 - 1), _MM_HINT_T0);
   }
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
   __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
@@ -23,24 +23,24 @@ void microKernelAvx2(int64_t kc, const float* Ap, const float* Bp, float* C, int
 
 #define VIGIL_GEMM_STEP(o)                               \
   {                                                      \
-    __m256 b0 = _mm256_load_ps(Bp + (o) * kNR);          \
-    __m256 b1 = _mm256_load_ps(Bp + (o) * kNR + 8);      \
-    __m256 a = _mm256_broadcast_ss(Ap + (o) * kMR + 0);  \
+    __m256 b0 = _mm256_load_ps(Bp + (o) * kNR2);          \
+    __m256 b1 = _mm256_load_ps(Bp + (o) * kNR2 + 8);      \
+    __m256 a = _mm256_broadcast_ss(Ap + (o) * kMR2 + 0);  \
     c00 = _mm256_fmadd_ps(a, b0, c00);                   \
     c01 = _mm256_fmadd_ps(a, b1, c01);                   \
-    a = _mm256_broadcast_ss(Ap + (o) * kMR + 1);         \
+    a = _mm256_broadcast_ss(Ap + (o) * kMR2 + 1);         \
     c10 = _mm256_fmadd_ps(a, b0, c10);                   \
     c11 = _mm256_fmadd_ps(a, b1, c11);                   \
-    a = _mm256_broadcast_ss(Ap + (o) * kMR + 2);         \
+    a = _mm256_broadcast_ss(Ap + (o) * kMR2 + 2);         \
     c20 = _mm256_fmadd_ps(a, b0, c20);                   \
     c21 = _mm256_fmadd_ps(a, b1, c21);                   \
-    a = _mm256_broadcast_ss(Ap + (o) * kMR + 3);         \
+    a = _mm256_broadcast_ss(Ap + (o) * kMR2 + 3);         \
     c30 = _mm256_fmadd_ps(a, b0, c30);                   \
     c31 = _mm256_fmadd_ps(a, b1, c31);                   \
-    a = _mm256_broadcast_ss(Ap + (o) * kMR + 4);         \
+    a = _mm256_broadcast_ss(Ap + (o) * kMR2 + 4);         \
     c40 = _mm256_fmadd_ps(a, b0, c40);                   \
     c41 = _mm256_fmadd_ps(a, b1, c41);                   \
-    a = _mm256_broadcast_ss(Ap + (o) * kMR + 5);         \
+    a = _mm256_broadcast_ss(Ap + (o) * kMR2 + 5);         \
     c50 = _mm256_fmadd_ps(a, b0, c50);                   \
     c51 = _mm256_fmadd_ps(a, b1, c51);                   \
   }
@@ -53,13 +53,13 @@ void microKernelAvx2(int64_t kc, const float* Ap, const float* Bp, float* C, int
     VIGIL_GEMM_STEP(1)
     VIGIL_GEMM_STEP(2)
     VIGIL_GEMM_STEP(3)
-    Ap += 4 * kMR;
-    Bp += 4 * kNR;
+    Ap += 4 * kMR2;
+    Bp += 4 * kNR2;
   }
   for (; k < kc; ++k) {
     VIGIL_GEMM_STEP(0)
-    Ap += kMR;
-    Bp += kNR;
+    Ap += kMR2;
+    Bp += kNR2;
   }
 #undef VIGIL_GEMM_STEP
 
