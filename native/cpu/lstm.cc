@@ -40,6 +40,7 @@ void dropoutRow(const RecurrentArgs& a, int64_t b, float* mask) {
 void product(int64_t n, int64_t K, int64_t N, const float* const* a, const float* w, const float* const* init,
              float* const* out) {
 #if defined(VIGIL_X86)
+  if (useAvx512()) return avx512::recurrentProduct(n, K, N, a, w, init, out);
   if (useAvx2()) return avx2::recurrentProduct(n, K, N, a, w, init, out);
 #endif
   for (int64_t r = 0; r < n; ++r) {
@@ -251,13 +252,91 @@ std::vector<float> transposeWhh(const RecurrentArgs& a, int64_t G) {
 // Rows per pool chunk at least: keeps the product's 4-row groups full.
 constexpr int64_t kRowGrain = 4;
 
+#if defined(VIGIL_X86)
+// The AVX-512 forward: one fused product + cell kernel per step (lstm_avx512.cc). Each row's h
+// alternates between two buffers (the step reads h_{t-1} of every row while it writes h_t), and
+// a padded step just leaves the row's buffer as it is. P (dense mode) may be the cache's gate
+// plane: a tile reads a row's pre-activations of its units before writing their gates back.
+void forwardFused(const RecurrentArgs& a, const float* P, float* cache, float* y, float* hLast, float* cLast) {
+  const int64_t B = a.B, T = a.T, H = a.H, G = 4 * H;
+  const bool gather = a.tokens != nullptr;
+  const bool dropout = a.dropout > 0;
+  std::vector<float> panel(avx512::gatePanelSize(H));
+  avx512::packGatePanels(H, a.wHh, panel.data());
+  float* cacheG = cache;
+  float* cacheC = cache ? cache + B * T * G : nullptr;
+  float* cacheH = cache ? cacheC + B * T * H : nullptr;
+
+  parallelFor(B, kRowGrain, [&](int64_t b0, int64_t b1) {
+    const int64_t n = b1 - b0;
+    std::vector<float> hbuf(2 * n * H, 0.0f), cs(n * H, 0.0f), mask, hm;
+    std::vector<uint8_t> cur(n, 0);
+    std::vector<int64_t> s(n), e(n), act(n);
+    std::vector<const float*> hIn(n), init(n);
+    std::vector<float*> cRow(n), hOut(n), gates(n);
+    auto state = [&](int64_t r) { return &hbuf[(cur[r] * n + r) * H]; };
+    for (int64_t r = 0; r < n; ++r) {
+      const int64_t b = b0 + r;
+      validRange(a, b, &s[r], &e[r]);
+      if (a.h0) std::memcpy(&hbuf[r * H], a.h0 + b * H, H * sizeof(float));
+      if (a.c0) std::memcpy(&cs[r * H], a.c0 + b * H, H * sizeof(float));
+    }
+    if (dropout) {
+      mask.resize(n * H);
+      hm.resize(n * H);
+      for (int64_t r = 0; r < n; ++r) dropoutRow(a, b0 + r, &mask[r * H]);
+    }
+    const LstmStepRows rows{hIn.data(), init.data(), cRow.data(), hOut.data(), cache ? gates.data() : nullptr};
+
+    for (int64_t t = 0; t < T; ++t) {
+      int64_t m = 0;
+      for (int64_t r = 0; r < n; ++r) {
+        const int64_t b = b0 + r, bt = b * T + t, tb = t * B + b;
+        if (t < s[r] || t >= e[r]) {
+          if (y) std::memset(y + bt * H, 0, H * sizeof(float));
+          if (cache) std::memcpy(cacheH + tb * H, state(r), H * sizeof(float));
+          continue;
+        }
+        const float* h = state(r);
+        if (dropout) {
+          for (int64_t j = 0; j < H; ++j) hm[r * H + j] = h[j] * mask[r * H + j];
+          h = &hm[r * H];
+        }
+        hIn[m] = h;
+        init[m] = gather ? a.table + static_cast<int64_t>(a.tokens[bt]) * G : P + tb * G;
+        cRow[m] = &cs[r * H];
+        cur[r] ^= 1;
+        hOut[m] = state(r);
+        gates[m] = cache ? cacheG + tb * G : nullptr;
+        act[m] = r;
+        ++m;
+      }
+      if (m == 0) continue;
+      avx512::lstmStep(m, H, panel.data(), rows);
+      if (!cache && !y) continue;
+      for (int64_t q = 0; q < m; ++q) {
+        const int64_t r = act[q], bt = (b0 + r) * T + t, tb = t * B + b0 + r;
+        if (cache) {
+          std::memcpy(cacheC + tb * H, cRow[q], H * sizeof(float));
+          std::memcpy(cacheH + tb * H, hOut[q], H * sizeof(float));
+        }
+        if (y) std::memcpy(y + bt * H, hOut[q], H * sizeof(float));
+      }
+    }
+    for (int64_t r = 0; r < n; ++r) {
+      if (hLast) std::memcpy(hLast + (b0 + r) * H, state(r), H * sizeof(float));
+      if (cLast) std::memcpy(cLast + (b0 + r) * H, &cs[r * H], H * sizeof(float));
+    }
+  });
+}
+#endif
+
 }  // namespace
 
 void lstmForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast) {
   const int64_t B = a.B, T = a.T, H = a.H, G = 4 * H;
   const bool gather = a.tokens != nullptr;
   const bool dropout = a.dropout > 0;
-  std::vector<float> wT = transposeWhh(a, G);
   float* cacheG = cache;
   float* cacheC = cache ? cache + B * T * G : nullptr;
   float* cacheH = cache ? cacheC + B * T * H : nullptr;
@@ -274,6 +353,10 @@ void lstmForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, f
     }
     inputProjection(a, G, P);
   }
+#if defined(VIGIL_X86)
+  if (useAvx512()) return forwardFused(a, P, cache, y, hLast, cLast);
+#endif
+  std::vector<float> wT = transposeWhh(a, G);
 
   parallelFor(B, kRowGrain, [&](int64_t b0, int64_t b1) {
     const int64_t n = b1 - b0;
