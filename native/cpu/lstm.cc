@@ -144,6 +144,15 @@ void weightGrads(const RecurrentArgs& a, int64_t G, const float* dG, const Recur
 
 void productOverRows(int64_t rows, int64_t M, int64_t N, const float* A, int64_t lda, const float* Bm, int64_t ldb,
                      float beta, float* C) {
+#if defined(VIGIL_X86)
+  if (useAvx512()) {
+    // Threads split the rows of C (in tiles of 6, the kernel's), each summing all rows in order.
+    parallelFor((M + 5) / 6, 1, [&](int64_t t0, int64_t t1) {
+      avx512::productOverRows(rows, 6 * t0, std::min(M, 6 * t1), N, A, lda, Bm, ldb, beta, C);
+    });
+    return;
+  }
+#endif
   // Blocks of rows fixed by `rows` alone (never by the thread count): each block's product runs
   // inline on one thread, then the partial sums are added in block order.
   constexpr int64_t kMinBlock = 1024, kMaxBlocks = 32;
@@ -212,6 +221,7 @@ void lstmCellForward(int64_t H, float* z, float* c, float* h) {
 void lstmCellBackward(int64_t H, const float* gates, const float* cPrev, const float* c, const float* dh, float* dc,
                       float* dz) {
 #if defined(VIGIL_X86)
+  if (useAvx512()) return avx512::lstmCellBackward(H, gates, cPrev, c, dh, dc, dz);
   if (useAvx2()) return avx2::lstmCellBackward(H, gates, cPrev, c, dh, dc, dz);
 #endif
   for (int64_t j = 0; j < H; ++j) {

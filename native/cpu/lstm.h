@@ -161,6 +161,12 @@ void packGatePanels(int64_t H, const float* wHh, float* panel);
 void lstmStep(int64_t n, int64_t H, const float* panel, const LstmStepRows& rows);
 void recurrentProduct(int64_t n, int64_t K, int64_t N, const float* const* a, const float* w,
                       const float* const* init, float* const* out);
+void lstmCellBackward(int64_t H, const float* gates, const float* cPrev, const float* c, const float* dh, float* dc,
+                      float* dz);
+// Rows m0..m1-1 of C [M, N] = Aᵀ · Bm + beta·C over `rows` rows (A [rows, M], Bm [rows, N]);
+// every element adds the rows in order, so splitting [0, M) between threads changes nothing.
+void productOverRows(int64_t rows, int64_t m0, int64_t m1, int64_t N, const float* A, int64_t lda, const float* Bm,
+                     int64_t ldb, float beta, float* C);
 }  // namespace avx512
 #endif
 

@@ -9,7 +9,9 @@
 #if defined(VIGIL_X86)
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "cpu/lstm.h"
 #include "cpu/simd_math_avx512.h"
@@ -71,53 +73,132 @@ LstmStepRows offsetRows(const LstmStepRows& a, int64_t r) {
   return {a.hIn + r, a.init + r, a.c + r, a.hOut + r, a.gates ? a.gates + r : nullptr};
 }
 
-// R rows x NV vectors of 16 columns at column j, the last vector masked by `tail`.
-template <int R, int NV>
+// R rows x NV vectors of 16 columns at column j, the last vector masked by `tail` when Masked.
+// A masked load inside the k loop makes GCC 12 keep the accumulators in memory (storing all of
+// them back at every k, ~2.3x slower), so full-width blocks use the unmasked form.
+template <int R, int NV, bool Masked>
 inline void productBlock(int64_t j, int64_t K, int64_t N, __mmask16 tail, const float* const* a, const float* w,
                          const float* const* init, float* const* out) {
+  const float* ar[R];
+  for (int r = 0; r < R; ++r) ar[r] = a[r];
   __m512 acc[R][NV];
-  for (int r = 0; r < R; ++r)
-    for (int v = 0; v < NV; ++v) {
-      const __mmask16 m = v == NV - 1 ? tail : static_cast<__mmask16>(0xFFFF);
-      acc[r][v] = (init && init[r]) ? _mm512_maskz_loadu_ps(m, init[r] + j + 16 * v) : _mm512_setzero_ps();
-    }
+  for (int r = 0; r < R; ++r) {
+    const float* ir = init ? init[r] : nullptr;
+    for (int v = 0; v < NV - 1; ++v) acc[r][v] = ir ? _mm512_loadu_ps(ir + j + 16 * v) : _mm512_setzero_ps();
+    acc[r][NV - 1] = ir ? _mm512_maskz_loadu_ps(tail, ir + j + 16 * (NV - 1)) : _mm512_setzero_ps();
+  }
+  const float* wj = w + j;
   for (int64_t k = 0; k < K; ++k) {
     __m512 wv[NV];
-    for (int v = 0; v < NV; ++v) {
-      const __mmask16 m = v == NV - 1 ? tail : static_cast<__mmask16>(0xFFFF);
-      wv[v] = _mm512_maskz_loadu_ps(m, w + k * N + j + 16 * v);
-    }
+    for (int v = 0; v < NV - 1; ++v) wv[v] = _mm512_loadu_ps(wj + 16 * v);
+    wv[NV - 1] = Masked ? _mm512_maskz_loadu_ps(tail, wj + 16 * (NV - 1)) : _mm512_loadu_ps(wj + 16 * (NV - 1));
+    wj += N;
     for (int r = 0; r < R; ++r) {
-      __m512 av = _mm512_set1_ps(a[r][k]);
+      __m512 av = _mm512_set1_ps(ar[r][k]);
       for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(av, wv[v], acc[r][v]);
     }
   }
-  for (int r = 0; r < R; ++r)
-    for (int v = 0; v < NV; ++v) {
-      const __mmask16 m = v == NV - 1 ? tail : static_cast<__mmask16>(0xFFFF);
-      _mm512_mask_storeu_ps(out[r] + j + 16 * v, m, acc[r][v]);
-    }
+  for (int r = 0; r < R; ++r) {
+    for (int v = 0; v < NV - 1; ++v) _mm512_storeu_ps(out[r] + j + 16 * v, acc[r][v]);
+    _mm512_mask_storeu_ps(out[r] + j + 16 * (NV - 1), tail, acc[r][NV - 1]);
+  }
 }
 
 template <int R>
 void productRows(int64_t K, int64_t N, const float* const* a, const float* w, const float* const* init,
                  float* const* out) {
   int64_t j = 0;
-  for (; j + 64 <= N; j += 64) productBlock<R, 4>(j, K, N, 0xFFFF, a, w, init, out);
+  for (; j + 64 <= N; j += 64) productBlock<R, 4, false>(j, K, N, 0xFFFF, a, w, init, out);
   // The remaining < 64 columns as 1..4 vectors, the last one masked.
   const int64_t rest = N - j;
   if (rest == 0) return;
   const int nv = static_cast<int>((rest + 15) / 16);
   const __mmask16 tail = laneMask(rest - 16 * (nv - 1));
   switch (nv) {
-    case 4: productBlock<R, 4>(j, K, N, tail, a, w, init, out); break;
-    case 3: productBlock<R, 3>(j, K, N, tail, a, w, init, out); break;
-    case 2: productBlock<R, 2>(j, K, N, tail, a, w, init, out); break;
-    default: productBlock<R, 1>(j, K, N, tail, a, w, init, out); break;
+    case 4: productBlock<R, 4, true>(j, K, N, tail, a, w, init, out); break;
+    case 3: productBlock<R, 3, true>(j, K, N, tail, a, w, init, out); break;
+    case 2: productBlock<R, 2, true>(j, K, N, tail, a, w, init, out); break;
+    default: productBlock<R, 1, true>(j, K, N, tail, a, w, init, out); break;
+  }
+}
+
+// C[m0 + r][j + 16v ...] over rows [k0, k1) of A [.., lda] (columns m0..m0+R) and Bm [.., ldb]:
+// resumes from C (or starts from beta·C, or 0, when first) and adds the rows in order.
+template <int R, int NV, bool Masked>
+inline void weightTile(int64_t k0, int64_t k1, int64_t m0, int64_t j, __mmask16 tail, const float* A, int64_t lda,
+                       const float* Bm, int64_t ldb, float* C, int64_t ldc, bool first, float beta) {
+  __m512 acc[R][NV];
+  const __m512 bv = _mm512_set1_ps(beta);
+  for (int r = 0; r < R; ++r) {
+    float* c = C + (m0 + r) * ldc + j;
+    for (int v = 0; v < NV; ++v) {
+      const __mmask16 m = (Masked && v == NV - 1) ? tail : static_cast<__mmask16>(0xFFFF);
+      __m512 old = _mm512_maskz_loadu_ps(m, c + 16 * v);
+      acc[r][v] = !first ? old : (beta == 0.0f ? _mm512_setzero_ps() : _mm512_mul_ps(bv, old));
+    }
+  }
+  const float* a = A + k0 * lda + m0;
+  const float* b = Bm + k0 * ldb + j;
+  for (int64_t k = k0; k < k1; ++k, a += lda, b += ldb) {
+    __m512 wv[NV];
+    for (int v = 0; v < NV - 1; ++v) wv[v] = _mm512_loadu_ps(b + 16 * v);
+    wv[NV - 1] = Masked ? _mm512_maskz_loadu_ps(tail, b + 16 * (NV - 1)) : _mm512_loadu_ps(b + 16 * (NV - 1));
+    for (int r = 0; r < R; ++r) {
+      __m512 av = _mm512_set1_ps(a[r]);
+      for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(av, wv[v], acc[r][v]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    float* c = C + (m0 + r) * ldc + j;
+    for (int v = 0; v < NV - 1; ++v) _mm512_storeu_ps(c + 16 * v, acc[r][v]);
+    if (Masked) _mm512_mask_storeu_ps(c + 16 * (NV - 1), tail, acc[r][NV - 1]);
+    else _mm512_storeu_ps(c + 16 * (NV - 1), acc[r][NV - 1]);
+  }
+}
+
+template <int R>
+void weightRows(int64_t k0, int64_t k1, int64_t m0, int64_t N, const float* A, int64_t lda, const float* Bm,
+                int64_t ldb, float* C, bool first, float beta) {
+  int64_t j = 0;
+  for (; j + 64 <= N; j += 64) weightTile<R, 4, false>(k0, k1, m0, j, 0xFFFF, A, lda, Bm, ldb, C, N, first, beta);
+  const int64_t rest = N - j;
+  if (rest == 0) return;
+  const int nv = static_cast<int>((rest + 15) / 16);
+  const __mmask16 tail = laneMask(rest - 16 * (nv - 1));
+  switch (nv) {
+    case 4: weightTile<R, 4, true>(k0, k1, m0, j, tail, A, lda, Bm, ldb, C, N, first, beta); break;
+    case 3: weightTile<R, 3, true>(k0, k1, m0, j, tail, A, lda, Bm, ldb, C, N, first, beta); break;
+    case 2: weightTile<R, 2, true>(k0, k1, m0, j, tail, A, lda, Bm, ldb, C, N, first, beta); break;
+    default: weightTile<R, 1, true>(k0, k1, m0, j, tail, A, lda, Bm, ldb, C, N, first, beta); break;
   }
 }
 
 }  // namespace
+
+void productOverRows(int64_t rows, int64_t m0, int64_t m1, int64_t N, const float* A, int64_t lda, const float* Bm,
+                     int64_t ldb, float beta, float* C) {
+  // Rows in blocks: a block of Bm (kBlock x N) stays in L1 while every tile of C passes over it.
+  constexpr int64_t kBlock = 64;
+  if (rows == 0) {
+    for (int64_t m = m0; m < m1; ++m)
+      for (int64_t j = 0; j < N; ++j) C[m * N + j] = beta == 0.0f ? 0.0f : beta * C[m * N + j];
+    return;
+  }
+  for (int64_t k0 = 0; k0 < rows; k0 += kBlock) {
+    const int64_t k1 = std::min(rows, k0 + kBlock);
+    const bool first = k0 == 0;
+    int64_t m = m0;
+    for (; m + 6 <= m1; m += 6) weightRows<6>(k0, k1, m, N, A, lda, Bm, ldb, C, first, beta);
+    switch (m1 - m) {
+      case 5: weightRows<5>(k0, k1, m, N, A, lda, Bm, ldb, C, first, beta); break;
+      case 4: weightRows<4>(k0, k1, m, N, A, lda, Bm, ldb, C, first, beta); break;
+      case 3: weightRows<3>(k0, k1, m, N, A, lda, Bm, ldb, C, first, beta); break;
+      case 2: weightRows<2>(k0, k1, m, N, A, lda, Bm, ldb, C, first, beta); break;
+      case 1: weightRows<1>(k0, k1, m, N, A, lda, Bm, ldb, C, first, beta); break;
+      default: break;
+    }
+  }
+}
 
 int64_t gatePanelSize(int64_t H) { return (H + 15) / 16 * H * 64; }
 
@@ -154,16 +235,53 @@ void lstmStep(int64_t n, int64_t H, const float* panel, const LstmStepRows& rows
 
 void recurrentProduct(int64_t n, int64_t K, int64_t N, const float* const* a, const float* w,
                       const float* const* init, float* const* out) {
-  int64_t r = 0;
-  for (; r + 6 <= n; r += 6) productRows<6>(K, N, a + r, w, init ? init + r : nullptr, out + r);
-  const float* const* ini = init ? init + r : nullptr;
-  switch (n - r) {
-    case 5: productRows<5>(K, N, a + r, w, ini, out + r); break;
-    case 4: productRows<4>(K, N, a + r, w, ini, out + r); break;
-    case 3: productRows<3>(K, N, a + r, w, ini, out + r); break;
-    case 2: productRows<2>(K, N, a + r, w, ini, out + r); break;
-    case 1: productRows<1>(K, N, a + r, w, ini, out + r); break;
-    default: break;
+  // K in slices of kSliceK: a slice of w (kSliceK x N, 16 KiB at N = 64) stays in L1 while every
+  // row passes, instead of all of w streaming from L2 once per row tile. Slice s > 0 resumes
+  // from the partial sums in out: storing a float32 partial and loading it back is exact, so each
+  // element is still init + the k terms added in order, as without slicing.
+  constexpr int64_t kSliceK = 64;
+  const float* const* outAsInit = const_cast<const float* const*>(out);
+  std::vector<const float*> aSlice(n);
+  for (int64_t k0 = 0; k0 < K; k0 += kSliceK) {
+    const int64_t kn = std::min(kSliceK, K - k0);
+    for (int64_t r = 0; r < n; ++r) aSlice[r] = a[r] + k0;
+    const float* const* as = aSlice.data();
+    const float* ws = w + k0 * N;
+    const float* const* in = k0 == 0 ? init : outAsInit;
+    int64_t r = 0;
+    for (; r + 6 <= n; r += 6) productRows<6>(kn, N, as + r, ws, in ? in + r : nullptr, out + r);
+    const float* const* ini = in ? in + r : nullptr;
+    switch (n - r) {
+      case 5: productRows<5>(kn, N, as + r, ws, ini, out + r); break;
+      case 4: productRows<4>(kn, N, as + r, ws, ini, out + r); break;
+      case 3: productRows<3>(kn, N, as + r, ws, ini, out + r); break;
+      case 2: productRows<2>(kn, N, as + r, ws, ini, out + r); break;
+      case 1: productRows<1>(kn, N, as + r, ws, ini, out + r); break;
+      default: break;
+    }
+  }
+}
+
+void lstmCellBackward(int64_t H, const float* gates, const float* cPrev, const float* c, const float* dh, float* dc,
+                      float* dz) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  for (int64_t j = 0; j < H; j += 16) {
+    const __mmask16 m = laneMask(H - j);
+    __m512 i = _mm512_maskz_loadu_ps(m, gates + j);
+    __m512 f = _mm512_maskz_loadu_ps(m, gates + H + j);
+    __m512 g = _mm512_maskz_loadu_ps(m, gates + 2 * H + j);
+    __m512 o = _mm512_maskz_loadu_ps(m, gates + 3 * H + j);
+    __m512 tc = tanh512(_mm512_maskz_loadu_ps(m, c + j));
+    __m512 dhv = _mm512_maskz_loadu_ps(m, dh + j);
+    __m512 dcv = _mm512_fmadd_ps(_mm512_mul_ps(dhv, o), _mm512_fnmadd_ps(tc, tc, one), _mm512_maskz_loadu_ps(m, dc + j));
+    _mm512_mask_storeu_ps(dz + j, m, _mm512_mul_ps(_mm512_mul_ps(dcv, g), _mm512_mul_ps(i, _mm512_sub_ps(one, i))));
+    _mm512_mask_storeu_ps(dz + H + j, m,
+                          _mm512_mul_ps(_mm512_mul_ps(dcv, _mm512_maskz_loadu_ps(m, cPrev + j)),
+                                        _mm512_mul_ps(f, _mm512_sub_ps(one, f))));
+    _mm512_mask_storeu_ps(dz + 2 * H + j, m, _mm512_mul_ps(_mm512_mul_ps(dcv, i), _mm512_fnmadd_ps(g, g, one)));
+    _mm512_mask_storeu_ps(dz + 3 * H + j, m,
+                          _mm512_mul_ps(_mm512_mul_ps(dhv, tc), _mm512_mul_ps(o, _mm512_sub_ps(one, o))));
+    _mm512_mask_storeu_ps(dc + j, m, _mm512_mul_ps(dcv, f));
   }
 }
 
