@@ -259,6 +259,15 @@ std::vector<float> transposeWhh(const RecurrentArgs& a, int64_t G) {
   return wT;
 }
 
+void prefetchRange(const float* p, int64_t n) {
+#if defined(__GNUC__)
+  for (int64_t i = 0; i < n; i += 16) __builtin_prefetch(p + i);
+#else
+  (void)p;
+  (void)n;
+#endif
+}
+
 // Rows per pool chunk at least: keeps the product's 4-row groups full.
 constexpr int64_t kRowGrain = 4;
 
@@ -459,6 +468,13 @@ void lstmBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g)
       for (int64_t r = 0; r < n; ++r) dropoutRow(a, b0 + r, &mask[r * H]);
     }
     for (int64_t t = T - 1; t >= 0; --t) {
+      // The chunk's rows of step t-1 (gates, and c_{t-1}, c_{t-2}) are contiguous blocks that this
+      // step's product gives time to fetch; the hardware prefetchers do not follow the walk back.
+      if (t > 0) {
+        prefetchRange(dG + ((t - 1) * B + b0) * G, n * G);
+        prefetchRange(cacheC + ((t - 1) * B + b0) * H, n * H);
+        if (t > 1) prefetchRange(cacheC + ((t - 2) * B + b0) * H, n * H);
+      }
       int64_t m = 0;
       for (int64_t r = 0; r < n; ++r) {
         if (t < s[r] || t >= e[r]) continue;
