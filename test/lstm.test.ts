@@ -183,6 +183,24 @@ test('reference gradients match finite differences; native gradients match the r
   }
 });
 
+test('long batches: weight gradients summed over row blocks match the reference', () => {
+  // B*T > 2048 rows: dTable and dW_hh (and dW_ih) are summed over several row blocks in parallel.
+  const r = rng(14);
+  for (const spec of [
+    { B: 40, T: 60, I: 0, H: 5, G: 20, V: 7, gather: true, lengths: true, padding: 'pre' },
+    { B: 36, T: 64, I: 3, H: 7, G: 28, lengths: true, padding: 'post', dropout: 0.2 },
+  ] as CaseSpec[]) {
+    const a = randomCase(r, spec);
+    const l = randomLoss(r, a);
+    const ref = lstmRefBackward(a, lstmRefForward(a), l.R, l.R2, l.R3);
+    const run = runNative(a, true, l);
+    for (const [k, got] of Object.entries(run.grads!)) {
+      const err = maxRelErr(got, ref[k as keyof RefGrads]!);
+      assert.ok(err < 1e-3, `native ${k} vs reference: ${err}`);
+    }
+  }
+});
+
 test('loss on the last step only (dY null) and partial gradient outputs', () => {
   const r = rng(4);
   const a = randomCase(r, { B: 3, T: 5, I: 3, H: 6, G: 24, lengths: true, padding: 'post', h0: true, c0: true });
@@ -221,6 +239,7 @@ test('results are bit-identical for 1, 2 and 3 threads', () => {
     { B: 11, T: 9, I: 6, H: 13, G: 52, lengths: true, padding: 'pre', h0: true, c0: true, dropout: 0.2 },
     { B: 9, T: 8, I: 0, H: 16, G: 64, V: 10, gather: true, lengths: true, padding: 'post' },
     { B: 20, T: 5, I: 3, H: 33, G: 132, lengths: true, padding: 'post', h0: true, dropout: 0.1 },
+    { B: 40, T: 60, I: 0, H: 5, G: 20, V: 7, gather: true, lengths: true, padding: 'pre' },
   ] as CaseSpec[]) {
     const a = randomCase(r, spec);
     const l = randomLoss(r, a);

@@ -124,49 +124,74 @@ void weightGrads(const RecurrentArgs& a, int64_t G, const float* dG, const Recur
       validRange(a, b, &s, &e);
       for (int64_t t = 0; t < T; ++t) tok[t * B + b] = (t >= s && t < e) ? a.tokens[b * T + t] : -1;
     }
-    // Each thread owns a column range and walks every row in order: a deterministic scatter-add.
-    // It sums into its own buffer: threads writing neighbouring columns of the caller's table
-    // would share cache lines at every row.
+    // Row blocks fixed by rows and the table size (never by the thread count) scatter into their
+    // own partial tables, which are then added in block order: deterministic, and each thread
+    // streams whole rows of dG (split by columns, both threads would pull every row from memory).
     float* dT = g.dTable;
-    parallelFor(G, 16, [&](int64_t c0, int64_t c1) {
-      const int64_t w = c1 - c0;
-      std::vector<float> acc(a.V * w, 0.0f);
-      for (int64_t r = 0; r < rows; ++r) {
-        if (tok[r] < 0) continue;
-        const float* src = dG + r * G + c0;
-        float* dst = &acc[tok[r] * w];
-        for (int64_t j = 0; j < w; ++j) dst[j] += src[j];
+    const int64_t tableSize = a.V * G;
+    constexpr int64_t kMinBlock = 2048, kMaxBlocks = 16, kPartialBudget = int64_t(1) << 21;  // floats
+    const int64_t nb = std::max<int64_t>(
+        1, std::min({kMaxBlocks, (rows + kMinBlock - 1) / kMinBlock, kPartialBudget / std::max<int64_t>(1, tableSize)}));
+    Scratch part(nb > 1 ? nb * tableSize : 0);
+    parallelFor(nb, 1, [&](int64_t k0, int64_t k1) {
+      for (int64_t k = k0; k < k1; ++k) {
+        float* acc = nb > 1 ? part.p + k * tableSize : dT;
+        std::memset(acc, 0, tableSize * sizeof(float));
+        for (int64_t r = rows * k / nb, r1 = rows * (k + 1) / nb; r < r1; ++r) {
+          if (tok[r] < 0) continue;
+          const float* src = dG + r * G;
+          float* dst = acc + tok[r] * G;
+          for (int64_t j = 0; j < G; ++j) dst[j] += src[j];
+        }
       }
-      for (int64_t v = 0; v < a.V; ++v) std::memcpy(dT + v * G + c0, &acc[v * w], w * sizeof(float));
     });
+    if (nb > 1) {
+      parallelFor(tableSize, 4096, [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) {
+          float s = part.p[i];
+          for (int64_t k = 1; k < nb; ++k) s += part.p[k * tableSize + i];
+          dT[i] = s;
+        }
+      });
+    }
   }
 }
 
 void productOverRows(int64_t rows, int64_t M, int64_t N, const float* A, int64_t lda, const float* Bm, int64_t ldb,
                      float beta, float* C) {
 #if defined(VIGIL_X86)
-  if (useAvx512()) {
-    // Threads split the rows of C (in tiles of 6, the kernel's), each summing all rows in order.
-    parallelFor((M + 5) / 6, 1, [&](int64_t t0, int64_t t1) {
-      avx512::productOverRows(rows, 6 * t0, std::min(M, 6 * t1), N, A, lda, Bm, ldb, beta, C);
-    });
-    return;
-  }
+  const bool wide = useAvx512();
+#else
+  const bool wide = false;
 #endif
+  // Out [M, N] = the product over rows [r0, r1) (+ beta0·out), on the calling thread.
+  auto block = [&](int64_t r0, int64_t r1, float beta0, float* out) {
+#if defined(VIGIL_X86)
+    if (wide) return avx512::productOverRows(r1 - r0, 0, M, N, A + r0 * lda, lda, Bm + r0 * ldb, ldb, beta0, out);
+#endif
+    sgemm(true, false, M, N, r1 - r0, 1.0f, A + r0 * lda, lda, Bm + r0 * ldb, ldb, beta0, out, N);
+  };
   // Blocks of rows fixed by `rows` alone (never by the thread count): each block's product runs
-  // inline on one thread, then the partial sums are added in block order.
+  // inline on one thread, then the partial sums are added in block order. Threads get whole
+  // rows of A and Bm: split by columns, both would stream every row and contend for memory.
   constexpr int64_t kMinBlock = 1024, kMaxBlocks = 32;
   const int64_t nb = std::min<int64_t>(kMaxBlocks, (rows + kMinBlock - 1) / kMinBlock);
   if (nb <= 1) {
-    sgemm(true, false, M, N, rows, 1.0f, A, lda, Bm, ldb, beta, C, N);
+#if defined(VIGIL_X86)
+    if (wide) {
+      // Few rows: threads split the rows of C (in the kernel's tiles of 6), each adding all rows in order.
+      parallelFor((M + 5) / 6, 1, [&](int64_t t0, int64_t t1) {
+        avx512::productOverRows(rows, 6 * t0, std::min(M, 6 * t1), N, A, lda, Bm, ldb, beta, C);
+      });
+      return;
+    }
+#endif
+    block(0, rows, beta, C);
     return;
   }
   Scratch part(nb * M * N);
   parallelFor(nb, 1, [&](int64_t k0, int64_t k1) {
-    for (int64_t k = k0; k < k1; ++k) {
-      const int64_t r0 = rows * k / nb, r1 = rows * (k + 1) / nb;
-      sgemm(true, false, M, N, r1 - r0, 1.0f, A + r0 * lda, lda, Bm + r0 * ldb, ldb, 0.0f, part.p + k * M * N, N);
-    }
+    for (int64_t k = k0; k < k1; ++k) block(rows * k / nb, rows * (k + 1) / nb, 0.0f, part.p + k * M * N);
   });
   parallelFor(M * N, 1024, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
