@@ -137,6 +137,8 @@ const cases: Array<[string, CaseSpec]> = [
   ['dense H=16 full lengths', { B: 3, T: 7, I: 5, H: 16, G: 64, h0: true }],
   ['gather H=1 pre lengths dropout', { B: 3, T: 3, I: 0, H: 1, G: 4, V: 3, gather: true, lengths: true, h0: true, c0: true, dropout: 0.5 }],
   ['dense H=21 I=9 post', { B: 2, T: 4, I: 9, H: 21, G: 84, lengths: true, padding: 'post', c0: true }],
+  // Several row tiles and a tail, three 16-unit gate panels with the last one partial (AVX-512).
+  ['gather H=37 B=14 pre lengths h0 c0 dropout', { B: 14, T: 4, I: 0, H: 37, G: 148, V: 7, gather: true, lengths: true, padding: 'pre', h0: true, c0: true, dropout: 0.3 }],
 ];
 
 test('forward (inference) equals the float64 reference; padded outputs are 0', () => {
@@ -181,6 +183,24 @@ test('reference gradients match finite differences; native gradients match the r
   }
 });
 
+test('long batches: weight gradients summed over row blocks match the reference', () => {
+  // B*T > 2048 rows: dTable and dW_hh (and dW_ih) are summed over several row blocks in parallel.
+  const r = rng(14);
+  for (const spec of [
+    { B: 40, T: 60, I: 0, H: 5, G: 20, V: 7, gather: true, lengths: true, padding: 'pre' },
+    { B: 36, T: 64, I: 3, H: 7, G: 28, lengths: true, padding: 'post', dropout: 0.2 },
+  ] as CaseSpec[]) {
+    const a = randomCase(r, spec);
+    const l = randomLoss(r, a);
+    const ref = lstmRefBackward(a, lstmRefForward(a), l.R, l.R2, l.R3);
+    const run = runNative(a, true, l);
+    for (const [k, got] of Object.entries(run.grads!)) {
+      const err = maxRelErr(got, ref[k as keyof RefGrads]!);
+      assert.ok(err < 1e-3, `native ${k} vs reference: ${err}`);
+    }
+  }
+});
+
 test('loss on the last step only (dY null) and partial gradient outputs', () => {
   const r = rng(4);
   const a = randomCase(r, { B: 3, T: 5, I: 3, H: 6, G: 24, lengths: true, padding: 'post', h0: true, c0: true });
@@ -218,6 +238,8 @@ test('results are bit-identical for 1, 2 and 3 threads', () => {
   for (const spec of [
     { B: 11, T: 9, I: 6, H: 13, G: 52, lengths: true, padding: 'pre', h0: true, c0: true, dropout: 0.2 },
     { B: 9, T: 8, I: 0, H: 16, G: 64, V: 10, gather: true, lengths: true, padding: 'post' },
+    { B: 20, T: 5, I: 3, H: 33, G: 132, lengths: true, padding: 'post', h0: true, dropout: 0.1 },
+    { B: 40, T: 60, I: 0, H: 5, G: 20, V: 7, gather: true, lengths: true, padding: 'pre' },
   ] as CaseSpec[]) {
     const a = randomCase(r, spec);
     const l = randomLoss(r, a);
@@ -297,6 +319,34 @@ test('gate sigmoid is accurate to ~1e-6 relative over [-30, 30] (AVX2 and portab
       worst = Math.max(worst, Math.abs(cLast[k] - want) / want);
     }
     assert.ok(worst < 2e-6, `sigmoid relative error ${worst} (${level})`);
+  }
+});
+
+test('cell tanh is accurate to ~1e-6 relative, tiny inputs included (every path)', () => {
+  // T = 1, c0 = 0, wHh = 0 and the input gate saturated (sigmoid(20) = 1 in float32):
+  // cLast = tanh(g-gate input) exactly as the cell computes it.
+  const H = 16, B = 500, G = 4 * H;
+  const table = new Float32Array(B * G);
+  const xs = new Float32Array(B * H);
+  for (let k = 0; k < B * H; k++) {
+    const u = k / (B * H - 1);
+    xs[k] = Math.fround(k % 2 === 0 ? -12 + 24 * u : (k % 4 === 1 ? 1 : -1) * 10 ** (-30 + 30 * u));
+  }
+  for (let b = 0; b < B; b++)
+    for (let j = 0; j < H; j++) {
+      table[b * G + j] = 20;
+      table[b * G + 2 * H + j] = xs[b * H + j];
+    }
+  const tokens = Int32Array.from({ length: B }, (_, b) => b);
+  for (const level of simdPaths()) {
+    const cLast = nan(B * H);
+    withSimd(level, () => lstmForward({ batch: B, time: 1, hidden: H, tokens, table, vocab: B, wHh: new Float32Array(G * H), cLast }));
+    let worst = 0;
+    for (let k = 0; k < B * H; k++) {
+      const want = Math.tanh(xs[k]);
+      worst = Math.max(worst, want === 0 ? Math.abs(cLast[k]) : Math.abs(cLast[k] - want) / Math.abs(want));
+    }
+    assert.ok(worst < 2e-6, `tanh relative error ${worst} (${level})`);
   }
 });
 

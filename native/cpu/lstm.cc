@@ -40,6 +40,7 @@ void dropoutRow(const RecurrentArgs& a, int64_t b, float* mask) {
 void product(int64_t n, int64_t K, int64_t N, const float* const* a, const float* w, const float* const* init,
              float* const* out) {
 #if defined(VIGIL_X86)
+  if (useAvx512()) return avx512::recurrentProduct(n, K, N, a, w, init, out);
   if (useAvx2()) return avx2::recurrentProduct(n, K, N, a, w, init, out);
 #endif
   for (int64_t r = 0; r < n; ++r) {
@@ -123,40 +124,74 @@ void weightGrads(const RecurrentArgs& a, int64_t G, const float* dG, const Recur
       validRange(a, b, &s, &e);
       for (int64_t t = 0; t < T; ++t) tok[t * B + b] = (t >= s && t < e) ? a.tokens[b * T + t] : -1;
     }
-    // Each thread owns a column range and walks every row in order: a deterministic scatter-add.
-    // It sums into its own buffer: threads writing neighbouring columns of the caller's table
-    // would share cache lines at every row.
+    // Row blocks fixed by rows and the table size (never by the thread count) scatter into their
+    // own partial tables, which are then added in block order: deterministic, and each thread
+    // streams whole rows of dG (split by columns, both threads would pull every row from memory).
     float* dT = g.dTable;
-    parallelFor(G, 16, [&](int64_t c0, int64_t c1) {
-      const int64_t w = c1 - c0;
-      std::vector<float> acc(a.V * w, 0.0f);
-      for (int64_t r = 0; r < rows; ++r) {
-        if (tok[r] < 0) continue;
-        const float* src = dG + r * G + c0;
-        float* dst = &acc[tok[r] * w];
-        for (int64_t j = 0; j < w; ++j) dst[j] += src[j];
+    const int64_t tableSize = a.V * G;
+    constexpr int64_t kMinBlock = 2048, kMaxBlocks = 16, kPartialBudget = int64_t(1) << 21;  // floats
+    const int64_t nb = std::max<int64_t>(
+        1, std::min({kMaxBlocks, (rows + kMinBlock - 1) / kMinBlock, kPartialBudget / std::max<int64_t>(1, tableSize)}));
+    Scratch part(nb > 1 ? nb * tableSize : 0);
+    parallelFor(nb, 1, [&](int64_t k0, int64_t k1) {
+      for (int64_t k = k0; k < k1; ++k) {
+        float* acc = nb > 1 ? part.p + k * tableSize : dT;
+        std::memset(acc, 0, tableSize * sizeof(float));
+        for (int64_t r = rows * k / nb, r1 = rows * (k + 1) / nb; r < r1; ++r) {
+          if (tok[r] < 0) continue;
+          const float* src = dG + r * G;
+          float* dst = acc + tok[r] * G;
+          for (int64_t j = 0; j < G; ++j) dst[j] += src[j];
+        }
       }
-      for (int64_t v = 0; v < a.V; ++v) std::memcpy(dT + v * G + c0, &acc[v * w], w * sizeof(float));
     });
+    if (nb > 1) {
+      parallelFor(tableSize, 4096, [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) {
+          float s = part.p[i];
+          for (int64_t k = 1; k < nb; ++k) s += part.p[k * tableSize + i];
+          dT[i] = s;
+        }
+      });
+    }
   }
 }
 
 void productOverRows(int64_t rows, int64_t M, int64_t N, const float* A, int64_t lda, const float* Bm, int64_t ldb,
                      float beta, float* C) {
+#if defined(VIGIL_X86)
+  const bool wide = useAvx512();
+#else
+  const bool wide = false;
+#endif
+  // Out [M, N] = the product over rows [r0, r1) (+ beta0·out), on the calling thread.
+  auto block = [&](int64_t r0, int64_t r1, float beta0, float* out) {
+#if defined(VIGIL_X86)
+    if (wide) return avx512::productOverRows(r1 - r0, 0, M, N, A + r0 * lda, lda, Bm + r0 * ldb, ldb, beta0, out);
+#endif
+    sgemm(true, false, M, N, r1 - r0, 1.0f, A + r0 * lda, lda, Bm + r0 * ldb, ldb, beta0, out, N);
+  };
   // Blocks of rows fixed by `rows` alone (never by the thread count): each block's product runs
-  // inline on one thread, then the partial sums are added in block order.
+  // inline on one thread, then the partial sums are added in block order. Threads get whole
+  // rows of A and Bm: split by columns, both would stream every row and contend for memory.
   constexpr int64_t kMinBlock = 1024, kMaxBlocks = 32;
   const int64_t nb = std::min<int64_t>(kMaxBlocks, (rows + kMinBlock - 1) / kMinBlock);
   if (nb <= 1) {
-    sgemm(true, false, M, N, rows, 1.0f, A, lda, Bm, ldb, beta, C, N);
+#if defined(VIGIL_X86)
+    if (wide) {
+      // Few rows: threads split the rows of C (in the kernel's tiles of 6), each adding all rows in order.
+      parallelFor((M + 5) / 6, 1, [&](int64_t t0, int64_t t1) {
+        avx512::productOverRows(rows, 6 * t0, std::min(M, 6 * t1), N, A, lda, Bm, ldb, beta, C);
+      });
+      return;
+    }
+#endif
+    block(0, rows, beta, C);
     return;
   }
   Scratch part(nb * M * N);
   parallelFor(nb, 1, [&](int64_t k0, int64_t k1) {
-    for (int64_t k = k0; k < k1; ++k) {
-      const int64_t r0 = rows * k / nb, r1 = rows * (k + 1) / nb;
-      sgemm(true, false, M, N, r1 - r0, 1.0f, A + r0 * lda, lda, Bm + r0 * ldb, ldb, 0.0f, part.p + k * M * N, N);
-    }
+    for (int64_t k = k0; k < k1; ++k) block(rows * k / nb, rows * (k + 1) / nb, 0.0f, part.p + k * M * N);
   });
   parallelFor(M * N, 1024, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
@@ -211,6 +246,7 @@ void lstmCellForward(int64_t H, float* z, float* c, float* h) {
 void lstmCellBackward(int64_t H, const float* gates, const float* cPrev, const float* c, const float* dh, float* dc,
                       float* dz) {
 #if defined(VIGIL_X86)
+  if (useAvx512()) return avx512::lstmCellBackward(H, gates, cPrev, c, dh, dc, dz);
   if (useAvx2()) return avx2::lstmCellBackward(H, gates, cPrev, c, dh, dc, dz);
 #endif
   for (int64_t j = 0; j < H; ++j) {
@@ -248,8 +284,96 @@ std::vector<float> transposeWhh(const RecurrentArgs& a, int64_t G) {
   return wT;
 }
 
+void prefetchRange(const float* p, int64_t n) {
+#if defined(__GNUC__)
+  for (int64_t i = 0; i < n; i += 16) __builtin_prefetch(p + i);
+#else
+  (void)p;
+  (void)n;
+#endif
+}
+
 // Rows per pool chunk at least: keeps the product's 4-row groups full.
 constexpr int64_t kRowGrain = 4;
+
+#if defined(VIGIL_X86)
+// The AVX-512 forward: one fused product + cell kernel per step (lstm_avx512.cc). Each row's h
+// alternates between two buffers (the step reads h_{t-1} of every row while it writes h_t), and
+// a padded step just leaves the row's buffer as it is. P (dense mode) may be the cache's gate
+// plane: a tile reads a row's pre-activations of its units before writing their gates back.
+void forwardFused(const RecurrentArgs& a, const float* P, float* cache, float* y, float* hLast, float* cLast) {
+  const int64_t B = a.B, T = a.T, H = a.H, G = 4 * H;
+  const bool gather = a.tokens != nullptr;
+  const bool dropout = a.dropout > 0;
+  std::vector<float> panel(avx512::gatePanelSize(H));
+  avx512::packGatePanels(H, a.wHh, panel.data());
+  float* cacheG = cache;
+  float* cacheC = cache ? cache + B * T * G : nullptr;
+  float* cacheH = cache ? cacheC + B * T * H : nullptr;
+
+  parallelFor(B, kRowGrain, [&](int64_t b0, int64_t b1) {
+    const int64_t n = b1 - b0;
+    std::vector<float> hbuf(2 * n * H, 0.0f), cs(n * H, 0.0f), mask, hm;
+    std::vector<uint8_t> cur(n, 0);
+    std::vector<int64_t> s(n), e(n), act(n);
+    std::vector<const float*> hIn(n), init(n);
+    std::vector<float*> cRow(n), hOut(n), gates(n);
+    auto state = [&](int64_t r) { return &hbuf[(cur[r] * n + r) * H]; };
+    for (int64_t r = 0; r < n; ++r) {
+      const int64_t b = b0 + r;
+      validRange(a, b, &s[r], &e[r]);
+      if (a.h0) std::memcpy(&hbuf[r * H], a.h0 + b * H, H * sizeof(float));
+      if (a.c0) std::memcpy(&cs[r * H], a.c0 + b * H, H * sizeof(float));
+    }
+    if (dropout) {
+      mask.resize(n * H);
+      hm.resize(n * H);
+      for (int64_t r = 0; r < n; ++r) dropoutRow(a, b0 + r, &mask[r * H]);
+    }
+    const LstmStepRows rows{hIn.data(), init.data(), cRow.data(), hOut.data(), cache ? gates.data() : nullptr};
+
+    for (int64_t t = 0; t < T; ++t) {
+      int64_t m = 0;
+      for (int64_t r = 0; r < n; ++r) {
+        const int64_t b = b0 + r, bt = b * T + t, tb = t * B + b;
+        if (t < s[r] || t >= e[r]) {
+          if (y) std::memset(y + bt * H, 0, H * sizeof(float));
+          if (cache) std::memcpy(cacheH + tb * H, state(r), H * sizeof(float));
+          continue;
+        }
+        const float* h = state(r);
+        if (dropout) {
+          for (int64_t j = 0; j < H; ++j) hm[r * H + j] = h[j] * mask[r * H + j];
+          h = &hm[r * H];
+        }
+        hIn[m] = h;
+        init[m] = gather ? a.table + static_cast<int64_t>(a.tokens[bt]) * G : P + tb * G;
+        cRow[m] = &cs[r * H];
+        cur[r] ^= 1;
+        hOut[m] = state(r);
+        gates[m] = cache ? cacheG + tb * G : nullptr;
+        act[m] = r;
+        ++m;
+      }
+      if (m == 0) continue;
+      avx512::lstmStep(m, H, panel.data(), rows);
+      if (!cache && !y) continue;
+      for (int64_t q = 0; q < m; ++q) {
+        const int64_t r = act[q], bt = (b0 + r) * T + t, tb = t * B + b0 + r;
+        if (cache) {
+          std::memcpy(cacheC + tb * H, cRow[q], H * sizeof(float));
+          std::memcpy(cacheH + tb * H, hOut[q], H * sizeof(float));
+        }
+        if (y) std::memcpy(y + bt * H, hOut[q], H * sizeof(float));
+      }
+    }
+    for (int64_t r = 0; r < n; ++r) {
+      if (hLast) std::memcpy(hLast + (b0 + r) * H, state(r), H * sizeof(float));
+      if (cLast) std::memcpy(cLast + (b0 + r) * H, &cs[r * H], H * sizeof(float));
+    }
+  });
+}
+#endif
 
 }  // namespace
 
@@ -257,7 +381,6 @@ void lstmForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, f
   const int64_t B = a.B, T = a.T, H = a.H, G = 4 * H;
   const bool gather = a.tokens != nullptr;
   const bool dropout = a.dropout > 0;
-  std::vector<float> wT = transposeWhh(a, G);
   float* cacheG = cache;
   float* cacheC = cache ? cache + B * T * G : nullptr;
   float* cacheH = cache ? cacheC + B * T * H : nullptr;
@@ -274,6 +397,10 @@ void lstmForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, f
     }
     inputProjection(a, G, P);
   }
+#if defined(VIGIL_X86)
+  if (useAvx512()) return forwardFused(a, P, cache, y, hLast, cLast);
+#endif
+  std::vector<float> wT = transposeWhh(a, G);
 
   parallelFor(B, kRowGrain, [&](int64_t b0, int64_t b1) {
     const int64_t n = b1 - b0;
@@ -366,6 +493,13 @@ void lstmBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g)
       for (int64_t r = 0; r < n; ++r) dropoutRow(a, b0 + r, &mask[r * H]);
     }
     for (int64_t t = T - 1; t >= 0; --t) {
+      // The chunk's rows of step t-1 (gates, and c_{t-1}, c_{t-2}) are contiguous blocks that this
+      // step's product gives time to fetch; the hardware prefetchers do not follow the walk back.
+      if (t > 0) {
+        prefetchRange(dG + ((t - 1) * B + b0) * G, n * G);
+        prefetchRange(cacheC + ((t - 1) * B + b0) * H, n * H);
+        if (t > 1) prefetchRange(cacheC + ((t - 2) * B + b0) * H, n * H);
+      }
       int64_t m = 0;
       for (int64_t r = 0; r < n; ++r) {
         if (t < s[r] || t >= e[r]) continue;

@@ -143,6 +143,31 @@ void lstmCellBackward(int64_t H, const float* gates, const float* cPrev, const f
                       float* dz);
 void tanhInPlace(int64_t n, float* v);
 }  // namespace avx2
+
+// Per-row pointers of one fused LSTM step (lstm_avx512.cc), n rows each.
+struct LstmStepRows {
+  const float* const* hIn;  // h_{t-1} [H] (masked under dropout): the W_hh product's input
+  const float* const* init; // pre-activation rows [4H] before the W_hh product (table row or projection)
+  float* const* c;          // c_{t-1} in, c_t out [H]
+  float* const* hOut;       // h_t out [H]; never aliases hIn
+  float* const* gates;      // null, or rows [4H] that get the activated gates (training cache)
+};
+
+namespace avx512 {
+// Floats of the packed W_hh panels: ceil(H/16) panels of H x 64 (i, f, g, o of 16 units).
+int64_t gatePanelSize(int64_t H);
+void packGatePanels(int64_t H, const float* wHh, float* panel);
+// One step for n rows: pre-activations = init + hIn · W_hhᵀ, then the cell update.
+void lstmStep(int64_t n, int64_t H, const float* panel, const LstmStepRows& rows);
+void recurrentProduct(int64_t n, int64_t K, int64_t N, const float* const* a, const float* w,
+                      const float* const* init, float* const* out);
+void lstmCellBackward(int64_t H, const float* gates, const float* cPrev, const float* c, const float* dh, float* dc,
+                      float* dz);
+// Rows m0..m1-1 of C [M, N] = Aᵀ · Bm + beta·C over `rows` rows (A [rows, M], Bm [rows, N]);
+// every element adds the rows in order, so splitting [0, M) between threads changes nothing.
+void productOverRows(int64_t rows, int64_t m0, int64_t m1, int64_t N, const float* A, int64_t lda, const float* Bm,
+                     int64_t ldb, float beta, float* C);
+}  // namespace avx512
 #endif
 
 }  // namespace vigil
