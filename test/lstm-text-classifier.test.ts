@@ -49,9 +49,33 @@ test('learns a local token pattern; same seed, same model', async () => {
   assert.equal(again.losses, losses);
 });
 
+test('overlapping calls run in order and give the results of sequential calls', async () => {
+  const r = rng(9);
+  const B = 4, T = 6;
+  const a = new Int32Array(B * T).map(() => Math.floor(r() * 8));
+  const b = new Int32Array(B * T).map(() => Math.floor(r() * 8));
+  const labels = Float32Array.of(0, 1, 1, 0);
+  const seq = new LstmTextClassifier({ vocabSize: 8, seed: 2 });
+  const pa = await seq.predict({ tokens: a, batch: B, time: T });
+  const loss = await seq.trainStep({ tokens: b, batch: B, time: T }, labels);
+  const pb = await seq.predict({ tokens: b, batch: B, time: T });
+  const par = new LstmTextClassifier({ vocabSize: 8, seed: 2 });
+  const [qa, qloss, qb] = await Promise.all([
+    par.predict({ tokens: a, batch: B, time: T }),
+    par.trainStep({ tokens: b, batch: B, time: T }, labels),
+    par.predict({ tokens: b, batch: B, time: T }),
+  ]);
+  assert.equal(Array.from(qa), Array.from(pa));
+  assert.is(qloss, loss);
+  assert.equal(Array.from(qb), Array.from(pb));
+});
+
 test('bad batches throw', async () => {
   const m = new LstmTextClassifier({ vocabSize: 8 });
   throwsError(() => new LstmTextClassifier({ vocabSize: 0 }), RangeError, /vocabSize/);
+  throwsError(() => new LstmTextClassifier({ vocabSize: 8, units: 1e9 }), RangeError, /units must be an integer/);
+  throwsError(() => new LstmTextClassifier({ vocabSize: 8, embeddingDim: 2.5 }), RangeError, /embeddingDim/);
+  throwsError(() => new LstmTextClassifier({ vocabSize: '8' as never }), TypeError, /vocabSize must be a number/);
   let err: unknown;
   await m.predict({ tokens: new Int32Array(6), batch: 2, time: 4 }).catch((e) => (err = e));
   assert.instance(err, RangeError);
@@ -59,6 +83,12 @@ test('bad batches throw', async () => {
   await m.predict({ tokens: Int32Array.of(0, 1, 2, 9), batch: 1, time: 4 }).catch((e) => (err = e));
   assert.instance(err, RangeError);
   assert.match(String(err), /tokens/);
+  err = undefined;
+  await m.trainStep({ tokens: new Int32Array(4), batch: 1, time: 4 }, Float32Array.of(Number.NaN)).catch((e) => (err = e));
+  assert.instance(err, RangeError);
+  err = undefined;
+  await m.predict({ tokens: new Float32Array(4) as never, batch: 1, time: 4 }).catch((e) => (err = e));
+  assert.instance(err, TypeError);
 });
 
 test.run();

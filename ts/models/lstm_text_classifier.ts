@@ -70,11 +70,17 @@ export class LstmTextClassifier {
   private tableStale = true;
   private step = 0;
   private readonly workspaces = new Map<string, Workspace>();
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(opts: LstmTextClassifierOptions) {
     const { vocabSize, embeddingDim = 32, units = 64, seed = 0 } = opts;
-    for (const [name, v] of [['vocabSize', vocabSize], ['embeddingDim', embeddingDim], ['units', units]] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new RangeError(`LstmTextClassifier: ${name} must be a positive integer, got ${v}`);
+    // Caps far above any char/word model, low enough that every weight array stays allocatable.
+    const limits = [['vocabSize', vocabSize, 1 << 22], ['embeddingDim', embeddingDim, 1 << 13], ['units', units, 1 << 13]] as const;
+    for (const [name, v, max] of limits) {
+      if (typeof v !== 'number') throw new TypeError(`LstmTextClassifier: ${name} must be a number, got ${typeof v}`);
+      if (!Number.isInteger(v) || v < 1 || v > max) {
+        throw new RangeError(`LstmTextClassifier: ${name} must be an integer in [1, ${max}], got ${v}`);
+      }
     }
     this.vocabSize = vocabSize;
     this.embeddingDim = embeddingDim;
@@ -132,6 +138,14 @@ export class LstmTextClassifier {
     return ws;
   }
 
+  // Calls share the workspaces and the weights: overlapping ones (Promise.all over predictions,
+  // a prediction during training) run one after another, in call order.
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   private foldTable(): void {
     if (!this.tableStale) return;
     const p = this.params;
@@ -142,6 +156,10 @@ export class LstmTextClassifier {
   /** Probabilities of class 1, one per sequence. Runs off the event loop. */
   async predict(b: TokenBatch): Promise<Float32Array> {
     checkBatch('predict', b);
+    return this.exclusive(() => this.predictNow(b));
+  }
+
+  private async predictNow(b: TokenBatch): Promise<Float32Array> {
     const ws = this.workspace(b.batch, b.time);
     await this.forward(b, ws, false);
     const probs = new Float32Array(b.batch);
@@ -165,6 +183,10 @@ export class LstmTextClassifier {
    */
   async trainStep(b: TokenBatch, labels: Float32Array): Promise<number> {
     checkBatch('trainStep', b);
+    return this.exclusive(() => this.trainStepNow(b, labels));
+  }
+
+  private async trainStepNow(b: TokenBatch, labels: Float32Array): Promise<number> {
     const ws = this.workspace(b.batch, b.time);
     const p = this.params, g = this.grads, H = this.units;
     await this.forward(b, ws, true);
