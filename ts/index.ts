@@ -17,3 +17,12 @@ export * as activation from './bindings/activation.ts';
 export * as loss from './bindings/loss.ts';
 export * as dropout from './bindings/dropout.ts';
 export * as optimizer from './bindings/optimizer.ts';
+
+// Preprocessing, metrics and the bundled data sets.
+export { CharTokenizer, padSequences, trainTestSplit, permutation, takeRows, csvRecords, parseCsv, DataFormatError } from './models/preprocessing/index.ts';
+export type {
+  CharTokenizerOptions, CharTokenizerJSON, PadOptions, PaddedBatch, Side, SplitOptions, Split, CsvOptions, CsvRecord,
+} from './models/preprocessing/index.ts';
+export * as metrics from './models/metrics.ts';
+export { loadPhishing, loadCsic, loadHttpParams, readDataText, BUNDLED_DATA, HTTP_PARAMS_CLASSES } from './models/datasets.ts';
+export type { TextDataset, CsicDataset, HttpParamsDataset } from './models/datasets.ts';

@@ -1,0 +1,109 @@
+// The bundled data sets load with the row counts and label balance data/README.md gives, and
+// user files in the same format (gzipped or not) load the same way or fail naming file and line.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { BUNDLED_DATA, DataFormatError, HTTP_PARAMS_CLASSES, loadCsic, loadHttpParams, loadPhishing } from '../ts/models/datasets.ts';
+import { throwsError } from './helpers/errors.ts';
+
+const sum = (a: Int32Array) => a.reduce((s, v) => s + v, 0);
+const dir = mkdtempSync(join(tmpdir(), 'vigil-datasets-'));
+const file = (name: string, text: string | Buffer) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+test('bundled files live in the package, not in ../shared', () => {
+  for (const p of Object.values(BUNDLED_DATA)) {
+    assert.ok(p.includes(`${join('data', '')}`) && !p.includes('shared'), p);
+  }
+});
+
+test('phishing: 31,956 trimmed URLs, 15,956 phishing', () => {
+  const d = loadPhishing();
+  assert.is(d.texts.length, 31956);
+  assert.is(d.labels.length, 31956);
+  assert.is(sum(d.labels), 15956);
+  assert.is(new Set(d.texts).size, 31875);
+  assert.ok(d.texts.every((u) => u.length > 0 && u === u.trim()));
+  assert.ok(d.texts[0].startsWith('http://'));
+});
+
+test('CSIC 2010: 49,683 lines de-duplicate to 20,080 requests (12,365 attacks)', () => {
+  const d = loadCsic();
+  assert.is(d.rawRows, 49683);
+  assert.is(d.texts.length, 20080);
+  assert.is(sum(d.labels), 12365);
+  assert.is(d.conflicting, 0);
+  assert.is(new Set(d.texts).size, d.texts.length);
+  assert.is(d.texts[0], '{"method":"GET","url":"http://localhost:8080/tienda1/index.jsp"}');
+  const r = JSON.parse(d.texts[1]) as Record<string, unknown>;
+  assert.equal(Object.keys(r), ['method', 'url']);
+});
+
+test('CSIC loader: copies collapse, conflicting pairs are dropped and counted', () => {
+  const lines = [
+    '{"method":"GET","url":"/a","breach":0}',
+    '{"method":"GET","url":"/a","breach":0}',
+    '{"method":"POST","url":"/a","breach":1}',
+    '{"method":"GET","url":"/b","breach":1}',
+    '{"method":"GET","url":"/b","breach":0}',
+    '',
+  ];
+  const d = loadCsic(file('small.jsonl.gz', gzipSync(lines.join('\r\n'))));
+  assert.equal(d.texts, ['{"method":"GET","url":"/a"}', '{"method":"POST","url":"/a"}']);
+  assert.equal(Array.from(d.labels), [0, 1]);
+  assert.is(d.rawRows, 5);
+  assert.is(d.conflicting, 1);
+  throwsError(() => loadCsic(file('bad.jsonl', '{"method":"GET","url":"/a","breach":0}\n{"method":"GET"')), DataFormatError, /bad\.jsonl:2: not valid JSON/);
+  throwsError(() => loadCsic(file('bad2.jsonl', '{"method":"GET","url":"/a","breach":2}')), DataFormatError, /:1: "breach" must be 0 or 1/);
+  throwsError(() => loadCsic(file('bad3.jsonl', '\n\n{"method":1,"url":"/a","breach":0}')), DataFormatError, /:3: expected an object/);
+});
+
+test('HttpParams: 24,853 payloads, 9,410 attacks in four types', () => {
+  const d = loadHttpParams();
+  assert.is(d.texts.length, 24853);
+  assert.is(sum(d.labels), 9410);
+  assert.equal(d.classNames, HTTP_PARAMS_CLASSES);
+  const per = d.classNames.map((_, k) => d.classes.filter((c) => c === k).length);
+  assert.equal(per, [15443, 8673, 426, 237, 74]);
+  for (let i = 0; i < d.labels.length; i++) if ((d.labels[i] === 0) !== (d.classes[i] === 0)) assert.unreachable(`row ${i}`);
+  // Quoted payloads with commas and doubled quotes come back whole.
+  assert.ok(d.texts.includes('c/ del ferrocarril, 152,'));
+  assert.ok(d.texts.some((t) => t.includes('"') && t.includes(',')));
+});
+
+test('user files in the bundled formats, plain or gzipped', () => {
+  const p = loadPhishing(file('p.csv', 'url,phishing\r\n"http://x/\n",1\r\n"http://y/, z",0\r\n'));
+  assert.equal(p.texts, ['http://x/', 'http://y/, z']);
+  assert.equal(Array.from(p.labels), [1, 0]);
+  const h = loadHttpParams(file('h.csv.gz', gzipSync('payload,length,attack_type,label\n"1\' or ""a""=""a",13,sqli,anom\nabc,3,norm,norm\n')));
+  assert.equal(h.texts, ['1\' or "a"="a', 'abc']);
+  assert.equal(Array.from(h.classes), [1, 0]);
+});
+
+test('missing files and malformed rows give clear errors', () => {
+  const missing = join(dir, 'nope.csv.gz');
+  throwsError(() => loadPhishing(missing), Error, /loadPhishing: file not found: .*nope\.csv\.gz/);
+  throwsError(() => loadCsic(join(dir, 'nope.jsonl')), Error, /loadCsic: file not found/);
+  throwsError(() => loadHttpParams(dir), Error, /not a file/);
+  throwsError(() => loadPhishing(''), TypeError, /path/);
+  throwsError(() => loadPhishing(file('hdr.csv', 'link,label\nx,1\n')), DataFormatError, /hdr\.csv:1: expected the header url,phishing/);
+  throwsError(() => loadPhishing(file('lab.csv', 'url,phishing\n"a\n",1\nb,yes\n')), DataFormatError, /lab\.csv:4: label must be 0 or 1/);
+  throwsError(() => loadPhishing(file('cols.csv', 'url,phishing\na,1,2\n')), DataFormatError, /cols\.csv:2: expected 2 fields, got 3/);
+  throwsError(() => loadPhishing(file('empty.csv', '')), DataFormatError, /empty/);
+  throwsError(() => loadPhishing(file('open.csv', 'url,phishing\n"a,1\n')), DataFormatError, /open\.csv:2: quoted field is never closed/);
+  throwsError(() => loadPhishing(file('badgz.csv.gz', Buffer.from([0x1f, 0x8b, 1, 2, 3]))), Error, /does not decompress/);
+  throwsError(() => loadHttpParams(file('type.csv', 'payload,length,attack_type,label\nx,1,ddos,anom\n')), DataFormatError, /type\.csv:2: attack_type must be one of/);
+  throwsError(() => loadHttpParams(file('mix.csv', 'payload,length,attack_type,label\nx,1,sqli,norm\n')), DataFormatError, /mix\.csv:2: label norm contradicts attack_type sqli/);
+});
+
+test('clean up', () => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test.run();

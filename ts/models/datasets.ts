@@ -1,0 +1,182 @@
+// Loaders for the data sets bundled in data/ (see data/README.md), or for a user's file in the same
+// format. gzip is detected from the file's magic bytes, so a plain copy reads the same.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { csvRecords, DataFormatError } from './preprocessing/csv.ts';
+
+export { DataFormatError } from './preprocessing/csv.ts';
+
+// ts/models/ (through tsx) and dist/models/ (published) both sit two levels below the package root.
+const dataDir = new URL('../../data/', import.meta.url);
+
+/** Absolute paths of the bundled files. */
+export const BUNDLED_DATA = {
+  phishing: fileURLToPath(new URL('phishing/phishing.csv.gz', dataDir)),
+  csic: fileURLToPath(new URL('weblogs/csic2010_requests.jsonl.gz', dataDir)),
+  httpParams: fileURLToPath(new URL('weblogs/httpparams_payloads.csv.gz', dataDir)),
+} as const;
+
+/** A labelled text data set: texts[i] has label labels[i] (0 or 1). */
+export interface TextDataset {
+  texts: string[];
+  labels: Int32Array;
+}
+
+export interface CsicDataset extends TextDataset {
+  /** Lines in the file (requests before de-duplication). */
+  rawRows: number;
+  /** Distinct (method, url) pairs seen with both labels; they are left out of texts. */
+  conflicting: number;
+}
+
+/** HttpParams' attack types; `classes[i]` indexes this list. */
+export const HTTP_PARAMS_CLASSES = ['norm', 'sqli', 'xss', 'path-traversal', 'cmdi'] as const;
+
+export interface HttpParamsDataset extends TextDataset {
+  /** Index into classNames of each row's attack type (0 = norm). */
+  classes: Int32Array;
+  classNames: readonly string[];
+}
+
+/** Reads a file as UTF-8 text, gunzipping it when it starts with the gzip magic bytes. */
+export function readDataText(path: string, what: string): string {
+  if (typeof path !== 'string' || path.length === 0) {
+    throw new TypeError(`${what}: path must be a non-empty string, got ${String(path)}`);
+  }
+  if (!existsSync(path)) throw new Error(`${what}: file not found: ${path}`);
+  if (!statSync(path).isFile()) throw new Error(`${what}: not a file: ${path}`);
+  let bytes: Buffer = readFileSync(path);
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      bytes = gunzipSync(bytes);
+    } catch (err) {
+      throw new Error(`${what}: ${path} looks gzipped but does not decompress (${(err as Error).message})`, { cause: err });
+    }
+  }
+  return bytes.toString('utf8');
+}
+
+function checkHeader(path: string, got: string[], want: readonly string[]): void {
+  if (got.length !== want.length || got.some((h, k) => h.trim() !== want[k])) {
+    throw new DataFormatError(path, 1, `expected the header ${want.join(',')}, got ${got.join(',')}`);
+  }
+}
+
+/**
+ * The phishing URL set: columns `url,phishing`, label 1 = phishing. URLs are trimmed (each one in
+ * the bundled file ends in a newline inside its quotes). Rows keep the file's order, which is
+ * sorted by label: shuffle or split before training.
+ */
+export function loadPhishing(path: string = BUNDLED_DATA.phishing): TextDataset {
+  const text = readDataText(path, 'loadPhishing');
+  const texts: string[] = [];
+  const labels: number[] = [];
+  let header = true;
+  for (const { fields, line } of csvRecords(text, { source: path })) {
+    if (header) {
+      checkHeader(path, fields, ['url', 'phishing']);
+      header = false;
+      continue;
+    }
+    if (fields.length !== 2) throw new DataFormatError(path, line, `expected 2 fields, got ${fields.length}`);
+    const label = fields[1].trim();
+    if (label !== '0' && label !== '1') throw new DataFormatError(path, line, `label must be 0 or 1, got ${JSON.stringify(fields[1])}`);
+    texts.push(fields[0].trim());
+    labels.push(label === '1' ? 1 : 0);
+  }
+  if (header) throw new DataFormatError(path, 1, 'the file is empty');
+  return { texts, labels: Int32Array.from(labels) };
+}
+
+/**
+ * CSIC 2010 requests, one JSON object a line: `{"method", "url", "breach": 0|1}`. Returns each
+ * distinct (method, url) pair once, in order of first appearance, as the compact JSON text
+ * `{"method":…,"url":…}` with its breach label: the file repeats many requests, and copies across
+ * a split would inflate test scores. Non-ASCII characters stay as they are (JSON.stringify), not
+ * \u-escaped as Python's json.dumps would write them. A pair seen with both labels is dropped and
+ * counted in `conflicting` (the bundled file has none).
+ */
+export function loadCsic(path: string = BUNDLED_DATA.csic): CsicDataset {
+  const text = readDataText(path, 'loadCsic');
+  const seen = new Map<string, number>();
+  const order: string[] = [];
+  let rawRows = 0;
+  let lineNo = 0;
+  for (const raw of text.split('\n')) {
+    lineNo++;
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (line.trim() === '') continue;
+    let row: unknown;
+    try {
+      row = JSON.parse(line);
+    } catch (err) {
+      throw new DataFormatError(path, lineNo, `not valid JSON (${(err as Error).message})`);
+    }
+    const r = row as { method?: unknown; url?: unknown; breach?: unknown };
+    if (row === null || typeof row !== 'object' || typeof r.method !== 'string' || typeof r.url !== 'string') {
+      throw new DataFormatError(path, lineNo, 'expected an object with string fields "method" and "url"');
+    }
+    if (r.breach !== 0 && r.breach !== 1) {
+      throw new DataFormatError(path, lineNo, `"breach" must be 0 or 1, got ${JSON.stringify(r.breach)}`);
+    }
+    rawRows++;
+    const key = JSON.stringify({ method: r.method, url: r.url });
+    const prev = seen.get(key);
+    if (prev === undefined) {
+      seen.set(key, r.breach);
+      order.push(key);
+    } else if (prev !== r.breach) {
+      seen.set(key, -1);
+    }
+  }
+  const texts: string[] = [];
+  const labels: number[] = [];
+  let conflicting = 0;
+  for (const key of order) {
+    const label = seen.get(key)!;
+    if (label < 0) {
+      conflicting++;
+      continue;
+    }
+    texts.push(key);
+    labels.push(label);
+  }
+  return { texts, labels: Int32Array.from(labels), rawRows, conflicting };
+}
+
+/**
+ * HttpParamsDataset: columns `payload,length,attack_type,label`; label `norm` -> 0, `anom` -> 1;
+ * attack_type one of HTTP_PARAMS_CLASSES (and `norm` exactly when the label is). The length
+ * column is not used (a few rows disagree with the payload's length).
+ */
+export function loadHttpParams(path: string = BUNDLED_DATA.httpParams): HttpParamsDataset {
+  const text = readDataText(path, 'loadHttpParams');
+  const classIndex = new Map<string, number>(HTTP_PARAMS_CLASSES.map((c, k) => [c, k]));
+  const texts: string[] = [];
+  const labels: number[] = [];
+  const classes: number[] = [];
+  let header = true;
+  for (const { fields, line } of csvRecords(text, { source: path })) {
+    if (header) {
+      checkHeader(path, fields, ['payload', 'length', 'attack_type', 'label']);
+      header = false;
+      continue;
+    }
+    if (fields.length !== 4) throw new DataFormatError(path, line, `expected 4 fields, got ${fields.length}`);
+    const [payload, , type, label] = fields;
+    const cls = classIndex.get(type);
+    if (cls === undefined) {
+      throw new DataFormatError(path, line, `attack_type must be one of ${HTTP_PARAMS_CLASSES.join(', ')}, got ${JSON.stringify(type)}`);
+    }
+    if (label !== 'norm' && label !== 'anom') throw new DataFormatError(path, line, `label must be norm or anom, got ${JSON.stringify(label)}`);
+    if ((label === 'norm') !== (cls === 0)) {
+      throw new DataFormatError(path, line, `label ${label} contradicts attack_type ${type}`);
+    }
+    texts.push(payload);
+    labels.push(label === 'anom' ? 1 : 0);
+    classes.push(cls);
+  }
+  if (header) throw new DataFormatError(path, 1, 'the file is empty');
+  return { texts, labels: Int32Array.from(labels), classes: Int32Array.from(classes), classNames: HTTP_PARAMS_CLASSES };
+}
