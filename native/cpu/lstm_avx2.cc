@@ -52,14 +52,14 @@ inline void gateTile(int64_t H, int64_t j, const float* panel, const LstmStepRow
   // acc in memory and store all 12 accumulators back at every k.
 #pragma GCC unroll 4
   for (int r = 0; r < R; ++r) {
-    __m256 i = sigmoid256(acc[r][0]);
-    __m256 f = sigmoid256(acc[r][1]);
-    __m256 g = tanh256(acc[r][2]);
-    __m256 o = sigmoid256(acc[r][3]);
+    __m256 i = simd::cell::sigmoid256(acc[r][0]);
+    __m256 f = simd::cell::sigmoid256(acc[r][1]);
+    __m256 g = simd::cell::tanh256(acc[r][2]);
+    __m256 o = simd::cell::sigmoid256(acc[r][3]);
     float* c = rows.c[r] + j;
     float* h = rows.hOut[r] + j;
     __m256 cn = _mm256_fmadd_ps(f, Tail ? _mm256_maskload_ps(c, m) : _mm256_loadu_ps(c), _mm256_mul_ps(i, g));
-    __m256 hn = _mm256_mul_ps(o, tanh256(cn));
+    __m256 hn = _mm256_mul_ps(o, simd::cell::tanh256(cn));
     float* z = rows.gates ? rows.gates[r] + j : nullptr;
     if (Tail) {
       _mm256_maskstore_ps(c, m, cn);
