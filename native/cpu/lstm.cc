@@ -224,9 +224,6 @@ void recurrentWeightGrad(const RecurrentArgs& a, int64_t G, const float* dG, con
 }
 
 void lstmCellForward(int64_t H, float* z, float* c, float* h) {
-#if defined(VIGIL_X86)
-  if (useAvx2()) return avx2::lstmCellForward(H, z, c, h);
-#endif
   for (int64_t j = 0; j < H; ++j) {
     float i = sigmoidScalar(z[j]);
     float f = sigmoidScalar(z[H + j]);

@@ -124,7 +124,7 @@ void recurrentWeightGrad(const RecurrentArgs& a, int64_t G, const float* dG, con
 // Column sums of m [rows, cols] in row order (deterministic).
 void columnSums(int64_t rows, int64_t cols, const float* m, float* out);
 
-// Element-wise cell kernels (AVX2 and portable forms).
+// Element-wise cell kernels: the forward is the portable path's (SIMD paths fuse it into lstmStep).
 // z [4H]: pre-activations in, activated gates out; c [H]: c_{t-1} in, c_t out; h [H]: h_t out.
 void lstmCellForward(int64_t H, float* z, float* c, float* h);
 // dh, dc [H]: gradients w.r.t. h_t, c_t in; dc becomes dc_{t-1}. dz [4H]: pre-activation grads.
@@ -157,7 +157,6 @@ constexpr int64_t kGateWidth = 8;  // units per packed W_hh panel (packGatePanel
 void lstmStep(int64_t n, int64_t H, const float* panel, const LstmStepRows& rows);
 void recurrentProduct(int64_t n, int64_t K, int64_t N, const float* const* a, const float* w,
                       const float* const* init, float* const* out);
-void lstmCellForward(int64_t H, float* z, float* c, float* h);
 void lstmCellBackward(int64_t H, const float* gates, const float* cPrev, const float* c, const float* dh, float* dc,
                       float* dz);
 void tanhInPlace(int64_t n, float* v);

@@ -18,8 +18,7 @@ namespace vigil {
 namespace avx2 {
 namespace {
 
-using simd::sigmoid256;
-using simd::tanh256;
+namespace cell = simd::cell;
 using simd::tailMask;
 
 constexpr int kTileRows = 3;
@@ -52,14 +51,14 @@ inline void gateTile(int64_t H, int64_t j, const float* panel, const LstmStepRow
   // acc in memory and store all 12 accumulators back at every k.
 #pragma GCC unroll 4
   for (int r = 0; r < R; ++r) {
-    __m256 i = simd::cell::sigmoid256(acc[r][0]);
-    __m256 f = simd::cell::sigmoid256(acc[r][1]);
-    __m256 g = simd::cell::tanh256(acc[r][2]);
-    __m256 o = simd::cell::sigmoid256(acc[r][3]);
+    __m256 i = cell::sigmoid256(acc[r][0]);
+    __m256 f = cell::sigmoid256(acc[r][1]);
+    __m256 g = cell::tanh256(acc[r][2]);
+    __m256 o = cell::sigmoid256(acc[r][3]);
     float* c = rows.c[r] + j;
     float* h = rows.hOut[r] + j;
     __m256 cn = _mm256_fmadd_ps(f, Tail ? _mm256_maskload_ps(c, m) : _mm256_loadu_ps(c), _mm256_mul_ps(i, g));
-    __m256 hn = _mm256_mul_ps(o, simd::cell::tanh256(cn));
+    __m256 hn = _mm256_mul_ps(o, cell::tanh256(cn));
     float* z = rows.gates ? rows.gates[r] + j : nullptr;
     if (Tail) {
       _mm256_maskstore_ps(c, m, cn);
@@ -259,23 +258,7 @@ void productOverRows(int64_t rows, int64_t m0, int64_t m1, int64_t N, const floa
   }
 }
 
-void lstmCellForward(int64_t H, float* z, float* c, float* h) {
-  for (int64_t j = 0; j < H; j += 8) {
-    const __m256i m = tailMask(H - j < 8 ? H - j : 8);
-    __m256 i = sigmoid256(_mm256_maskload_ps(z + j, m));
-    __m256 f = sigmoid256(_mm256_maskload_ps(z + H + j, m));
-    __m256 g = tanh256(_mm256_maskload_ps(z + 2 * H + j, m));
-    __m256 o = sigmoid256(_mm256_maskload_ps(z + 3 * H + j, m));
-    __m256 cn = _mm256_fmadd_ps(f, _mm256_maskload_ps(c + j, m), _mm256_mul_ps(i, g));
-    _mm256_maskstore_ps(z + j, m, i);
-    _mm256_maskstore_ps(z + H + j, m, f);
-    _mm256_maskstore_ps(z + 2 * H + j, m, g);
-    _mm256_maskstore_ps(z + 3 * H + j, m, o);
-    _mm256_maskstore_ps(c + j, m, cn);
-    _mm256_maskstore_ps(h + j, m, _mm256_mul_ps(o, tanh256(cn)));
-  }
-}
-
+// tanh(c) as the fused step computed it for h (simd::cell).
 void lstmCellBackward(int64_t H, const float* gates, const float* cPrev, const float* c, const float* dh, float* dc,
                       float* dz) {
   const __m256 one = _mm256_set1_ps(1.0f);
@@ -285,7 +268,7 @@ void lstmCellBackward(int64_t H, const float* gates, const float* cPrev, const f
     __m256 f = _mm256_maskload_ps(gates + H + j, m);
     __m256 g = _mm256_maskload_ps(gates + 2 * H + j, m);
     __m256 o = _mm256_maskload_ps(gates + 3 * H + j, m);
-    __m256 tc = tanh256(_mm256_maskload_ps(c + j, m));
+    __m256 tc = cell::tanh256(_mm256_maskload_ps(c + j, m));
     __m256 dhv = _mm256_maskload_ps(dh + j, m);
     __m256 dcv = _mm256_fmadd_ps(_mm256_mul_ps(dhv, o), _mm256_fnmadd_ps(tc, tc, one), _mm256_maskload_ps(dc + j, m));
     _mm256_maskstore_ps(dz + j, m, _mm256_mul_ps(_mm256_mul_ps(dcv, g), _mm256_mul_ps(i, _mm256_sub_ps(one, i))));
@@ -301,7 +284,7 @@ void lstmCellBackward(int64_t H, const float* gates, const float* cPrev, const f
 void tanhInPlace(int64_t n, float* v) {
   for (int64_t j = 0; j < n; j += 8) {
     const __m256i m = tailMask(n - j < 8 ? n - j : 8);
-    _mm256_maskstore_ps(v + j, m, tanh256(_mm256_maskload_ps(v + j, m)));
+    _mm256_maskstore_ps(v + j, m, simd::tanh256(_mm256_maskload_ps(v + j, m)));
   }
 }
 

@@ -91,22 +91,31 @@ inline __m256 sigmoid256(__m256 x) {
   return recip256(_mm256_add_ps(_mm256_set1_ps(1.0f), exp256(_mm256_sub_ps(_mm256_setzero_ps(), x))));
 }
 
-// As simd::tanh256 (odd polynomial below |x| = 0.2).
+// tanh(|x|) = -m / (2 + m) with m = e^y - 1, y = -2|x|, and m computed without cancellation as
+// 2^n (e^r - 1) + (2^n - 1) (2^n - 1 is exact for n >= -24): the relative accuracy near 0 that
+// simd::tanh256 gets from a second, polynomial branch comes with no branch to blend.
 inline __m256 tanh256(__m256 x) {
   const __m256 signMask = _mm256_set1_ps(-0.0f);
   const __m256 one = _mm256_set1_ps(1.0f);
-  __m256 ax = _mm256_andnot_ps(signMask, x);
-  __m256 e = exp256(_mm256_mul_ps(ax, _mm256_set1_ps(-2.0f)));
-  __m256 big = _mm256_mul_ps(_mm256_sub_ps(one, e), recip256(_mm256_add_ps(one, e)));
-  __m256 x2 = _mm256_mul_ps(ax, ax);
-  __m256 p = _mm256_set1_ps(62.0f / 2835.0f);
-  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-17.0f / 315.0f));
-  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(2.0f / 15.0f));
-  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-1.0f / 3.0f));
-  __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(p, x2), ax, ax);
-  __m256 useSmall = _mm256_cmp_ps(ax, _mm256_set1_ps(0.2f), _CMP_LT_OQ);
-  __m256 t = _mm256_blendv_ps(big, small, useSmall);
-  return _mm256_or_ps(t, _mm256_and_ps(x, signMask));
+  const __m256 magic = _mm256_set1_ps(12583039.0f);
+  __m256 y = _mm256_max_ps(_mm256_mul_ps(_mm256_andnot_ps(signMask, x), _mm256_set1_ps(-2.0f)),
+                           _mm256_set1_ps(-87.3f));
+  __m256 t = _mm256_fmadd_ps(y, _mm256_set1_ps(1.44269504088896341f), magic);
+  __m256 n = _mm256_sub_ps(t, magic);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), y);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  __m256 em1r = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r);  // e^r - 1
+  __m256 s = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(t), 23));
+  __m256 m = _mm256_fmadd_ps(s, em1r, _mm256_sub_ps(s, one));
+  __m256 negTanh = _mm256_mul_ps(m, recip256(_mm256_add_ps(m, _mm256_set1_ps(2.0f))));
+  // negTanh = -tanh(|x|) = tanh(x) for x < 0; flip the sign where x's sign bit is clear.
+  return _mm256_xor_ps(negTanh, _mm256_andnot_ps(x, signMask));
 }
 
 }  // namespace cell
