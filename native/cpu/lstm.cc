@@ -159,16 +159,17 @@ void weightGrads(const RecurrentArgs& a, int64_t G, const float* dG, const Recur
 
 void productOverRows(int64_t rows, int64_t M, int64_t N, const float* A, int64_t lda, const float* Bm, int64_t ldb,
                      float beta, float* C) {
+  // The SIMD kernel of rows m0..m1-1 of C, or null (portable: sgemm).
+  using Kernel = void (*)(int64_t, int64_t, int64_t, int64_t, const float*, int64_t, const float*, int64_t, float,
+                          float*);
+  Kernel kernel = nullptr;
 #if defined(VIGIL_X86)
-  const bool wide = useAvx512();
-#else
-  const bool wide = false;
+  if (useAvx512()) kernel = avx512::productOverRows;
+  else if (useAvx2()) kernel = avx2::productOverRows;
 #endif
   // Out [M, N] = the product over rows [r0, r1) (+ beta0·out), on the calling thread.
   auto block = [&](int64_t r0, int64_t r1, float beta0, float* out) {
-#if defined(VIGIL_X86)
-    if (wide) return avx512::productOverRows(r1 - r0, 0, M, N, A + r0 * lda, lda, Bm + r0 * ldb, ldb, beta0, out);
-#endif
+    if (kernel) return kernel(r1 - r0, 0, M, N, A + r0 * lda, lda, Bm + r0 * ldb, ldb, beta0, out);
     sgemm(true, false, M, N, r1 - r0, 1.0f, A + r0 * lda, lda, Bm + r0 * ldb, ldb, beta0, out, N);
   };
   // Blocks of rows fixed by `rows` alone (never by the thread count): each block's product runs
@@ -177,15 +178,13 @@ void productOverRows(int64_t rows, int64_t M, int64_t N, const float* A, int64_t
   constexpr int64_t kMinBlock = 1024, kMaxBlocks = 32;
   const int64_t nb = std::min<int64_t>(kMaxBlocks, (rows + kMinBlock - 1) / kMinBlock);
   if (nb <= 1) {
-#if defined(VIGIL_X86)
-    if (wide) {
-      // Few rows: threads split the rows of C (in the kernel's tiles of 6), each adding all rows in order.
+    if (kernel) {
+      // Few rows: threads split the rows of C (in the kernels' tiles of 6), each adding all rows in order.
       parallelFor((M + 5) / 6, 1, [&](int64_t t0, int64_t t1) {
-        avx512::productOverRows(rows, 6 * t0, std::min(M, 6 * t1), N, A, lda, Bm, ldb, beta, C);
+        kernel(rows, 6 * t0, std::min(M, 6 * t1), N, A, lda, Bm, ldb, beta, C);
       });
       return;
     }
-#endif
     block(0, rows, beta, C);
     return;
   }
@@ -225,9 +224,6 @@ void recurrentWeightGrad(const RecurrentArgs& a, int64_t G, const float* dG, con
 }
 
 void lstmCellForward(int64_t H, float* z, float* c, float* h) {
-#if defined(VIGIL_X86)
-  if (useAvx2()) return avx2::lstmCellForward(H, z, c, h);
-#endif
   for (int64_t j = 0; j < H; ++j) {
     float i = sigmoidScalar(z[j]);
     float f = sigmoidScalar(z[H + j]);
@@ -268,6 +264,19 @@ void tanhInPlace(int64_t n, float* v) {
   for (int64_t j = 0; j < n; ++j) v[j] = tanhScalar(v[j]);
 }
 
+int64_t gatePanelSize(int64_t H, int64_t width) { return (H + width - 1) / width * H * 4 * width; }
+
+void packGatePanels(int64_t H, int64_t width, const float* wHh, float* panel) {
+  const int64_t nb = (H + width - 1) / width;
+  for (int64_t q = 0; q < nb; ++q)
+    for (int64_t k = 0; k < H; ++k)
+      for (int64_t g = 0; g < 4; ++g)
+        for (int64_t u = 0; u < width; ++u) {
+          const int64_t unit = width * q + u;
+          panel[((q * H + k) * 4 + g) * width + u] = unit < H ? wHh[(g * H + unit) * H + k] : 0.0f;
+        }
+}
+
 }  // namespace recurrent
 
 using namespace recurrent;
@@ -297,7 +306,8 @@ void prefetchRange(const float* p, int64_t n) {
 constexpr int64_t kRowGrain = 4;
 
 #if defined(VIGIL_X86)
-// The AVX-512 forward: one fused product + cell kernel per step (lstm_avx512.cc). Each row's h
+// The SIMD forward: one fused product + cell kernel per step (lstmStep of lstm_avx512.cc or
+// lstm_avx2.cc, on W_hh packed for its vector width). Each row's h
 // alternates between two buffers (the step reads h_{t-1} of every row while it writes h_t), and
 // a padded step just leaves the row's buffer as it is. P (dense mode) may be the cache's gate
 // plane: a tile reads a row's pre-activations of its units before writing their gates back.
@@ -305,8 +315,11 @@ void forwardFused(const RecurrentArgs& a, const float* P, float* cache, float* y
   const int64_t B = a.B, T = a.T, H = a.H, G = 4 * H;
   const bool gather = a.tokens != nullptr;
   const bool dropout = a.dropout > 0;
-  std::vector<float> panel(avx512::gatePanelSize(H));
-  avx512::packGatePanels(H, a.wHh, panel.data());
+  const bool wide = useAvx512();
+  const int64_t width = wide ? avx512::kGateWidth : avx2::kGateWidth;
+  auto* const step = wide ? avx512::lstmStep : avx2::lstmStep;
+  std::vector<float> panel(gatePanelSize(H, width));
+  packGatePanels(H, width, a.wHh, panel.data());
   float* cacheG = cache;
   float* cacheC = cache ? cache + B * T * G : nullptr;
   float* cacheH = cache ? cacheC + B * T * H : nullptr;
@@ -356,7 +369,7 @@ void forwardFused(const RecurrentArgs& a, const float* P, float* cache, float* y
         ++m;
       }
       if (m == 0) continue;
-      avx512::lstmStep(m, H, panel.data(), rows);
+      step(m, H, panel.data(), rows);
       if (!cache && !y) continue;
       for (int64_t q = 0; q < m; ++q) {
         const int64_t r = act[q], bt = (b0 + r) * T + t, tb = t * B + b0 + r;
@@ -398,7 +411,7 @@ void lstmForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, f
     inputProjection(a, G, P);
   }
 #if defined(VIGIL_X86)
-  if (useAvx512()) return forwardFused(a, P, cache, y, hLast, cLast);
+  if (useAvx2()) return forwardFused(a, P, cache, y, hLast, cLast);
 #endif
   std::vector<float> wT = transposeWhh(a, G);
 

@@ -124,7 +124,7 @@ void recurrentWeightGrad(const RecurrentArgs& a, int64_t G, const float* dG, con
 // Column sums of m [rows, cols] in row order (deterministic).
 void columnSums(int64_t rows, int64_t cols, const float* m, float* out);
 
-// Element-wise cell kernels (AVX2 and portable forms).
+// Element-wise cell kernels: the forward is the portable path's (SIMD paths fuse it into lstmStep).
 // z [4H]: pre-activations in, activated gates out; c [H]: c_{t-1} in, c_t out; h [H]: h_t out.
 void lstmCellForward(int64_t H, float* z, float* c, float* h);
 // dh, dc [H]: gradients w.r.t. h_t, c_t in; dc becomes dc_{t-1}. dz [4H]: pre-activation grads.
@@ -132,19 +132,17 @@ void lstmCellBackward(int64_t H, const float* gates, const float* cPrev, const f
                       float* dz);
 void tanhInPlace(int64_t n, float* v);
 
+// W_hh packed for the fused LSTM step: ceil(H/width) panels of H x 4·width floats; row k of panel
+// q holds the i, f, g, o weights (width each) of units [q·width, q·width + width) for input k, so
+// one vector per gate of a row's product covers every pre-activation that the cell update of
+// those units needs. Units beyond H are zero. The SIMD width picks `width` (16 AVX-512, 8 AVX2).
+int64_t gatePanelSize(int64_t H, int64_t width);
+void packGatePanels(int64_t H, int64_t width, const float* wHh, float* panel);
+
 }  // namespace recurrent
 
 #if defined(VIGIL_X86)
-namespace avx2 {
-void recurrentProduct(int64_t n, int64_t K, int64_t N, const float* const* a, const float* w,
-                      const float* const* init, float* const* out);
-void lstmCellForward(int64_t H, float* z, float* c, float* h);
-void lstmCellBackward(int64_t H, const float* gates, const float* cPrev, const float* c, const float* dh, float* dc,
-                      float* dz);
-void tanhInPlace(int64_t n, float* v);
-}  // namespace avx2
-
-// Per-row pointers of one fused LSTM step (lstm_avx512.cc), n rows each.
+// Per-row pointers of one fused LSTM step (lstmStep of lstm_avx2.cc / lstm_avx512.cc), n rows each.
 struct LstmStepRows {
   const float* const* hIn;  // h_{t-1} [H] (masked under dropout): the W_hh product's input
   const float* const* init; // pre-activation rows [4H] before the W_hh product (table row or projection)
@@ -153,11 +151,22 @@ struct LstmStepRows {
   float* const* gates;      // null, or rows [4H] that get the activated gates (training cache)
 };
 
-namespace avx512 {
-// Floats of the packed W_hh panels: ceil(H/16) panels of H x 64 (i, f, g, o of 16 units).
-int64_t gatePanelSize(int64_t H);
-void packGatePanels(int64_t H, const float* wHh, float* panel);
+namespace avx2 {
+constexpr int64_t kGateWidth = 8;  // units per packed W_hh panel (packGatePanels)
 // One step for n rows: pre-activations = init + hIn · W_hhᵀ, then the cell update.
+void lstmStep(int64_t n, int64_t H, const float* panel, const LstmStepRows& rows);
+void recurrentProduct(int64_t n, int64_t K, int64_t N, const float* const* a, const float* w,
+                      const float* const* init, float* const* out);
+void lstmCellBackward(int64_t H, const float* gates, const float* cPrev, const float* c, const float* dh, float* dc,
+                      float* dz);
+void tanhInPlace(int64_t n, float* v);
+// As avx512::productOverRows.
+void productOverRows(int64_t rows, int64_t m0, int64_t m1, int64_t N, const float* A, int64_t lda, const float* Bm,
+                     int64_t ldb, float beta, float* C);
+}  // namespace avx2
+
+namespace avx512 {
+constexpr int64_t kGateWidth = 16;
 void lstmStep(int64_t n, int64_t H, const float* panel, const LstmStepRows& rows);
 void recurrentProduct(int64_t n, int64_t K, int64_t N, const float* const* a, const float* w,
                       const float* const* init, float* const* out);

@@ -1,7 +1,7 @@
 // AVX-512 kernels of the recurrent layers.
 //
-// The LSTM forward step is one fused kernel: W_hh is packed into panels of 16 hidden units whose
-// 64 columns are the i, f, g, o gates of those units, so an R-row x 4-vector accumulator tile
+// The LSTM forward step is one fused kernel: W_hh is packed (recurrent::packGatePanels) into
+// panels of 16 hidden units whose 64 columns are the i, f, g, o gates of those units, so an R-row x 4-vector accumulator tile
 // holds every pre-activation that a (row, 16 units) cell update needs. The update runs on the
 // registers: the gate pre-activations never go to memory (the training cache gets the activated
 // gates only when asked), and a 16-unit panel (H x 64 floats, 16 KiB at H = 64) stays in L1
@@ -39,7 +39,7 @@ inline void gateTile(int64_t H, int64_t j, const float* panel, const LstmStepRow
   // Every element sums k = 0..H-1 in order from its init, whatever rows share the tile, so a
   // row's result does not depend on R or the thread split.
   for (int64_t k = 0; k < H; ++k) {
-    const float* wk = panel + k * 64;
+    const float* wk = panel + k * 4 * kGateWidth;
     __m512 w0 = _mm512_loadu_ps(wk), w1 = _mm512_loadu_ps(wk + 16);
     __m512 w2 = _mm512_loadu_ps(wk + 32), w3 = _mm512_loadu_ps(wk + 48);
     for (int r = 0; r < R; ++r) {
@@ -200,25 +200,12 @@ void productOverRows(int64_t rows, int64_t m0, int64_t m1, int64_t N, const floa
   }
 }
 
-int64_t gatePanelSize(int64_t H) { return (H + 15) / 16 * H * 64; }
-
-void packGatePanels(int64_t H, const float* wHh, float* panel) {
-  const int64_t nb = (H + 15) / 16;
-  for (int64_t q = 0; q < nb; ++q)
-    for (int64_t k = 0; k < H; ++k)
-      for (int64_t g = 0; g < 4; ++g)
-        for (int64_t u = 0; u < 16; ++u) {
-          const int64_t unit = 16 * q + u;
-          panel[(q * H + k) * 64 + g * 16 + u] = unit < H ? wHh[(g * H + unit) * H + k] : 0.0f;
-        }
-}
-
 void lstmStep(int64_t n, int64_t H, const float* panel, const LstmStepRows& rows) {
-  const int64_t nb = (H + 15) / 16;
+  const int64_t nb = (H + kGateWidth - 1) / kGateWidth;
   // Panel-major: one 16-unit panel is reused by every row before the next is read.
   for (int64_t q = 0; q < nb; ++q) {
-    const float* p = panel + q * H * 64;
-    const int64_t j = 16 * q;
+    const float* p = panel + q * H * 4 * kGateWidth;
+    const int64_t j = kGateWidth * q;
     int64_t r = 0;
     for (; r + kTileRows <= n; r += kTileRows) gateTile<kTileRows>(H, j, p, offsetRows(rows, r));
     const LstmStepRows rest = offsetRows(rows, r);
