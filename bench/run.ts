@@ -1,8 +1,10 @@
-// npm run bench [-- --suite gemm,lstm] [--json FILE] [--threads 1,2] [--repeats 5]
+// npm run bench [-- --suite gemm,lstm] [--json FILE] [--threads 1,2] [--repeats 5] [--simd avx2]
 // Measures vigil and its peers in one process run (python peers as sequential child processes), prints
 // the tables with the machine ceilings, and optionally writes every row as JSON.
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { parseArgs as parseArgs_ } from 'node:util';
+import { backend, setSimdCap, type SimdLevel } from '../ts/bindings/backend.ts';
 import { type Row, type SuiteOptions } from './harness.ts';
 import { measureMachine } from './machine.ts';
 import { printReport } from './report.ts';
@@ -16,60 +18,57 @@ const usage = `usage: npm run bench [-- options]
   --suite NAME[,NAME]   ${ALL.join(', ')} (default: all; machine ceilings are measured with any suite)
   --json FILE           also write the rows as a JSON array of { suite, case, impl, threads, metric, unit, value }
   --threads LIST        thread counts, e.g. 1,2 (default: 1,2)
-  --repeats N           timed repeats after the warm-up, median reported (default: 5; tfjs uses at most 3)`;
+  --repeats N           timed repeats after the warm-up, median reported (default: 5; tfjs uses at most 3)
+  --simd LEVEL          cap vigil's kernels at avx512, avx2 or generic (default: the best the CPU has)`;
 
 function fail(msg: string): never {
   console.error(`bench: ${msg}\n${usage}`);
   process.exit(2);
 }
 
+const readArgs = (args: string[]) =>
+  parseArgs_({
+    args,
+    options: {
+      suite: { type: 'string' },
+      json: { type: 'string' },
+      threads: { type: 'string', default: '1,2' },
+      repeats: { type: 'string', default: '5' },
+      simd: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }).values;
+
 function parseArgs(argv: string[]) {
-  const opts = { suites: ALL, json: null as string | null, threads: [1, 2], repeats: 5 };
-  for (let i = 0; i < argv.length; i++) {
-    let [flag, value] = argv[i].split(/=(.*)/s, 2) as [string, string | undefined];
-    if (flag === '--help' || flag === '-h') {
-      console.log(usage);
-      process.exit(0);
-    }
-    if (value === undefined) {
-      value = argv[++i];
-      if (value === undefined) fail(`${flag} needs a value`);
-    }
-    switch (flag) {
-      case '--suite': {
-        const names = value.split(',').map((s) => s.trim()).filter(Boolean);
-        const unknown = names.filter((n) => !ALL.includes(n));
-        if (unknown.length > 0 || names.length === 0) fail(`unknown suite ${unknown.join(', ') || '(empty)'}`);
-        opts.suites = names;
-        break;
-      }
-      case '--json':
-        opts.json = value;
-        break;
-      case '--threads': {
-        const ts = value.split(',').map((s) => Number(s.trim()));
-        if (ts.length === 0 || ts.some((t) => !Number.isInteger(t) || t < 1 || t > 256)) fail(`bad --threads ${value}`);
-        opts.threads = [...new Set(ts)];
-        break;
-      }
-      case '--repeats': {
-        const n = Number(value);
-        if (!Number.isInteger(n) || n < 1 || n > 100) fail(`bad --repeats ${value}`);
-        opts.repeats = n;
-        break;
-      }
-      default:
-        fail(`unknown option ${flag}`);
-    }
+  let parsed: ReturnType<typeof readArgs>;
+  try {
+    parsed = readArgs(argv);
+  } catch (e) {
+    fail((e as Error).message);
   }
-  return opts;
+  if (parsed.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  const suites = parsed.suite === undefined ? ALL : parsed.suite.split(',').map((x) => x.trim()).filter(Boolean);
+  const unknown = suites.filter((n) => !ALL.includes(n));
+  if (unknown.length > 0 || suites.length === 0) fail(`unknown suite ${unknown.join(', ') || '(empty)'}`);
+  const threads = parsed.threads.split(',').map((x) => Number(x.trim()));
+  if (threads.some((t) => !Number.isInteger(t) || t < 1 || t > 256)) fail(`bad --threads ${parsed.threads}`);
+  const repeats = Number(parsed.repeats);
+  if (!Number.isInteger(repeats) || repeats < 1 || repeats > 100) fail(`bad --repeats ${parsed.repeats}`);
+  const simd = parsed.simd as SimdLevel | undefined;
+  if (simd !== undefined && !['avx512', 'avx2', 'generic'].includes(simd)) fail(`bad --simd ${simd}`);
+  return { suites, json: parsed.json ?? null, threads: [...new Set(threads)], repeats, simd };
 }
 
 const args = parseArgs(process.argv.slice(2));
+// A cap on vigil's kernels (peers are unaffected), to measure e.g. the AVX2 path on an AVX-512 machine.
+if (args.simd) setSimdCap(args.simd);
 const suiteOpts: SuiteOptions = { threads: args.threads, repeats: args.repeats };
 console.log(
   `vigil bench: suites ${args.suites.join(', ')}; threads ${args.threads.join(', ')} (${availableParallelism()} cores); ` +
-    `warm-up + median of ${args.repeats}; node ${process.version}`,
+    `warm-up + median of ${args.repeats}; vigil kernels ${backend().simd}; node ${process.version}`,
 );
 
 const rows: Row[] = [];
