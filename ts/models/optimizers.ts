@@ -103,6 +103,7 @@ export type OptimizerName = 'adam' | 'rmsprop' | 'nadam' | 'sgd';
 /** A name (Keras defaults), a name with settings, or an optimizer instance. */
 export type OptimizerSpec =
   | OptimizerName
+  | 'Adam' | 'RMSprop' | 'Nadam' | 'SGD'
   | Optimizer
   | ({ name: OptimizerName } & Partial<AdamOptions & RmspropOptions & NadamOptions & SgdOptions>);
 
