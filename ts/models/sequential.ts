@@ -97,6 +97,8 @@ function rowsOf(t: Float32Array | Int32Array, rows: ArrayLike<number>, width: nu
   return out;
 }
 
+const allRows = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
+
 export class Sequential implements CallbackModel {
   readonly name: string;
   readonly seed: number;
@@ -306,7 +308,18 @@ export class Sequential implements CallbackModel {
     if (got.length !== want.length || got.some((d, i) => want[i] !== null && want[i] !== d)) {
       throw new RangeError(`${fn}: ${argX} rows must have shape [${want.map((d) => d ?? 'any').join(', ')}], got [${got.join(', ')}]`);
     }
-    const flow: Flow = { data, shape: [...t.shape], lengths };
+    let lens = lengths;
+    if (!lens && first instanceof Embedding && first.maskZero) {
+      // Keras' mask_zero with 'pre' padding: the valid steps follow the leading zeros.
+      const T = t.shape[1];
+      lens = new Int32Array(n);
+      for (let b = 0; b < n; b++) {
+        let lead = 0;
+        while (lead < T && data[b * T + lead] === 0) lead++;
+        lens[b] = T - lead;
+      }
+    }
+    const flow: Flow = { data, shape: [...t.shape], lengths: lens };
     if (y === null) return { flow, n, targets: null };
     const loss = this.compiled(fn);
     const yData = ArrayBuffer.isView(y) ? (y as Float32Array | Int32Array) : Array.isArray(y) ? Float32Array.from(y as number[]) : (y as Tensor).data;
@@ -329,12 +342,40 @@ export class Sequential implements CallbackModel {
     return s.map((d) => (d === null ? time : d));
   }
 
+  // Whether a batch may drop its leading all-padding steps: the result cannot depend on the time
+  // axis (no per-step output, no Flatten) and the input is a sequence.
+  private get trimmable(): boolean {
+    const first = this.layers[0];
+    return (first instanceof Embedding || first instanceof Recurrent) &&
+      this.layers[this.layers.length - 1].outputShape.length === 1 &&
+      !this.layers.some((l) => l.className === 'Flatten');
+  }
+
+  /**
+   * Rows of d as a batch. With lengths ('pre' padding) the batch keeps only its last max(length)
+   * steps: recurrent layers skip padded steps anyway, but their buffers and step loops scale with
+   * the time axis, so a 1,024-step padding of 150-step sequences would still cost.
+   */
   private batchOf(d: Data, rows: ArrayLike<number>): Flow {
     const f = d.flow;
-    const row = sizeOf(f.shape.slice(1));
-    const data = rowsOf(f.data, rows, row);
     const lengths = f.lengths ? (rowsOf(f.lengths, rows, 1) as Int32Array) : null;
-    return { data, shape: [rows.length, ...f.shape.slice(1)], lengths };
+    const T = f.shape[1];
+    let keep = T;
+    if (lengths && this.trimmable) {
+      keep = 1;
+      for (const l of lengths) keep = Math.max(keep, l);
+    }
+    const inner = f.shape.slice(2);
+    const step = sizeOf(inner);
+    if (keep === T) {
+      return { data: rowsOf(f.data, rows, T * step), shape: [rows.length, ...f.shape.slice(1)], lengths };
+    }
+    const data = new (f.data.constructor as new (n: number) => Float32Array | Int32Array)(rows.length * keep * step);
+    for (let i = 0; i < rows.length; i++) {
+      const from = (rows[i] * T + T - keep) * step;
+      data.set(f.data.subarray(from, from + keep * step), i * keep * step);
+    }
+    return { data, shape: [rows.length, keep, ...inner], lengths };
   }
 
   private async forward(x: Flow, training: boolean, seed: number): Promise<Flow> {
@@ -392,7 +433,7 @@ export class Sequential implements CallbackModel {
   async trainOnBatch(x: ModelInput, y: Targets): Promise<number> {
     const d = this.data(x, y, 'trainOnBatch');
     return this.exclusive(async () => {
-      const [loss] = await this.gradients(d.flow, d.targets as Float32Array, null, this.seed);
+      const [loss] = await this.gradients(this.batchOf(d, allRows(d.n)), d.targets as Float32Array, null, this.seed);
       await this.update();
       return loss;
     });
@@ -405,7 +446,7 @@ export class Sequential implements CallbackModel {
   async lossAndGradients(x: ModelInput, y: Targets): Promise<{ loss: number; grads: Float32Array[] }> {
     const d = this.data(x, y, 'lossAndGradients');
     return this.exclusive(async () => {
-      const [loss] = await this.gradients(d.flow, d.targets as Float32Array, null, this.seed);
+      const [loss] = await this.gradients(this.batchOf(d, allRows(d.n)), d.targets as Float32Array, null, this.seed);
       return { loss, grads: this.layers.flatMap((l) => l.weights.map((w) => w.grad.slice())) };
     });
   }

@@ -77,20 +77,21 @@ export abstract class Layer {
   }
 }
 
-/** Reusable buffers keyed by (name, length): batches of one shape allocate once. */
+/**
+ * Reusable buffers by name: one backing array per name grows to the largest size asked for, and
+ * each call returns a view of exactly the size wanted. Batches trimmed to their longest sequence
+ * vary in size; fresh pages for every size would cost more than the math.
+ */
 export class Buffers {
   private readonly map = new Map<string, Float32Array>();
 
   get(name: string, n: number): Float32Array {
-    const key = `${name}:${n}`;
-    let b = this.map.get(key);
-    if (!b) {
-      // A few shapes live at once (training batch, the last short batch, evaluation batches).
-      if (this.map.size >= 24) this.map.delete(this.map.keys().next().value as string);
+    let b = this.map.get(name);
+    if (!b || b.length < n) {
       b = new Float32Array(n);
-      this.map.set(key, b);
+      this.map.set(name, b);
     }
-    return b;
+    return b.length === n ? b : b.subarray(0, n);
   }
 }
 
