@@ -180,4 +180,31 @@ test('layer options are checked', () => {
   throwsError(() => new SimpleRNN(3, { returnSequences: 1 as never }), TypeError, /returnSequences/);
 });
 
+test('gradient check: Dense stack + categorical CE (softmax logits) and BCE on a relu output (probability form)', async () => {
+  const r = rng(8);
+  const B = 6, F = 5;
+  const x = tensor(randomF32(r, B * F), [B, F]);
+  const m = new Sequential([new Dense(7, { activation: 'tanh', inputShape: [F] }), new Dense(3, { activation: 'softmax' })], { seed: 10 });
+  m.compile({ loss: 'categorical_crossentropy', metrics: ['accuracy'] });
+  const onehot = new Float32Array(B * 3);
+  for (let i = 0; i < B; i++) onehot[i * 3 + (i % 3)] = 1;
+  await gradCheck(m, x, tensor(onehot, [B, 3]), 'categorical');
+  // The seed's "model 1" mistake: binary cross-entropy on a relu output, as Keras computes it.
+  const relu = new Sequential([new Dense(4, { activation: 'tanh', inputShape: [F] }), new Dense(1, { activation: 'relu' })], { seed: 11 });
+  relu.compile({ loss: 'binary_crossentropy' });
+  relu.build();
+  const w = relu.getWeights();
+  w[3][0] = 0.5; // keep the relu inputs away from 0 and the clipping edges
+  relu.setWeights(w);
+  const y = Float32Array.of(1, 0, 1, 1, 0, 0);
+  const p = await relu.predict(x);
+  let want = 0;
+  for (let i = 0; i < B; i++) {
+    const q = Math.min(Math.max(p.data[i], 1e-7), 1 - 1e-7);
+    want -= (y[i] * Math.log(q + 1e-7) + (1 - y[i]) * Math.log(1 - q + 1e-7)) / B;
+  }
+  assert.ok(Math.abs((await relu.evaluate(x, y)).loss - want) < 1e-6);
+  await gradCheck(relu, x, y, 'relu + BCE', 2e-3);
+});
+
 test.run();
