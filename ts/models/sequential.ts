@@ -454,7 +454,7 @@ export class Sequential implements CallbackModel {
   async fit(x: ModelInput, y: Targets, opts: FitOptions = {}): Promise<History> {
     const fn = 'fit';
     if (typeof opts !== 'object' || opts === null) throw new TypeError('fit: options must be an object');
-    const loss = this.compiled(fn);
+    this.compiled(fn);
     const epochs = intOption(fn, 'epochs', opts.epochs, 1, 1);
     const batchSize = intOption(fn, 'batchSize', opts.batchSize, 32, 1);
     const seed = intOption(fn, 'seed', opts.seed, this.seed, 0);
@@ -479,9 +479,7 @@ export class Sequential implements CallbackModel {
       // Keras: the last rows, before any shuffling.
       const at = Math.floor(all.n * (1 - split));
       if (at < 1 || at >= all.n) throw new RangeError(`fit: validationSplit ${split} leaves an empty training or validation set of ${all.n} rows`);
-      const C = this.outputShapeFor(all.flow.shape[1]).at(-1) as number;
       const tw = (all.targets as Float32Array).length / all.n;
-      void C;
       const part = (a: number, b: number): Data => ({
         n: b - a,
         flow: {
@@ -555,7 +553,6 @@ export class Sequential implements CallbackModel {
     } finally {
       for (const c of callbacks) await c.onTrainEnd?.(this);
     }
-    void loss;
     return history;
   }
 
