@@ -26,3 +26,27 @@ export type {
 export * as metrics from './models/metrics.ts';
 export { loadPhishing, loadCsic, loadHttpParams, readDataText, BUNDLED_DATA, HTTP_PARAMS_CLASSES } from './models/datasets.ts';
 export type { TextDataset, CsicDataset, HttpParamsDataset } from './models/datasets.ts';
+
+// Keras-style model layer.
+export { Sequential } from './models/sequential.ts';
+export type {
+  CompileOptions, EvaluateResult, FitOptions, History, ModelInput, SequentialOptions, Targets,
+} from './models/sequential.ts';
+export { Embedding } from './models/layers/embedding.ts';
+export type { EmbeddingOptions } from './models/layers/embedding.ts';
+export { LSTM } from './models/layers/lstm.ts';
+export type { LSTMOptions } from './models/layers/lstm.ts';
+export { SimpleRNN } from './models/layers/simple_rnn.ts';
+export type { SimpleRNNOptions } from './models/layers/simple_rnn.ts';
+export { Dense } from './models/layers/dense.ts';
+export type { Activation, DenseOptions } from './models/layers/dense.ts';
+export { Dropout } from './models/layers/dropout.ts';
+export { Flatten } from './models/layers/flatten.ts';
+export { Layer } from './models/layers/layer.ts';
+export { Adam, Nadam, RMSprop, SGD, getOptimizer } from './models/optimizers.ts';
+export type { Optimizer, OptimizerName, OptimizerSpec } from './models/optimizers.ts';
+export { EarlyStopping } from './models/callbacks.ts';
+export type { BatchLogs, Callback, CallbackModel, EarlyStoppingOptions, EpochLogs } from './models/callbacks.ts';
+export type { LossName, LossSpec } from './models/losses.ts';
+export { fromArray, gatherRows, sizeOf, sliceRows, tensor } from './models/tensor.ts';
+export type { Tensor, TensorData } from './models/tensor.ts';

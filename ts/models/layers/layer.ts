@@ -1,0 +1,114 @@
+// What every layer provides to Sequential. Layers see whole batches ("flows"): the data, its shape
+// with the batch first, and the valid lengths of each sequence when the batch is padded.
+import type { TensorData } from '../tensor.ts';
+
+export interface Flow {
+  data: TensorData;
+  shape: number[];
+  /** Valid (last, 'pre'-padded) steps of each sequence [batch], or null when every step is valid. */
+  lengths: Int32Array | null;
+}
+
+/** Per-call settings Sequential hands every layer. */
+export interface CallContext {
+  training: boolean;
+  /** Seed and a stream distinct per (training step, layer) for dropout masks. */
+  seed: number;
+  stream: number;
+}
+
+/** Shape without the batch axis; null marks a dimension only known from the data (the time axis). */
+export type Shape = (number | null)[];
+
+/** Calls whose work exceeds this many multiply-adds go through the kernels' Async form. */
+export const ASYNC_WORK = 1 << 17;
+
+export interface Weight {
+  name: string;
+  value: Float32Array;
+  grad: Float32Array;
+}
+
+export abstract class Layer {
+  /** Keras' class name, shown by summary(). */
+  abstract readonly className: string;
+  name = '';
+  /** Input shape given at construction (Keras' input_shape), used when this is the first layer. */
+  readonly inputShape: Shape | null;
+  protected built = false;
+  protected outShape: Shape = [];
+  protected weightList: Weight[] = [];
+
+  constructor(inputShape?: Shape | null) {
+    this.inputShape = inputShape ?? null;
+  }
+
+  get isBuilt(): boolean {
+    return this.built;
+  }
+
+  get outputShape(): Shape {
+    return this.outShape;
+  }
+
+  /** Trainable weights in a fixed order (live arrays: changing them changes the layer). */
+  get weights(): readonly Weight[] {
+    return this.weightList;
+  }
+
+  countParams(): number {
+    return this.weightList.reduce((n, w) => n + w.value.length, 0);
+  }
+
+  /** Creates the weights for inputs of `inputShape` from (seed, stream base); returns the output shape. */
+  abstract build(inputShape: Shape, seed: number, streamBase: number): Shape;
+
+  abstract forward(input: Flow, ctx: CallContext): Promise<Flow>;
+
+  /** Gradient w.r.t. the last forward's input (null when `needInputGrad` is false); fills the weights' grads. */
+  abstract backward(dOut: Float32Array, needInputGrad: boolean): Promise<Float32Array | null>;
+
+  /** Called after the weights change (optimizer step, setWeights): drop anything derived from them. */
+  weightsChanged(): void {}
+
+  protected weight(name: string, value: Float32Array): Float32Array {
+    this.weightList.push({ name, value, grad: new Float32Array(value.length) });
+    return value;
+  }
+}
+
+/**
+ * Reusable buffers by name: one backing array per name grows to the largest size asked for, and
+ * each call returns a view of exactly the size wanted. Batches trimmed to their longest sequence
+ * vary in size; fresh pages for every size would cost more than the math.
+ */
+export class Buffers {
+  private readonly map = new Map<string, Float32Array>();
+
+  get(name: string, n: number): Float32Array {
+    let b = this.map.get(name);
+    if (!b || b.length < n) {
+      b = new Float32Array(n);
+      this.map.set(name, b);
+    }
+    return b.length === n ? b : b.subarray(0, n);
+  }
+}
+
+export function positiveInt(fn: string, name: string, v: unknown, max = 1 << 24): number {
+  if (typeof v !== 'number') throw new TypeError(`${fn}: ${name} must be a number, got ${typeof v}`);
+  if (!Number.isInteger(v) || v < 1 || v > max) throw new RangeError(`${fn}: ${name} must be an integer in [1, ${max}], got ${v}`);
+  return v;
+}
+
+export function rate(fn: string, name: string, v: unknown): number {
+  if (typeof v !== 'number') throw new TypeError(`${fn}: ${name} must be a number, got ${typeof v}`);
+  if (!(v >= 0 && v < 1)) throw new RangeError(`${fn}: ${name} must be in [0, 1), got ${v}`);
+  return v;
+}
+
+export function options<T extends object>(fn: string, o: unknown): Partial<T> {
+  if (o === undefined) return {};
+  if (typeof o !== 'object' || o === null) throw new TypeError(`${fn}: options must be an object`);
+  return o as Partial<T>;
+}
