@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { rng, randomF32 } from './helpers/random.ts';
 import { lstmBackward, lstmBackwardAsync, lstmCacheSize, lstmForward, lstmForwardAsync } from '../ts/bindings/lstm.ts';
-import { LstmTextClassifier } from '../ts/models/lstm_text_classifier.ts';
+import { Dense, Embedding, LSTM, Sequential, tensor } from '../ts/index.ts';
 
 // Gather mode and no weight-gradient outputs: the work is the recurrence alone (no GEMM). Each
 // call takes ~100 ms or more on a 2-core machine (a wide H makes it long for a small cache), so
@@ -72,8 +72,10 @@ test('training steps totalling ~2 s keep a 1 ms timer on time (p99 under 5 ms)',
   const r = rng(8);
   const tokens = new Int32Array(batch * time).map(() => Math.floor(r() * 64));
   const labels = new Float32Array(batch).map(() => (r() < 0.5 ? 0 : 1));
-  const model = new LstmTextClassifier({ vocabSize: 64, embeddingDim: 32, units: 64 });
-  await model.trainStep({ tokens, batch, time }, labels); // allocate and fault in the workspace first
+  const model = new Sequential([new Embedding(64, 32), new LSTM(64), new Dense(1, { activation: 'sigmoid' })]);
+  model.compile({ loss: 'binary_crossentropy', optimizer: 'adam' });
+  const x = tensor(tokens, [batch, time]);
+  await model.trainOnBatch(x, labels); // allocate and fault in the buffers first
   const h = monitorEventLoopDelay({ resolution: 1 });
   let ticks = 0;
   const timer = setInterval(() => ticks++, 1);
@@ -81,7 +83,7 @@ test('training steps totalling ~2 s keep a 1 ms timer on time (p99 under 5 ms)',
   const t0 = performance.now();
   let steps = 0;
   while (performance.now() - t0 < 2000) {
-    await model.trainStep({ tokens, batch, time }, labels);
+    await model.trainOnBatch(x, labels);
     steps++;
   }
   h.disable();

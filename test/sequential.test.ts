@@ -8,7 +8,6 @@ import { LSTM } from '../ts/models/layers/lstm.ts';
 import { SimpleRNN } from '../ts/models/layers/simple_rnn.ts';
 import { EarlyStopping } from '../ts/models/callbacks.ts';
 import { Adam, RMSprop, getOptimizer } from '../ts/models/optimizers.ts';
-import { LstmTextClassifier } from '../ts/models/lstm_text_classifier.ts';
 import { sliceRows, tensor } from '../ts/models/tensor.ts';
 import type { Tensor } from '../ts/models/tensor.ts';
 import { randomF32, randomInts, rng } from './helpers/random.ts';
@@ -38,28 +37,6 @@ const classifier = (seed = 1) => {
   m.compile({ loss: 'binary_crossentropy', optimizer: { name: 'adam', learningRate: 0.02 }, metrics: ['accuracy'] });
   return m;
 };
-
-test('Embedding -> LSTM(64) -> Dense(1) agrees with LstmTextClassifier given the same weights', async () => {
-  const r = rng(11);
-  const B = 6, TT = 9, VV = 20;
-  const ref = new LstmTextClassifier({ vocabSize: VV, embeddingDim: 32, units: 64, seed: 5 });
-  const m = new Sequential([new Embedding(VV, 32), new LSTM(64), new Dense(1, { activation: 'sigmoid' })]);
-  m.compile({ loss: 'binary_crossentropy', optimizer: 'adam' });
-  m.build();
-  const p = ref.params;
-  m.setWeights([p.embedding, p.wIh, p.wHh, p.bias, p.denseW, p.denseB]);
-  const tokens = randomInts(r, B * TT, VV);
-  const lengths = Int32Array.of(9, 4, 1, 7, 0, 9);
-  const labels = Float32Array.of(1, 0, 1, 1, 0, 0);
-  const x = { tokens: tensor(tokens, [B, TT]), lengths };
-  const want = await ref.predict({ tokens, batch: B, time: TT, lengths });
-  assert.equal(Array.from((await m.predict(x)).data), Array.from(want));
-  const refLoss = await ref.trainStep({ tokens, batch: B, time: TT, lengths }, labels);
-  const loss = await m.trainOnBatch(x, labels);
-  assert.is(loss, refLoss);
-  const after = await ref.predict({ tokens, batch: B, time: TT, lengths });
-  assert.equal(Array.from((await m.predict(x)).data), Array.from(after));
-});
 
 test('fit learns a small task (held-out accuracy > 0.9); same seed, same history', async () => {
   const train = task(1, 320, T, V);

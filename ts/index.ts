@@ -3,8 +3,6 @@
 export { backend, getNumThreads, setNumThreads } from './bindings/backend.ts';
 export type { Backend, CudaDevice } from './bindings/backend.ts';
 
-export { LstmTextClassifier } from './models/lstm_text_classifier.ts';
-export type { LstmTextClassifierOptions, TokenBatch } from './models/lstm_text_classifier.ts';
 export { glorotUniform, orthogonal, uniform } from './models/initializers.ts';
 
 export * as random from './bindings/random.ts';

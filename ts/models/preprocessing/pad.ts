@@ -15,7 +15,7 @@ export interface PadOptions {
   value?: number;
 }
 
-/** A padded batch; has the fields of LstmTextClassifier's TokenBatch. */
+/** A padded batch: ids [batch, time] row-major with the valid length of each row. */
 export interface PaddedBatch {
   /** Row-major [batch, time] ids. */
   tokens: Int32Array;
