@@ -48,3 +48,13 @@ export type { BatchLogs, Callback, CallbackModel, EarlyStoppingOptions, EpochLog
 export type { LossName, LossSpec } from './models/losses.ts';
 export { fromArray, gatherRows, sizeOf, sliceRows, tensor } from './models/tensor.ts';
 export type { Tensor, TensorData } from './models/tensor.ts';
+
+// Model files: Sequential.save / Sequential.load.
+export { FORMAT_VERSION, ModelFileError, Preprocessing, decodeModelFile, encodeModelFile } from './models/serialize.ts';
+export type {
+  CompileJSON, LayerJSON, LoadedModel, ModelFileHeader, ModelFileProblem, OptimizerJSON, PadConfig, PreprocessingJSON,
+  SaveOptions, SavePreprocessing, SequentialJSON, WeightEntry,
+} from './models/serialize.ts';
+export { layerFromConfig, layerClassNames, registerLayer } from './models/layers/registry.ts';
+export type { LayerFactory } from './models/layers/registry.ts';
+export type { ConfigValue, LayerConfig } from './models/layers/layer.ts';

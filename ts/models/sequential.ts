@@ -13,6 +13,8 @@ import { Embedding } from './layers/embedding.ts';
 import { Layer } from './layers/layer.ts';
 import type { Flow, Shape } from './layers/layer.ts';
 import { Recurrent } from './layers/recurrent.ts';
+import { describeOptimizer, encodeSequential, loadSequential, preprocessingToJSON, writeFileAtomic } from './serialize.ts';
+import type { CompileJSON, LoadedModel, SaveOptions } from './serialize.ts';
 import { sizeOf } from './tensor.ts';
 import type { Tensor } from './tensor.ts';
 
@@ -613,5 +615,52 @@ export class Sequential implements CallbackModel {
       }
       return { data: result as Float32Array, shape };
     });
+  }
+
+  /**
+   * Saves the model to one file at `path` (format: models/serialize.ts): architecture, input
+   * shape, compile settings, weights and, optionally, the preprocessing that turns raw strings into
+   * its input. The write is atomic (temporary file, fsync, rename): on failure any existing file
+   * is untouched and a ModelFileError naming the path is thrown. Optimizer state is not saved.
+   */
+  async save(path: string, opts: SaveOptions = {}): Promise<void> {
+    if (typeof path !== 'string' || path.length === 0) throw new TypeError('save: path must be a non-empty string');
+    if (typeof opts !== 'object' || opts === null) throw new TypeError('save: options must be an object');
+    if (!this.built) {
+      try {
+        this.build();
+      } catch {
+        throw new TypeError('save: the model is not built yet: call build(inputShape) or fit() first');
+      }
+    }
+    const preprocessing = preprocessingToJSON(opts.preprocessing);
+    const compile: CompileJSON | null = this.loss && this.optimizer
+      ? {
+        loss: { name: this.loss.name, fromLogits: this.loss.outputsAreLogits },
+        optimizer: describeOptimizer(this.optimizer),
+        metrics: [...this.metrics],
+      }
+      : null;
+    // Encoded behind any running fit() step, so the weights are one consistent snapshot.
+    const bytes = await this.exclusive(async () => encodeSequential(
+      {
+        name: this.name, seed: this.seed, inputShape: [...(this.inputShape as Shape)],
+        layers: this.layers.map((l) => ({ className: l.className, name: l.name, config: l.getConfig() })),
+      },
+      compile,
+      this.layers.flatMap((l) => l.weights.map((w) => ({ name: `${l.name}/${w.name}`, shape: w.shape, value: w.value }))),
+      preprocessing,
+    ));
+    await writeFileAtomic(path, bytes);
+  }
+
+  /**
+   * Loads a model saved by save(): resolves to `{ model, preprocessing }` (preprocessing null when
+   * none was saved). The model is built, holds the saved weights and is compiled as saved with a
+   * fresh optimizer state (uncompiled if it was saved uncompiled or with a custom optimizer
+   * object). Any problem with the file rejects with a ModelFileError saying what is wrong.
+   */
+  static async load(path: string): Promise<LoadedModel> {
+    return loadSequential(Sequential, path);
   }
 }

@@ -8,6 +8,9 @@ import { glorotUniform } from '../initializers.ts';
 import { ASYNC_WORK, Buffers, Layer, options, positiveInt } from './layer.ts';
 import type { CallContext, Flow, Shape } from './layer.ts';
 
+/** Dense's constructor options as plain JSON (getConfig). */
+export type DenseConfig = { units: number; activation: Activation; useBias: boolean; inputShape: Shape | null };
+
 export type Activation = 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'softmax';
 const ACTIVATIONS: readonly string[] = ['linear', 'relu', 'sigmoid', 'tanh', 'softmax'];
 
@@ -41,6 +44,10 @@ export class Dense extends Layer {
     this.useBias = o.useBias ?? true;
   }
 
+  getConfig(): DenseConfig {
+    return { units: this.units, activation: this.activation, useBias: this.useBias, inputShape: this.inputShape ? [...this.inputShape] : null };
+  }
+
   build(inputShape: Shape, seed: number, streamBase: number): Shape {
     const I = inputShape[inputShape.length - 1];
     if (inputShape.length === 0 || typeof I !== 'number') {
@@ -48,8 +55,8 @@ export class Dense extends Layer {
     }
     this.inputDim = I;
     this.weightList = [];
-    this.kernel = this.weight('kernel', glorotUniform(I, this.units, seed, streamBase));
-    this.bias = this.useBias ? this.weight('bias', new Float32Array(this.units)) : null;
+    this.kernel = this.weight('kernel', glorotUniform(I, this.units, seed, streamBase), [this.units, I]);
+    this.bias = this.useBias ? this.weight('bias', new Float32Array(this.units), [this.units]) : null;
     this.built = true;
     this.outShape = [...inputShape.slice(0, -1), this.units];
     return this.outShape;

@@ -15,6 +15,10 @@ export class Dropout extends Layer {
     this.rate = rate('Dropout', 'rate', rateValue);
   }
 
+  getConfig(): { rate: number } {
+    return { rate: this.rate };
+  }
+
   build(inputShape: Shape): Shape {
     this.built = true;
     this.outShape = [...inputShape];

@@ -13,6 +13,9 @@ export interface EmbeddingOptions {
   inputLength?: number;
 }
 
+/** Embedding's constructor arguments as plain JSON (getConfig). */
+export type EmbeddingConfig = { inputDim: number; outputDim: number; maskZero: boolean; inputLength: number | null };
+
 export class Embedding extends Layer {
   readonly className = 'Embedding';
   readonly inputDim: number;
@@ -33,13 +36,18 @@ export class Embedding extends Layer {
     this.maskZero = o.maskZero ?? false;
   }
 
+  getConfig(): EmbeddingConfig {
+    return { inputDim: this.inputDim, outputDim: this.outputDim, maskZero: this.maskZero, inputLength: this.inputShape?.[0] ?? null };
+  }
+
   build(inputShape: Shape, seed: number, streamBase: number): Shape {
     if (inputShape.length !== 1) {
       throw new RangeError(`Embedding: input must be token ids [batch, time], got shape [batch, ${inputShape.join(', ')}]`);
     }
     this.weightList = [];
     // Keras' default embeddings_initializer: uniform(-0.05, 0.05).
-    this.embeddings = this.weight('embeddings', uniform(this.inputDim * this.outputDim, -0.05, 0.05, seed, streamBase));
+    const init = uniform(this.inputDim * this.outputDim, -0.05, 0.05, seed, streamBase);
+    this.embeddings = this.weight('embeddings', init, [this.inputDim, this.outputDim]);
     this.built = true;
     this.outShape = [inputShape[0], this.outputDim];
     return this.outShape;

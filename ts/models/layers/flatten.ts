@@ -9,6 +9,10 @@ export class Flatten extends Layer {
     super(null);
   }
 
+  getConfig(): Record<string, never> {
+    return {};
+  }
+
   build(inputShape: Shape): Shape {
     let n = 1;
     for (const d of inputShape) {

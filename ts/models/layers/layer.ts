@@ -25,9 +25,16 @@ export const ASYNC_WORK = 1 << 17;
 
 export interface Weight {
   name: string;
+  /** The weight's shape (PyTorch layout); value holds its elements row-major. */
+  shape: readonly number[];
   value: Float32Array;
   grad: Float32Array;
 }
+
+/** JSON values a layer config may hold (it is written into model files as is). */
+export type ConfigValue = number | string | boolean | null | ConfigValue[] | { [key: string]: ConfigValue };
+/** A layer's constructor options as plain JSON (see getConfig). */
+export type LayerConfig = { [key: string]: ConfigValue };
 
 export abstract class Layer {
   /** Keras' class name, shown by summary(). */
@@ -68,11 +75,20 @@ export abstract class Layer {
   /** Gradient w.r.t. the last forward's input (null when `needInputGrad` is false); fills the weights' grads. */
   abstract backward(dOut: Float32Array, needInputGrad: boolean): Promise<Float32Array | null>;
 
+  /**
+   * The options this layer was constructed with, as plain JSON: the registry
+   * (layers/registry.ts) rebuilds an equal, unbuilt layer from it (Keras' get_config).
+   */
+  abstract getConfig(): LayerConfig;
+
   /** Called after the weights change (optimizer step, setWeights): drop anything derived from them. */
   weightsChanged(): void {}
 
-  protected weight(name: string, value: Float32Array): Float32Array {
-    this.weightList.push({ name, value, grad: new Float32Array(value.length) });
+  protected weight(name: string, value: Float32Array, shape: readonly number[]): Float32Array {
+    if (shape.reduce((a, b) => a * b, 1) !== value.length) {
+      throw new Error(`${this.className}: weight ${name} has ${value.length} values, not the product of [${shape.join(', ')}]`);
+    }
+    this.weightList.push({ name, shape: [...shape], value, grad: new Float32Array(value.length) });
     return value;
   }
 }

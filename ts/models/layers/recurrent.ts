@@ -17,6 +17,9 @@ export interface RecurrentOptions {
   inputShape?: Shape;
 }
 
+/** A recurrent layer's constructor options as plain JSON (getConfig; units is the first argument). */
+export type RecurrentConfig = { units: number; returnSequences: boolean; recurrentDropout: number; inputShape: Shape | null };
+
 /** The kernel entry points of one recurrent family. */
 export interface RecurrentKernels {
   gatesPerUnit: number;
@@ -65,6 +68,13 @@ export abstract class Recurrent extends Layer {
   /** The initial bias (LSTM: unit_forget_bias). */
   protected abstract initialBias(): Float32Array;
 
+  getConfig(): RecurrentConfig {
+    return {
+      units: this.units, returnSequences: this.returnSequences, recurrentDropout: this.recurrentDropout,
+      inputShape: this.inputShape ? [...this.inputShape] : null,
+    };
+  }
+
   build(inputShape: Shape, seed: number, streamBase: number): Shape {
     const gather = this.gatherFrom;
     if (!gather && inputShape.length !== 2) {
@@ -77,9 +87,9 @@ export abstract class Recurrent extends Layer {
     this.weightList = [];
     // Keras: kernel Glorot uniform over (I, G); recurrent kernel orthogonal ([H, G] with orthonormal
     // rows is our [G, H] with orthonormal columns); bias zeros (LSTM: forget block 1).
-    this.kernel = this.weight('kernel', glorotUniform(I, G, seed, streamBase));
-    this.recurrentKernel = this.weight('recurrent_kernel', orthogonal(G, H, seed, streamBase + 1));
-    this.bias = this.weight('bias', this.initialBias());
+    this.kernel = this.weight('kernel', glorotUniform(I, G, seed, streamBase), [G, I]);
+    this.recurrentKernel = this.weight('recurrent_kernel', orthogonal(G, H, seed, streamBase + 1), [G, H]);
+    this.bias = this.weight('bias', this.initialBias(), [G]);
     if (gather) this.table = new Float32Array(gather.inputDim * G);
     this.built = true;
     this.outShape = this.returnSequences ? [inputShape[0], H] : [H];

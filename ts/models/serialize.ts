@@ -1,0 +1,581 @@
+// vigil's model file: one file holds a model's architecture, compile settings, preprocessing state
+// and float32 weights. Layout (integers little-endian):
+//
+//   offset  bytes  content
+//   0       8      magic "VIGILMDL"
+//   8       4      u32 format version (FORMAT_VERSION)
+//   12      4      u32 header length H, in bytes
+//   16      8      u64 weight section length W, in bytes
+//   24      H      header: UTF-8 JSON (ModelFileHeader)
+//   24+H    0..3   zero bytes, so that the weight section starts at a multiple of 4
+//   S       W      weights: raw float32 little-endian; weight i at S + header.weights[i].offset
+//   S+W     4      u32 CRC-32 (zlib's polynomial) of every byte before it
+//
+// W sits in the preamble so that a short file is reported as truncated before anything is parsed.
+// The format version comes before the checksum check so that a file from a newer vigil (whose
+// layout after the preamble may differ) says "upgrade" rather than "corrupted".
+//
+// Optimizer state (Adam's moments, the step count) is not saved: a loaded model is compiled with
+// the saved loss, optimizer settings and metrics and starts a fresh optimizer state, as Keras'
+// load_model does for a model saved without its optimizer weights.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { open, readFile, rename, rm, stat, chmod } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import * as zlib from 'node:zlib';
+import { CharTokenizer } from './preprocessing/tokenizer.ts';
+import type { CharTokenizerJSON } from './preprocessing/tokenizer.ts';
+import { padSequences } from './preprocessing/pad.ts';
+import type { Side } from './preprocessing/pad.ts';
+import { layerFromConfig } from './layers/registry.ts';
+import type { ConfigValue, Layer, LayerConfig, Shape } from './layers/layer.ts';
+import type { LossName } from './losses.ts';
+import { Adam, Nadam, RMSprop, SGD } from './optimizers.ts';
+import type { Optimizer, OptimizerName } from './optimizers.ts';
+import { sizeOf, tensor } from './tensor.ts';
+import type { CompileOptions, ModelInput, Sequential, SequentialOptions } from './sequential.ts';
+
+export const MAGIC = 'VIGILMDL';
+/** The newest format this vigil writes and reads. */
+export const FORMAT_VERSION = 1;
+const PREAMBLE = 24;
+const TRAILER = 4;
+
+// ---------------------------------------------------------------------------------------------
+// Types
+
+export interface LayerJSON {
+  className: string;
+  /** The name Sequential gave the layer (informative: loading renames layers the same way). */
+  name: string;
+  config: LayerConfig;
+}
+
+export interface SequentialJSON {
+  name: string;
+  seed: number;
+  /** Input shape without the batch axis (null: a time axis known only from the data). */
+  inputShape: Shape;
+  layers: LayerJSON[];
+}
+
+export interface OptimizerJSON {
+  name: OptimizerName;
+  /** Every hyper-parameter (learningRate, beta1, ...), defaults included. */
+  config: { [key: string]: number | boolean };
+}
+
+export interface CompileJSON {
+  loss: { name: LossName; fromLogits: boolean };
+  /** null: the model was compiled with an optimizer object vigil cannot describe. */
+  optimizer: OptimizerJSON | null;
+  metrics: string[];
+}
+
+export interface WeightEntry {
+  /** `<layer name>/<weight name>`, e.g. "lstm/recurrent_kernel". */
+  name: string;
+  shape: number[];
+  dtype: 'float32';
+  /** Byte offset from the start of the weight section (a multiple of 4). */
+  offset: number;
+}
+
+/** padSequences settings a model's inputs were made with. */
+export interface PadConfig {
+  /** Row length; null pads to the longest text of each call. */
+  maxlen: number | null;
+  padding: Side;
+  truncating: Side;
+  value: number;
+}
+
+export interface PreprocessingJSON {
+  tokenizer: CharTokenizerJSON | null;
+  pad: PadConfig | null;
+  /** Free-form JSON the caller attached (label names, the experiment, ...). */
+  extra: { [key: string]: ConfigValue } | null;
+}
+
+export interface ModelFileHeader {
+  formatVersion: number;
+  /** The vigil version (package.json) that wrote the file. */
+  vigilVersion: string;
+  modelType: string;
+  model: SequentialJSON;
+  /** null: the model was not compiled. */
+  compile: CompileJSON | null;
+  weights: WeightEntry[];
+  preprocessing: PreprocessingJSON | null;
+}
+
+/** One weight to write: its name, shape and values. */
+export interface WeightRecord {
+  name: string;
+  shape: readonly number[];
+  value: Float32Array;
+}
+
+export type ModelFileProblem =
+  | 'io' | 'not-a-model' | 'newer-version' | 'truncated' | 'corrupted' | 'bad-header' | 'wrong-model-type'
+  | 'unknown-layer' | 'bad-config' | 'weight-mismatch';
+
+/** Any failure to save or load a model file; the message names the path and says what is wrong. */
+export class ModelFileError extends Error {
+  readonly path: string;
+  readonly problem: ModelFileProblem;
+
+  constructor(path: string, problem: ModelFileProblem, message: string, cause?: unknown) {
+    super(`model file '${path}': ${message}`, cause === undefined ? undefined : { cause });
+    this.name = 'ModelFileError';
+    this.path = path;
+    this.problem = problem;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Preprocessing that travels with a model
+
+/** What save() accepts as preprocessing: live objects or their JSON. */
+export interface SavePreprocessing {
+  tokenizer?: CharTokenizer | CharTokenizerJSON | null;
+  /** padSequences options; maxlen omitted or null pads each call to its longest text. */
+  pad?: { maxlen?: number | null; padding?: Side; truncating?: Side; value?: number } | null;
+  extra?: { [key: string]: ConfigValue } | null;
+}
+
+/** The preprocessing state of a loaded model: turns raw strings into the model's input. */
+export class Preprocessing {
+  readonly tokenizer: CharTokenizer | null;
+  readonly pad: PadConfig | null;
+  readonly extra: { [key: string]: ConfigValue } | null;
+
+  constructor(opts: SavePreprocessing = {}) {
+    if (typeof opts !== 'object' || opts === null) throw new TypeError('Preprocessing: options must be an object');
+    const t = opts.tokenizer ?? null;
+    this.tokenizer = t === null || t instanceof CharTokenizer ? t : CharTokenizer.fromJSON(t);
+    this.pad = opts.pad == null ? null : padConfig(opts.pad);
+    this.extra = opts.extra == null ? null : jsonObject(opts.extra);
+  }
+
+  /**
+   * Token ids for raw strings, ready for predict(): tokenized, padded as configured, with each
+   * row's valid length when padding is 'pre' (the side Sequential's lengths refer to).
+   */
+  encode(texts: Iterable<string>): ModelInput {
+    if (!this.tokenizer) throw new TypeError('Preprocessing.encode: no tokenizer was saved with this model');
+    const p = this.pad;
+    const padded = padSequences(this.tokenizer.textsToSequences(texts), {
+      ...(p?.maxlen == null ? {} : { maxlen: p.maxlen }),
+      padding: p?.padding ?? 'pre',
+      truncating: p?.truncating ?? 'pre',
+      value: p?.value ?? 0,
+    });
+    const tokens = tensor(padded.tokens, [padded.batch, padded.time]);
+    return padded.padding === 'pre' ? { tokens, lengths: padded.lengths } : tokens;
+  }
+
+  toJSON(): PreprocessingJSON {
+    return { tokenizer: this.tokenizer?.toJSON() ?? null, pad: this.pad && { ...this.pad }, extra: this.extra };
+  }
+}
+
+function padConfig(p: NonNullable<SavePreprocessing['pad']>): PadConfig {
+  if (typeof p !== 'object') throw new TypeError('preprocessing.pad must be an object { maxlen, padding, truncating, value }');
+  const side = (v: unknown, name: string): Side => {
+    if (v !== 'pre' && v !== 'post') throw new RangeError(`preprocessing.pad.${name} must be 'pre' or 'post', got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const maxlen = p.maxlen ?? null;
+  if (maxlen !== null && (!Number.isInteger(maxlen) || maxlen < 1)) {
+    throw new RangeError(`preprocessing.pad.maxlen must be a positive integer or null, got ${maxlen}`);
+  }
+  const value = p.value ?? 0;
+  if (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31) {
+    throw new RangeError(`preprocessing.pad.value must be a 32-bit integer, got ${value}`);
+  }
+  return { maxlen, padding: side(p.padding ?? 'pre', 'padding'), truncating: side(p.truncating ?? 'pre', 'truncating'), value };
+}
+
+function jsonObject(v: unknown): { [key: string]: ConfigValue } {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new TypeError('preprocessing.extra must be a plain JSON object');
+  let text: string;
+  try {
+    text = JSON.stringify(v);
+  } catch (err) {
+    throw new TypeError(`preprocessing.extra must be JSON-serialisable: ${(err as Error).message}`);
+  }
+  return JSON.parse(text) as { [key: string]: ConfigValue };
+}
+
+function preprocessingFromJSON(j: unknown): Preprocessing {
+  if (typeof j !== 'object' || j === null) throw new TypeError('preprocessing must be an object');
+  const o = j as Partial<PreprocessingJSON>;
+  return new Preprocessing({ tokenizer: o.tokenizer ?? null, pad: o.pad ?? null, extra: o.extra ?? null });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checksum and version
+
+type Crc = (data: Uint8Array) => number;
+const zlibCrc = (zlib as unknown as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+let table: Uint32Array | null = null;
+
+/** Table CRC-32 for Node versions before 20.15 (which lack zlib.crc32); same polynomial. */
+export const crc32Portable: Crc = (data) => {
+  table ??= Uint32Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  let c = 0xffffffff;
+  for (let i = 0; i < data.length; i++) c = table[(c ^ data[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+};
+
+const crc32: Crc = zlibCrc ? (d) => zlibCrc(d) >>> 0 : crc32Portable;
+
+let version: string | null = null;
+/** vigil's version from package.json (ts/models and dist/models both sit two levels below it). */
+export function vigilVersion(): string {
+  if (version === null) {
+    try {
+      const v = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+      version = typeof v === 'string' ? v : 'unknown';
+    } catch {
+      version = 'unknown';
+    }
+  }
+  return version;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bytes
+
+const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function putFloats(out: Uint8Array, at: number, v: Float32Array): void {
+  if (LITTLE) {
+    out.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), at);
+    return;
+  }
+  const dv = new DataView(out.buffer, out.byteOffset);
+  for (let i = 0; i < v.length; i++) dv.setFloat32(at + 4 * i, v[i], true);
+}
+
+function getFloats(bytes: Uint8Array, at: number, n: number): Float32Array {
+  const v = new Float32Array(n);
+  if (LITTLE) {
+    new Uint8Array(v.buffer).set(bytes.subarray(at, at + 4 * n));
+    return v;
+  }
+  const dv = new DataView(bytes.buffer, bytes.byteOffset);
+  for (let i = 0; i < n; i++) v[i] = dv.getFloat32(at + 4 * i, true);
+  return v;
+}
+
+const align4 = (n: number) => (n + 3) & ~3;
+
+/** The file's bytes: `header` (its weights table and versions filled in here) and the weights. */
+export function encodeModelFile(
+  header: Omit<ModelFileHeader, 'formatVersion' | 'vigilVersion' | 'weights'> & { vigilVersion?: string },
+  weights: readonly WeightRecord[],
+): Uint8Array {
+  let offset = 0;
+  const entries: WeightEntry[] = weights.map((w) => {
+    if (sizeOf(w.shape) !== w.value.length) throw new RangeError(`weight ${w.name}: shape [${w.shape.join(', ')}] does not match ${w.value.length} values`);
+    const e: WeightEntry = { name: w.name, shape: [...w.shape], dtype: 'float32', offset };
+    offset += w.value.byteLength;
+    return e;
+  });
+  const full: ModelFileHeader = {
+    formatVersion: FORMAT_VERSION,
+    vigilVersion: header.vigilVersion ?? vigilVersion(),
+    modelType: header.modelType,
+    model: header.model,
+    compile: header.compile,
+    weights: entries,
+    preprocessing: header.preprocessing,
+  };
+  const json = new TextEncoder().encode(JSON.stringify(full));
+  const start = align4(PREAMBLE + json.length);
+  const total = start + offset + TRAILER;
+  const out = new Uint8Array(total);
+  const dv = new DataView(out.buffer);
+  out.set(new TextEncoder().encode(MAGIC), 0);
+  dv.setUint32(8, FORMAT_VERSION, true);
+  dv.setUint32(12, json.length, true);
+  dv.setBigUint64(16, BigInt(offset), true);
+  out.set(json, PREAMBLE);
+  weights.forEach((w, i) => putFloats(out, start + entries[i].offset, w.value));
+  dv.setUint32(total - TRAILER, crc32(out.subarray(0, total - TRAILER)), true);
+  return out;
+}
+
+export interface DecodedModelFile {
+  header: ModelFileHeader;
+  /** The weights in header.weights order. */
+  weights: Float32Array[];
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isDims = (v: unknown): v is number[] => Array.isArray(v) && v.every((d) => Number.isInteger(d) && d >= 0);
+
+/** Parses and checks a model file's bytes (any model type); `path` only names the file in errors. */
+export function decodeModelFile(bytes: Uint8Array, path: string): DecodedModelFile {
+  const fail = (problem: ModelFileProblem, message: string, cause?: unknown): never => {
+    throw new ModelFileError(path, problem, message, cause);
+  };
+  const n = bytes.length;
+  if (n === 0) fail('not-a-model', 'the file is empty (0 bytes): not a vigil model file');
+  const magic = new TextEncoder().encode(MAGIC);
+  for (let i = 0; i < Math.min(n, magic.length); i++) {
+    if (bytes[i] !== magic[i]) fail('not-a-model', `not a vigil model file (it does not start with "${MAGIC}")`);
+  }
+  if (n < PREAMBLE) fail('truncated', `the file is truncated: ${n} bytes, shorter than the ${PREAMBLE}-byte preamble`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, n);
+  const fileVersion = dv.getUint32(8, true);
+  const H = dv.getUint32(12, true);
+  const W = dv.getBigUint64(16, true);
+  if (fileVersion > FORMAT_VERSION) {
+    // The header may still say which vigil wrote it; a best effort for the message only.
+    let by = '';
+    try {
+      const v = JSON.parse(new TextDecoder().decode(bytes.subarray(PREAMBLE, PREAMBLE + H))).vigilVersion;
+      if (typeof v === 'string') by = ` (written by vigil ${v})`;
+    } catch {
+      // not readable: say nothing about the writer
+    }
+    fail('newer-version', `format version ${fileVersion}${by} is newer than this vigil ${vigilVersion()} reads ` +
+      `(up to ${FORMAT_VERSION}): upgrade vigil to load this model`);
+  }
+  if (fileVersion === 0) fail('corrupted', 'format version 0 does not exist: the file is corrupted');
+  if (W > BigInt(Number.MAX_SAFE_INTEGER) || W % 4n !== 0n) fail('corrupted', `bad weight section length ${W}: the file is corrupted`);
+  const start = align4(PREAMBLE + H);
+  const expected = start + Number(W) + TRAILER;
+  if (n < expected) fail('truncated', `the file is truncated: ${n} bytes of the ${expected} its preamble announces`);
+  if (n > expected) fail('corrupted', `${n - expected} unexpected bytes after the end of the model (${expected} bytes): the file is corrupted`);
+  const stored = dv.getUint32(n - TRAILER, true);
+  const actual = crc32(bytes.subarray(0, n - TRAILER));
+  if (stored !== actual) {
+    fail('corrupted', `checksum mismatch (stored CRC-32 ${stored.toString(16).padStart(8, '0')}, computed ` +
+      `${actual.toString(16).padStart(8, '0')}): the file is corrupted`);
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(PREAMBLE, PREAMBLE + H)));
+  } catch (err) {
+    fail('bad-header', `the header is not valid JSON: ${(err as Error).message}`, err);
+  }
+  const bad = (what: string): never => fail('bad-header', `bad header: ${what}`);
+  if (!isObject(header)) return bad('expected a JSON object');
+  if (header.formatVersion !== fileVersion) bad(`formatVersion ${JSON.stringify(header.formatVersion)} differs from the preamble's ${fileVersion}`);
+  if (typeof header.modelType !== 'string') bad('modelType must be a string');
+  if (!Array.isArray(header.weights)) return bad('weights must be an array');
+  let end = 0;
+  const weights = header.weights.map((e: unknown, i: number) => {
+    if (!isObject(e) || typeof e.name !== 'string' || !isDims(e.shape) || e.dtype !== 'float32' || !Number.isInteger(e.offset)) {
+      return bad(`weights[${i}] must be { name, shape, dtype: 'float32', offset }, got ${JSON.stringify(e)}`);
+    }
+    const at = e.offset as number;
+    const bytesLong = 4 * sizeOf(e.shape);
+    if (at % 4 !== 0 || at < end || at + bytesLong > Number(W)) {
+      bad(`weights[${i}] (${e.name}) at byte ${at} (+${bytesLong}) is misaligned, overlaps or lies outside the ${W}-byte weight section`);
+    }
+    end = at + bytesLong;
+    return getFloats(bytes, start + at, sizeOf(e.shape));
+  });
+  return { header: header as unknown as ModelFileHeader, weights };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+/** Hooks for tests: run between writing the temporary file and renaming it over `path`. */
+export interface WriteHooks {
+  beforeRename?: (tmp: string) => void | Promise<void>;
+}
+
+/**
+ * Writes `data` to `path` atomically: a temporary file in the same directory, fsync, rename. On
+ * any failure the temporary file is removed, an existing file at `path` is left as it was, and a
+ * ModelFileError naming the path is thrown.
+ */
+export async function writeFileAtomic(path: string, data: Uint8Array, hooks: WriteHooks = {}): Promise<void> {
+  if (typeof path !== 'string' || path.length === 0) throw new TypeError('save: path must be a non-empty string');
+  const dir = dirname(resolve(path));
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let created = false;
+  try {
+    const fh = await open(tmp, 'wx', 0o644);
+    created = true;
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    // Keep an existing file's permissions.
+    const old = await stat(path).catch(() => null);
+    if (old?.isFile()) await chmod(tmp, old.mode & 0o7777);
+    await hooks.beforeRename?.(tmp);
+    await rename(tmp, path);
+    created = false;
+  } catch (err) {
+    if (created) await rm(tmp, { force: true }).catch(() => undefined);
+    throw new ModelFileError(path, 'io', `cannot save the model: ${(err as Error).message}`, err);
+  }
+  // Make the rename durable too; not every platform can fsync a directory, hence best effort.
+  try {
+    const d = await open(dir, 'r');
+    try {
+      await d.sync();
+    } finally {
+      await d.close();
+    }
+  } catch {
+    // the file itself is complete and synced
+  }
+}
+
+/** Reads and checks a model file of any type. */
+export async function readModelFile(path: string): Promise<DecodedModelFile> {
+  if (typeof path !== 'string' || path.length === 0) throw new TypeError('load: path must be a non-empty string');
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    throw new ModelFileError(path, 'io', `cannot read the file: ${(err as Error).message}`, err);
+  }
+  return decodeModelFile(bytes, path);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sequential models
+
+/** What Sequential.load resolves to. */
+export interface LoadedModel {
+  model: Sequential;
+  /** The preprocessing saved with the model, or null when none was. */
+  preprocessing: Preprocessing | null;
+}
+
+export interface SaveOptions {
+  /** Tokenizer, padSequences settings and free-form JSON to store beside the model. */
+  preprocessing?: Preprocessing | SavePreprocessing | null;
+}
+
+const OPTIMIZERS: Array<[OptimizerName, new () => Optimizer]> = [['adam', Adam], ['rmsprop', RMSprop], ['nadam', Nadam], ['sgd', SGD]];
+
+/** The optimizer's name and settings, or null for an optimizer object vigil does not know. */
+export function describeOptimizer(opt: Optimizer): OptimizerJSON | null {
+  const hit = OPTIMIZERS.find(([, cls]) => opt instanceof cls);
+  if (!hit) return null;
+  return { name: hit[0], config: { ...(opt as Optimizer & { config: OptimizerJSON['config'] }).config } };
+}
+
+/** The preprocessing JSON to store, checked before anything is written. */
+export function preprocessingToJSON(p: SaveOptions['preprocessing']): PreprocessingJSON | null {
+  if (p === undefined || p === null) return null;
+  return (p instanceof Preprocessing ? p : new Preprocessing(p)).toJSON();
+}
+
+/** A Sequential model's file bytes. */
+export function encodeSequential(model: SequentialJSON, compile: CompileJSON | null, weights: readonly WeightRecord[],
+  preprocessing: PreprocessingJSON | null): Uint8Array {
+  return encodeModelFile({ modelType: 'sequential', model, compile, preprocessing }, weights);
+}
+
+function checkModelSection(m: unknown, bad: (what: string) => never): SequentialJSON {
+  if (!isObject(m)) return bad('model must be an object');
+  if (typeof m.name !== 'string') bad('model.name must be a string');
+  if (!Number.isInteger(m.seed) || (m.seed as number) < 0) bad(`model.seed must be a non-negative integer, got ${JSON.stringify(m.seed)}`);
+  if (!Array.isArray(m.inputShape) || !m.inputShape.every((d) => d === null || (Number.isInteger(d) && d > 0))) {
+    bad(`model.inputShape must hold positive integers or null, got ${JSON.stringify(m.inputShape)}`);
+  }
+  if (!Array.isArray(m.layers) || m.layers.length === 0) return bad('model.layers must be a non-empty array');
+  m.layers.forEach((l, i) => {
+    if (!isObject(l) || typeof l.className !== 'string' || typeof l.name !== 'string' || !isObject(l.config)) {
+      bad(`model.layers[${i}] must be { className, name, config }, got ${JSON.stringify(l)}`);
+    }
+  });
+  return m as unknown as SequentialJSON;
+}
+
+function checkCompileSection(c: unknown, bad: (what: string) => never): CompileJSON | null {
+  if (c === null) return null;
+  if (!isObject(c)) return bad('compile must be an object or null');
+  const loss = c.loss;
+  if (!isObject(loss) || typeof loss.name !== 'string' || typeof loss.fromLogits !== 'boolean') bad('compile.loss must be { name, fromLogits }');
+  const o = c.optimizer;
+  if (o !== null && (!isObject(o) || typeof o.name !== 'string' || !isObject(o.config))) bad('compile.optimizer must be { name, config } or null');
+  if (!Array.isArray(c.metrics) || !c.metrics.every((x) => typeof x === 'string')) bad('compile.metrics must be an array of names');
+  return c as unknown as CompileJSON;
+}
+
+/**
+ * Rebuilds a Sequential model from a file: the layers from their configs (layers/registry.ts),
+ * built for the saved input shape, the weights checked against the rebuilt layers' names and
+ * shapes, then compiled as saved (fresh optimizer state).
+ */
+export async function loadSequential(
+  Model: new (layers: Layer[], opts: SequentialOptions) => Sequential,
+  path: string,
+): Promise<LoadedModel> {
+  const file = await readModelFile(path);
+  const fail = (problem: ModelFileProblem, message: string, cause?: unknown): never => {
+    throw new ModelFileError(path, problem, message, cause);
+  };
+  const bad = (what: string): never => fail('bad-header', `bad header: ${what}`);
+  const h = file.header;
+  if (h.modelType !== 'sequential') {
+    fail('wrong-model-type', `this is a '${h.modelType}' model file, not a Sequential model (modelType 'sequential')`);
+  }
+  const spec = checkModelSection(h.model, bad);
+  const compile = checkCompileSection(h.compile, bad);
+  const layers = spec.layers.map((l, i) => {
+    try {
+      return layerFromConfig(l.className, l.config);
+    } catch (err) {
+      const unknown = err instanceof RangeError && /unknown layer class/.test(err.message);
+      return fail(unknown ? 'unknown-layer' : 'bad-config', `layer ${i} (${l.name}): ${(err as Error).message}`, err);
+    }
+  });
+  let model: Sequential;
+  try {
+    model = new Model(layers, { seed: spec.seed, name: spec.name });
+    model.build(spec.inputShape);
+  } catch (err) {
+    return fail('bad-config', `cannot rebuild the model: ${(err as Error).message}`, err);
+  }
+  const want = model.layers.flatMap((l) => l.weights.map((w) => ({ name: `${l.name}/${w.name}`, shape: w.shape })));
+  if (want.length !== h.weights.length) {
+    fail('weight-mismatch', `the rebuilt model has ${want.length} weights, the file holds ${h.weights.length}`);
+  }
+  want.forEach((w, i) => {
+    const got = h.weights[i];
+    if (got.name !== w.name || got.shape.length !== w.shape.length || got.shape.some((d, k) => d !== w.shape[k])) {
+      fail('weight-mismatch', `weight ${i} is ${got.name} [${got.shape.join(', ')}] in the file, ` +
+        `but the rebuilt layers want ${w.name} [${w.shape.join(', ')}]`);
+    }
+  });
+  model.setWeights(file.weights);
+  // A model compiled with an optimizer object vigil cannot describe loads uncompiled.
+  if (compile?.optimizer) {
+    const optimizer = { ...compile.optimizer.config, name: compile.optimizer.name } as CompileOptions['optimizer'];
+    try {
+      model.compile({ loss: compile.loss, optimizer, metrics: compile.metrics });
+    } catch (err) {
+      fail('bad-header', `cannot compile the model as saved: ${(err as Error).message}`, err);
+    }
+  }
+  let preprocessing: Preprocessing | null = null;
+  if (h.preprocessing !== null && h.preprocessing !== undefined) {
+    try {
+      preprocessing = preprocessingFromJSON(h.preprocessing);
+    } catch (err) {
+      fail('bad-header', `bad preprocessing: ${(err as Error).message}`, err);
+    }
+  }
+  return { model, preprocessing };
+}
