@@ -66,7 +66,7 @@ test('async LSTM forward + backward leaves the event loop responsive and equals 
   }
 });
 
-test('training steps totalling ~2 s keep a 1 ms timer on time (p99 under 5 ms)', async () => {
+test('training steps totalling ~2 s keep a 1 ms timer on time (p99 under 8 ms)', async () => {
   // The bench model at batch 256, T = 1024: a few hundred ms per step on 2 cores.
   const batch = 256, time = 1024;
   const r = rng(8);
@@ -92,7 +92,7 @@ test('training steps totalling ~2 s keep a 1 ms timer on time (p99 under 5 ms)',
   const p99 = h.percentile(99) / 1e6;
   // A step on the main thread would delay the timer by its whole length (~300 ms). The VM's own
   // jitter (an idle 1 ms timer here sees ~5 ms gaps, rarely ~15) bounds how tight the max can be.
-  assert.ok(p99 < 5, `p99 event-loop delay ${p99.toFixed(1)} ms over ${steps} steps`);
+  assert.ok(p99 < 8, `p99 event-loop delay ${p99.toFixed(1)} ms over ${steps} steps`);
   assert.ok(maxMs < 50, `max event-loop delay ${maxMs.toFixed(1)} ms over ${steps} steps`);
   assert.ok(ticks > 500, `the 1 ms timer fired only ${ticks} times in 2 s`);
 });
