@@ -202,4 +202,10 @@ test('csv: malformed input names the source and line', () => {
   throwsError(() => parseCsv('a', { quote: ',' }), RangeError, /differ/);
 });
 
+test('vocabSize covers every index, also when a one-character oovToken occurs in the texts', () => {
+  const tok = new CharTokenizer({ oovToken: '?' }).fitOnTexts(['ab?', 'a']);
+  const ids = tok.textsToSequences(['ab?z']);
+  assert.ok(Math.max(...ids[0]) < tok.vocabSize, `ids ${Array.from(ids[0])}, vocabSize ${tok.vocabSize}`);
+});
+
 test.run();

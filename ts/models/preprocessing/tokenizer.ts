@@ -112,7 +112,11 @@ export class CharTokenizer {
    * numWords when that is smaller). 0 is the padding id.
    */
   get vocabSize(): number {
-    const all = this.wordIndex.size + 1;
+    // The largest index, not the map's size: a one-character oovToken that also occurs in the texts
+    // takes its later index (see fitOnTexts), leaving the map one entry short of the indices used.
+    let top = 0;
+    for (const i of this.wordIndex.values()) top = Math.max(top, i);
+    const all = top + 1;
     return this.numWords === null ? all : Math.min(all, this.numWords);
   }
 
