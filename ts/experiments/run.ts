@@ -54,6 +54,8 @@ export interface Experiment {
 
 export interface RunOptions {
   protocol?: ProtocolName;
+  /** Your own model and training instead of the protocol's (the data, split and maxlen stay). */
+  recipe?: Recipe;
   /** Overrides the recipe's epoch budget. */
   epochs?: number;
   /** Seed of the split and of the model (weights, shuffling, dropout); default the protocol's split seed. */
@@ -145,7 +147,7 @@ function encode(tok: CharTokenizer, texts: string[], maxlen: number) {
 /** Runs one experiment end to end and reports its held-out metrics and timings. */
 export async function runExperiment(exp: Experiment, opts: RunOptions = {}): Promise<ExperimentReport> {
   const protocol = opts.protocol ?? 'default';
-  const recipe = recipeFor(exp, protocol);
+  const recipe = opts.recipe ?? recipeFor(exp, protocol);
   const seed = opts.seed ?? exp.splitSeed;
   if (!Number.isInteger(seed) || seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${seed}`);
   const epochs = opts.epochs ?? recipe.epochs;
