@@ -8,18 +8,17 @@ import { parseArgs } from 'node:util';
 import { EXPERIMENTS, formatReport, PROTOCOLS, reportJSON, runExperiment } from './experiments/index.ts';
 import type { ProtocolName } from './experiments/index.ts';
 import { epochLines, progressBar } from './experiments/progress.ts';
-import type { Writer } from './experiments/progress.ts';
+import { positiveInt, UsageError } from './cli/common.ts';
+import type { Io } from './cli/common.ts';
+import { SCORE_USAGE, scoreCommand } from './cli/score.ts';
+import { TRAIN_USAGE, trainCommand } from './cli/train.ts';
+import type { TrainOverrides } from './cli/train.ts';
 
-export interface Io {
-  stdout: Writer;
-  stderr: Writer;
-  /** Show cli-progress bars (needs a TTY stream; default: process.stderr when it is one). */
-  progressStream?: NodeJS.WriteStream | null;
-}
+export type { Io } from './cli/common.ts';
 
 const ids = Object.keys(EXPERIMENTS);
 
-export const USAGE = `usage: vigil eval <experiment> [options]
+export const EVAL_USAGE = `usage: vigil eval <experiment> [options]
 
 experiments: ${ids.join(', ')}
 
@@ -32,19 +31,17 @@ options:
   --limit N                use N rows of the data (a seeded, label-stratified subset), for quick checks
   --json FILE              also write { experiment, metrics, trainSeconds, scoreSeconds, samplesPerSecond }
   -v, --verbose            a progress bar per epoch (on a terminal)
-  -h, --help               this text
+  -h, --help               this text`;
 
-vigil train / vigil score (a user's own CSV) are not available yet: they need model files.`;
+export const USAGE = `${EVAL_USAGE}
 
-class UsageError extends Error {}
+${TRAIN_USAGE}
 
-function positiveInt(flag: string, v: string | undefined, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < min || !Number.isSafeInteger(Number(v))) {
-    throw new UsageError(`${flag} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
-  }
-  return Number(v);
-}
+${SCORE_USAGE}
+
+exit status: 0 done, 1 the run failed (bad data, unreadable or wrong model file), 2 a usage error`;
+
+const COMMAND_USAGE: Record<string, string> = { eval: EVAL_USAGE, train: TRAIN_USAGE, score: SCORE_USAGE };
 
 async function evalCommand(args: string[], io: Io): Promise<number> {
   let parsed;
@@ -70,7 +67,7 @@ async function evalCommand(args: string[], io: Io): Promise<number> {
   }
   const { values: o, positionals } = parsed;
   if (o.help) {
-    io.stdout.write(`${USAGE}\n`);
+    io.stdout.write(`${EVAL_USAGE}\n`);
     return 0;
   }
   if (positionals.length === 0) throw new UsageError(`vigil eval needs an experiment: ${ids.join(', ')}`);
@@ -104,8 +101,12 @@ async function evalCommand(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
-/** Runs `vigil <argv...>` and returns the exit code. */
-export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+/**
+ * Runs `vigil <argv...>` and returns the exit code. `hooks.recipe` replaces the default recipe of
+ * `vigil train` (tests use a small model).
+ */
+export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr },
+  hooks: TrainOverrides = {}): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
@@ -113,14 +114,12 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       return command === undefined ? 2 : 0;
     }
     if (command === 'eval') return await evalCommand(rest, io);
-    if (command === 'train' || command === 'score') {
-      io.stderr.write(`vigil ${command}: not available yet (it needs model files, which this version cannot save)\n`);
-      return 1;
-    }
-    throw new UsageError(`unknown command ${JSON.stringify(command)}; try: vigil eval <experiment>`);
+    if (command === 'train') return await trainCommand(rest, io, hooks);
+    if (command === 'score') return await scoreCommand(rest, io);
+    throw new UsageError(`unknown command ${JSON.stringify(command)}; try: vigil eval|train|score --help`);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr.write(`vigil: ${err.message}\n\n${USAGE}\n`);
+      io.stderr.write(`vigil: ${err.message}\n\n${COMMAND_USAGE[command ?? ''] ?? USAGE}\n`);
       return 2;
     }
     io.stderr.write(`vigil: ${(err as Error).message}\n`);
