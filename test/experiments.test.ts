@@ -122,12 +122,6 @@ test('a missing --data file fails with exit 1 and names the file', async () => {
   assert.ok(c.err().includes(`file not found: ${missing}`), c.err());
 });
 
-test('vigil train / score say they are not available yet', async () => {
-  const c = capture();
-  assert.is(await main(['train'], c.io), 1);
-  assert.match(c.err(), /not available yet/);
-});
-
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test.run();
