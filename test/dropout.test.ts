@@ -1,9 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { throwsError } from './helpers/errors.ts';
+import { rejectsError, throwsError } from './helpers/errors.ts';
 import {
   dropoutApplyMask, dropoutApplyMaskAsync, dropoutBackward, dropoutBackwardAsync, dropoutForward, dropoutForwardAsync,
+  dropoutSequences, dropoutSequencesAsync,
 } from '../ts/bindings/dropout.ts';
+import { forEachSimd } from './helpers/simd.ts';
+import { Dropout } from '../ts/models/layers/dropout.ts';
 import { getNumThreads, setNumThreads } from '../ts/bindings/backend.ts';
 import { allWritten, detached, nanF32, randomF32, rng } from './helpers/random.ts';
 import { dropoutMaskRef } from './reference/dropout.ts';
@@ -135,6 +138,106 @@ test('bad arguments throw TypeError/RangeError', async () => {
   let caught: unknown;
   await dropoutForwardAsync(n, 2, 1, 0, x, y).catch((e) => (caught = e));
   assert.instance(caught, RangeError);
+});
+
+test('every SIMD path gives the reference mask bit for bit (ragged ends, large stream and seed words)', () => {
+  const r = rng(45);
+  const cases: [number, number, number, number][] = [
+    [1, 0.5, 3, 1], [63, 0.5, 3, 1], [64, 0.2, 2 ** 45 + 11, 7], [65, 0.7, 5, 2 ** 36 + 5], [1000, 0.5, 2 ** 52 + 1, 2 ** 50 + 3],
+    [4099, 0.05, 77, 0], [300, 0.99, 1, 1], [129, 0, 4, 4],
+  ];
+  for (const [n, rate, seed, stream] of cases) {
+    const ref = dropoutMaskRef(n, rate, seed, stream);
+    const x = randomF32(r, n, -2, 2);
+    forEachSimd((level) => {
+      const y = nanF32(n), mask = nanF32(n), dX = nanF32(n);
+      dropoutForward(n, rate, seed, stream, x, y, mask);
+      assert.equal(mask, ref, `${level} n=${n} rate=${rate}`);
+      for (let i = 0; i < n; i++) assert.ok(Object.is(y[i], Math.fround(x[i] * ref[i])), `${level} y[${i}]`);
+      dropoutBackward(n, rate, seed, stream, x, dX);
+      assert.equal(dX, y);
+    });
+  }
+});
+
+// Reference for dropoutSequences: the plain mask on valid steps, 0 on the leading padded ones.
+function sequencesRef(B: number, T: number, F: number, lengths: Int32Array, rate: number, seed: number, stream: number, x: Float32Array) {
+  const mask = dropoutMaskRef(B * T * F, rate, seed, stream);
+  const y = new Float32Array(B * T * F);
+  for (let b = 0; b < B; b++) {
+    for (let i = (b * T + T - lengths[b]) * F; i < (b + 1) * T * F; i++) y[i] = Math.fround(x[i] * mask[i]);
+  }
+  return y;
+}
+
+test('dropoutSequences: the plain mask on valid steps, zeros on padded ones, on every path and thread count', () => {
+  const r = rng(46);
+  const before = getNumThreads();
+  for (const [B, T, F] of [[1, 1, 1], [3, 7, 5], [6, 33, 32], [9, 130, 3]]) {
+    const lengths = Int32Array.from({ length: B }, (_, b) => (b === 0 ? T : b === 1 ? 0 : Math.floor(r() * (T + 1))));
+    const x = randomF32(r, B * T * F, 0.5, 2);
+    const want = sequencesRef(B, T, F, lengths, 0.4, 12, 34, x);
+    for (const threads of [1, 2, 3]) {
+      setNumThreads(threads);
+      forEachSimd((level) => {
+        const y = nanF32(B * T * F);
+        dropoutSequences(B, T, F, lengths, 0.4, 12, 34, x, y);
+        assert.ok(allWritten(y));
+        assert.equal(y, want, `${level} t=${threads} B=${B} T=${T} F=${F}`);
+      });
+    }
+  }
+  setNumThreads(before);
+});
+
+test('dropoutSequences async equals sync; bad arguments throw', async () => {
+  const r = rng(47);
+  const B = 4, T = 50, F = 8, n = B * T * F;
+  const lengths = Int32Array.of(50, 3, 0, 17);
+  const x = randomF32(r, n);
+  const y1 = nanF32(n), y2 = nanF32(n);
+  dropoutSequences(B, T, F, lengths, 0.5, 1, 2, x, y1);
+  await dropoutSequencesAsync(B, T, F, lengths, 0.5, 1, 2, x, y2);
+  assert.equal(y2, y1);
+  const call = (...a: unknown[]) => () => (dropoutSequences as (...a: unknown[]) => void)(...a);
+  assert.not.throws(call(B, T, F, lengths, 0.5, 1, 2, x, y1));
+  throwsError(call(B, T, F, Int32Array.of(50, 3, 0, 51), 0.5, 1, 2, x, y1), RangeError, /lengths/);
+  throwsError(call(B, T, F, Int32Array.of(50, 3, -1, 5), 0.5, 1, 2, x, y1), RangeError, /lengths/);
+  throwsError(call(B, T, F, lengths.subarray(1), 0.5, 1, 2, x, y1), RangeError, /lengths/);
+  throwsError(call(B, T, F, new Float32Array(B), 0.5, 1, 2, x, y1), TypeError, /lengths/);
+  throwsError(call(B, T, F, lengths, 1, 1, 2, x, y1), RangeError, /rate/);
+  throwsError(call(B, T, F, lengths, 0.5, -1, 2, x, y1), RangeError, /seed/);
+  throwsError(call(0, T, F, lengths, 0.5, 1, 2, x, y1), RangeError);
+  throwsError(call(B, -T, F, lengths, 0.5, 1, 2, x, y1), RangeError);
+  throwsError(call(B, T, F + 1, lengths, 0.5, 1, 2, x, y1), RangeError, /x/);
+  throwsError(call(B, T, F, lengths, 0.5, 1, 2, x, y1.subarray(1)), RangeError, /y/);
+  throwsError(call(B, T, F, lengths, 0.5, 1, 2, detached(n), y1), TypeError, /x/);
+  throwsError(call(B, T, F, lengths, 0.5, 1, 2, x, detached(n)), TypeError, /y/);
+  throwsError(call(B, T, F, lengths, 0.5, 1, 2, Float32Array.from(x, (v, i) => (i === 7 ? Number.NaN : v)), y1), RangeError, /x/);
+  await rejectsError(dropoutSequencesAsync(B, T, F, lengths, 0.5, 1, 2, x, y1.subarray(2)), RangeError);
+});
+
+test('Dropout layer: with lengths only valid steps are dropped (unpacked factors), padded steps are 0 both ways', async () => {
+  const r = rng(48);
+  const B = 5, T = 40, F = 6, n = B * T * F;
+  const lengths = Int32Array.of(40, 1, 0, 23, 39);
+  const x = randomF32(r, n, 0.5, 2), dY = randomF32(r, n, 0.5, 2);
+  const layer = new Dropout(0.3);
+  layer.build([T, F]);
+  const ctx = { training: true, seed: 9, stream: 1025 };
+  const out = await layer.forward({ data: x, shape: [B, T, F], lengths }, ctx);
+  assert.equal(out.data, sequencesRef(B, T, F, lengths, 0.3, 9, 1025, x));
+  assert.is(out.lengths, lengths);
+  const dX = (await layer.backward(dY, true)) as Float32Array;
+  assert.equal(dX, sequencesRef(B, T, F, lengths, 0.3, 9, 1025, dY));
+  // Without lengths: every step, the same factors on the steps that were valid above.
+  const plain = (await layer.forward({ data: x, shape: [B, T, F], lengths: null }, ctx)).data as Float32Array;
+  const packed = sequencesRef(B, T, F, lengths, 0.3, 9, 1025, x);
+  for (let b = 0; b < B; b++) {
+    for (let i = (b * T + T - lengths[b]) * F; i < (b + 1) * T * F; i++) assert.is(plain[i], packed[i]);
+  }
+  const infer = await layer.forward({ data: x, shape: [B, T, F], lengths }, { ...ctx, training: false });
+  assert.is(infer.data, x);
 });
 
 test.run();

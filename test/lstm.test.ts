@@ -457,6 +457,40 @@ const badBackward: Bad[] = [
   ['dropout 2', { dropout: 2 }, RangeError],
 ];
 
+test('dense mode with short lengths (packed input projection and input gradients): reference, zeros, threads', () => {
+  // Over 1,024 valid rows, so the packed dW_ih is summed over several row blocks.
+  const before = getNumThreads();
+  const r = rng(15);
+  for (const spec of [
+    { B: 37, T: 70, I: 9, H: 6, G: 24, lengths: true, padding: 'pre', dropout: 0.3 },
+    { B: 5, T: 33, I: 4, H: 3, G: 12, lengths: true, padding: 'post', h0: true, c0: true },
+  ] as CaseSpec[]) {
+    const a = randomCase(r, spec);
+    a.lengths![0] = 0;
+    a.lengths![1] = a.T;
+    const l = randomLoss(r, a);
+    const ref = lstmRefBackward(a, lstmRefForward(a), l.R, l.R2, l.R3);
+    const runs = [1, 2, 3].map((n) => {
+      setNumThreads(n);
+      return runNative(a, true, l);
+    });
+    setNumThreads(before);
+    checkForward(a, runs[0], 'packed dense');
+    for (const [k, got] of Object.entries(runs[0].grads!)) {
+      for (let i = 0; i < got.length; i++) assert.ok(Number.isFinite(got[i]), `${k}[${i}] not written`);
+      assert.ok(maxRelErr(got, ref[k as keyof RefGrads]!) < 1e-3, `native ${k} vs reference`);
+    }
+    for (let b = 0; b < a.B; b++)
+      for (let t = 0; t < a.T; t++)
+        if (isPadded(a, b, t))
+          for (let k = 0; k < a.I; k++) assert.is(runs[0].grads!.dX[(b * a.T + t) * a.I + k], 0);
+    for (const run of runs.slice(1)) {
+      assert.ok(bytes(run.out).equals(bytes(runs[0].out)));
+      for (const k of Object.keys(run.grads!)) assert.ok(bytes(run.grads![k]).equals(bytes(runs[0].grads![k])), k);
+    }
+  }
+});
+
 test('bad arguments throw TypeError/RangeError (sync) and reject (async)', async () => {
   const groups: Array<[Bad[], () => object, (o: never) => void, (o: never) => Promise<void>]> = [
     [badForward, validForward, lstmForward, lstmForwardAsync],

@@ -1,4 +1,7 @@
 // Dropout: seeds and streams are JS integers (exact up to 2^53 - 1).
+#include <algorithm>
+#include <cstdint>
+
 #include "cpu/dropout.h"
 #include "glue/common.h"
 #include "glue/families.h"
@@ -38,6 +41,17 @@ void register_dropout(Napi::Env env, Napi::Object exports) {
     const float* dY = a.f32(2, "dY", n);
     float* dX = a.f32(3, "dX", n, false);
     return [=] { dropoutApplyMask(n, mask, dY, dX); };
+  });
+  // (B, T, F, lengths [B] in [0, T], rate, seed, stream, x [B*T*F], y [B*T*F]): forward and backward alike.
+  define(env, exports, "dropoutSequences", [](Args& a) -> std::function<void()> {
+    int64_t B = a.dim(0, "batch"), T = a.dim(1, "time"), F = a.dim(2, "features");
+    int64_t n = a.product({B, T, F}, "batch * time * features");
+    const int32_t* lengths = a.i32(3, "lengths", B, 0, static_cast<int32_t>(std::min<int64_t>(T, INT32_MAX)));
+    double rate = a.number(4, "rate", 0.0, kMaxRate);
+    uint64_t seed = a.integer(5, "seed", 0, kMaxSafe), stream = a.integer(6, "stream", 0, kMaxSafe);
+    const float* x = a.f32(7, "x", n);
+    float* y = a.f32(8, "y", n, false);
+    return [=] { dropoutSequences(B, T, F, lengths, rate, seed, stream, x, y); };
   });
 }
 

@@ -10,6 +10,10 @@ interface DropoutAddon {
   dropoutBackwardAsync(n: number, rate: number, seed: number, stream: number, dY: F32, dX: F32): Promise<void>;
   dropoutApplyMask(n: number, mask: F32, dY: F32, dX: F32): void;
   dropoutApplyMaskAsync(n: number, mask: F32, dY: F32, dX: F32): Promise<void>;
+  dropoutSequences(B: number, T: number, F: number, lengths: Int32Array, rate: number, seed: number, stream: number, x: F32, y: F32): void;
+  dropoutSequencesAsync(
+    B: number, T: number, F: number, lengths: Int32Array, rate: number, seed: number, stream: number, x: F32, y: F32,
+  ): Promise<void>;
 }
 
 const native = () => addon<DropoutAddon>();
@@ -44,4 +48,21 @@ export function dropoutApplyMask(n: number, mask: F32, dY: F32, dX: F32): void {
 
 export async function dropoutApplyMaskAsync(n: number, mask: F32, dY: F32, dX: F32): Promise<void> {
   return native().dropoutApplyMaskAsync(n, mask, dY, dX);
+}
+
+/**
+ * Dropout on 'pre'-padded sequences x [B, T, F] with valid lengths [B] (each in [0, T]): the valid
+ * steps get exactly dropoutForward's factors for their element index, padded steps are written as
+ * 0 and cost nothing. The same call maps dY to dX in the backward.
+ */
+export function dropoutSequences(
+  B: number, T: number, F: number, lengths: Int32Array, rate: number, seed: number, stream: number, x: F32, y: F32,
+): void {
+  native().dropoutSequences(B, T, F, lengths, rate, seed, stream, x, y);
+}
+
+export async function dropoutSequencesAsync(
+  B: number, T: number, F: number, lengths: Int32Array, rate: number, seed: number, stream: number, x: F32, y: F32,
+): Promise<void> {
+  return native().dropoutSequencesAsync(B, T, F, lengths, rate, seed, stream, x, y);
 }

@@ -1,14 +1,27 @@
 // Keras Dropout(rate): inverted dropout while training, the identity at inference. Masks come from
 // the Philox stream of (seed, stream) that Sequential gives each training step and layer.
-import { dropoutBackward, dropoutBackwardAsync, dropoutForward, dropoutForwardAsync } from '../../bindings/dropout.ts';
+// Sequences with lengths ('pre' padding) are dropped on their valid steps only: those get the
+// factors the unpacked call would give them, padded steps become 0 (as a recurrent layer's padded
+// outputs are) and cost nothing, so a 1,024-step batch of 200-step requests costs 200 steps.
+import {
+  dropoutBackward, dropoutBackwardAsync, dropoutForward, dropoutForwardAsync, dropoutSequences, dropoutSequencesAsync,
+} from '../../bindings/dropout.ts';
 import { ASYNC_WORK, Buffers, Layer, rate } from './layer.ts';
 import type { CallContext, Flow, Shape } from './layer.ts';
+
+interface Saved {
+  seed: number;
+  stream: number;
+  active: boolean;
+  /** [B, T, F] and lengths when the last training input was padded sequences. */
+  seq: { B: number; T: number; F: number; lengths: Int32Array } | null;
+}
 
 export class Dropout extends Layer {
   readonly className = 'Dropout';
   readonly rate: number;
   private readonly buffers = new Buffers();
-  private saved: { seed: number; stream: number; active: boolean } = { seed: 0, stream: 0, active: false };
+  private saved: Saved = { seed: 0, stream: 0, active: false, seq: null };
 
   constructor(rateValue: number) {
     super(null);
@@ -27,23 +40,35 @@ export class Dropout extends Layer {
 
   async forward(input: Flow, ctx: CallContext): Promise<Flow> {
     const active = ctx.training && this.rate > 0;
-    this.saved = { seed: ctx.seed, stream: ctx.stream, active };
+    const seq = input.lengths && input.shape.length >= 3
+      ? { B: input.shape[0], T: input.shape[1], F: input.shape.slice(2).reduce((a, b) => a * b, 1), lengths: input.lengths }
+      : null;
+    this.saved = { seed: ctx.seed, stream: ctx.stream, active, seq };
     if (!active) return input;
     const x = input.data;
     if (!(x instanceof Float32Array)) throw new TypeError('Dropout: input must be a Float32Array');
     const y = this.buffers.get('y', x.length);
-    if (x.length > ASYNC_WORK) await dropoutForwardAsync(x.length, this.rate, ctx.seed, ctx.stream, x, y);
-    else dropoutForward(x.length, this.rate, ctx.seed, ctx.stream, x, y);
+    await this.apply(x, y);
     return { data: y, shape: input.shape, lengths: input.lengths };
   }
 
   async backward(dOut: Float32Array, needInputGrad: boolean): Promise<Float32Array | null> {
     if (!needInputGrad) return null;
-    const s = this.saved;
-    if (!s.active) return dOut;
+    if (!this.saved.active) return dOut;
     const dX = this.buffers.get('dX', dOut.length);
-    if (dOut.length > ASYNC_WORK) await dropoutBackwardAsync(dOut.length, this.rate, s.seed, s.stream, dOut, dX);
-    else dropoutBackward(dOut.length, this.rate, s.seed, s.stream, dOut, dX);
+    await this.apply(dOut, dX);
     return dX;
+  }
+
+  // Forward and backward are the same map (x -> y, dY -> dX) under the saved seed and stream.
+  private async apply(x: Float32Array, y: Float32Array): Promise<void> {
+    const { seed, stream, seq } = this.saved;
+    const big = x.length > ASYNC_WORK;
+    if (seq) {
+      const { B, T, F, lengths } = seq;
+      if (big) await dropoutSequencesAsync(B, T, F, lengths, this.rate, seed, stream, x, y);
+      else dropoutSequences(B, T, F, lengths, this.rate, seed, stream, x, y);
+    } else if (big) await dropoutForwardAsync(x.length, this.rate, seed, stream, x, y);
+    else dropoutForward(x.length, this.rate, seed, stream, x, y);
   }
 }
