@@ -466,8 +466,9 @@ test('dense mode with short lengths (packed input projection and input gradients
     { B: 5, T: 33, I: 4, H: 3, G: 12, lengths: true, padding: 'post', h0: true, c0: true },
   ] as CaseSpec[]) {
     const a = randomCase(r, spec);
-    a.lengths![0] = 0;
-    a.lengths![1] = a.T;
+    const lengths = a.lengths as Int32Array;
+    lengths[0] = 0;
+    lengths[1] = a.T;
     const l = randomLoss(r, a);
     const ref = lstmRefBackward(a, lstmRefForward(a), l.R, l.R2, l.R3);
     const runs = [1, 2, 3].map((n) => {

@@ -1,0 +1,139 @@
+#!/usr/bin/env node
+// The `vigil` command. `main(argv)` does the work and returns the exit code (0 ok, 1 a failed run,
+// 2 a usage error), so tests call it in-process; the process only exits when this file is the
+// program being run.
+import { realpathSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { EXPERIMENTS, formatReport, PROTOCOLS, reportJSON, runExperiment } from './experiments/index.ts';
+import type { ProtocolName } from './experiments/index.ts';
+import { epochLines, progressBar } from './experiments/progress.ts';
+import { positiveInt, UsageError } from './cli/common.ts';
+import type { Io } from './cli/common.ts';
+import { SCORE_USAGE, scoreCommand } from './cli/score.ts';
+import { TRAIN_USAGE, trainCommand } from './cli/train.ts';
+import type { TrainOverrides } from './cli/train.ts';
+
+export type { Io } from './cli/common.ts';
+
+const ids = Object.keys(EXPERIMENTS);
+
+export const EVAL_USAGE = `usage: vigil eval <experiment> [options]
+
+experiments: ${ids.join(', ')}
+
+options:
+  --protocol seed|default  seed: the notebook's model, optimiser and epochs; default: vigil's own (default)
+  --epochs N               override the epoch budget (a cap under early stopping)
+  --data FILE              train and test on FILE (the bundled data's format) instead of the bundled data
+  --test FILE              train on all of the data, report on FILE (same format) instead of a split
+  --seed N                 seed of the split and the model (default 42, the protocol's)
+  --limit N                use N rows of the data (a seeded, label-stratified subset), for quick checks
+  --json FILE              also write { experiment, metrics, trainSeconds, scoreSeconds, samplesPerSecond }
+  -v, --verbose            a progress bar per epoch (on a terminal)
+  -h, --help               this text`;
+
+export const USAGE = `${EVAL_USAGE}
+
+${TRAIN_USAGE}
+
+${SCORE_USAGE}
+
+exit status: 0 done, 1 the run failed (bad data, unreadable or wrong model file), 2 a usage error`;
+
+const COMMAND_USAGE: Record<string, string> = { eval: EVAL_USAGE, train: TRAIN_USAGE, score: SCORE_USAGE };
+
+async function evalCommand(args: string[], io: Io): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        protocol: { type: 'string' },
+        epochs: { type: 'string' },
+        data: { type: 'string' },
+        test: { type: 'string' },
+        seed: { type: 'string' },
+        limit: { type: 'string' },
+        json: { type: 'string' },
+        verbose: { type: 'boolean', short: 'v' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values: o, positionals } = parsed;
+  if (o.help) {
+    io.stdout.write(`${EVAL_USAGE}\n`);
+    return 0;
+  }
+  if (positionals.length === 0) throw new UsageError(`vigil eval needs an experiment: ${ids.join(', ')}`);
+  if (positionals.length > 1) throw new UsageError(`vigil eval takes one experiment, got ${positionals.join(' ')}`);
+  const id = positionals[0];
+  const exp = Object.hasOwn(EXPERIMENTS, id) ? EXPERIMENTS[id] : undefined;
+  if (!exp) throw new UsageError(`unknown experiment ${JSON.stringify(id)}; choose one of ${ids.join(', ')}`);
+  const protocol = (o.protocol ?? 'default') as ProtocolName;
+  if (!PROTOCOLS.includes(protocol)) throw new UsageError(`--protocol must be ${PROTOCOLS.join(' or ')}, got ${JSON.stringify(o.protocol)}`);
+  const epochs = positiveInt('--epochs', o.epochs, 1);
+  const seed = positiveInt('--seed', o.seed, 0);
+  const limit = positiveInt('--limit', o.limit, 4);
+  for (const flag of ['data', 'test', 'json'] as const) {
+    if (o[flag] !== undefined && o[flag] === '') throw new UsageError(`--${flag} needs a file name`);
+  }
+
+  const progress = io.progressStream === undefined ? (process.stderr.isTTY ? process.stderr : null) : io.progressStream;
+  const callbacks = [epochLines(io.stderr)];
+  const report = await runExperiment(exp, {
+    protocol, epochs, seed, limit, dataPath: o.data, testPath: o.test, callbacks,
+    onStart: (info) => {
+      io.stderr.write(
+        `${info.experiment} (protocol ${info.protocol}): ${info.trainRows} train / ${info.testRows} test rows, ` +
+          `vocab ${info.vocabSize}, up to ${info.epochs} epochs\n`,
+      );
+      if (o.verbose && progress) callbacks.push(progressBar(info.batchesPerEpoch, info.epochs, progress));
+    },
+  });
+  io.stdout.write(`${formatReport(report)}\n`);
+  if (o.json !== undefined) writeFileSync(o.json, `${JSON.stringify(reportJSON(report), null, 2)}\n`);
+  return 0;
+}
+
+/**
+ * Runs `vigil <argv...>` and returns the exit code. `hooks.recipe` replaces the default recipe of
+ * `vigil train` (tests use a small model).
+ */
+export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr },
+  hooks: TrainOverrides = {}): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+      (command === undefined ? io.stderr : io.stdout).write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    }
+    if (command === 'eval') return await evalCommand(rest, io);
+    if (command === 'train') return await trainCommand(rest, io, hooks);
+    if (command === 'score') return await scoreCommand(rest, io);
+    throw new UsageError(`unknown command ${JSON.stringify(command)}; try: vigil eval|train|score --help`);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`vigil: ${err.message}\n\n${COMMAND_USAGE[command ?? ''] ?? USAGE}\n`);
+      return 2;
+    }
+    io.stderr.write(`vigil: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+function invokedDirectly(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,15 @@
+// The experiments `vigil eval` and `npm start` run, by id.
+import { logBreachLstm } from './log-breach-lstm.ts';
+import { payloadLstm } from './payload-lstm.ts';
+import { phishingLstm } from './phishing-lstm.ts';
+import type { Experiment } from './run.ts';
+
+export const EXPERIMENTS: Readonly<Record<string, Experiment>> = Object.freeze({
+  [phishingLstm.id]: phishingLstm,
+  [logBreachLstm.id]: logBreachLstm,
+  [payloadLstm.id]: payloadLstm,
+});
+
+export { defaultRecipe } from './default.ts';
+export { formatReport, PROTOCOLS, recipeFor, reportJSON, runExperiment } from './run.ts';
+export type { Experiment, ExperimentReport, ProtocolName, Recipe, ReportJSON, RunOptions, StartInfo } from './run.ts';
