@@ -58,3 +58,8 @@ export type {
 export { layerFromConfig, layerClassNames, registerLayer } from './models/layers/registry.ts';
 export type { LayerFactory } from './models/layers/registry.ts';
 export type { ConfigValue, LayerConfig } from './models/layers/layer.ts';
+export { Bidirectional } from './models/layers/bidirectional.ts';
+export type { BidirectionalOptions, MergeMode } from './models/layers/bidirectional.ts';
+export { GlobalMaxPooling1D } from './models/layers/pooling.ts';
+export type { GlobalMaxPooling1DOptions } from './models/layers/pooling.ts';
+export type { ClipOptions } from './models/optimizers.ts';

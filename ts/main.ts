@@ -6,8 +6,9 @@ import { backend } from './bindings/backend.ts';
 import { EXPERIMENTS, formatReport, runExperiment } from './experiments/index.ts';
 import { epochLines } from './experiments/progress.ts';
 
-/** Epoch cap per experiment: what fits the time budget (full runs: `vigil eval`). */
-const SHORT_EPOCHS: Record<string, number> = { 'phishing-lstm': 12, 'log-breach-lstm': 10, 'payload-lstm': 8 };
+/** Epoch cap per experiment: what fits the time budget (full runs: `vigil eval`). CSIC needs about 20
+ * epochs of the default (about 10 s each) to pass 0.985; the other two converge sooner. */
+const SHORT_EPOCHS: Record<string, number> = { 'phishing-lstm': 12, 'log-breach-lstm': 20, 'payload-lstm': 8 };
 
 const b = backend();
 const cuda = b.cuda ? b.devices.map((d) => `${d.name} (${d.computeCapability})`).join(', ') : `not used (${b.cudaUnavailableReason})`;

@@ -1,5 +1,6 @@
 // Keras-named optimizers over the in-place kernels of ts/bindings/optimizer.ts. One instance keeps
 // the state (moments, step count) of one model's parameters; compile() makes one from a name.
+// Every optimizer takes Keras' gradient clipping options (see ClipOptions).
 import {
   ADAM_DEFAULTS, NADAM_DEFAULTS, RMSPROP_DEFAULTS, SGD_DEFAULTS, adamState, adamStep, adamStepAsync, nadamState,
   nadamStep, nadamStepAsync, rmspropState, rmspropStep, rmspropStepAsync, sgdState, sgdStep, sgdStepAsync,
@@ -16,18 +17,91 @@ export interface Optimizer {
   apply(params: readonly Float32Array[], grads: readonly Float32Array[]): Promise<void>;
 }
 
+/**
+ * Keras' gradient clipping, applied to the gradients before the update rule (at most one of the
+ * three, as Keras 3 requires):
+ * - clipnorm: each parameter's gradient is scaled to an L2 norm of at most clipnorm;
+ * - globalClipnorm: all gradients are scaled by one factor so that their joint L2 norm is at most
+ *   globalClipnorm (keeps the direction of the whole step; the usual cure for exploding LSTM
+ *   gradients);
+ * - clipvalue: each element is clamped to [-clipvalue, clipvalue].
+ * The caller's gradient arrays are left unchanged. Norms are summed in float64 in a fixed order, so
+ * a step is deterministic.
+ */
+export interface ClipOptions {
+  clipnorm?: number;
+  globalClipnorm?: number;
+  clipvalue?: number;
+}
+
+const CLIP_KEYS = ['clipnorm', 'globalClipnorm', 'clipvalue'] as const;
+
+function checkClip(fn: string, o: ClipOptions): void {
+  const set = CLIP_KEYS.filter((k) => o[k] !== undefined && o[k] !== null);
+  for (const k of set) {
+    const v = o[k];
+    if (typeof v !== 'number') throw new TypeError(`${fn}: ${k} must be a number, got ${typeof v}`);
+    if (!(v > 0 && Number.isFinite(v))) throw new RangeError(`${fn}: ${k} must be a positive finite number, got ${v}`);
+  }
+  if (set.length > 1) throw new RangeError(`${fn}: only one of clipnorm, globalClipnorm and clipvalue can be set, got ${set.join(', ')}`);
+}
+
+/** Sum of squares in float64, in index order. */
+function sumSquares(g: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < g.length; i++) s += g[i] * g[i];
+  return s;
+}
+
+function scaleInto(out: Float32Array, g: Float32Array, k: number): void {
+  for (let i = 0; i < g.length; i++) out[i] = g[i] * k;
+}
+
 abstract class Base<S, O extends { learningRate: number }> implements Optimizer {
   abstract readonly name: string;
-  readonly config: Readonly<O>;
+  readonly config: Readonly<O & ClipOptions>;
   iterations = 0;
   private states: S[] = [];
+  private clipped: Float32Array[] = [];
 
-  constructor(defaults: O, opts: Partial<O> | undefined, fn: string) {
+  constructor(defaults: O, opts: Partial<O & ClipOptions> | undefined, fn: string) {
     if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw new TypeError(`${fn}: options must be an object`);
-    this.config = Object.freeze({ ...defaults, ...opts });
+    // Unset clipping options stay out of the config (and out of saved model files).
+    const given = Object.fromEntries(Object.entries(opts ?? {}).filter(([, v]) => v !== undefined && v !== null));
+    this.config = Object.freeze({ ...defaults, ...given }) as Readonly<O & ClipOptions>;
     const lr = this.config.learningRate;
     if (typeof lr !== 'number') throw new TypeError(`${fn}: learningRate must be a number, got ${typeof lr}`);
     if (!(lr > 0 && Number.isFinite(lr))) throw new RangeError(`${fn}: learningRate must be a positive finite number, got ${lr}`);
+    checkClip(fn, this.config);
+  }
+
+  /** The gradients after clipping: the inputs themselves when no clipping is set. */
+  protected clip(grads: readonly Float32Array[]): readonly Float32Array[] {
+    const { clipnorm, globalClipnorm, clipvalue } = this.config;
+    if (clipnorm === undefined && globalClipnorm === undefined && clipvalue === undefined) return grads;
+    if (this.clipped.length !== grads.length || grads.some((g, i) => g.length !== this.clipped[i].length)) {
+      this.clipped = grads.map((g) => new Float32Array(g.length));
+    }
+    const out = this.clipped;
+    if (clipvalue !== undefined) {
+      grads.forEach((g, i) => {
+        const o = out[i];
+        // NaN passes through, as in Keras' clip.
+        for (let j = 0; j < g.length; j++) o[j] = g[j] > clipvalue ? clipvalue : g[j] < -clipvalue ? -clipvalue : g[j];
+      });
+    } else if (clipnorm !== undefined) {
+      // Keras' clip_by_norm: g * c / max(||g||, c).
+      grads.forEach((g, i) => scaleInto(out[i], g, clipnorm / Math.max(Math.sqrt(sumSquares(g)), clipnorm)));
+    } else {
+      const c = globalClipnorm as number;
+      let total = 0;
+      for (const g of grads) total += sumSquares(g);
+      // A non-finite norm makes a non-finite scale, as in tf.clip_by_global_norm: the step shows the problem.
+      const norm = Math.sqrt(total);
+      const k = Number.isFinite(norm) ? c / Math.max(norm, c) : NaN;
+      grads.forEach((g, i) => scaleInto(out[i], g, k));
+    }
+    return out;
   }
 
   get learningRate(): number {
@@ -39,17 +113,19 @@ abstract class Base<S, O extends { learningRate: number }> implements Optimizer 
 
   async apply(params: readonly Float32Array[], grads: readonly Float32Array[]): Promise<void> {
     if (this.states.length !== params.length) this.states = params.map((p) => this.state(p.length));
+    if (grads.length !== params.length) throw new RangeError(`${this.name}: ${params.length} parameters but ${grads.length} gradients`);
+    const g = this.clip(grads);
     this.iterations += 1;
     for (let i = 0; i < params.length; i++) {
       const big = params[i].length > ASYNC_WORK / 8;
-      await this.step(this.iterations, params[i], grads[i], this.states[i], big);
+      await this.step(this.iterations, params[i], g[i], this.states[i], big);
     }
   }
 }
 
 export class Adam extends Base<ReturnType<typeof adamState>, AdamOptions> {
   readonly name = 'adam';
-  constructor(opts?: Partial<AdamOptions>) {
+  constructor(opts?: Partial<AdamOptions> & ClipOptions) {
     super(ADAM_DEFAULTS, opts, 'Adam');
   }
   protected state(n: number) {
@@ -62,7 +138,7 @@ export class Adam extends Base<ReturnType<typeof adamState>, AdamOptions> {
 
 export class RMSprop extends Base<ReturnType<typeof rmspropState>, RmspropOptions> {
   readonly name = 'rmsprop';
-  constructor(opts?: Partial<RmspropOptions>) {
+  constructor(opts?: Partial<RmspropOptions> & ClipOptions) {
     super(RMSPROP_DEFAULTS, opts, 'RMSprop');
   }
   protected state(n: number) {
@@ -75,7 +151,7 @@ export class RMSprop extends Base<ReturnType<typeof rmspropState>, RmspropOption
 
 export class Nadam extends Base<ReturnType<typeof nadamState>, NadamOptions> {
   readonly name = 'nadam';
-  constructor(opts?: Partial<NadamOptions>) {
+  constructor(opts?: Partial<NadamOptions> & ClipOptions) {
     super(NADAM_DEFAULTS, opts, 'Nadam');
   }
   protected state(n: number) {
@@ -88,7 +164,7 @@ export class Nadam extends Base<ReturnType<typeof nadamState>, NadamOptions> {
 
 export class SGD extends Base<ReturnType<typeof sgdState>, SgdOptions> {
   readonly name = 'sgd';
-  constructor(opts?: Partial<SgdOptions>) {
+  constructor(opts?: Partial<SgdOptions> & ClipOptions) {
     super(SGD_DEFAULTS, opts, 'SGD');
   }
   protected state(n: number) {
@@ -105,7 +181,7 @@ export type OptimizerSpec =
   | OptimizerName
   | 'Adam' | 'RMSprop' | 'Nadam' | 'SGD'
   | Optimizer
-  | ({ name: OptimizerName } & Partial<AdamOptions & RmspropOptions & NadamOptions & SgdOptions>);
+  | ({ name: OptimizerName } & Partial<AdamOptions & RmspropOptions & NadamOptions & SgdOptions> & ClipOptions);
 
 const makers: Record<OptimizerName, (o?: object) => Optimizer> = {
   adam: (o) => new Adam(o),

@@ -1,6 +1,8 @@
 // The one table of layer classes by name: model files store each layer as its class name and
 // getConfig(), and loading turns them back into layers through here. Configs come from files, so
 // every field is type-checked before it reaches a constructor (which checks ranges).
+import { Bidirectional } from './bidirectional.ts';
+import type { MergeMode } from './bidirectional.ts';
 import { Dense } from './dense.ts';
 import type { Activation } from './dense.ts';
 import { Dropout } from './dropout.ts';
@@ -9,6 +11,8 @@ import { Flatten } from './flatten.ts';
 import { Layer } from './layer.ts';
 import type { LayerConfig, Shape } from './layer.ts';
 import { LSTM } from './lstm.ts';
+import { GlobalMaxPooling1D } from './pooling.ts';
+import { Recurrent } from './recurrent.ts';
 import { SimpleRNN } from './simple_rnn.ts';
 
 /** Builds an unbuilt layer from its getConfig() output. */
@@ -54,6 +58,18 @@ const registry = new Map<string, LayerFactory>([
   ['SimpleRNN', (c) => new SimpleRNN(...recurrent('SimpleRNN', c))],
   ['Dropout', (c) => new Dropout(num('Dropout', c, 'rate'))],
   ['Flatten', () => new Flatten()],
+  ['GlobalMaxPooling1D', (c) => new GlobalMaxPooling1D({ inputShape: shape('GlobalMaxPooling1D', c, 'inputShape') })],
+  ['Bidirectional', (c) => {
+    const inner = field<{ className: string; config: LayerConfig }>('Bidirectional', c, 'layer',
+      (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as { className?: unknown }).className === 'string',
+      'an object { className, config }');
+    const layer = layerFromConfig(inner.className, inner.config);
+    if (!(layer instanceof Recurrent)) throw new TypeError(`Bidirectional config: layer must be a recurrent layer, got ${inner.className}`);
+    return new Bidirectional(layer, {
+      mergeMode: field<MergeMode>('Bidirectional', c, 'mergeMode', (v) => typeof v === 'string', 'a string'),
+      inputShape: shape('Bidirectional', c, 'inputShape'),
+    });
+  }],
 ]);
 
 /** Registers a layer class under its className, so model files holding it can be loaded. */
