@@ -17,7 +17,7 @@ const file = (name: string, text: string | Buffer) => {
   return p;
 };
 
-test('bundled files live in the package, not in ../shared', () => {
+test('bundled files live in the package data folder', () => {
   for (const p of Object.values(BUNDLED_DATA)) {
     assert.ok(p.includes(`${join('data', '')}`) && !p.includes('shared'), p);
   }
