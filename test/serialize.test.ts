@@ -18,7 +18,7 @@ import { padSequences } from '../ts/models/preprocessing/pad.ts';
 import {
   FORMAT_VERSION, MAGIC, ModelFileError, Preprocessing, crc32Portable, decodeModelFile, encodeModelFile, writeFileAtomic,
 } from '../ts/models/serialize.ts';
-import type { ModelFileHeader, ModelFileProblem } from '../ts/models/serialize.ts';
+import type { ModelFileHeader, ModelFileProblem, SequentialJSON } from '../ts/models/serialize.ts';
 import { tensor } from '../ts/models/tensor.ts';
 import type { Tensor } from '../ts/models/tensor.ts';
 import { randomF32, rng } from './helpers/random.ts';
@@ -298,13 +298,13 @@ test('well-formed but wrong headers: invalid JSON, other model type, unknown lay
 
   await loadFails(await withHeader((h) => (h.modelType = 'isolation_forest')), 'wrong-model-type',
     /'isolation_forest' model file, not a Sequential model/);
-  await loadFails(await withHeader((h) => (h.model.layers[1].className = 'GRU')), 'unknown-layer', /layer 1 \(lstm\): unknown layer class 'GRU'/);
-  await loadFails(await withHeader((h) => (h.model.layers[2].config.units = 'two')), 'bad-config', /Dense config: units must be a number/);
-  await loadFails(await withHeader((h) => (h.model.layers[2].config.activation = 'swish')), 'bad-config', /activation must be one of/);
-  await loadFails(await withHeader((h) => (h.model.layers[1].config.units = 5)), 'weight-mismatch',
+  await loadFails(await withHeader((h) => ((h.model as SequentialJSON).layers[1].className = 'GRU')), 'unknown-layer', /layer 1 \(lstm\): unknown layer class 'GRU'/);
+  await loadFails(await withHeader((h) => ((h.model as SequentialJSON).layers[2].config.units = 'two')), 'bad-config', /Dense config: units must be a number/);
+  await loadFails(await withHeader((h) => ((h.model as SequentialJSON).layers[2].config.activation = 'swish')), 'bad-config', /activation must be one of/);
+  await loadFails(await withHeader((h) => ((h.model as SequentialJSON).layers[1].config.units = 5)), 'weight-mismatch',
     /lstm\/kernel \[16, 3\] in the file, but the rebuilt layers want lstm\/kernel \[20, 3\]/);
   await loadFails(await withHeader((h) => h.weights.pop()), 'weight-mismatch', /6 weights, the file holds 5/);
-  await loadFails(await withHeader((h) => (h.model.layers = [])), 'bad-header', /model.layers must be a non-empty array/);
+  await loadFails(await withHeader((h) => ((h.model as SequentialJSON).layers = [])), 'bad-header', /model.layers must be a non-empty array/);
   await loadFails(await withHeader((h) => (h.compile = { ...h.compile!, loss: { name: 'hinge' as 'mse', fromLogits: false } })), 'bad-header',
     /cannot compile.*loss must be one of/);
   await loadFails(await withHeader((h) => ((h.preprocessing as unknown) = { pad: { maxlen: -1 } })), 'bad-header', /bad preprocessing.*maxlen/);

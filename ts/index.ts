@@ -52,7 +52,7 @@ export type { Tensor, TensorData } from './models/tensor.ts';
 // Model files: Sequential.save / Sequential.load.
 export { FORMAT_VERSION, ModelFileError, Preprocessing, decodeModelFile, encodeModelFile } from './models/serialize.ts';
 export type {
-  CompileJSON, LayerJSON, LoadedModel, ModelFileHeader, ModelFileProblem, OptimizerJSON, PadConfig, PreprocessingJSON,
+  CompileJSON, DetectorJSON, LayerJSON, LoadedModel, ModelFileHeader, ModelFileProblem, OptimizerJSON, PadConfig, PreprocessingJSON,
   SaveOptions, SavePreprocessing, SequentialJSON, WeightEntry,
 } from './models/serialize.ts';
 export { layerFromConfig, layerClassNames, registerLayer } from './models/layers/registry.ts';
@@ -63,3 +63,12 @@ export type { BidirectionalOptions, MergeMode } from './models/layers/bidirectio
 export { GlobalMaxPooling1D } from './models/layers/pooling.ts';
 export type { GlobalMaxPooling1DOptions } from './models/layers/pooling.ts';
 export type { ClipOptions } from './models/optimizers.ts';
+
+// Anomaly detectors: one interface for all (fit, scoreSamples with higher = more anomalous,
+// decisionFunction, predict, threshold, save/loadDetector).
+export { Detector, loadDetector, registerDetector } from './models/detectors/detector.ts';
+export type { DetectorFactory, DetectorFitOptions, DetectorState, JSONObject } from './models/detectors/detector.ts';
+export { toMatrix } from './models/detectors/matrix.ts';
+export type { Matrix, TabularInput } from './models/detectors/matrix.ts';
+export { DEFAULT_CONTAMINATION, quantile, thresholdFor, thresholdRule } from './models/detectors/threshold.ts';
+export type { ThresholdOptions, ThresholdRule } from './models/detectors/threshold.ts';

@@ -101,12 +101,20 @@ export interface ModelFileHeader {
   formatVersion: number;
   /** The vigil version (package.json) that wrote the file. */
   vigilVersion: string;
+  /** 'sequential', or a detector's type (detectors/detector.ts). */
   modelType: string;
-  model: SequentialJSON;
+  model: SequentialJSON | DetectorJSON;
   /** null: the model was not compiled. */
   compile: CompileJSON | null;
   weights: WeightEntry[];
   preprocessing: PreprocessingJSON | null;
+}
+
+/** A detector's model section: its constructor options, fitted values and threshold. */
+export interface DetectorJSON {
+  config: { [key: string]: ConfigValue };
+  fitted: { [key: string]: ConfigValue };
+  threshold: number;
 }
 
 /** One weight to write: its name, shape and values. */
@@ -448,6 +456,32 @@ export async function readModelFile(path: string): Promise<DecodedModelFile> {
     throw new ModelFileError(path, 'io', `cannot read the file: ${(err as Error).message}`, err);
   }
   return decodeModelFile(bytes, path);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Detectors
+
+/** A detector file's contents, checked: what a detector factory rebuilds the detector from. */
+export interface DetectorFileState extends DetectorJSON {
+  weights: Map<string, Float32Array>;
+}
+
+export function decodeDetectorState(file: DecodedModelFile, path: string): DetectorFileState {
+  const bad = (what: string): never => {
+    throw new ModelFileError(path, 'bad-header', `bad header: ${what}`);
+  };
+  const m = file.header.model as unknown;
+  if (!isObject(m)) return bad('model must be an object');
+  if (!isObject(m.config)) bad('model.config must be an object');
+  if (!isObject(m.fitted)) bad('model.fitted must be an object');
+  if (typeof m.threshold !== 'number' || !Number.isFinite(m.threshold)) bad(`model.threshold must be a finite number, got ${JSON.stringify(m.threshold)}`);
+  const weights = new Map<string, Float32Array>();
+  file.header.weights.forEach((w, i) => {
+    if (weights.has(w.name)) bad(`weight '${w.name}' appears twice`);
+    weights.set(w.name, file.weights[i]);
+  });
+  const j = m as unknown as DetectorJSON;
+  return { config: j.config, fitted: j.fitted, threshold: j.threshold, weights };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,149 @@
+// The one interface of every vigil detector (tabular and time series), after scikit-learn and PyOD:
+//
+//   await det.fit(x)              trains, then sets `threshold` from the training scores
+//   await det.scoreSamples(x)     anomaly scores: HIGHER = MORE ANOMALOUS, for every detector
+//   await det.decisionFunction(x) scoreSamples - threshold: > 0 is flagged (PyOD's sign)
+//   await det.predict(x)          1 = anomaly, 0 = normal (PyOD's labels; scikit-learn says -1/1)
+//   await det.save(path)          one model file (serialize.ts), written atomically
+//   await loadDetector(path)      any detector back, by the type written in the file
+//
+// scikit-learn's own score_samples and decision_function are "higher = more normal"; a detector
+// that mirrors a scikit-learn estimator says in its docs how its numbers map onto scikit-learn's.
+// A row is flagged when its score is strictly above the threshold, as scikit-learn flags scores
+// strictly below its offset_.
+import type { ConfigValue } from '../layers/layer.ts';
+import { decodeDetectorState, encodeModelFile, ModelFileError, readModelFile, writeFileAtomic } from '../serialize.ts';
+import type { DetectorJSON, WeightRecord } from '../serialize.ts';
+import { thresholdFor, thresholdRule } from './threshold.ts';
+import type { ThresholdOptions, ThresholdRule } from './threshold.ts';
+
+export type JSONObject = { [key: string]: ConfigValue };
+
+export interface DetectorFitOptions {
+  /** Stops training at the next check; fit() then rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Called as training advances: `done` of `total` units (trees, epochs, ...). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** What a detector writes into its model file. */
+export interface DetectorState {
+  /** The constructor options, so that `new Class(config)` rebuilds an unfitted twin. */
+  config: JSONObject;
+  /** Fitted values that are not arrays of floats (feature count, offsets, ...). */
+  fitted: JSONObject;
+  /** Fitted float arrays (trees, support vectors, weights). */
+  weights: WeightRecord[];
+}
+
+/** How a detector class is rebuilt from its file. */
+export type DetectorFactory = (state: { config: JSONObject; fitted: JSONObject; weights: Map<string, Float32Array> }) => Detector<never>;
+
+const factories = new Map<string, DetectorFactory>();
+
+/** Makes `loadDetector` able to read files of `modelType`; each detector module registers itself. */
+export function registerDetector(modelType: string, factory: DetectorFactory): void {
+  if (factories.has(modelType)) throw new Error(`registerDetector: '${modelType}' is already registered`);
+  factories.set(modelType, factory);
+}
+
+export abstract class Detector<X> {
+  /** The type written in model files (unique per class, e.g. 'IsolationForest'). */
+  abstract readonly modelType: string;
+  readonly thresholdRule: ThresholdRule;
+  #threshold: number | null = null;
+
+  constructor(fn: string, opts: ThresholdOptions) {
+    if (typeof opts !== 'object' || opts === null) throw new TypeError(`${fn}: options must be an object`);
+    this.thresholdRule = thresholdRule(fn, opts);
+  }
+
+  /** Trains on `x` and resolves to the anomaly scores of the training data (for the threshold). */
+  protected abstract train(x: X, opts: DetectorFitOptions): Promise<Float32Array>;
+  /** Anomaly scores of `x` from a fitted model (higher = more anomalous); checks `x`. */
+  protected abstract score(x: X): Promise<Float32Array>;
+  /** The fitted model as file contents. */
+  protected abstract state(): DetectorState;
+
+  get fitted(): boolean {
+    return this.#threshold !== null;
+  }
+
+  /** The score above which predict() flags a row; set by fit() or by hand. */
+  get threshold(): number {
+    if (this.#threshold === null) throw new Error(`${this.modelType}: not fitted yet: call fit() first`);
+    return this.#threshold;
+  }
+
+  set threshold(value: number) {
+    if (typeof value !== 'number') throw new TypeError(`${this.modelType}: threshold must be a number, got ${typeof value}`);
+    if (Number.isNaN(value)) throw new RangeError(`${this.modelType}: threshold must not be NaN`);
+    this.#threshold = value;
+  }
+
+  async fit(x: X, opts: DetectorFitOptions = {}): Promise<this> {
+    const fn = `${this.modelType}.fit`;
+    if (typeof opts !== 'object' || opts === null) throw new TypeError(`${fn}: options must be an object`);
+    if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw new TypeError(`${fn}: signal must be an AbortSignal`);
+    if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function') throw new TypeError(`${fn}: onProgress must be a function`);
+    opts.signal?.throwIfAborted();
+    const scores = await this.train(x, opts);
+    this.#threshold = thresholdFor(this.thresholdRule, scores);
+    return this;
+  }
+
+  async scoreSamples(x: X): Promise<Float32Array> {
+    this.requireFitted('scoreSamples');
+    return this.score(x);
+  }
+
+  async decisionFunction(x: X): Promise<Float32Array> {
+    const t = this.threshold;
+    return (await this.scoreSamples(x)).map((s) => s - t);
+  }
+
+  async predict(x: X): Promise<Uint8Array> {
+    const t = this.threshold;
+    const s = await this.scoreSamples(x);
+    return Uint8Array.from(s, (v) => (v > t ? 1 : 0));
+  }
+
+  /** Writes the fitted detector to `path` atomically (an existing file survives any failure). */
+  async save(path: string): Promise<void> {
+    if (typeof path !== 'string' || path.length === 0) throw new TypeError(`${this.modelType}.save: path must be a non-empty string`);
+    this.requireFitted('save');
+    const s = this.state();
+    const model: DetectorJSON = { config: s.config, fitted: s.fitted, threshold: this.threshold };
+    await writeFileAtomic(path, encodeModelFile({ modelType: this.modelType, model, compile: null, preprocessing: null }, s.weights));
+  }
+
+  protected requireFitted(what: string): void {
+    if (this.#threshold === null) throw new Error(`${this.modelType}.${what}: not fitted yet: call fit() first`);
+  }
+}
+
+/**
+ * Loads any detector saved by save(). With `expected`, a file of another model type is refused
+ * with a ModelFileError ('wrong-model-type') instead of being returned.
+ */
+export async function loadDetector<D extends Detector<never> = Detector<never>>(path: string, expected?: string): Promise<D> {
+  const file = await readModelFile(path);
+  const type = file.header.modelType;
+  if (expected !== undefined && type !== expected) {
+    throw new ModelFileError(path, 'wrong-model-type', `this is a '${type}' model file, not a ${expected}`);
+  }
+  const factory = factories.get(type);
+  if (!factory) {
+    throw new ModelFileError(path, 'wrong-model-type', `'${type}' is not a detector type this vigil knows ` +
+      `(known: ${[...factories.keys()].join(', ') || 'none'})`);
+  }
+  const s = decodeDetectorState(file, path);
+  let det: Detector<never>;
+  try {
+    det = factory(s);
+    det.threshold = s.threshold;
+  } catch (err) {
+    throw new ModelFileError(path, 'bad-config', `cannot rebuild the ${type}: ${(err as Error).message}`, err);
+  }
+  return det as D;
+}

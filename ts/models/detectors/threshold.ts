@@ -1,0 +1,54 @@
+// Where a detector draws the line between normal and anomalous, from its training scores.
+//
+// Two ways to say it, as scikit-learn/PyOD and the book do:
+// - `contamination` c in (0, 0.5]: the expected share of anomalies in the training data; the
+//   threshold is the (1 - c) quantile of the training scores (scikit-learn's offset_, PyOD's
+//   threshold_). Default 0.1, scikit-learn's and PyOD's default.
+// - `thresholdQuantile` q in (0, 1): the q quantile of the training scores directly (the book uses
+//   the 99.9th percentile of a model's reconstruction errors on normal data: q = 0.999).
+// Quantiles interpolate linearly between order statistics (numpy's default, which scikit-learn
+// uses), so thresholds compare one to one with theirs.
+
+export interface ThresholdOptions {
+  contamination?: number;
+  thresholdQuantile?: number;
+}
+
+export type ThresholdRule = { kind: 'contamination'; value: number } | { kind: 'quantile'; value: number };
+
+export const DEFAULT_CONTAMINATION = 0.1;
+
+/** The rule the options name (checked), or contamination 0.1 when they name none. */
+export function thresholdRule(fn: string, opts: ThresholdOptions): ThresholdRule {
+  const { contamination: c, thresholdQuantile: q } = opts;
+  if (c !== undefined && q !== undefined) {
+    throw new TypeError(`${fn}: give contamination or thresholdQuantile, not both`);
+  }
+  if (q !== undefined) {
+    if (typeof q !== 'number') throw new TypeError(`${fn}: thresholdQuantile must be a number, got ${typeof q}`);
+    if (!(q > 0 && q < 1)) throw new RangeError(`${fn}: thresholdQuantile must lie in (0, 1), got ${q}`);
+    return { kind: 'quantile', value: q };
+  }
+  const v = c ?? DEFAULT_CONTAMINATION;
+  if (typeof v !== 'number') throw new TypeError(`${fn}: contamination must be a number, got ${typeof v}`);
+  if (!(v > 0 && v <= 0.5)) throw new RangeError(`${fn}: contamination must lie in (0, 0.5], got ${v}`);
+  return { kind: 'contamination', value: v };
+}
+
+/** The q quantile of `values` with linear interpolation (numpy.quantile's default). */
+export function quantile(values: ArrayLike<number>, q: number): number {
+  const n = values.length;
+  if (n === 0) throw new RangeError('quantile: no values');
+  if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile: q must lie in [0, 1], got ${q}`);
+  const sorted = Float64Array.from(values).sort();
+  if (Number.isNaN(sorted[n - 1])) throw new RangeError('quantile: the values hold NaN');
+  const at = q * (n - 1);
+  const lo = Math.floor(at);
+  const hi = Math.min(lo + 1, n - 1);
+  return sorted[lo] + (at - lo) * (sorted[hi] - sorted[lo]);
+}
+
+/** The threshold a rule puts on training scores. */
+export function thresholdFor(rule: ThresholdRule, trainingScores: ArrayLike<number>): number {
+  return quantile(trainingScores, rule.kind === 'quantile' ? rule.value : 1 - rule.value);
+}
