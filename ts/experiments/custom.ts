@@ -13,7 +13,6 @@
 // - an empty text is a row of padding with length 0: the LSTM runs no step and the score is the
 //   output layer's response to the LSTM's zero initial state, the same for every empty text.
 import { readDataText } from '../models/datasets.ts';
-import { EarlyStopping } from '../models/callbacks.ts';
 import type { Callback } from '../models/callbacks.ts';
 import { binaryCounts, prAuc, rocAuc } from '../models/metrics.ts';
 import { csvRecords, DataFormatError } from '../models/preprocessing/csv.ts';
@@ -23,6 +22,7 @@ import { Sequential } from '../models/sequential.ts';
 import { ModelFileError, Preprocessing } from '../models/serialize.ts';
 import type { ConfigValue } from '../models/layers/layer.ts';
 import { defaultRecipe } from './default.ts';
+import { recipeCallbacks } from './run.ts';
 import type { Recipe } from './run.ts';
 
 /** Bad user data (a missing column, an unusable label, too few rows): the message says which and where. */
@@ -273,14 +273,14 @@ export async function trainCustom(data: { texts: string[]; labels: Int32Array },
     trainRows: trainTexts.length, validationRows: valTexts.length, vocabSize: tokenizer.vocabSize, epochs,
     batchesPerEpoch: Math.ceil(trainTexts.length / recipe.batchSize),
   });
-  const stopper = xVal && recipe.earlyStopping ? new EarlyStopping(recipe.earlyStopping) : null;
+  const { stopper, callbacks } = recipeCallbacks(recipe, xVal !== null);
   const t0 = performance.now();
   const history = await model.fit(xTrain, Float32Array.from(yTrain), {
     epochs,
     batchSize: recipe.batchSize,
     ...(xVal ? { validationData: [xVal, Float32Array.from(yVal)] as [typeof xVal, Float32Array] } : {}),
     seed,
-    callbacks: [...(stopper ? [stopper] : []), ...(opts.callbacks ?? [])],
+    callbacks: [...callbacks, ...(opts.callbacks ?? [])],
     signal: opts.signal,
   });
   const trainSeconds = (performance.now() - t0) / 1000;

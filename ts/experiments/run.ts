@@ -2,8 +2,8 @@
 // build, fit, score the held-out rows, report. An experiment module only says what differs: its
 // data, split and maxlen, and the notebook's model (the `seed` protocol); the `default` protocol
 // is vigil's own recipe, the same for every experiment (ts/experiments/default.ts).
-import { EarlyStopping } from '../models/callbacks.ts';
-import type { Callback, EarlyStoppingOptions } from '../models/callbacks.ts';
+import { EarlyStopping, ReduceLROnPlateau } from '../models/callbacks.ts';
+import type { Callback, EarlyStoppingOptions, ReduceLROnPlateauOptions } from '../models/callbacks.ts';
 import type { TextDataset } from '../models/datasets.ts';
 import type { Layer } from '../models/layers/layer.ts';
 import { binaryMetrics } from '../models/metrics.ts';
@@ -32,7 +32,17 @@ export interface Recipe {
   /** Share of the training rows fit holds out (its last rows; the split already shuffled them). */
   validationSplit?: number;
   earlyStopping?: EarlyStoppingOptions;
+  /** Lower the learning rate when the validation loss stalls (needs validation data, as earlyStopping). */
+  reduceLrOnPlateau?: ReduceLROnPlateauOptions;
   tokenizer?: CharTokenizerOptions;
+}
+
+/** The callbacks a recipe asks for (its early stopping first, so reports can find it). */
+export function recipeCallbacks(recipe: Recipe, hasValidation: boolean): { stopper: EarlyStopping | null; callbacks: Callback[] } {
+  if (!hasValidation) return { stopper: null, callbacks: [] };
+  const stopper = recipe.earlyStopping ? new EarlyStopping(recipe.earlyStopping) : null;
+  const reducer = recipe.reduceLrOnPlateau ? new ReduceLROnPlateau(recipe.reduceLrOnPlateau) : null;
+  return { stopper, callbacks: [stopper, reducer].filter((c): c is EarlyStopping | ReduceLROnPlateau => c !== null) };
 }
 
 export interface Experiment {
@@ -181,14 +191,14 @@ export async function runExperiment(exp: Experiment, opts: RunOptions = {}): Pro
     vocabSize: tok.vocabSize, epochs, batchesPerEpoch: Math.ceil(fitted / recipe.batchSize),
   });
 
-  const stopper = recipe.earlyStopping ? new EarlyStopping(recipe.earlyStopping) : null;
+  const { stopper, callbacks } = recipeCallbacks(recipe, (recipe.validationSplit ?? 0) > 0);
   const t0 = performance.now();
   const history = await model.fit(xTrain, yTrain, {
     epochs,
     batchSize: recipe.batchSize,
     validationSplit: recipe.validationSplit ?? 0,
     seed,
-    callbacks: [...(stopper ? [stopper] : []), ...(opts.callbacks ?? [])],
+    callbacks: [...callbacks, ...(opts.callbacks ?? [])],
     signal: opts.signal,
   });
   const trainSeconds = (performance.now() - t0) / 1000;

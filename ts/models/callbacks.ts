@@ -1,5 +1,6 @@
-// fit()'s callbacks (Keras names): hooks per epoch and batch, and EarlyStopping with best-weights
-// restore. A callback may stop training by setting `model.stopTraining = true`.
+// fit()'s callbacks (Keras names): hooks per epoch and batch, EarlyStopping with best-weights
+// restore, and ReduceLROnPlateau. A callback may stop training by setting
+// `model.stopTraining = true` and change the step size through `model.optimizer.learningRate`.
 
 /** One epoch's results; metrics keyed by their compile() names (e.g. { accuracy }). */
 export interface EpochLogs {
@@ -20,6 +21,8 @@ export interface BatchLogs {
 /** What a callback may use of the model. */
 export interface CallbackModel {
   stopTraining: boolean;
+  /** The compiled optimizer (null before compile()). */
+  readonly optimizer: { learningRate: number } | null;
   getWeights(): Float32Array[];
   setWeights(weights: readonly Float32Array[]): void;
 }
@@ -50,6 +53,18 @@ export function monitored(logs: EpochLogs, monitor: string): number | undefined 
   return logs.metrics[monitor];
 }
 
+/** Monitor values compared as sign * value so that smaller is always better ('auto': max for accuracy-like names). */
+function monitorSign(fn: string, monitor: string, mode: unknown): number {
+  if (!['auto', 'min', 'max'].includes(mode as string)) throw new RangeError(`${fn}: mode must be auto, min or max, got '${String(mode)}'`);
+  return mode === 'max' || (mode === 'auto' && /acc|auc/.test(monitor)) ? -1 : 1;
+}
+
+function monitorOf(fn: string, logs: EpochLogs, monitor: string): number {
+  const v = monitored(logs, monitor);
+  if (v === undefined) throw new RangeError(`${fn}: monitor '${monitor}' is not in the epoch logs (validation data needed for val_*)`);
+  return v;
+}
+
 /**
  * Keras 3 EarlyStopping: stops after `patience` epochs without an improvement larger than
  * `minDelta`; with restoreBestWeights, the model ends training (stopped or not) with the weights
@@ -77,10 +92,7 @@ export class EarlyStopping implements Callback {
     if (!Number.isInteger(this.patience) || this.patience < 0) {
       throw new RangeError(`EarlyStopping: patience must be a non-negative integer, got ${this.patience}`);
     }
-    const mode = opts.mode ?? 'auto';
-    if (!['auto', 'min', 'max'].includes(mode)) throw new RangeError(`EarlyStopping: mode must be auto, min or max, got '${mode}'`);
-    const max = mode === 'max' || (mode === 'auto' && /acc|auc/.test(this.monitor));
-    this.sign = max ? -1 : 1;
+    this.sign = monitorSign('EarlyStopping', this.monitor, opts.mode ?? 'auto');
     this.baseline = opts.baseline ?? null;
     this.restoreBestWeights = opts.restoreBestWeights ?? false;
   }
@@ -99,10 +111,7 @@ export class EarlyStopping implements Callback {
   }
 
   onEpochEnd(epoch: number, logs: EpochLogs, model: CallbackModel): void {
-    const v = monitored(logs, this.monitor);
-    if (v === undefined) {
-      throw new RangeError(`EarlyStopping: monitor '${this.monitor}' is not in the epoch logs (validation data needed for val_*)`);
-    }
+    const v = monitorOf('EarlyStopping', logs, this.monitor);
     this.wait += 1;
     if (this.improves(v, this.best)) {
       this.best = this.sign * v;
@@ -119,5 +128,93 @@ export class EarlyStopping implements Callback {
 
   onTrainEnd(model: CallbackModel): void {
     if (this.restoreBestWeights && this.bestWeights) model.setWeights(this.bestWeights);
+  }
+}
+
+export interface ReduceLROnPlateauOptions {
+  /** As EarlyStopping's monitor; default 'val_loss'. */
+  monitor?: string;
+  /** The learning rate is multiplied by this (in (0, 1)); default 0.1. */
+  factor?: number;
+  /** Epochs without improvement before a reduction; default 10. */
+  patience?: number;
+  mode?: 'auto' | 'min' | 'max';
+  /** Improvements smaller than this do not count; default 1e-4. */
+  minDelta?: number;
+  /** Epochs to wait after a reduction before counting again; default 0. */
+  cooldown?: number;
+  /** The learning rate never goes below this; default 0. */
+  minLr?: number;
+}
+
+/**
+ * Keras' ReduceLROnPlateau: when the monitored value has not improved by minDelta for `patience`
+ * epochs, the optimizer's learning rate becomes max(lr * factor, minLr); after a reduction,
+ * `cooldown` epochs pass before the count restarts.
+ */
+export class ReduceLROnPlateau implements Callback {
+  readonly monitor: string;
+  readonly factor: number;
+  readonly patience: number;
+  readonly minDelta: number;
+  readonly cooldown: number;
+  readonly minLr: number;
+  private readonly sign: number;
+  wait = 0;
+  best = Infinity;
+  cooldownCounter = 0;
+  /** (epoch, new learning rate) of each reduction in the last fit. */
+  reductions: Array<{ epoch: number; learningRate: number }> = [];
+
+  constructor(opts: ReduceLROnPlateauOptions = {}) {
+    const fn = 'ReduceLROnPlateau';
+    if (typeof opts !== 'object' || opts === null) throw new TypeError(`${fn}: options must be an object`);
+    this.monitor = opts.monitor ?? 'val_loss';
+    if (typeof this.monitor !== 'string') throw new TypeError(`${fn}: monitor must be a string`);
+    this.factor = opts.factor ?? 0.1;
+    if (typeof this.factor !== 'number' || !(this.factor > 0 && this.factor < 1)) {
+      throw new RangeError(`${fn}: factor must be a number in (0, 1), got ${this.factor}`);
+    }
+    const count = (name: string, v: unknown): number => {
+      if (!Number.isInteger(v) || (v as number) < 0) throw new RangeError(`${fn}: ${name} must be a non-negative integer, got ${String(v)}`);
+      return v as number;
+    };
+    this.patience = count('patience', opts.patience ?? 10);
+    this.cooldown = count('cooldown', opts.cooldown ?? 0);
+    this.minDelta = Math.abs(opts.minDelta ?? 1e-4);
+    this.minLr = opts.minLr ?? 0;
+    if (typeof this.minLr !== 'number' || !(this.minLr >= 0 && Number.isFinite(this.minLr))) {
+      throw new RangeError(`${fn}: minLr must be a non-negative finite number, got ${this.minLr}`);
+    }
+    this.sign = monitorSign(fn, this.monitor, opts.mode ?? 'auto');
+  }
+
+  onTrainBegin(model: CallbackModel): void {
+    if (!model.optimizer) throw new TypeError('ReduceLROnPlateau: the model has no optimizer (compile it first)');
+    this.wait = 0;
+    this.best = Infinity;
+    this.cooldownCounter = 0;
+    this.reductions = [];
+  }
+
+  onEpochEnd(epoch: number, logs: EpochLogs, model: CallbackModel): void {
+    const v = this.sign * monitorOf('ReduceLROnPlateau', logs, this.monitor);
+    if (this.cooldownCounter > 0) {
+      this.cooldownCounter -= 1;
+      this.wait = 0;
+    }
+    if (v < this.best - this.minDelta) {
+      this.best = v;
+      this.wait = 0;
+    } else if (this.cooldownCounter === 0) {
+      this.wait += 1;
+      const opt = model.optimizer as { learningRate: number };
+      if (this.wait >= this.patience && opt.learningRate > this.minLr) {
+        opt.learningRate = Math.max(opt.learningRate * this.factor, this.minLr);
+        this.reductions.push({ epoch, learningRate: opt.learningRate });
+        this.cooldownCounter = this.cooldown;
+        this.wait = 0;
+      }
+    }
   }
 }

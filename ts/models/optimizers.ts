@@ -10,7 +10,8 @@ import { ASYNC_WORK } from './layers/layer.ts';
 
 export interface Optimizer {
   readonly name: string;
-  readonly learningRate: number;
+  /** The step size; callbacks such as ReduceLROnPlateau change it between steps. */
+  learningRate: number;
   /** Steps taken so far. */
   readonly iterations: number;
   /** One update of every parameter from its gradient (same order on every call). */
@@ -61,6 +62,7 @@ abstract class Base<S, O extends { learningRate: number }> implements Optimizer 
   abstract readonly name: string;
   readonly config: Readonly<O & ClipOptions>;
   iterations = 0;
+  #lr: number;
   private states: S[] = [];
   private clipped: Float32Array[] = [];
 
@@ -73,6 +75,7 @@ abstract class Base<S, O extends { learningRate: number }> implements Optimizer 
     if (typeof lr !== 'number') throw new TypeError(`${fn}: learningRate must be a number, got ${typeof lr}`);
     if (!(lr > 0 && Number.isFinite(lr))) throw new RangeError(`${fn}: learningRate must be a positive finite number, got ${lr}`);
     checkClip(fn, this.config);
+    this.#lr = lr;
   }
 
   /** The gradients after clipping: the inputs themselves when no clipping is set. */
@@ -105,7 +108,18 @@ abstract class Base<S, O extends { learningRate: number }> implements Optimizer 
   }
 
   get learningRate(): number {
-    return this.config.learningRate;
+    return this.#lr;
+  }
+
+  set learningRate(v: number) {
+    if (typeof v !== 'number') throw new TypeError(`${this.name}: learningRate must be a number, got ${typeof v}`);
+    if (!(v > 0 && Number.isFinite(v))) throw new RangeError(`${this.name}: learningRate must be a positive finite number, got ${v}`);
+    this.#lr = v;
+  }
+
+  /** The settings a step uses: the configuration with the current learning rate. */
+  protected get settings(): Readonly<O & ClipOptions> {
+    return this.#lr === this.config.learningRate ? this.config : { ...this.config, learningRate: this.#lr };
   }
 
   protected abstract state(n: number): S;
@@ -132,7 +146,7 @@ export class Adam extends Base<ReturnType<typeof adamState>, AdamOptions> {
     return adamState(n, this.config);
   }
   protected step(t: number, p: Float32Array, g: Float32Array, s: ReturnType<typeof adamState>, big: boolean) {
-    return big ? adamStepAsync(t, p, g, s, this.config) : adamStep(t, p, g, s, this.config);
+    return big ? adamStepAsync(t, p, g, s, this.settings) : adamStep(t, p, g, s, this.settings);
   }
 }
 
@@ -145,7 +159,7 @@ export class RMSprop extends Base<ReturnType<typeof rmspropState>, RmspropOption
     return rmspropState(n, this.config);
   }
   protected step(_t: number, p: Float32Array, g: Float32Array, s: ReturnType<typeof rmspropState>, big: boolean) {
-    return big ? rmspropStepAsync(p, g, s, this.config) : rmspropStep(p, g, s, this.config);
+    return big ? rmspropStepAsync(p, g, s, this.settings) : rmspropStep(p, g, s, this.settings);
   }
 }
 
@@ -158,7 +172,7 @@ export class Nadam extends Base<ReturnType<typeof nadamState>, NadamOptions> {
     return nadamState(n);
   }
   protected step(t: number, p: Float32Array, g: Float32Array, s: ReturnType<typeof nadamState>, big: boolean) {
-    return big ? nadamStepAsync(t, p, g, s, this.config) : nadamStep(t, p, g, s, this.config);
+    return big ? nadamStepAsync(t, p, g, s, this.settings) : nadamStep(t, p, g, s, this.settings);
   }
 }
 
@@ -171,7 +185,7 @@ export class SGD extends Base<ReturnType<typeof sgdState>, SgdOptions> {
     return sgdState(n, this.config);
   }
   protected step(_t: number, p: Float32Array, g: Float32Array, s: ReturnType<typeof sgdState>, big: boolean) {
-    return big ? sgdStepAsync(p, g, s, this.config) : sgdStep(p, g, s, this.config);
+    return big ? sgdStepAsync(p, g, s, this.settings) : sgdStep(p, g, s, this.settings);
   }
 }
 

@@ -109,7 +109,7 @@ export class Sequential implements CallbackModel {
   stopTraining = false;
   private inputShape: Shape | null = null;
   private loss: Loss | null = null;
-  private optimizer: Optimizer | null = null;
+  #optimizer: Optimizer | null = null;
   private metrics: string[] = [];
   private steps = 0;
   private queue: Promise<unknown> = Promise.resolve();
@@ -132,6 +132,11 @@ export class Sequential implements CallbackModel {
     this.names.set(base, k + 1);
     layer.name = k === 0 ? base : `${base}_${k}`;
     this.layers.push(layer);
+  }
+
+  /** The optimizer compile() made (null before compile()); its learningRate may be changed between steps. */
+  get optimizer(): Optimizer | null {
+    return this.#optimizer;
   }
 
   get built(): boolean {
@@ -178,7 +183,7 @@ export class Sequential implements CallbackModel {
     const last = this.layers[this.layers.length - 1];
     if (!last) throw new TypeError('compile: the model has no layers');
     this.loss = new Loss(opts.loss, last instanceof Dense ? last.activation : null);
-    this.optimizer = getOptimizer(opts.optimizer ?? 'rmsprop');
+    this.#optimizer = getOptimizer(opts.optimizer ?? 'rmsprop');
     const metrics = opts.metrics ?? [];
     if (!Array.isArray(metrics)) throw new TypeError('compile: metrics must be an array of names');
     this.metrics = metrics.map((m) => {
@@ -247,7 +252,7 @@ export class Sequential implements CallbackModel {
   }
 
   private compiled(fn: string): Loss {
-    if (!this.loss || !this.optimizer) throw new TypeError(`${fn}: the model must be compiled first (call compile({ loss, optimizer }))`);
+    if (!this.loss || !this.#optimizer) throw new TypeError(`${fn}: the model must be compiled first (call compile({ loss, optimizer }))`);
     return this.loss;
   }
 
@@ -410,7 +415,7 @@ export class Sequential implements CallbackModel {
 
   private async update(): Promise<void> {
     const ws = this.layers.flatMap((l) => l.weights);
-    await (this.optimizer as Optimizer).apply(ws.map((w) => w.value), ws.map((w) => w.grad));
+    await (this.#optimizer as Optimizer).apply(ws.map((w) => w.value), ws.map((w) => w.grad));
     for (const l of this.layers) l.weightsChanged();
     this.steps += 1;
   }
@@ -634,10 +639,10 @@ export class Sequential implements CallbackModel {
       }
     }
     const preprocessing = preprocessingToJSON(opts.preprocessing);
-    const compile: CompileJSON | null = this.loss && this.optimizer
+    const compile: CompileJSON | null = this.loss && this.#optimizer
       ? {
         loss: { name: this.loss.name, fromLogits: this.loss.outputsAreLogits },
-        optimizer: describeOptimizer(this.optimizer),
+        optimizer: describeOptimizer(this.#optimizer),
         metrics: [...this.metrics],
       }
       : null;

@@ -505,7 +505,8 @@ const OPTIMIZERS: Array<[OptimizerName, new () => Optimizer]> = [['adam', Adam],
 export function describeOptimizer(opt: Optimizer): OptimizerJSON | null {
   const hit = OPTIMIZERS.find(([, cls]) => opt instanceof cls);
   if (!hit) return null;
-  return { name: hit[0], config: { ...(opt as Optimizer & { config: OptimizerJSON['config'] }).config } };
+  // The current learning rate (a callback may have lowered it), as Keras saves it.
+  return { name: hit[0], config: { ...(opt as Optimizer & { config: OptimizerJSON['config'] }).config, learningRate: opt.learningRate } };
 }
 
 /** The preprocessing JSON to store, checked before anything is written. */
