@@ -63,3 +63,14 @@ export type { BidirectionalOptions, MergeMode } from './models/layers/bidirectio
 export { GlobalMaxPooling1D } from './models/layers/pooling.ts';
 export type { GlobalMaxPooling1DOptions } from './models/layers/pooling.ts';
 export type { ClipOptions } from './models/optimizers.ts';
+
+// The Numenta Anomaly Benchmark: corpus reader, NAB's scorer and results files; the scorer's
+// building blocks (scaledSigmoid, sweepThresholds, ...) are under `nab`.
+export {
+  BUNDLED_NAB, loadNabCorpus, NAB_PROFILES, nabLabels, NabError, nabNormalize, nabSweep, parseNabTime, readNabResults, scoreNab, writeNabResults,
+} from './nab/index.ts';
+export type {
+  LoadNabOptions, NabCorpus, NabCostMatrix, NabPointMetrics, NabProfileScore, NabReport, NabScores, NabSeries, NabSeriesScore, NabThresholdRow,
+  NabWindow, NabWindowResult, ReadNabResultsOptions, ScoreNabOptions,
+} from './nab/index.ts';
+export * as nab from './nab/index.ts';
