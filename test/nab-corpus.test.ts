@@ -132,6 +132,26 @@ test('malformed series files: the file and line are named', () => {
   throwsError(load(csv(5, (l) => { l[4] = '2014-04-01 00:15:00,"2'; })), DataFormatError, /s\.csv:5/);
 });
 
+test('allowUnorderedTimes: repeated and backward times are kept and listed, as NAB keeps them', () => {
+  // Like NAB's ec2_disk_write_bytes_1ef3de.csv (a clock change) and machine_temperature_system_failure.csv.
+  const text = csv(40, (l) => {
+    l[11] = l[10];
+    l[12] = l[10];
+    [l[20], l[21]] = [l[21], l[20]];
+  });
+  const files = { 'data/a/s.csv': text, 'labels/combined_windows.json': windows({ 'a/s.csv': [['2014-04-01 02:00:00', '2014-04-01 02:30:00']] }) };
+  throwsError(() => loadNabCorpus(nabDir(files)), DataFormatError, /s\.csv:12: duplicate timestamp 2014-04-01 00:45:00 \(also on line 11\); allowUnorderedTimes/);
+  const c = loadNabCorpus(nabDir(files), { allowUnorderedTimes: true });
+  const s = c.series[0];
+  assert.equal(s.unorderedLines, [12, 13, 22]);
+  assert.is(s.timestamps.length, 40);
+  assert.equal(s.windows.map((w) => [w.start, w.end]), [[24, 30]]);
+  // A window edge on a repeated time has no single row.
+  const dup = { ...files, 'labels/combined_windows.json': windows({ 'a/s.csv': [['2014-04-01 00:45:00', '2014-04-01 02:30:00']] }) };
+  throwsError(() => loadNabCorpus(nabDir(dup), { allowUnorderedTimes: true }), NabError, /00:45:00 is on more than one row/);
+  assert.equal(loadNabCorpus().series.map((x) => x.unorderedLines.length), new Array(16).fill(0));
+});
+
 test('malformed windows, profiles and folders: clear errors', () => {
   const load = (files: Record<string, string>) => () => loadNabCorpus(nabDir(files));
   const s = { 'data/a/s.csv': csv(40) };

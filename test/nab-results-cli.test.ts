@@ -62,8 +62,9 @@ test('readNabResultsFile: errors name the file and line', () => {
   throwsError(at('short.csv', good.slice(0, 99)), DataFormatError, /short\.csv:101: 99 rows, but cat\/s\.csv has 100/);
   throwsError(at('long.csv', [...good, good[99]]), DataFormatError, /long\.csv:102: more rows than the 100/);
   throwsError(at('time.csv', good.map((r, i) => (i === 7 ? r.replace(times[7], times[8]) : r))), DataFormatError, /time\.csv:9: timestamp .* is not row 7 of cat\/s\.csv/);
-  throwsError(at('nan.csv', good.map((r, i) => (i === 3 ? r.replace(/,0,0$/, ',nan,0') : r))), DataFormatError, /nan\.csv:5: anomaly_score must be a number in \[0, 1\], got "nan"/);
+  throwsError(at('nan.csv', good.map((r, i) => (i === 3 ? r.replace(/,0,0$/, ',nan,0') : r))), DataFormatError, /nan\.csv:5: anomaly_score must be a finite number below 1\.1 \(NAB asks for \[0, 1\]\), got "nan"/);
   throwsError(at('big.csv', good.map((r, i) => (i === 3 ? r.replace(/,0,0$/, ',1.5,0') : r))), DataFormatError, /big\.csv:5: anomaly_score/);
+  assert.is(at('neg.csv', good.map((r, i) => (i === 3 ? r.replace(/,0,0$/, ',-0.004,0') : r)))()[3], -0.004);
   throwsError(at('empty.csv', good.map((r, i) => (i === 3 ? r.replace(/,0,0$/, ',,0') : r))), DataFormatError, /empty\.csv:5: anomaly_score/);
   const noCol = join(tmp, 'bad', 'nocol.csv');
   writeFileSync(noCol, 'timestamp,value,score\n');
@@ -161,6 +162,19 @@ test('vigil nab score: tables for each detector, and --json with every number', 
   assert.is(one.code, 0, one.err);
   assert.match(one.out, /^alpha: 1 series, 100 rows, 1 windows/m);
   assert.match(one.out, /^standard +0\.5 \(given\) +100\.00 +1\.0000/m);
+  // A repeated time (as 8 of NAB's files have): an error naming the flag, or kept with it.
+  const dup = join(tmp, 'dup');
+  mkdirSync(join(dup, 'data', 'cat'), { recursive: true });
+  mkdirSync(join(dup, 'labels'), { recursive: true });
+  writeFileSync(join(dup, 'data', 'cat', 's.csv'), `timestamp,value\n${times.map((t, i) => `${i === 30 ? times[29] : t},${i % 5}`).join('\n')}\n`);
+  writeFileSync(join(dup, 'labels', 'combined_windows.json'), readFileSync(join(small, 'labels', 'combined_windows.json')));
+  resultsFile(join(tmp, 'dupres', 'alpha', 'cat', 'alpha_s.csv'), rowsWith((i) => (i === 40 ? '0.9' : '0.1')).map((r, i) => (i === 30 ? r.replace(times[30], times[29]) : r)));
+  const strict = await run(['nab', 'score', '--results', join(tmp, 'dupres'), '--data', dup]);
+  assert.is(strict.code, 1);
+  assert.match(strict.err, /s\.csv:32: duplicate timestamp .* --allow-unordered-times/);
+  const lenient = await run(['nab', 'score', '--results', join(tmp, 'dupres'), '--data', dup, '--allow-unordered-times']);
+  assert.is(lenient.code, 0, lenient.err);
+  assert.match(lenient.out, /rows whose time repeats or goes back .*: cat\/s\.csv \(1\)/);
   const help = await run(['nab', 'score', '--help']);
   assert.is(help.code, 0);
   assert.match(help.out, /usage: vigil nab score/);

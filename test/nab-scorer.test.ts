@@ -24,7 +24,7 @@ function series(key: string, rows: number, windows: Array<[number, number]>): Na
   const times = [...timestamps].map((t) => new Date(t).toISOString().replace('T', ' ').slice(0, 19));
   return {
     key, category: key.split('/')[0], name: key.split('/')[1].replace(/\.csv$/, ''), path: key, timestamps, times,
-    values: new Float64Array(rows).fill(1),
+    values: new Float64Array(rows).fill(1), unorderedLines: [],
     windows: windows.map(([start, end]) => ({ start, end, startTime: times[start], endTime: times[end] })),
   };
 }
@@ -280,15 +280,23 @@ test('scoreNab rejects bad arguments, naming them', () => {
   throwsError(() => scoreNab(c, { ...ok, 'cat/other.csv': new Float64Array(3) }), RangeError, /lacks: cat\/other\.csv/);
   throwsError(() => scoreNab(c, { [one.key]: new Float64Array(99) }), RangeError, /99 values, expected 100/);
   throwsError(() => scoreNab(c, { [one.key]: 'x'.repeat(100) as unknown as number[] }), TypeError, /array/);
-  for (const bad of [NaN, -0.1, 1.5, Infinity]) {
+  for (const bad of [NaN, 1.1, 1.5, Infinity, -Infinity]) {
     const a = new Float64Array(100);
     a[37] = bad;
-    throwsError(() => scoreNab(c, { [one.key]: a }), RangeError, /\[37\] must be a number in \[0, 1\]/);
+    throwsError(() => scoreNab(c, { [one.key]: a }), RangeError, /\[37\] must be a finite number below 1\.1/);
   }
+  // Slightly outside [0, 1], as NAB's published expose results are: scored as NAB scores them.
+  const stray = detections(100, [40]);
+  stray[40] = 1.01;
+  stray[60] = -0.008;
+  const sr = scoreNab(c, { [one.key]: stray }).profiles.standard;
+  assert.is(sr.threshold, 1.01);
+  assert.is(sr.raw, 1);
   throwsError(() => scoreNab(c, ok, { profiles: ['nope'] }), RangeError, /unknown profile "nope"/);
   throwsError(() => scoreNab(c, ok, { profiles: [] }), RangeError, /at least one/);
   throwsError(() => scoreNab(c, ok, { profiles: { x: { tpWeight: 0, fpWeight: 1, fnWeight: 1, tnWeight: 0 } } }), RangeError, /tpWeight must be > 0/);
   throwsError(() => scoreNab(c, ok, { profiles: { x: { tpWeight: 1, fpWeight: NaN, fnWeight: 1, tnWeight: 0 } } }), RangeError, /fpWeight/);
+  throwsError(() => scoreNab(c, ok, { profiles: { x: 1 as unknown as NabCostMatrix } }), TypeError, /profile x: expected \{ tpWeight/);
   throwsError(() => scoreNab(c, ok, { threshold: NaN }), RangeError, /threshold must be a finite number/);
   throwsError(() => scoreNab(c, ok, { threshold: { standard: Infinity } }), RangeError, /threshold\.standard/);
   throwsError(() => scoreNab(c, ok, { threshold: 'high' as unknown as number }), TypeError, /threshold/);

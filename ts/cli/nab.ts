@@ -23,6 +23,9 @@ export const NAB_USAGE = `usage: vigil nab score --results DIR [options]
   --threshold X        use threshold X for every profile instead of sweeping
   --thresholds FILE    use NAB's config/thresholds.json thresholds ({ detector: { profile: { threshold } } })
   --probation P        share of each series left unscored (default 0.15, NAB's)
+  --allow-unordered-times
+                       accept series rows whose time repeats or goes back (8 of NAB's 58 files
+                       have them), scoring by row position as NAB does; default: an error
   --json FILE          write { data, results, detectors: { <name>: report } } with every number
 
   Scores of a subset of NAB's series are not comparable with NAB's published scoreboard, which
@@ -103,6 +106,7 @@ async function scoreSub(args: string[], io: Io): Promise<number> {
         threshold: { type: 'string' },
         thresholds: { type: 'string' },
         probation: { type: 'string' },
+        'allow-unordered-times': { type: 'boolean' },
         json: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -128,7 +132,7 @@ async function scoreSub(args: string[], io: Io): Promise<number> {
   }
   const probationPercent = fraction('--probation', o.probation, 0, 1);
 
-  const corpus = loadNabCorpus(dataDir);
+  const corpus = loadNabCorpus(dataDir, { allowUnorderedTimes: o['allow-unordered-times'] === true });
   const profiles = o.profile ?? Object.keys(corpus.profiles);
   for (const p of profiles) {
     if (!Object.hasOwn(corpus.profiles, p)) throw new UsageError(`unknown --profile ${JSON.stringify(p)}; the data has ${Object.keys(corpus.profiles).join(', ')}`);
@@ -136,12 +140,14 @@ async function scoreSub(args: string[], io: Io): Promise<number> {
   const tfile = thresholdsFile === undefined ? null : readThresholds(thresholdsFile);
   const detectors = readNabResults(resultsDir, corpus, { detector: o.detector });
   const windows = corpus.series.reduce((a, s) => a + s.windows.length, 0);
+  const unordered = corpus.series.filter((s) => s.unorderedLines.length).map((s) => `${s.key} (${s.unorderedLines.length})`);
   const reports: Record<string, NabReport> = {};
   for (const [name, scores] of detectors) {
     const t = tfile ? thresholdsFor(tfile, thresholdsFile!, name, profiles) : threshold;
     const report = scoreNab(corpus, scores, { profiles, threshold: t, probationPercent });
     reports[name] = report;
     io.stdout.write(`${name}: ${report.series} series, ${report.rows} rows, ${windows} windows (data: ${dataDir})\n`);
+    if (unordered.length) io.stdout.write(`  rows whose time repeats or goes back (kept, as NAB keeps them): ${unordered.join(', ')}\n`);
     io.stdout.write(`${grid(profileRows(report))}\n\n${grid(seriesRows(report))}\n\n`);
   }
   if (json !== undefined) {

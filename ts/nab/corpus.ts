@@ -56,6 +56,11 @@ export interface NabSeries {
   values: Float64Array;
   /** Sorted, disjoint. */
   windows: NabWindow[];
+  /**
+   * File lines (1-based) whose time is not after the previous row's; always empty unless
+   * allowUnorderedTimes was given (8 of NAB's 58 files have such rows, e.g. clock changes).
+   */
+  unorderedLines: number[];
 }
 
 export interface NabCorpus {
@@ -72,6 +77,12 @@ export interface LoadNabOptions {
   windowsFile?: string;
   /** Profiles file, relative to dir or absolute (default config/profiles.json when it exists, else NAB_PROFILES). */
   profilesFile?: string;
+  /**
+   * Accept rows whose time repeats or goes back, as NAB does (it scores by row position), listing
+   * them in `unorderedLines`; a window edge at a repeated time is still an error. Default false:
+   * such a row is a DataFormatError.
+   */
+  allowUnorderedTimes?: boolean;
 }
 
 const SERIES_FILE = /^(.+)\.csv(\.gz)?$/;
@@ -89,8 +100,13 @@ function readJson(path: string, what: string): unknown {
   }
 }
 
-/** Reads one series file: a header with `timestamp` and `value`, rows strictly increasing in time. */
-export function readNabSeries(path: string, key: string): Omit<NabSeries, 'windows'> {
+const UNORDERED_HINT = 'allowUnorderedTimes (vigil nab score --allow-unordered-times) accepts such rows and scores by row position, as NAB does';
+
+/**
+ * Reads one series file: a header with `timestamp` and `value`, rows strictly increasing in time
+ * (unless allowUnordered, which records the lines that are not).
+ */
+export function readNabSeries(path: string, key: string, allowUnordered = false): Omit<NabSeries, 'windows'> {
   const m = /^([^/]+)\/(.+)\.csv$/.exec(key);
   if (!m) throw new NabError(`series key must look like <category>/<name>.csv, got ${JSON.stringify(key)}`);
   const text = readDataText(path, 'readNabSeries');
@@ -100,6 +116,7 @@ export function readNabSeries(path: string, key: string): Omit<NabSeries, 'windo
   const stamps: number[] = [];
   const values: number[] = [];
   let prevLine = 0;
+  const unorderedLines: number[] = [];
   for (const { fields, line } of csvRecords(text, { source: path })) {
     if (tCol < 0) {
       const names = fields.map((f) => f.trim());
@@ -117,8 +134,9 @@ export function readNabSeries(path: string, key: string): Omit<NabSeries, 'windo
     const v = raw === '' ? NaN : Number(raw);
     if (!Number.isFinite(v)) throw new DataFormatError(path, line, `value must be a finite number, got ${JSON.stringify(fields[vCol])}`);
     const prev = stamps.length ? stamps[stamps.length - 1] : -Infinity;
-    if (t === prev) throw new DataFormatError(path, line, `duplicate timestamp ${fields[tCol].trim()} (also on line ${prevLine})`);
-    if (t < prev) throw new DataFormatError(path, line, `timestamp ${fields[tCol].trim()} is earlier than line ${prevLine}'s ${times[times.length - 1]}: rows must be sorted by time`);
+    if (t <= prev && allowUnordered) unorderedLines.push(line);
+    else if (t === prev) throw new DataFormatError(path, line, `duplicate timestamp ${fields[tCol].trim()} (also on line ${prevLine}); ${UNORDERED_HINT}`);
+    else if (t < prev) throw new DataFormatError(path, line, `timestamp ${fields[tCol].trim()} is earlier than line ${prevLine}'s ${times[times.length - 1]}: rows must be sorted by time; ${UNORDERED_HINT}`);
     times.push(fields[tCol].trim());
     stamps.push(t);
     values.push(v);
@@ -127,7 +145,7 @@ export function readNabSeries(path: string, key: string): Omit<NabSeries, 'windo
   if (tCol < 0) throw new DataFormatError(path, 1, 'the file is empty');
   if (stamps.length === 0) throw new DataFormatError(path, 2, 'the file has a header but no rows');
   return {
-    key, category: m[1], name: m[2], path, times, timestamps: Float64Array.from(stamps), values: Float64Array.from(values),
+    key, category: m[1], name: m[2], path, times, timestamps: Float64Array.from(stamps), values: Float64Array.from(values), unorderedLines,
   };
 }
 
@@ -135,8 +153,9 @@ export function readNabSeries(path: string, key: string): Omit<NabSeries, 'windo
 export function nabWindows(series: Pick<NabSeries, 'key' | 'timestamps'>, pairs: unknown, source: string): NabWindow[] {
   const where = `${source}: ${series.key}`;
   if (!Array.isArray(pairs)) throw new NabError(`${where}: expected a list of [start, end] pairs, got ${JSON.stringify(pairs)}`);
+  // First row of each time, or -1 when the time repeats (only with allowUnorderedTimes).
   const index = new Map<number, number>();
-  series.timestamps.forEach((t, i) => index.set(t, i));
+  series.timestamps.forEach((t, i) => index.set(t, index.has(t) ? -1 : i));
   const windows: NabWindow[] = [];
   pairs.forEach((pair: unknown, k: number) => {
     if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') {
@@ -148,6 +167,7 @@ export function nabWindows(series: Pick<NabSeries, 'key' | 'timestamps'>, pairs:
       if (t === null) throw new NabError(`${where}: window ${k} has the malformed timestamp ${JSON.stringify(s)}`);
       const i = index.get(t);
       if (i === undefined) throw new NabError(`${where}: window ${k}'s timestamp ${s} is not a row of the series (NAB needs exact row times)`);
+      if (i < 0) throw new NabError(`${where}: window ${k}'s timestamp ${s} is on more than one row, so the window's rows are ambiguous`);
       return i;
     });
     const [start, end] = rows;
@@ -163,7 +183,9 @@ export function nabWindows(series: Pick<NabSeries, 'key' | 'timestamps'>, pairs:
 
 /** Checks a cost matrix { tpWeight > 0, fpWeight, fnWeight >= 0, tnWeight (optional, unused) } and copies it. */
 export function checkCostMatrix(cm: unknown, where: string, Err: new (message: string) => Error = NabError): NabCostMatrix {
-  if (cm === null || typeof cm !== 'object') throw new Err(`${where}: expected { tpWeight, fpWeight, fnWeight, tnWeight }, got ${JSON.stringify(cm)}`);
+  if (cm === null || typeof cm !== 'object') {
+    throw new (Err === NabError ? NabError : TypeError)(`${where}: expected { tpWeight, fpWeight, fnWeight, tnWeight }, got ${JSON.stringify(cm)}`);
+  }
   const out = {} as NabCostMatrix;
   for (const k of ['tpWeight', 'fpWeight', 'fnWeight', 'tnWeight'] as const) {
     const v = (cm as Record<string, unknown>)[k];
@@ -228,7 +250,7 @@ export function loadNabCorpus(dir: string = BUNDLED_NAB, options: LoadNabOptions
     throw new NabError(`windows file ${windowsFile}: expected an object mapping <category>/<series>.csv to windows`);
   }
   const series = files.map(({ key, path }) => {
-    const s = readNabSeries(path, key);
+    const s = readNabSeries(path, key, options.allowUnorderedTimes === true);
     if (!Object.hasOwn(allWindows, key)) throw new NabError(`${key} has no entry in the windows file ${windowsFile}`);
     return { ...s, windows: nabWindows(s, (allWindows as Record<string, unknown>)[key], windowsFile) };
   });

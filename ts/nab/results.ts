@@ -9,7 +9,7 @@ import { readDataText } from '../models/datasets.ts';
 import { nabLabels, NabError } from './corpus.ts';
 import type { NabCorpus, NabSeries } from './corpus.ts';
 import type { NabReport, NabScores } from './score.ts';
-import { nabRowScores } from './sweep.ts';
+import { nabRowScores, NO_DETECTION_THRESHOLD } from './sweep.ts';
 import { parseNabTime } from './time.ts';
 
 /** Detector names may not hold '_': NAB splits results file names on it to find the detector. */
@@ -50,7 +50,9 @@ export function readNabResultsFile(path: string, series: Pick<NabSeries, 'key' |
     }
     const raw = fields[sCol].trim();
     const v = raw === '' ? NaN : Number(raw);
-    if (!(v >= 0 && v <= 1)) throw new DataFormatError(path, line, `anomaly_score must be a number in [0, 1], got ${JSON.stringify(fields[sCol])}`);
+    if (!(v > -Infinity && v < NO_DETECTION_THRESHOLD)) {
+      throw new DataFormatError(path, line, `anomaly_score must be a finite number below 1.1 (NAB asks for [0, 1]), got ${JSON.stringify(fields[sCol])}`);
+    }
     out[row++] = v;
   }
   if (tCol < 0) throw new DataFormatError(path, 1, 'the file is empty');

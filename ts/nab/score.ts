@@ -6,11 +6,11 @@
 import { checkCostMatrix } from './corpus.ts';
 import type { NabCorpus, NabCostMatrix, NabSeries } from './corpus.ts';
 import {
-  bestThreshold, NAB_PROBATION_PERCENT, nabRowScores, nabRowWindows, PROBATIONARY, rowAtThreshold, sweepOrder, sweepThresholds,
+  bestThreshold, NAB_PROBATION_PERCENT, nabRowScores, nabRowWindows, NO_DETECTION_THRESHOLD, PROBATIONARY, rowAtThreshold, sweepOrder, sweepThresholds,
 } from './sweep.ts';
 import type { NabThresholdRow, SweepInput } from './sweep.ts';
 
-/** Anomaly scores in [0, 1] per series key (`<category>/<series>.csv`), one per row. */
+/** Anomaly scores (NAB asks for [0, 1]) per series key (`<category>/<series>.csv`), one per row. */
 export type NabScores = ReadonlyMap<string, ArrayLike<number>> | Readonly<Record<string, ArrayLike<number>>>;
 
 export interface ScoreNabOptions {
@@ -111,7 +111,7 @@ function checkCorpus(fn: string, corpus: NabCorpus): void {
   }
 }
 
-/** Each corpus series' scores, checked: one per row, finite, in [0, 1] as NAB requires. */
+/** Each corpus series' scores, checked: one per row, finite, below NAB's starting threshold 1.1. */
 function seriesScores(fn: string, corpus: NabCorpus, scores: NabScores): ArrayLike<number>[] {
   if (scores === null || typeof scores !== 'object') throw new TypeError(`${fn}: scores must be a Map or an object of arrays keyed by series, got ${String(scores)}`);
   const get = scores instanceof Map ? (k: string) => scores.get(k) : (k: string) => (Object.hasOwn(scores, k) ? (scores as Record<string, ArrayLike<number>>)[k] : undefined);
@@ -126,8 +126,8 @@ function seriesScores(fn: string, corpus: NabCorpus, scores: NabScores): ArrayLi
     if (arr.length !== s.timestamps.length) throw new RangeError(`${fn}: scores[${JSON.stringify(s.key)}] has ${arr.length} values, expected ${s.timestamps.length} (one per row)`);
     for (let i = 0; i < arr.length; i++) {
       const v = arr[i];
-      if (typeof v !== 'number' || !(v >= 0 && v <= 1)) {
-        throw new RangeError(`${fn}: scores[${JSON.stringify(s.key)}][${i}] must be a number in [0, 1], got ${String(v)}`);
+      if (typeof v !== 'number' || !(v > -Infinity && v < NO_DETECTION_THRESHOLD)) {
+        throw new RangeError(`${fn}: scores[${JSON.stringify(s.key)}][${i}] must be a finite number below 1.1 (NAB asks for [0, 1]), got ${String(v)}`);
       }
     }
     return arr;

@@ -10,7 +10,11 @@ export const NAB_PROBATION_PERCENT = 0.15;
 export const OUTSIDE_WINDOW = -1;
 export const PROBATIONARY = -2;
 
-/** NAB's starting threshold: above any score in [0, 1], so the first row of a sweep has no detections. */
+/**
+ * NAB's starting threshold, above any score in [0, 1], so the first row of a sweep has no
+ * detections. Scores must stay below it (NAB asks for [0, 1]; its published `expose` results stray
+ * to -0.008 and 1.011, and NAB scores them, so vigil does too).
+ */
 export const NO_DETECTION_THRESHOLD = 1.1;
 
 /**
