@@ -11,6 +11,7 @@ import { epochLines, progressBar } from './experiments/progress.ts';
 import { positiveInt, UsageError } from './cli/common.ts';
 import type { Io } from './cli/common.ts';
 import { SCORE_USAGE, scoreCommand } from './cli/score.ts';
+import { NAB_USAGE, nabCommand } from './cli/nab.ts';
 import { TRAIN_USAGE, trainCommand } from './cli/train.ts';
 import type { TrainOverrides } from './cli/train.ts';
 
@@ -39,9 +40,11 @@ ${TRAIN_USAGE}
 
 ${SCORE_USAGE}
 
+${NAB_USAGE}
+
 exit status: 0 done, 1 the run failed (bad data, unreadable or wrong model file), 2 a usage error`;
 
-const COMMAND_USAGE: Record<string, string> = { eval: EVAL_USAGE, train: TRAIN_USAGE, score: SCORE_USAGE };
+const COMMAND_USAGE: Record<string, string> = { eval: EVAL_USAGE, train: TRAIN_USAGE, score: SCORE_USAGE, nab: NAB_USAGE };
 
 async function evalCommand(args: string[], io: Io): Promise<number> {
   let parsed;
@@ -116,7 +119,8 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     if (command === 'eval') return await evalCommand(rest, io);
     if (command === 'train') return await trainCommand(rest, io, hooks);
     if (command === 'score') return await scoreCommand(rest, io);
-    throw new UsageError(`unknown command ${JSON.stringify(command)}; try: vigil eval|train|score --help`);
+    if (command === 'nab') return await nabCommand(rest, io);
+    throw new UsageError(`unknown command ${JSON.stringify(command)}; try: vigil eval|train|score|nab --help`);
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr.write(`vigil: ${err.message}\n\n${COMMAND_USAGE[command ?? ''] ?? USAGE}\n`);

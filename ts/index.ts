@@ -72,3 +72,14 @@ export { toMatrix } from './models/detectors/matrix.ts';
 export type { Matrix, TabularInput } from './models/detectors/matrix.ts';
 export { DEFAULT_CONTAMINATION, quantile, thresholdFor, thresholdRule } from './models/detectors/threshold.ts';
 export type { ThresholdOptions, ThresholdRule } from './models/detectors/threshold.ts';
+
+// The Numenta Anomaly Benchmark: corpus reader, NAB's scorer and results files; the scorer's
+// building blocks (scaledSigmoid, sweepThresholds, ...) are under `nab`.
+export {
+  BUNDLED_NAB, loadNabCorpus, NAB_PROFILES, nabLabels, NabError, nabNormalize, nabSweep, parseNabTime, readNabResults, scoreNab, writeNabResults,
+} from './nab/index.ts';
+export type {
+  LoadNabOptions, NabCorpus, NabCostMatrix, NabPointMetrics, NabProfileScore, NabReport, NabScores, NabSeries, NabSeriesScore, NabThresholdRow,
+  NabWindow, NabWindowResult, ReadNabResultsOptions, ScoreNabOptions,
+} from './nab/index.ts';
+export * as nab from './nab/index.ts';
