@@ -70,13 +70,13 @@ export function cdGradientRef(vis: Visible, k: number, persistent: boolean, m: n
   const S = m * H + m * V;
   const draw = (p: Float64Array, off: number) => p.map((q, i) => (u[off + i] < q ? 1 : 0));
   const p0 = hiddenProbsRef(m, V, H, v0, W, c);
-  let h = draw(p0, 0);
-  let vm = visibleMeansRef(vis, m, V, H, h, W, b);
+  let h: Float64Array = draw(p0, 0);
+  let vm: Float64Array = visibleMeansRef(vis, m, V, H, h, W, b);
   let err = 0;
   for (let i = 0; i < m * V; i++) err += (v0[i] - vm[i]) ** 2;
   if (persistent) h = Float64Array.from(chain!);
-  let vk = new Float64Array(0);
-  let pk = new Float64Array(0);
+  let vk: Float64Array = new Float64Array(0);
+  let pk: Float64Array = new Float64Array(0);
   for (let s = 0; s < k; s++) {
     if (s > 0 || persistent) vm = visibleMeansRef(vis, m, V, H, h, W, b);
     vk = vis === 'bernoulli' ? draw(vm, s * S + m * H) : vm;
