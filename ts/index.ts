@@ -15,6 +15,8 @@ export * as activation from './bindings/activation.ts';
 export * as loss from './bindings/loss.ts';
 export * as dropout from './bindings/dropout.ts';
 export * as optimizer from './bindings/optimizer.ts';
+export * as conv1d from './bindings/conv1d.ts';
+export * as pool1d from './bindings/pool1d.ts';
 
 // Preprocessing, metrics and the bundled data sets.
 export {
