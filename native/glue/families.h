@@ -13,7 +13,9 @@
   X(activation)           \
   X(loss)                 \
   X(dropout)              \
-  X(optimizer)
+  X(optimizer)            \
+  X(conv1d)               \
+  X(pool1d)
 
 namespace vigil {
 namespace glue {
