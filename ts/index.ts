@@ -15,6 +15,7 @@ export * as activation from './bindings/activation.ts';
 export * as loss from './bindings/loss.ts';
 export * as dropout from './bindings/dropout.ts';
 export * as optimizer from './bindings/optimizer.ts';
+export * as iforest from './bindings/iforest.ts';
 
 // Preprocessing, metrics and the bundled data sets.
 export { CharTokenizer, padSequences, trainTestSplit, permutation, takeRows, csvRecords, parseCsv, DataFormatError } from './models/preprocessing/index.ts';
@@ -72,3 +73,5 @@ export { toMatrix } from './models/detectors/matrix.ts';
 export type { Matrix, TabularInput } from './models/detectors/matrix.ts';
 export { DEFAULT_CONTAMINATION, quantile, thresholdFor, thresholdRule } from './models/detectors/threshold.ts';
 export type { ThresholdOptions, ThresholdRule } from './models/detectors/threshold.ts';
+export { IsolationForest } from './models/detectors/iforest.ts';
+export type { IsolationForestOptions } from './models/detectors/iforest.ts';

@@ -8,6 +8,7 @@
 // Leaves above the height limit are pass-through chains (feature 0, threshold 3.4e38) down to the
 // bottom level.
 import { addon } from './addon.ts';
+import { isDetached } from './check.ts';
 
 type F32 = Float32Array;
 type I32 = Int32Array;
@@ -72,8 +73,13 @@ export function createForest(trees: number, maxSamples: number): Forest {
 
 type FitArgs = Parameters<IForestAddon['iforestFit']>;
 
-function fitArgs(rows: number, cols: number, x: F32, f: Forest, o: GrowOptions, first: number, count: number): FitArgs {
+function fitArgs(fn: string, rows: number, cols: number, x: F32, f: Forest, o: GrowOptions, first: number, count: number): FitArgs {
   const inner = 2 ** f.height - 1;
+  // subarray() of a detached array throws a bare TypeError: name the argument as the glue would.
+  for (const name of ['feature', 'threshold', 'leafValue'] as const) {
+    const a = f[name] as unknown;
+    if (ArrayBuffer.isView(a) && isDetached(a)) throw new TypeError(`${fn}: ${name} is backed by a detached ArrayBuffer`);
+  }
   const nodes = (a: I32 | F32) => a.subarray(first * inner, (first + count) * inner);
   return [rows, cols, first, count, f.maxSamples, o.maxFeatures, o.bootstrap, o.seed, x, nodes(f.feature) as I32, nodes(f.threshold) as F32,
     f.leafValue.subarray(first * (inner + 1), (first + count) * (inner + 1))];
@@ -85,12 +91,12 @@ function fitArgs(rows: number, cols: number, x: F32, f: Forest, o: GrowOptions, 
  * `seed`: the forest is the same for any thread count and any split of its trees over calls.
  */
 export function iforestFit(rows: number, cols: number, x: F32, forest: Forest, o: GrowOptions, first = 0, count = forest.trees - first): void {
-  native().iforestFit(...fitArgs(rows, cols, x, forest, o, first, count));
+  native().iforestFit(...fitArgs('iforestFit', rows, cols, x, forest, o, first, count));
 }
 
 export async function iforestFitAsync(rows: number, cols: number, x: F32, forest: Forest, o: GrowOptions, first = 0,
   count = forest.trees - first): Promise<void> {
-  return native().iforestFitAsync(...fitArgs(rows, cols, x, forest, o, first, count));
+  return native().iforestFitAsync(...fitArgs('iforestFitAsync', rows, cols, x, forest, o, first, count));
 }
 
 /**
