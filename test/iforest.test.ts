@@ -141,7 +141,9 @@ test('bootstrap: each tree holds the distinct rows of its draws; constant column
 
 test('scores equal a plain walk of the layout on every SIMD path; path lengths stay in [0, height + c(maxSamples)]', () => {
   const r = rng(103);
-  for (const [rows, cols, trees, maxSamples, n] of [[400, 6, 25, 256, 133], [64, 1, 3, 64, 1], [500, 13, 9, 33, 67], [3, 2, 4, 3, 17]]) {
+  // Heights 8 (the default), 6, 2, 1 and 10 (deeper than the unrolled AVX-512 walk), odd row counts.
+  const shapes = [[400, 6, 25, 256, 133], [64, 1, 3, 64, 1], [500, 13, 9, 33, 67], [3, 2, 4, 3, 17], [40, 2, 3, 2, 50], [700, 3, 4, 600, 150]];
+  for (const [rows, cols, trees, maxSamples, n] of shapes) {
     const x = randomF32(r, rows * cols, -2, 2);
     const f = fit(rows, cols, x, trees, maxSamples, grow({ maxFeatures: cols, seed: 5 }));
     const packed = new PackedForest(f, cols);
