@@ -89,7 +89,9 @@ export class IsolationForest extends Detector<TabularInput> {
     this.bootstrap = opts.bootstrap ?? false;
     const seed = opts.seed ?? 0;
     if (typeof seed !== 'number') throw new TypeError(`${FN}: seed must be a number, got ${typeof seed}`);
-    if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) throw new RangeError(`${FN}: seed must be an integer in [0, 2^53), got ${seed}`);
+    if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
+      throw new RangeError(`${FN}: seed must be an integer in [0, 2^53), got ${seed}`);
+    }
     this.seed = seed;
   }
 
@@ -173,7 +175,9 @@ export class IsolationForest extends Detector<TabularInput> {
     const d = new IsolationForest(config as IsolationForestOptions);
     const int = (name: string, min: number) => {
       const v = fitted[name];
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new RangeError(`fitted.${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+        throw new RangeError(`fitted.${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+      }
       return v;
     };
     const features = int('features', 1);
