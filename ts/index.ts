@@ -17,6 +17,7 @@ export * as dropout from './bindings/dropout.ts';
 export * as optimizer from './bindings/optimizer.ts';
 export * as conv1d from './bindings/conv1d.ts';
 export * as pool1d from './bindings/pool1d.ts';
+export * as iforest from './bindings/iforest.ts';
 
 // Preprocessing, metrics and the bundled data sets.
 export {
@@ -101,3 +102,5 @@ export type {
   NabWindow, NabWindowResult, ReadNabResultsOptions, ScoreNabOptions,
 } from './nab/index.ts';
 export * as nab from './nab/index.ts';
+export { IsolationForest } from './models/detectors/iforest.ts';
+export type { IsolationForestOptions } from './models/detectors/iforest.ts';

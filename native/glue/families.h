@@ -15,7 +15,8 @@
   X(dropout)              \
   X(optimizer)            \
   X(conv1d)               \
-  X(pool1d)
+  X(pool1d)               \
+  X(iforest)
 
 namespace vigil {
 namespace glue {
