@@ -1,4 +1,4 @@
-// npm run bench [-- --suite gemm,lstm,fit] [--json FILE] [--threads 1,2] [--repeats 5] [--simd avx2]
+// npm run bench [-- --suite gemm,lstm,fit,iforest] [--json FILE] [--threads 1,2] [--repeats 5] [--simd avx2]
 // Measures vigil and its peers in one process run (python peers as sequential child processes), prints
 // the tables with the machine ceilings, and optionally writes every row as JSON.
 import { writeFileSync } from 'node:fs';
@@ -10,9 +10,12 @@ import { measureMachine } from './machine.ts';
 import { printReport } from './report.ts';
 import { runFitSuite } from './suites/fit.ts';
 import { runGemmSuite } from './suites/gemm.ts';
+import { runIforestSuite } from './suites/iforest.ts';
 import { runLstmSuite } from './suites/lstm.ts';
 
-const SUITES: Record<string, (o: SuiteOptions) => Promise<Row[]>> = { gemm: runGemmSuite, lstm: runLstmSuite, fit: runFitSuite };
+const SUITES: Record<string, (o: SuiteOptions) => Promise<Row[]>> = {
+  gemm: runGemmSuite, lstm: runLstmSuite, fit: runFitSuite, iforest: runIforestSuite,
+};
 const ALL = [...Object.keys(SUITES), 'machine'];
 
 const usage = `usage: npm run bench [-- options]

@@ -11,6 +11,7 @@ import { SimpleRNN } from '../ts/models/layers/simple_rnn.ts';
 import { tensor } from '../ts/models/tensor.ts';
 import { randomF32, randomInts, rng } from './helpers/random.ts';
 import { throwsError } from './helpers/errors.ts';
+import { gradCheck } from './helpers/gradcheck.ts';
 
 const counts = (m: Sequential) => m.layers.map((l) => l.countParams());
 
@@ -61,35 +62,6 @@ test('Keras default initialisers: unit forget bias, zero Dense bias, embeddings 
   again.build();
   assert.equal(again.getWeights(), m.getWeights());
 });
-
-// Central differences of the float32 loss w.r.t. a sample of every weight, against the backward.
-async function gradCheck(m: Sequential, x: ModelInput, y: Targets, label: string, eps = 1e-2, perWeight = 6): Promise<void> {
-  const r = rng(77);
-  const { loss, grads } = await m.lossAndGradients(x, y);
-  assert.ok(Number.isFinite(loss), `${label}: loss ${loss}`);
-  const weights = m.layers.flatMap((l) => l.weights);
-  let worst = 0, where = '';
-  for (let k = 0; k < weights.length; k++) {
-    const w = weights[k].value;
-    for (let s = 0; s < Math.min(perWeight, w.length); s++) {
-      const i = Math.floor(r() * w.length);
-      const keep = w[i];
-      w[i] = keep + eps;
-      for (const l of m.layers) l.weightsChanged();
-      const up = (await m.lossAndGradients(x, y)).loss;
-      w[i] = keep - eps;
-      for (const l of m.layers) l.weightsChanged();
-      const down = (await m.lossAndGradients(x, y)).loss;
-      w[i] = keep;
-      for (const l of m.layers) l.weightsChanged();
-      const fd = (up - down) / (2 * eps);
-      const g = grads[k][i];
-      const err = Math.abs(fd - g) / Math.max(Math.abs(fd), Math.abs(g), 1e-2);
-      if (err > worst) [worst, where] = [err, `${weights[k].name}[${i}] of weight ${k}: fd ${fd} vs ${g}`];
-    }
-  }
-  assert.ok(worst < 2e-2, `${label}: worst relative error ${worst} at ${where}`);
-}
 
 test('gradient check: Embedding -> LSTM -> Dense(sigmoid) + BCE, lengths < time', async () => {
   const r = rng(1);

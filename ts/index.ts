@@ -15,6 +15,9 @@ export * as activation from './bindings/activation.ts';
 export * as loss from './bindings/loss.ts';
 export * as dropout from './bindings/dropout.ts';
 export * as optimizer from './bindings/optimizer.ts';
+export * as conv1d from './bindings/conv1d.ts';
+export * as pool1d from './bindings/pool1d.ts';
+export * as iforest from './bindings/iforest.ts';
 
 // Preprocessing, metrics and the bundled data sets.
 export {
@@ -47,6 +50,15 @@ export { Dense } from './models/layers/dense.ts';
 export type { Activation, DenseOptions } from './models/layers/dense.ts';
 export { Dropout } from './models/layers/dropout.ts';
 export { Flatten } from './models/layers/flatten.ts';
+export { Conv1D } from './models/layers/conv1d.ts';
+export type { Conv1DOptions } from './models/layers/conv1d.ts';
+export { MaxPooling1D, RepeatVector, UpSampling1D } from './models/layers/sampling1d.ts';
+export type { MaxPooling1DOptions } from './models/layers/sampling1d.ts';
+export { SpatialDropout1D } from './models/layers/spatial_dropout.ts';
+export { TimeDistributed } from './models/layers/time_distributed.ts';
+export { TCN } from './models/layers/tcn.ts';
+export type { TCNOptions } from './models/layers/tcn.ts';
+export type { Regularizer } from './models/layers/layer.ts';
 export { Layer } from './models/layers/layer.ts';
 export { Adam, Nadam, RMSprop, SGD, getOptimizer } from './models/optimizers.ts';
 export type { Optimizer, OptimizerName, OptimizerSpec } from './models/optimizers.ts';
@@ -90,3 +102,5 @@ export type {
   NabWindow, NabWindowResult, ReadNabResultsOptions, ScoreNabOptions,
 } from './nab/index.ts';
 export * as nab from './nab/index.ts';
+export { IsolationForest } from './models/detectors/iforest.ts';
+export type { IsolationForestOptions } from './models/detectors/iforest.ts';

@@ -14,6 +14,9 @@
   X(loss)                 \
   X(dropout)              \
   X(optimizer)            \
+  X(conv1d)               \
+  X(pool1d)               \
+  X(iforest)              \
   X(rbm)
 
 namespace vigil {

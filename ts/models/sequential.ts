@@ -410,7 +410,10 @@ export class Sequential implements CallbackModel {
       const l = this.layers[i];
       d = i === this.layers.length - 1 && loss.onLogits ? await (l as Dense).backwardFromLogits(d, need) : await l.backward(d, need);
     }
-    return [value, right, counted];
+    // Keras adds the weight penalties to the training loss it reports.
+    let penalty = 0;
+    for (const l of this.layers) penalty += l.regularize();
+    return [value + penalty, right, counted];
   }
 
   private async update(): Promise<void> {

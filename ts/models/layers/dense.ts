@@ -1,9 +1,8 @@
 // Keras Dense(units, { activation, useBias }) over the last axis (a [batch, time, features] input
 // is applied step by step, as Keras does). Kernel in PyTorch layout [units, input].
 import { denseBackward, denseBackwardAsync, denseForward, denseForwardAsync } from '../../bindings/dense.ts';
-import {
-  activationBackward, activationBackwardAsync, activationForward, activationForwardAsync, softmaxBackward, softmaxForward,
-} from '../../bindings/activation.ts';
+import { softmaxBackward, softmaxForward } from '../../bindings/activation.ts';
+import { activate, activateBackward } from './activate.ts';
 import { glorotUniform } from '../initializers.ts';
 import { ASYNC_WORK, Buffers, Layer, options, positiveInt } from './layer.ts';
 import type { CallContext, Flow, Shape } from './layer.ts';
@@ -76,8 +75,7 @@ export class Dense extends Layer {
       softmaxForward(N, U, z, y);
     } else if (this.activation !== 'linear') {
       y = this.buffers.get('y', N * U);
-      if (N * U > ASYNC_WORK) await activationForwardAsync(this.activation, N * U, z, y);
-      else activationForward(this.activation, N * U, z, y);
+      await activate(this.activation, N * U, z, y);
     }
     if (ctx.training) this.saved = { x, y, N };
     return { data: y, shape: [...input.shape.slice(0, -1), U], lengths: input.lengths };
@@ -92,8 +90,7 @@ export class Dense extends Layer {
       softmaxBackward(s.N, U, s.y, dOut, dZ);
     } else if (this.activation !== 'linear') {
       dZ = this.buffers.get('dZ', n);
-      if (n > ASYNC_WORK) await activationBackwardAsync(this.activation, n, s.y, dOut, dZ);
-      else activationBackward(this.activation, n, s.y, dOut, dZ);
+      await activateBackward(this.activation, n, s.y, dOut, dZ);
     }
     return this.backwardFromLogits(dZ, needInputGrad);
   }

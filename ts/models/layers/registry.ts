@@ -14,6 +14,14 @@ import { LSTM } from './lstm.ts';
 import { GlobalMaxPooling1D } from './pooling.ts';
 import { Recurrent } from './recurrent.ts';
 import { SimpleRNN } from './simple_rnn.ts';
+import { Conv1D } from './conv1d.ts';
+import type { Conv1DOptions } from './conv1d.ts';
+import { MaxPooling1D, RepeatVector, UpSampling1D } from './sampling1d.ts';
+import type { MaxPooling1DOptions } from './sampling1d.ts';
+import { SpatialDropout1D } from './spatial_dropout.ts';
+import { TCN } from './tcn.ts';
+import type { TCNOptions } from './tcn.ts';
+import { TimeDistributed } from './time_distributed.ts';
 
 /** Builds an unbuilt layer from its getConfig() output. */
 export type LayerFactory = (config: LayerConfig) => Layer;
@@ -33,6 +41,16 @@ const num = (cls: string, c: LayerConfig, k: string) => field<number>(cls, c, k,
 const bool = (cls: string, c: LayerConfig, k: string) => field<boolean>(cls, c, k, isBool, 'a boolean');
 const shape = (cls: string, c: LayerConfig, k: string) =>
   field<Shape | null>(cls, c, k, isShapeOrNull, 'a shape (numbers or null) or null') ?? undefined;
+
+const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (cls: string, c: LayerConfig, k: string) => field<string>(cls, c, k, (v) => typeof v === 'string', 'a string');
+const regularizer = (cls: string, c: LayerConfig, k: string) =>
+  field<{ l1: number; l2: number } | null>(cls, c, k, (v) => v === null || isObject(v), 'an object { l1, l2 } or null');
+const innerLayer = (cls: string, c: LayerConfig): Layer => {
+  const inner = field<{ className: string; config: LayerConfig }>(cls, c, 'layer',
+    (v) => isObject(v) && typeof (v as { className?: unknown }).className === 'string', 'an object { className, config }');
+  return layerFromConfig(inner.className, inner.config);
+};
 
 const recurrent = (cls: string, c: LayerConfig) =>
   [num(cls, c, 'units'), {
@@ -60,16 +78,43 @@ const registry = new Map<string, LayerFactory>([
   ['Flatten', () => new Flatten()],
   ['GlobalMaxPooling1D', (c) => new GlobalMaxPooling1D({ inputShape: shape('GlobalMaxPooling1D', c, 'inputShape') })],
   ['Bidirectional', (c) => {
-    const inner = field<{ className: string; config: LayerConfig }>('Bidirectional', c, 'layer',
-      (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as { className?: unknown }).className === 'string',
-      'an object { className, config }');
-    const layer = layerFromConfig(inner.className, inner.config);
-    if (!(layer instanceof Recurrent)) throw new TypeError(`Bidirectional config: layer must be a recurrent layer, got ${inner.className}`);
+    const layer = innerLayer('Bidirectional', c);
+    if (!(layer instanceof Recurrent)) throw new TypeError(`Bidirectional config: layer must be a recurrent layer, got ${layer.className}`);
     return new Bidirectional(layer, {
       mergeMode: field<MergeMode>('Bidirectional', c, 'mergeMode', (v) => typeof v === 'string', 'a string'),
       inputShape: shape('Bidirectional', c, 'inputShape'),
     });
   }],
+  ['Conv1D', (c) => new Conv1D(num('Conv1D', c, 'filters'), num('Conv1D', c, 'kernelSize'), {
+    dilationRate: num('Conv1D', c, 'dilationRate'),
+    padding: str('Conv1D', c, 'padding') as Conv1DOptions['padding'],
+    activation: str('Conv1D', c, 'activation') as Conv1DOptions['activation'],
+    useBias: bool('Conv1D', c, 'useBias'),
+    kernelRegularizer: regularizer('Conv1D', c, 'kernelRegularizer'),
+    inputShape: shape('Conv1D', c, 'inputShape'),
+  })],
+  ['MaxPooling1D', (c) => new MaxPooling1D(num('MaxPooling1D', c, 'poolSize'), {
+    strides: num('MaxPooling1D', c, 'strides'),
+    padding: str('MaxPooling1D', c, 'padding') as MaxPooling1DOptions['padding'],
+    inputShape: shape('MaxPooling1D', c, 'inputShape'),
+  })],
+  ['UpSampling1D', (c) => new UpSampling1D(num('UpSampling1D', c, 'size'), { inputShape: shape('UpSampling1D', c, 'inputShape') })],
+  ['RepeatVector', (c) => new RepeatVector(num('RepeatVector', c, 'n'))],
+  ['SpatialDropout1D', (c) => new SpatialDropout1D(num('SpatialDropout1D', c, 'rate'))],
+  ['TimeDistributed', (c) => new TimeDistributed(innerLayer('TimeDistributed', c))],
+  ['TCN', (c) => new TCN({
+    nbFilters: num('TCN', c, 'nbFilters'),
+    kernelSize: num('TCN', c, 'kernelSize'),
+    nbStacks: num('TCN', c, 'nbStacks'),
+    dilations: field<number[]>('TCN', c, 'dilations', (v) => Array.isArray(v) && v.every(isNumber), 'an array of numbers'),
+    padding: str('TCN', c, 'padding') as TCNOptions['padding'],
+    useSkipConnections: bool('TCN', c, 'useSkipConnections'),
+    dropoutRate: num('TCN', c, 'dropoutRate'),
+    returnSequences: bool('TCN', c, 'returnSequences'),
+    activation: str('TCN', c, 'activation') as TCNOptions['activation'],
+    kernelRegularizer: regularizer('TCN', c, 'kernelRegularizer'),
+    inputShape: shape('TCN', c, 'inputShape'),
+  })],
 ]);
 
 /** Registers a layer class under its className, so model files holding it can be loaded. */

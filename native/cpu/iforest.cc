@@ -1,0 +1,305 @@
+#include "cpu/iforest.h"
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <vector>
+
+#include "cpu/cpu_features.h"
+#include "cpu/philox.h"
+#include "cpu/threadpool.h"
+
+namespace vigil {
+namespace {
+
+// One tree's random numbers, drawn in sequence from Philox stream (seed, tree): draw i of the tree
+// is word i & 3 of block i >> 2, as philoxUniform reads them, and each block is computed once.
+class Draws {
+ public:
+  Draws(uint64_t seed, uint64_t stream) : seed_(seed), stream_(stream) {}
+
+  uint32_t next() {
+    if ((count_ & 3) == 0) {
+      const uint64_t b = count_ >> 2;
+      block_ = philox4x32(static_cast<uint32_t>(b), static_cast<uint32_t>(b >> 32), static_cast<uint32_t>(stream_),
+                          static_cast<uint32_t>(stream_ >> 32), static_cast<uint32_t>(seed_),
+                          static_cast<uint32_t>(seed_ >> 32));
+    }
+    return block_.v[count_++ & 3];
+  }
+
+  // Uniform in [0, n), n >= 1, exactly: draws under the next power-of-two mask, rejecting the
+  // values >= n (fewer than two tries on average).
+  uint64_t below(uint64_t n) {
+    if (n <= 1) return 0;
+    uint64_t mask = n - 1;
+    mask |= mask >> 1, mask |= mask >> 2, mask |= mask >> 4, mask |= mask >> 8, mask |= mask >> 16, mask |= mask >> 32;
+    for (;;) {
+      uint64_t v = next();
+      if (mask > 0xFFFFFFFFull) v |= static_cast<uint64_t>(next()) << 32;
+      v &= mask;
+      if (v < n) return v;
+    }
+  }
+
+  // Uniform double in [0, 1) with 53 random bits.
+  double uniform() {
+    const uint64_t hi = next() >> 5, lo = next() >> 6;  // 27 + 26 bits
+    return static_cast<double>((hi << 26) | lo) * (1.0 / 9007199254740992.0);
+  }
+
+ private:
+  uint64_t seed_, stream_;
+  uint64_t count_ = 0;
+  Philox4 block_{};
+};
+
+// The largest float <= t: a float32 x satisfies x <= t exactly when x <= floorToFloat(t), so a
+// threshold drawn in double keeps its partition when stored as float32.
+float floorToFloat(double t) {
+  float f = static_cast<float>(t);
+  if (static_cast<double>(f) > t) f = std::nextafter(f, -FLT_MAX);
+  return f;
+}
+
+// k distinct row indices of [0, n) uniformly (Floyd's algorithm: O(k) draws and memory, whatever n).
+void sampleWithoutReplacement(Draws& rng, int64_t n, int64_t k, std::vector<int64_t>& out,
+                              std::vector<int64_t>& table) {
+  out.clear();
+  if (k == n) {
+    for (int64_t i = 0; i < n; ++i) out.push_back(i);
+    return;
+  }
+  size_t cap = 16;
+  int bits = 4;
+  while (cap < static_cast<size_t>(2 * k)) cap <<= 1, ++bits;
+  table.assign(cap, -1);
+  const size_t mask = cap - 1;
+  // Inserts v unless present; returns whether it was inserted.
+  auto insert = [&](int64_t v) {
+    size_t h = static_cast<size_t>(static_cast<uint64_t>(v) * 0x9E3779B97F4A7C15ull >> (64 - bits));
+    while (table[h] != -1) {
+      if (table[h] == v) return false;
+      h = (h + 1) & mask;
+    }
+    table[h] = v;
+    return true;
+  };
+  for (int64_t j = n - k; j < n; ++j) {
+    const int64_t t = static_cast<int64_t>(rng.below(static_cast<uint64_t>(j) + 1));
+    const int64_t v = insert(t) ? t : j;
+    if (v == j) insert(j);
+    out.push_back(v);
+  }
+}
+
+// k draws with replacement; the distinct rows, sorted. scikit-learn turns the draws into sample
+// weights and its trees only see the rows of non-zero weight, each once: leaf sizes count rows.
+void sampleWithReplacement(Draws& rng, int64_t n, int64_t k, std::vector<int64_t>& out) {
+  out.resize(static_cast<size_t>(k));
+  for (int64_t i = 0; i < k; ++i) out[i] = static_cast<int64_t>(rng.below(static_cast<uint64_t>(n)));
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+}
+
+// scikit-learn's splitter calls a feature constant on a node when max <= min + 1e-7 in float32.
+bool isConstant(float lo, float hi) { return hi <= lo + 1e-7f; }
+
+struct Frame {
+  int64_t pos;
+  int depth;
+  int32_t begin, end;
+};
+
+// Per-thread scratch, reused over the trees of a chunk.
+struct Scratch {
+  std::vector<int64_t> rows, table;
+  std::vector<int32_t> features, candidates, samples;
+  std::vector<float> columns;  // [features][samples]: the subsample, one column per feature
+  std::vector<Frame> stack;
+};
+
+class TreeBuilder {
+ public:
+  TreeBuilder(int height, int32_t* feature, float* threshold, float* leafValue)
+      : h_(height), inner_((int64_t(1) << height) - 1), feature_(feature), threshold_(threshold), leaf_(leafValue) {}
+
+  void build(const float* x, int64_t rows, int64_t cols, int64_t maxSamples, int64_t maxFeatures, bool bootstrap,
+             Draws& rng, Scratch& s) {
+    // Features of this tree: all of them in order, or maxFeatures drawn without replacement.
+    s.features.resize(static_cast<size_t>(cols));
+    for (int64_t j = 0; j < cols; ++j) s.features[j] = static_cast<int32_t>(j);
+    if (maxFeatures < cols) {
+      for (int64_t j = 0; j < maxFeatures; ++j)
+        std::swap(s.features[j], s.features[j + static_cast<int64_t>(rng.below(static_cast<uint64_t>(cols - j)))]);
+      s.features.resize(static_cast<size_t>(maxFeatures));
+    }
+    const int64_t m = static_cast<int64_t>(s.features.size());
+    if (bootstrap) sampleWithReplacement(rng, rows, maxSamples, s.rows);
+    else sampleWithoutReplacement(rng, rows, maxSamples, s.rows, s.table);
+    const int64_t k = static_cast<int64_t>(s.rows.size());
+    s.columns.resize(static_cast<size_t>(m * k));
+    for (int64_t i = 0; i < k; ++i) {
+      const float* row = x + s.rows[i] * cols;
+      for (int64_t j = 0; j < m; ++j) s.columns[j * k + i] = row[s.features[j]];
+    }
+    s.samples.resize(static_cast<size_t>(k));
+    for (int64_t i = 0; i < k; ++i) s.samples[i] = static_cast<int32_t>(i);
+    s.candidates.resize(static_cast<size_t>(m));
+    for (int64_t j = 0; j < m; ++j) s.candidates[j] = static_cast<int32_t>(j);
+
+    s.stack.clear();
+    s.stack.push_back({0, 0, 0, static_cast<int32_t>(k)});
+    while (!s.stack.empty()) {
+      const Frame f = s.stack.back();
+      s.stack.pop_back();
+      const int32_t n = f.end - f.begin;
+      if (f.depth >= h_ || n <= 1) {
+        leaf(f.pos, f.depth, n);
+        continue;
+      }
+      int32_t* idx = s.samples.data();
+      // Draw features without replacement until one varies on the node's rows; any permutation of
+      // the candidates serves, so the swaps of earlier nodes need no undoing.
+      int32_t chosen = -1;
+      float lo = 0, hi = 0;
+      for (int64_t left = m; left > 0 && chosen < 0; --left) {
+        const int64_t j = static_cast<int64_t>(rng.below(static_cast<uint64_t>(left)));
+        const int32_t c = s.candidates[j];
+        std::swap(s.candidates[j], s.candidates[left - 1]);
+        const float* col = s.columns.data() + c * k;
+        lo = hi = col[idx[f.begin]];
+        for (int32_t i = f.begin + 1; i < f.end; ++i) {
+          const float v = col[idx[i]];
+          lo = std::min(lo, v);
+          hi = std::max(hi, v);
+        }
+        if (!isConstant(lo, hi)) chosen = c;
+      }
+      if (chosen < 0) {  // every feature is constant here: the rows cannot be told apart
+        leaf(f.pos, f.depth, n);
+        continue;
+      }
+      // Uniform in [lo, hi) as sklearn draws it (in double, hi mapped back to lo).
+      double t = static_cast<double>(lo) + (static_cast<double>(hi) - static_cast<double>(lo)) * rng.uniform();
+      if (t >= static_cast<double>(hi)) t = lo;
+      const float thr = floorToFloat(t);
+      const float* col = s.columns.data() + chosen * k;
+      int32_t mid = f.begin;
+      for (int32_t i = f.begin; i < f.end; ++i) {
+        if (col[idx[i]] <= thr) std::swap(idx[i], idx[mid++]);
+      }
+      feature_[f.pos] = s.features[chosen];
+      threshold_[f.pos] = thr;
+      // Right pushed first: the left subtree is built (and draws) first.
+      s.stack.push_back({2 * f.pos + 2, f.depth + 1, mid, f.end});
+      s.stack.push_back({2 * f.pos + 1, f.depth + 1, f.begin, mid});
+    }
+  }
+
+ private:
+  // A leaf at `pos` (depth `depth`) holding n rows: pass-through nodes below it, its path length
+  // in every bottom slot of its subtree.
+  void leaf(int64_t pos, int depth, int64_t n) {
+    const float value = static_cast<float>(depth + iforestAveragePathLength(n));
+    const int64_t rank = pos - ((int64_t(1) << depth) - 1);  // position within its level
+    for (int l = depth; l < h_; ++l) {
+      const int64_t first = ((int64_t(1) << l) - 1) + (rank << (l - depth)), count = int64_t(1) << (l - depth);
+      std::fill(feature_ + first, feature_ + first + count, 0);
+      std::fill(threshold_ + first, threshold_ + first + count, FLT_MAX);
+    }
+    const int64_t first = rank << (h_ - depth), count = int64_t(1) << (h_ - depth);
+    std::fill(leaf_ + first, leaf_ + first + count, value);
+  }
+
+  int h_;
+  int64_t inner_;
+  int32_t* feature_;
+  float* threshold_;
+  float* leaf_;
+};
+
+}  // namespace
+
+int iforestHeight(int64_t maxSamples) {
+  int h = 1;
+  while ((int64_t(1) << h) < maxSamples) ++h;
+  return h;
+}
+
+double iforestAveragePathLength(int64_t n) {
+  if (n <= 1) return 0.0;
+  if (n == 2) return 1.0;
+  const double d = static_cast<double>(n);
+  return 2.0 * (std::log(d - 1.0) + 0.57721566490153286061) - 2.0 * (d - 1.0) / d;
+}
+
+void iforestFit(const float* x, int64_t rows, int64_t cols, int64_t firstTree, int64_t trees, int64_t maxSamples,
+                int64_t maxFeatures, bool bootstrap, uint64_t seed, int32_t* feature, float* threshold, float* leafValue) {
+  const int h = iforestHeight(maxSamples);
+  const int64_t inner = (int64_t(1) << h) - 1;
+  parallelFor(trees, 1, [&](int64_t b, int64_t e) {
+    Scratch s;
+    for (int64_t t = b; t < e; ++t) {
+      Draws rng(seed, static_cast<uint64_t>(firstTree + t));
+      TreeBuilder(h, feature + t * inner, threshold + t * inner, leafValue + t * (inner + 1))
+          .build(x, rows, cols, maxSamples, maxFeatures, bootstrap, rng, s);
+    }
+  });
+}
+
+namespace iforest {
+
+void scoreRowsPortable(const Forest& f, const float* x, int64_t rows, int64_t cols, double* sum) {
+  const int64_t inner = f.inner();
+  int64_t node[kBlock];
+  for (int64_t r = 0; r < rows; ++r) sum[r] = 0.0;
+  for (int64_t t = 0; t < f.trees; ++t) {
+    const int32_t* F = f.feature + t * inner;
+    const float* T = f.threshold + t * inner;
+    const float* L = f.leafValue + t * (inner + 1);
+    // Level by level over the block: the rows' walks are independent chains of loads, which the
+    // processor overlaps.
+    const float* rootX = x + F[0];
+    for (int64_t r = 0; r < rows; ++r) node[r] = 1 + (rootX[r * cols] > T[0]);
+    for (int l = 1; l < f.height; ++l) {
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t i = node[r];
+        node[r] = 2 * i + 1 + (x[r * cols + F[i]] > T[i]);
+      }
+    }
+    for (int64_t r = 0; r < rows; ++r) sum[r] += static_cast<double>(L[node[r] - inner]);
+  }
+}
+
+void scoreRows(const Forest& f, const float* x, int64_t rows, int64_t cols, double* sum) {
+#if defined(VIGIL_X86)
+  if (useAvx512() && avx512::iforestCanScore(cols)) return avx512::iforestScoreRows(f, x, rows, cols, sum);
+#endif
+  scoreRowsPortable(f, x, rows, cols, sum);
+}
+
+}  // namespace iforest
+
+void iforestScore(const float* x, int64_t rows, int64_t cols, int64_t trees, int height, const int32_t* feature,
+                  const float* threshold, const float* leafValue, int64_t maxSamples, float* pathLength, float* score) {
+  const iforest::Forest f{trees, height, feature, threshold, leafValue};
+  const double c = iforestAveragePathLength(maxSamples);
+  // A chunk's work is rows x trees x height steps: small batches stay on the calling thread.
+  const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 16) / std::max<int64_t>(1, trees * height));
+  parallelFor(rows, grain, [&](int64_t b, int64_t e) {
+    double sum[iforest::kBlock];
+    for (int64_t r0 = b; r0 < e; r0 += iforest::kBlock) {
+      const int64_t n = std::min<int64_t>(iforest::kBlock, e - r0);
+      iforest::scoreRows(f, x + r0 * cols, n, cols, sum);
+      for (int64_t r = 0; r < n; ++r) {
+        const double mean = sum[r] / static_cast<double>(trees);
+        if (pathLength != nullptr) pathLength[r0 + r] = static_cast<float>(mean);
+        // sklearn: 2^(-E[h]/c), and 2^-1 when c = 0 (a forest grown on one row).
+        if (score != nullptr) score[r0 + r] = static_cast<float>(c > 0.0 ? std::exp2(-mean / c) : 0.5);
+      }
+    }
+  });
+}
+
+}  // namespace vigil

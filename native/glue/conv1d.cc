@@ -1,0 +1,64 @@
+// conv1dForward / conv1dBackward: channels-last x [B, T, Cin], W [Cout, Cin, K] (PyTorch layout).
+#include <sstream>
+
+#include "cpu/conv1d.h"
+#include "glue/common.h"
+#include "glue/families.h"
+
+namespace vigil {
+namespace glue {
+namespace {
+
+// (B, T, Cin, Cout, kernelSize, dilation, padding) at arguments 0..6.
+Conv1dShape readShape(Args& a) {
+  Conv1dShape s{};
+  s.batch = a.dim(0, "batch");
+  s.time = a.dim(1, "time");
+  s.inChannels = a.dim(2, "inChannels");
+  s.outChannels = a.dim(3, "outChannels");
+  s.kernelSize = a.dim(4, "kernelSize");
+  s.dilation = a.dim(5, "dilation");
+  s.padding = static_cast<Conv1dPadding>(a.oneOf(6, "padding", {"valid", "same", "causal"}));
+  a.product({s.kernelSize, s.dilation}, "kernelSize * dilation");
+  if (s.outTime() < 1) {
+    std::ostringstream m;
+    m << "time must be at least (kernelSize - 1) * dilation + 1 = " << s.span() + 1 << " for 'valid' padding, got "
+      << s.time;
+    a.rangeError(m.str());
+  }
+  return s;
+}
+
+}  // namespace
+
+void register_conv1d(Napi::Env env, Napi::Object exports) {
+  // (B, T, Cin, Cout, K, dilation, padding, x [B,T,Cin], W [Cout,Cin,K], b [Cout] | null, y [B,Tout,Cout])
+  define(env, exports, "conv1dForward", [](Args& a) -> std::function<void()> {
+    Conv1dShape s = readShape(a);
+    int64_t xLen = a.product({s.batch, s.time, s.inChannels}, "batch * time * inChannels");
+    int64_t wLen = a.product({s.outChannels, s.inChannels, s.kernelSize}, "outChannels * inChannels * kernelSize");
+    int64_t yLen = a.product({s.batch, s.outTime(), s.outChannels}, "batch * outTime * outChannels");
+    const float* x = a.f32(7, "x", xLen);
+    const float* W = a.f32(8, "W", wLen);
+    const float* b = a.f32Opt(9, "b", s.outChannels);
+    float* y = a.f32(10, "y", yLen, false);
+    return [=] { conv1dForward(s, x, W, b, y); };
+  });
+  // (B, T, Cin, Cout, K, dilation, padding, x, W, dY [B,Tout,Cout], dX | null, dW | null, db | null)
+  define(env, exports, "conv1dBackward", [](Args& a) -> std::function<void()> {
+    Conv1dShape s = readShape(a);
+    int64_t xLen = a.product({s.batch, s.time, s.inChannels}, "batch * time * inChannels");
+    int64_t wLen = a.product({s.outChannels, s.inChannels, s.kernelSize}, "outChannels * inChannels * kernelSize");
+    int64_t yLen = a.product({s.batch, s.outTime(), s.outChannels}, "batch * outTime * outChannels");
+    const float* x = a.f32(7, "x", xLen);
+    const float* W = a.f32(8, "W", wLen);
+    const float* dY = a.f32(9, "dY", yLen);
+    float* dX = a.f32Opt(10, "dX", xLen, false);
+    float* dW = a.f32Opt(11, "dW", wLen, false);
+    float* db = a.f32Opt(12, "db", s.outChannels, false);
+    return [=] { conv1dBackward(s, x, W, dY, dX, dW, db); };
+  });
+}
+
+}  // namespace glue
+}  // namespace vigil

@@ -1,0 +1,138 @@
+// Isolation forests (cpu/iforest.h): iforestFit grows a forest into typed arrays; iforestPack
+// checks a forest once and copies it into a native handle; iforestScore / iforestScoreAsync score
+// rows with a handle. Checking ~100k forest values costs tens of microseconds, far more than
+// scoring one row: the handle makes the per-call work O(row), which the in-process one-row path needs.
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <sstream>
+#include <vector>
+
+#include "cpu/iforest.h"
+#include "glue/common.h"
+#include "glue/families.h"
+
+namespace vigil {
+namespace glue {
+namespace {
+
+constexpr int64_t kMaxSeed = (int64_t(1) << 53) - 1;
+// Node indices are int32 in the walk: 2^(height+1) must stay below 2^31.
+constexpr int kMaxHeight = 30;
+constexpr int32_t kInt32Min = std::numeric_limits<int32_t>::min(), kInt32Max = std::numeric_limits<int32_t>::max();
+
+struct PackedForest {
+  int64_t cols, trees;
+  int height;
+  int64_t maxSamples;
+  std::vector<int32_t> feature;
+  std::vector<float> threshold, leafValue;
+
+  size_t bytes() const { return feature.size() * 4 + threshold.size() * 4 + leafValue.size() * 4; }
+};
+
+using Holder = std::shared_ptr<const PackedForest>;
+
+// Marks handles made here, so that no other External passes for one.
+constexpr napi_type_tag kForestTag = {0x766967696c2d6966ull, 0x6f726573742d7631ull};
+
+// The forest behind argument i, or a TypeError naming it.
+Holder forestArg(const Napi::CallbackInfo& info, Args& a, size_t i) {
+  Napi::Value v = info[i];
+  if (!v.IsExternal() || !v.As<Napi::External<Holder>>().CheckTypeTag(&kForestTag))
+    a.typeError("forest must be a forest handle made by iforestPack");
+  return *v.As<Napi::External<Holder>>().Data();
+}
+
+// (forest, rows, cols, x [rows, cols], pathLength [rows] | null, score [rows] | null)
+Napi::Value score(const Napi::CallbackInfo& info, const char* fn, bool async) {
+  Args a(info, fn);
+  Holder f = forestArg(info, a, 0);
+  int64_t rows = a.dim(1, "rows"), cols = a.dim(2, "cols");
+  if (cols != f->cols) {
+    std::ostringstream s;
+    s << "cols must be " << f->cols << " (the forest's features), got " << cols;
+    a.rangeError(s.str());
+  }
+  const float* x = a.f32(3, "x", a.product({rows, cols}, "rows * cols"));
+  float* pathLength = a.f32Opt(4, "pathLength", rows, false);
+  float* out = a.f32Opt(5, "score", rows, false);
+  // The work holds the forest: a pending async call outlives a collected handle.
+  return run(a, async, [=] {
+    iforestScore(x, rows, cols, f->trees, f->height, f->feature.data(), f->threshold.data(), f->leafValue.data(), f->maxSamples,
+                 pathLength, out);
+  });
+}
+
+}  // namespace
+
+void register_iforest(Napi::Env env, Napi::Object exports) {
+  // (rows, cols, firstTree, trees, maxSamples, maxFeatures, bootstrap, seed, x [rows, cols],
+  //  feature Int32Array [trees, 2^h - 1], threshold [trees, 2^h - 1], leafValue [trees, 2^h]),
+  // h = iforestHeight(maxSamples); the three forest arrays are outputs, for trees firstTree on.
+  define(env, exports, "iforestFit", [](Args& a) -> std::function<void()> {
+    int64_t rows = a.dim(0, "rows"), cols = a.dim(1, "cols");
+    int64_t firstTree = a.integer(2, "firstTree", 0, kMaxSeed), trees = a.dim(3, "trees");
+    int64_t maxSamples = a.integer(4, "maxSamples", 1, std::min<int64_t>(rows, int64_t(1) << kMaxHeight));
+    int64_t maxFeatures = a.integer(5, "maxFeatures", 1, cols);
+    bool bootstrap = a.boolean(6, "bootstrap");
+    int64_t seed = a.integer(7, "seed", 0, kMaxSeed);
+    if (cols > kInt32Max) a.rangeError("cols must be below 2^31");
+    const int h = iforestHeight(maxSamples);
+    const int64_t inner = (int64_t(1) << h) - 1;
+    int64_t xLen = a.product({rows, cols}, "rows * cols");
+    int64_t nodeLen = a.product({trees, inner}, "trees * (2^height - 1)");
+    int64_t leafLen = a.product({trees, inner + 1}, "trees * 2^height");
+    const float* x = a.f32(8, "x", xLen);
+    int32_t* feature = a.i32(9, "feature", nodeLen, kInt32Min, kInt32Max);
+    float* threshold = a.f32(10, "threshold", nodeLen, false);
+    float* leafValue = a.f32(11, "leafValue", leafLen, false);
+    return [=] {
+      iforestFit(x, rows, cols, firstTree, trees, maxSamples, maxFeatures, bootstrap, static_cast<uint64_t>(seed), feature, threshold,
+                 leafValue);
+    };
+  });
+
+  // (cols, trees, height, maxSamples, feature [trees, 2^height - 1] (each in [0, cols)),
+  //  threshold [trees, 2^height - 1], leafValue [trees, 2^height]) -> a forest handle: any forest
+  // in the layout (grown by iforestFit or converted from scikit-learn), checked and copied once.
+  exports.Set("iforestPack", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    Args a(info, "iforestPack");
+    auto p = std::make_shared<PackedForest>();
+    p->cols = a.dim(0, "cols");
+    if (p->cols > kInt32Max) a.rangeError("cols must be below 2^31");
+    p->trees = a.dim(1, "trees");
+    p->height = static_cast<int>(a.integer(2, "height", 1, kMaxHeight));
+    p->maxSamples = a.dim(3, "maxSamples");
+    const int64_t inner = (int64_t(1) << p->height) - 1;
+    int64_t nodeLen = a.product({p->trees, inner}, "trees * (2^height - 1)");
+    int64_t leafLen = a.product({p->trees, inner + 1}, "trees * 2^height");
+    const int32_t* feature = a.i32(4, "feature", nodeLen, 0, static_cast<int32_t>(p->cols - 1));
+    const float* threshold = a.f32(5, "threshold", nodeLen);
+    const float* leafValue = a.f32(6, "leafValue", leafLen);
+    p->feature.assign(feature, feature + nodeLen);
+    p->threshold.assign(threshold, threshold + nodeLen);
+    p->leafValue.assign(leafValue, leafValue + leafLen);
+    Napi::Env e = info.Env();
+    const int64_t bytes = static_cast<int64_t>(p->bytes());
+    // Tell V8 what the small handle holds, so garbage collection runs as it would for the arrays.
+    Napi::MemoryManagement::AdjustExternalMemory(e, bytes);
+    auto ext = Napi::External<Holder>::New(e, new Holder(std::move(p)), [bytes](Napi::Env fe, Holder* h) {
+      Napi::MemoryManagement::AdjustExternalMemory(fe, -bytes);
+      delete h;
+    });
+    ext.TypeTag(&kForestTag);
+    return ext;
+  }, "iforestPack"));
+
+  exports.Set("iforestScore", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    return score(info, "iforestScore", false);
+  }, "iforestScore"));
+  exports.Set("iforestScoreAsync", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    return score(info, "iforestScoreAsync", true);
+  }, "iforestScoreAsync"));
+}
+
+}  // namespace glue
+}  // namespace vigil

@@ -1,0 +1,136 @@
+// Isolation forests (native/cpu/iforest.h): training and scoring over a flat forest layout.
+//
+// Every tree is a perfect binary tree of depth `height`, implicitly indexed (node i has children
+// 2i+1 and 2i+2), stored back to back across the forest:
+//   feature   Int32Array   [trees, 2^height - 1]  split feature; a row goes left iff x[feature] <= threshold
+//   threshold Float32Array [trees, 2^height - 1]
+//   leafValue Float32Array [trees, 2^height]      depth + c(leaf size) of the leaf a walk ends in
+// Leaves above the height limit are pass-through chains (feature 0, threshold 3.4e38) down to the
+// bottom level.
+import { addon } from './addon.ts';
+import { isDetached } from './check.ts';
+
+type F32 = Float32Array;
+type I32 = Int32Array;
+declare const packedBrand: unique symbol;
+/** A native forest handle (opaque). */
+type Handle = { readonly [packedBrand]: true };
+
+interface IForestAddon {
+  iforestFit(rows: number, cols: number, firstTree: number, trees: number, maxSamples: number, maxFeatures: number, bootstrap: boolean,
+    seed: number, x: F32, feature: I32, threshold: F32, leafValue: F32): void;
+  iforestFitAsync(rows: number, cols: number, firstTree: number, trees: number, maxSamples: number, maxFeatures: number, bootstrap: boolean,
+    seed: number, x: F32, feature: I32, threshold: F32, leafValue: F32): Promise<void>;
+  iforestPack(cols: number, trees: number, height: number, maxSamples: number, feature: I32, threshold: F32, leafValue: F32): Handle;
+  iforestScore(forest: Handle, rows: number, cols: number, x: F32, pathLength: F32 | null, score: F32 | null): void;
+  iforestScoreAsync(forest: Handle, rows: number, cols: number, x: F32, pathLength: F32 | null, score: F32 | null): Promise<void>;
+}
+
+const native = () => addon<IForestAddon>();
+
+/** A forest in the flat layout. */
+export interface Forest {
+  trees: number;
+  height: number;
+  /** Rows each tree was grown on: c(maxSamples) normalises the scores. */
+  maxSamples: number;
+  feature: I32;
+  threshold: F32;
+  leafValue: F32;
+}
+
+export interface GrowOptions {
+  /** Features each tree draws its splits from (1 to cols; all of them: no subsetting). */
+  maxFeatures: number;
+  /** Draw each tree's rows with replacement. */
+  bootstrap: boolean;
+  seed: number;
+}
+
+/** The height limit of trees grown on `maxSamples` rows: ceil(log2(max(maxSamples, 2))), scikit-learn's max_depth. */
+export function forestHeight(maxSamples: number): number {
+  let h = 1;
+  while (2 ** h < maxSamples) h++;
+  return h;
+}
+
+/** c(n) = 2 (ln(n - 1) + γ) - 2 (n - 1) / n, c(0) = c(1) = 0, c(2) = 1: the path-length normaliser. */
+export function averagePathLength(n: number): number {
+  if (n <= 1) return 0;
+  if (n === 2) return 1;
+  return 2 * (Math.log(n - 1) + 0.5772156649015329) - (2 * (n - 1)) / n;
+}
+
+/** A forest of `trees` trees for `maxSamples` rows each, every array zero: iforestFit fills it. */
+export function createForest(trees: number, maxSamples: number): Forest {
+  const height = forestHeight(maxSamples);
+  const inner = 2 ** height - 1;
+  return {
+    trees, height, maxSamples,
+    feature: new Int32Array(trees * inner), threshold: new Float32Array(trees * inner), leafValue: new Float32Array(trees * (inner + 1)),
+  };
+}
+
+type FitArgs = Parameters<IForestAddon['iforestFit']>;
+
+function fitArgs(fn: string, rows: number, cols: number, x: F32, f: Forest, o: GrowOptions, first: number, count: number): FitArgs {
+  const inner = 2 ** f.height - 1;
+  // subarray() of a detached array throws a bare TypeError: name the argument as the glue would.
+  for (const name of ['feature', 'threshold', 'leafValue'] as const) {
+    const a = f[name] as unknown;
+    if (ArrayBuffer.isView(a) && isDetached(a)) throw new TypeError(`${fn}: ${name} is backed by a detached ArrayBuffer`);
+  }
+  const nodes = (a: I32 | F32) => a.subarray(first * inner, (first + count) * inner);
+  return [rows, cols, first, count, f.maxSamples, o.maxFeatures, o.bootstrap, o.seed, x, nodes(f.feature) as I32, nodes(f.threshold) as F32,
+    f.leafValue.subarray(first * (inner + 1), (first + count) * (inner + 1))];
+}
+
+/**
+ * Grows trees [first, first + count) of `forest` (default: all) on x [rows, cols], scikit-learn's
+ * IsolationForest training (1 <= forest.maxSamples <= rows). Tree t draws from Philox stream t of
+ * `seed`: the forest is the same for any thread count and any split of its trees over calls.
+ */
+export function iforestFit(rows: number, cols: number, x: F32, forest: Forest, o: GrowOptions, first = 0, count = forest.trees - first): void {
+  native().iforestFit(...fitArgs('iforestFit', rows, cols, x, forest, o, first, count));
+}
+
+export async function iforestFitAsync(rows: number, cols: number, x: F32, forest: Forest, o: GrowOptions, first = 0,
+  count = forest.trees - first): Promise<void> {
+  return native().iforestFitAsync(...fitArgs('iforestFitAsync', rows, cols, x, forest, o, first, count));
+}
+
+/**
+ * A forest checked once (every feature in [0, cols), finite thresholds and leaf values) and copied
+ * into native memory, so that scoring does no per-call work beyond the rows: a one-row score takes
+ * microseconds. Freed with the object by the garbage collector.
+ */
+export class PackedForest {
+  readonly cols: number;
+  readonly trees: number;
+  readonly height: number;
+  readonly maxSamples: number;
+  /** @internal */
+  readonly handle: Handle;
+
+  constructor(forest: Forest, cols: number) {
+    const f = forest;
+    this.handle = native().iforestPack(cols, f.trees, f.height, f.maxSamples, f.feature, f.threshold, f.leafValue);
+    this.cols = cols;
+    this.trees = f.trees;
+    this.height = f.height;
+    this.maxSamples = f.maxSamples;
+  }
+}
+
+/**
+ * Scores x [rows, cols]: `pathLength[r]` = E[h(x_r)], the mean path length over the trees;
+ * `score[r]` = 2^(-E[h]/c(maxSamples)) (higher = more anomalous), which is minus scikit-learn's
+ * score_samples. Pass null to skip either output. Bit-identical for any thread count.
+ */
+export function iforestScore(forest: PackedForest, rows: number, x: F32, pathLength: F32 | null, score: F32 | null): void {
+  native().iforestScore(forest.handle, rows, forest.cols, x, pathLength ?? null, score ?? null);
+}
+
+export async function iforestScoreAsync(forest: PackedForest, rows: number, x: F32, pathLength: F32 | null, score: F32 | null): Promise<void> {
+  return native().iforestScoreAsync(forest.handle, rows, forest.cols, x, pathLength ?? null, score ?? null);
+}

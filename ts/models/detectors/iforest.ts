@@ -1,0 +1,235 @@
+// Isolation forest (Liu, Ting & Zhou 2008) with scikit-learn's IsolationForest semantics: the same
+// options, trees grown the same way (random feature among those not constant on the node, split
+// uniform between its min and max, height limit ceil(log2(maxSamples))) and the same scores.
+//
+// Mapping onto scikit-learn (checked against it to 1e-6 in test/iforest-sklearn.test.ts):
+//   scoreSamples(x)    = 2^(-E[h(x)] / c(maxSamples))  = -sklearn.score_samples(x)
+//   pathLengths(x)     = E[h(x)], the mean path length over the trees
+//   threshold          = quantile(training scores, 1 - contamination) = -sklearn.offset_
+//   decisionFunction   = scoreSamples - threshold        = -sklearn.decision_function
+//   predict            = 1 where sklearn.predict gives -1
+// sklearn's default contamination='auto' (offset_ = -0.5) is vigil's `threshold = 0.5`, set after
+// fit; the contamination option itself takes a share, as every vigil detector's does (default 0.1).
+import {
+  createForest, forestHeight, iforestFitAsync, iforestScore, iforestScoreAsync, PackedForest,
+} from '../../bindings/iforest.ts';
+import type { Forest } from '../../bindings/iforest.ts';
+import { Detector, registerDetector } from './detector.ts';
+import type { DetectorFitOptions, DetectorState, JSONObject } from './detector.ts';
+import { toMatrix } from './matrix.ts';
+import type { Matrix, TabularInput } from './matrix.ts';
+import type { ThresholdOptions } from './threshold.ts';
+
+export interface IsolationForestOptions extends ThresholdOptions {
+  /** Trees in the forest (default 100). */
+  nEstimators?: number;
+  /**
+   * Rows each tree is grown on: 'auto' (default) = min(256, rows); a number in (0, 1] = that share
+   * of the rows (at least one); an integer > 1 = that many rows, or all rows (with a warning, as
+   * scikit-learn) when there are fewer.
+   */
+  maxSamples?: 'auto' | number;
+  /**
+   * Features each tree draws its splits from: a number in (0, 1] = that share of the features (at
+   * least one; default 1 = all of them), an integer > 1 = that many (at most the features).
+   * scikit-learn tells an int 1 from a float 1.0; JavaScript cannot, so 1 means all features.
+   */
+  maxFeatures?: number;
+  /** Draw each tree's rows with replacement (default false). */
+  bootstrap?: boolean;
+  /** Seed of the trees' random streams (default 0): a seed gives one forest on any thread count. */
+  seed?: number;
+}
+
+const FN = 'IsolationForest';
+const MAX_SEED = 2 ** 53 - 1;
+
+function positiveInt(name: string, v: unknown, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number') throw new TypeError(`${FN}: ${name} must be a number, got ${typeof v}`);
+  if (!Number.isInteger(v) || v < 1) throw new RangeError(`${FN}: ${name} must be an integer >= 1, got ${v}`);
+  return v;
+}
+
+/** A count option: a share in (0, 1] or an integer > 1. */
+function shareOrCount(name: string, v: unknown): number {
+  if (typeof v !== 'number') throw new TypeError(`${FN}: ${name} must be a number, got ${typeof v}`);
+  if (!(v > 0) || (v > 1 && !Number.isInteger(v)) || !Number.isFinite(v)) {
+    throw new RangeError(`${FN}: ${name} must be a share in (0, 1] or an integer > 1, got ${v}`);
+  }
+  return v;
+}
+
+/** scikit-learn's int(share * n), at least 1. */
+function resolve(v: number, n: number): number {
+  return v <= 1 ? Math.max(1, Math.floor(v * n)) : v;
+}
+
+export class IsolationForest extends Detector<TabularInput> {
+  readonly modelType = 'IsolationForest';
+  readonly nEstimators: number;
+  readonly maxSamples: 'auto' | number;
+  readonly maxFeatures: number;
+  readonly bootstrap: boolean;
+  readonly seed: number;
+  #forest: Forest | null = null;
+  #packed: PackedForest | null = null;
+
+  constructor(opts: IsolationForestOptions = {}) {
+    if (typeof opts === 'object' && opts !== null && (opts.contamination as unknown) === 'auto') {
+      throw new TypeError(`${FN}: contamination 'auto' is scikit-learn's fixed offset: fit with any contamination, then set ` +
+        '`threshold = 0.5` (vigil scores are minus sklearn\'s, so its offset_ -0.5 is a threshold of 0.5)');
+    }
+    super(FN, opts);
+    this.nEstimators = positiveInt('nEstimators', opts.nEstimators, 100);
+    const ms = opts.maxSamples ?? 'auto';
+    this.maxSamples = ms === 'auto' ? ms : shareOrCount('maxSamples', ms);
+    this.maxFeatures = shareOrCount('maxFeatures', opts.maxFeatures ?? 1);
+    if (opts.bootstrap !== undefined && typeof opts.bootstrap !== 'boolean') throw new TypeError(`${FN}: bootstrap must be a boolean`);
+    this.bootstrap = opts.bootstrap ?? false;
+    const seed = opts.seed ?? 0;
+    if (typeof seed !== 'number') throw new TypeError(`${FN}: seed must be a number, got ${typeof seed}`);
+    if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
+      throw new RangeError(`${FN}: seed must be an integer in [0, 2^53), got ${seed}`);
+    }
+    this.seed = seed;
+  }
+
+  /** The fitted forest in the flat layout of ts/bindings/iforest.ts (read-only: copy before changing it). */
+  get forest(): Forest {
+    return this.#fitted('forest').forest;
+  }
+
+  /** Features the forest was fitted on. */
+  get nFeatures(): number {
+    return this.#fitted('nFeatures').packed.cols;
+  }
+
+  /** The mean path length E[h(x)] of every row over the trees (lower = isolated sooner). */
+  async pathLengths(x: TabularInput): Promise<Float32Array> {
+    const { packed } = this.#fitted('pathLengths');
+    const m = toMatrix(`${FN}.pathLengths`, 'x', x, packed.cols);
+    const out = new Float32Array(m.rows);
+    await iforestScoreAsync(packed, m.rows, m.data, out, null);
+    return out;
+  }
+
+  /**
+   * scoreSamples on the calling thread: for a few rows scored in-process, where a worker
+   * round trip would cost more than the trees (one row through 100 trees takes microseconds).
+   */
+  scoreSamplesSync(x: TabularInput): Float32Array {
+    const { packed } = this.#fitted('scoreSamplesSync');
+    const m = toMatrix(`${FN}.scoreSamplesSync`, 'x', x, packed.cols);
+    const out = new Float32Array(m.rows);
+    iforestScore(packed, m.rows, m.data, null, out);
+    return out;
+  }
+
+  protected async train(x: TabularInput, opts: DetectorFitOptions): Promise<Float32Array> {
+    const m = toMatrix(`${FN}.fit`, 'x', x);
+    if (m.cols >= 2 ** 24) throw new RangeError(`${FN}.fit: at most 2^24 - 1 features, got ${m.cols}`);
+    const maxSamples = this.#rowsPerTree(m.rows);
+    const maxFeatures = resolve(this.maxFeatures, m.cols);
+    if (maxFeatures > m.cols) throw new RangeError(`${FN}.fit: maxFeatures (${maxFeatures}) is more than the ${m.cols} features of x`);
+    const forest = createForest(this.nEstimators, maxSamples);
+    const grow = { maxFeatures, bootstrap: this.bootstrap, seed: this.seed };
+    // Trees in about ten calls: progress and the abort signal are looked at between them.
+    const step = Math.max(1, Math.ceil(this.nEstimators / 10));
+    for (let first = 0; first < this.nEstimators; first += step) {
+      opts.signal?.throwIfAborted();
+      const count = Math.min(step, this.nEstimators - first);
+      await iforestFitAsync(m.rows, m.cols, m.data, forest, grow, first, count);
+      opts.onProgress?.(first + count, this.nEstimators);
+    }
+    this.#set(forest, m.cols);
+    return this.#scores(m);
+  }
+
+  protected async score(x: TabularInput): Promise<Float32Array> {
+    return this.#scores(toMatrix(`${FN}.scoreSamples`, 'x', x, this.#fitted('scoreSamples').packed.cols));
+  }
+
+  protected state(): DetectorState {
+    const f = this.forest;
+    const r = this.thresholdRule;
+    const config: JSONObject = {
+      nEstimators: this.nEstimators, maxSamples: this.maxSamples, maxFeatures: this.maxFeatures, bootstrap: this.bootstrap, seed: this.seed,
+      ...(r.kind === 'quantile' ? { thresholdQuantile: r.value } : { contamination: r.value }),
+    };
+    const inner = 2 ** f.height - 1;
+    return {
+      config,
+      fitted: { features: this.nFeatures, maxSamples: f.maxSamples, height: f.height, trees: f.trees },
+      weights: [
+        // Feature indices are below 2^24 (checked at fit), so float32 holds them exactly.
+        { name: 'feature', shape: [f.trees, inner], value: Float32Array.from(f.feature) },
+        { name: 'threshold', shape: [f.trees, inner], value: f.threshold },
+        { name: 'leafValue', shape: [f.trees, inner + 1], value: f.leafValue },
+      ],
+    };
+  }
+
+  /** Rebuilds the fitted state from a model file's parts (loadDetector). */
+  static fromState(config: JSONObject, fitted: JSONObject, weights: Map<string, Float32Array>): IsolationForest {
+    const d = new IsolationForest(config as IsolationForestOptions);
+    const int = (name: string, min: number) => {
+      const v = fitted[name];
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+        throw new RangeError(`fitted.${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+      }
+      return v;
+    };
+    const features = int('features', 1);
+    if (features >= 2 ** 24) throw new RangeError(`fitted.features must be below 2^24, got ${features}`);
+    const maxSamples = int('maxSamples', 1), height = int('height', 1), trees = int('trees', 1);
+    if (trees !== d.nEstimators) throw new RangeError(`fitted.trees (${trees}) differs from nEstimators (${d.nEstimators})`);
+    if (height !== forestHeight(maxSamples)) throw new RangeError(`fitted.height (${height}) does not fit maxSamples ${maxSamples}`);
+    const forest = createForest(trees, maxSamples);
+    const take = (name: string, len: number) => {
+      const w = weights.get(name);
+      if (!w) throw new RangeError(`weight '${name}' is missing`);
+      if (w.length !== len) throw new RangeError(`weight '${name}' has ${w.length} values, expected ${len}`);
+      return w;
+    };
+    const feature = take('feature', forest.feature.length);
+    for (let i = 0; i < feature.length; i++) {
+      if (!Number.isInteger(feature[i])) throw new RangeError(`weight 'feature' holds ${feature[i]} at ${i}, not a feature index`);
+      forest.feature[i] = feature[i];
+    }
+    forest.threshold.set(take('threshold', forest.threshold.length));
+    forest.leafValue.set(take('leafValue', forest.leafValue.length));
+    d.#set(forest, features); // iforestPack checks the indices and values
+    return d;
+  }
+
+  #rowsPerTree(rows: number): number {
+    if (this.maxSamples === 'auto') return Math.min(256, rows);
+    if (this.maxSamples <= 1) return resolve(this.maxSamples, rows);
+    if (this.maxSamples > rows) {
+      process.emitWarning(`${FN}.fit: maxSamples (${this.maxSamples}) is greater than the number of rows (${rows}); ` +
+        `each tree uses all ${rows} rows`, { code: 'VIGIL_IFOREST_MAX_SAMPLES' });
+      return rows;
+    }
+    return this.maxSamples;
+  }
+
+  #set(forest: Forest, cols: number): void {
+    this.#packed = new PackedForest(forest, cols);
+    this.#forest = forest;
+  }
+
+  async #scores(m: Matrix): Promise<Float32Array> {
+    const out = new Float32Array(m.rows);
+    await iforestScoreAsync(this.#packed!, m.rows, m.data, null, out);
+    return out;
+  }
+
+  #fitted(what: string): { forest: Forest; packed: PackedForest } {
+    if (this.#forest === null || this.#packed === null) throw new Error(`${FN}.${what}: not fitted yet: call fit() first`);
+    return { forest: this.#forest, packed: this.#packed };
+  }
+}
+
+registerDetector('IsolationForest', ({ config, fitted, weights }) => IsolationForest.fromState(config, fitted, weights) as Detector<never>);
+
