@@ -1,4 +1,4 @@
-// npm run bench [-- --suite gemm,lstm,fit,iforest] [--json FILE] [--threads 1,2] [--repeats 5] [--simd avx2]
+// npm run bench [-- --suite gemm,lstm,fit,iforest,rbm] [--json FILE] [--threads 1,2] [--repeats 5] [--simd avx2]
 // Measures vigil and its peers in one process run (python peers as sequential child processes), prints
 // the tables with the machine ceilings, and optionally writes every row as JSON.
 import { writeFileSync } from 'node:fs';
@@ -11,10 +11,11 @@ import { printReport } from './report.ts';
 import { runFitSuite } from './suites/fit.ts';
 import { runGemmSuite } from './suites/gemm.ts';
 import { runIforestSuite } from './suites/iforest.ts';
+import { runRbmSuite } from './suites/rbm.ts';
 import { runLstmSuite } from './suites/lstm.ts';
 
 const SUITES: Record<string, (o: SuiteOptions) => Promise<Row[]>> = {
-  gemm: runGemmSuite, lstm: runLstmSuite, fit: runFitSuite, iforest: runIforestSuite,
+  gemm: runGemmSuite, lstm: runLstmSuite, fit: runFitSuite, iforest: runIforestSuite, rbm: runRbmSuite,
 };
 const ALL = [...Object.keys(SUITES), 'machine'];
 

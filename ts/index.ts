@@ -18,6 +18,7 @@ export * as optimizer from './bindings/optimizer.ts';
 export * as conv1d from './bindings/conv1d.ts';
 export * as pool1d from './bindings/pool1d.ts';
 export * as iforest from './bindings/iforest.ts';
+export * as rbm from './bindings/rbm.ts';
 
 // Preprocessing, metrics and the bundled data sets.
 export {
@@ -34,6 +35,10 @@ export type {
 export * as metrics from './models/metrics.ts';
 export { loadPhishing, loadCsic, loadHttpParams, readDataText, BUNDLED_DATA, HTTP_PARAMS_CLASSES } from './models/datasets.ts';
 export type { TextDataset, CsicDataset, HttpParamsDataset } from './models/datasets.ts';
+export {
+  loadKdd, readKdd, kddEncoder, loadCreditcard, BUNDLED_TABULAR, KDD_COLUMNS, KDD_CATEGORICAL, CREDITCARD_COLUMNS,
+} from './models/tabular_datasets.ts';
+export type { KddOptions, KddRecords, KddDataset, LoadKddOptions, CreditcardDataset } from './models/tabular_datasets.ts';
 
 // Keras-style model layer.
 export { Sequential } from './models/sequential.ts';
@@ -104,3 +109,5 @@ export type {
 export * as nab from './nab/index.ts';
 export { IsolationForest } from './models/detectors/iforest.ts';
 export type { IsolationForestOptions } from './models/detectors/iforest.ts';
+export { RBM } from './models/detectors/rbm.ts';
+export type { RBMOptions, RBMEpoch, RBMFitOptions } from './models/detectors/rbm.ts';

@@ -21,21 +21,35 @@ constexpr int64_t kChunk = 4096;
 
 int64_t rowGrain(int64_t width) { return std::max<int64_t>(1, kGrain / std::max<int64_t>(width, 1)); }
 
-// y[i] = sigmoid(y[i]) on one thread, through the vector path when there is one.
-void sigmoidInPlace(int64_t n, float* y) {
+double squaredError(int64_t n, const float* x, const float* y) {
 #if defined(VIGIL_X86)
-  if (useAvx2()) return avx2::activationForward(Activation::Sigmoid, n, y, y);
+  if (useAvx512()) return avx512::rbmSquaredError(n, x, y);
+  if (useAvx2()) return avx2::rbmSquaredError(n, x, y);
 #endif
-  for (int64_t i = 0; i < n; ++i) y[i] = sigmoidScalar(y[i]);
+  return rbm_detail::squaredError(n, x, y);
+}
+
+void columnSums(int64_t m, int64_t width, const float* a, const float* b, double sign, double* sums) {
+#if defined(VIGIL_X86)
+  if (useAvx512()) return avx512::rbmColumnSums(m, width, a, b, sign, sums);
+  if (useAvx2()) return avx2::rbmColumnSums(m, width, a, b, sign, sums);
+#endif
+  rbm_detail::columnSums(m, width, a, b, sign, sums);
 }
 
 // Rows [r0, r1) of A [., width]: A[r] += bias, then the sigmoid when `squash`.
 void biasRows(int64_t r0, int64_t r1, int64_t width, const float* bias, bool squash, float* A) {
-  for (int64_t r = r0; r < r1; ++r) {
-    float* a = A + r * width;
-    for (int64_t j = 0; j < width; ++j) a[j] += bias[j];
+  float* a = A + r0 * width;
+#if defined(VIGIL_X86)
+  if (useAvx512()) return avx512::rbmBiasRows(r1 - r0, width, bias, squash, a);
+  if (useAvx2()) return avx2::rbmBiasRows(r1 - r0, width, bias, squash, a);
+#endif
+  for (int64_t r = 0; r < r1 - r0; ++r) {
+    for (int64_t j = 0; j < width; ++j) {
+      const float z = a[r * width + j] + bias[j];
+      a[r * width + j] = squash ? rbm_detail::sigmoid(z) : z;
+    }
   }
-  if (squash) sigmoidInPlace((r1 - r0) * width, A + r0 * width);
 }
 
 // The chosen sampling path; p may alias out (each element is read before it is written).
@@ -47,8 +61,14 @@ void sampleSpan(int64_t n, uint64_t seed, uint64_t stream, uint64_t offset, cons
   rbm_detail::sampleSpanPortable(n, seed, stream, offset, p, out);
 }
 
-// Stable softplus in float: log(1 + e^z) without overflow.
-inline float softplus(float z) { return z > 0 ? z + std::log1p(std::exp(-z)) : std::log1p(std::exp(z)); }
+// The chosen path of sum_j softplus(z_j + c_j).
+double softplusSum(int64_t H, const float* z, const float* c) {
+#if defined(VIGIL_X86)
+  if (useAvx512()) return avx512::rbmSoftplusSum(H, z, c);
+  if (useAvx2()) return avx2::rbmSoftplusSum(H, z, c);
+#endif
+  return rbm_detail::softplusSum(H, z, c);
+}
 
 // Buffers of one batch of at most m rows. The data rows and the chain's last visible values
 // are stacked (vs = [v_0; v_k]) as are their hidden probabilities (ps = [p_0; -p_k] once the
@@ -92,26 +112,7 @@ void chainRows(const RbmChain& ch, int64_t m, int64_t V, int64_t H, Work& w, con
   hidden(v0, p0);
   sampleSpan(n * H, seed, stream, hOff, p0, h);
   visible(h, vm);
-  for (int64_t r = 0; r < n; ++r) {
-    // Lane-wise partial sums vectorise without reassociating anything the result depends on.
-    float lanes[16] = {};
-    const float* x = v0 + r * V;
-    const float* y = vm + r * V;
-    int64_t i = 0;
-    for (; i + 16 <= V; i += 16) {
-      for (int l = 0; l < 16; ++l) {
-        const float d = x[i + l] - y[i + l];
-        lanes[l] += d * d;
-      }
-    }
-    double e = 0;
-    for (int l = 0; l < 16; ++l) e += lanes[l];
-    for (; i < V; ++i) {
-      const double d = static_cast<double>(x[i]) - y[i];
-      e += d * d;
-    }
-    w.err[r0 + r] = e;
-  }
+  for (int64_t r = 0; r < n; ++r) w.err[r0 + r] = squaredError(V, v0 + r * V, vm + r * V);
 
   if (ch.persistent) std::memcpy(h, persistentH + r0 * H, sizeof(float) * n * H);
   for (int s = 0; s < ch.gibbsSteps; ++s) {
@@ -139,17 +140,13 @@ double cdGradient(const RbmChain& ch, int64_t m, int64_t V, int64_t H, Work& w, 
 
   // Bias gradients: column means of the differences (p_k is negated by now), in double over rows in order.
   const float* v0 = w.vs.data();
-  const float* vk = v0 + m * V;
   const float* p0 = w.ps.data();
-  const float* pkNeg = p0 + m * H;
   double* sv = w.colV.data();
   double* sh = w.colH.data();
   std::fill(w.colV.begin(), w.colV.end(), 0.0);
   std::fill(w.colH.begin(), w.colH.end(), 0.0);
-  for (int64_t r = 0; r < m; ++r) {
-    for (int64_t i = 0; i < V; ++i) sv[i] += static_cast<double>(v0[r * V + i]) - vk[r * V + i];
-    for (int64_t j = 0; j < H; ++j) sh[j] += static_cast<double>(p0[r * H + j]) + pkNeg[r * H + j];
-  }
+  columnSums(m, V, v0, v0 + m * V, -1.0, sv);
+  columnSums(m, H, p0, p0 + m * H, 1.0, sh);
   const double inv = 1.0 / static_cast<double>(m);
   for (int64_t i = 0; i < V; ++i) db[i] = static_cast<float>(sv[i] * inv);
   for (int64_t j = 0; j < H; ++j) dc[j] = static_cast<float>(sh[j] * inv);
@@ -161,6 +158,31 @@ double cdGradient(const RbmChain& ch, int64_t m, int64_t V, int64_t H, Work& w, 
 }  // namespace
 
 namespace rbm_detail {
+float softplus(float z) { return z > 0 ? z + std::log1p(std::exp(-z)) : std::log1p(std::exp(z)); }
+
+float sigmoid(float z) { return sigmoidScalar(z); }
+
+double softplusSum(int64_t H, const float* z, const float* c) {
+  double s = 0;
+  for (int64_t j = 0; j < H; ++j) s += softplus(z[j] + c[j]);
+  return s;
+}
+
+double squaredError(int64_t n, const float* x, const float* y) {
+  double e = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double d = static_cast<double>(x[i]) - y[i];
+    e += d * d;
+  }
+  return e;
+}
+
+void columnSums(int64_t m, int64_t width, const float* a, const float* b, double sign, double* sums) {
+  for (int64_t r = 0; r < m; ++r) {
+    for (int64_t i = 0; i < width; ++i) sums[i] += static_cast<double>(a[r * width + i]) + sign * b[r * width + i];
+  }
+}
+
 // One Philox block serves four consecutive draws.
 void sampleSpanPortable(int64_t n, uint64_t seed, uint64_t stream, uint64_t offset, const float* p, float* out) {
   const uint32_t s0 = static_cast<uint32_t>(stream), s1 = static_cast<uint32_t>(stream >> 32);
@@ -210,7 +232,7 @@ void rbmFreeEnergy(RbmVisible vis, int64_t N, int64_t V, int64_t H, const float*
         } else {
           for (int64_t i = 0; i < V; ++i) f -= static_cast<double>(v[i]) * b[i];
         }
-        for (int64_t j = 0; j < H; ++j) f -= softplus(z[j] + c[j]);
+        f -= softplusSum(H, z, c);
         F[r0 + r] = static_cast<float>(f);
       }
     });

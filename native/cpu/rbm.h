@@ -86,14 +86,33 @@ namespace rbm_detail {
 // out[i] = 1 if philoxUniform(seed, stream, offset + i) < p[i] else 0 for i in [0, n), one thread,
 // portable; the SIMD paths below give the same bits and use it for their unaligned ends.
 void sampleSpanPortable(int64_t n, uint64_t seed, uint64_t stream, uint64_t offset, const float* p, float* out);
+// Stable softplus log(1 + e^z) and sigmoid in float.
+float softplus(float z);
+float sigmoid(float z);
+// sum_j softplus(z_j + c_j) over j in [0, H), portable; the SIMD paths below sum lane-wise first.
+double softplusSum(int64_t H, const float* z, const float* c);
+// sum_i (x_i - y_i)^2 over [0, n) in double; the SIMD paths sum lane-wise first.
+double squaredError(int64_t n, const float* x, const float* y);
+// sums[i] += a[r][i] + sign * b[r][i] over rows r of [m, width] in order, in double (every path
+// gives the same bits: each column is one chain of double additions).
+void columnSums(int64_t m, int64_t width, const float* a, const float* b, double sign, double* sums);
 }  // namespace rbm_detail
 
 #if defined(VIGIL_X86)
 namespace avx2 {
 void rbmSampleSpan(int64_t n, uint64_t seed, uint64_t stream, uint64_t offset, const float* p, float* out);
+double rbmSoftplusSum(int64_t H, const float* z, const float* c);
+// Rows [0, n) of A [n, width]: A += bias, then the sigmoid when squash.
+void rbmBiasRows(int64_t n, int64_t width, const float* bias, bool squash, float* A);
+double rbmSquaredError(int64_t n, const float* x, const float* y);
+void rbmColumnSums(int64_t m, int64_t width, const float* a, const float* b, double sign, double* sums);
 }
 namespace avx512 {
 void rbmSampleSpan(int64_t n, uint64_t seed, uint64_t stream, uint64_t offset, const float* p, float* out);
+double rbmSoftplusSum(int64_t H, const float* z, const float* c);
+void rbmBiasRows(int64_t n, int64_t width, const float* bias, bool squash, float* A);
+double rbmSquaredError(int64_t n, const float* x, const float* y);
+void rbmColumnSums(int64_t m, int64_t width, const float* a, const float* b, double sign, double* sums);
 }
 #endif
 

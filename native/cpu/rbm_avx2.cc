@@ -1,11 +1,16 @@
-// Bernoulli sampling for the RBM's Gibbs chain with Philox on 8 counters at once: one iteration
-// yields the 32 draws of 8 consecutive blocks, transposed into index order, compared with the
-// probabilities as float(draw >> 8) < p * 2^24 (exact on both sides, so the bits equal the
-// portable rbm_detail::sampleSpanPortable). The counter-vector generator is dropout_avx2.cc's.
+// The RBM's vector paths for AVX2 + FMA:
+// - Bernoulli sampling with Philox on 8 counters at once: one iteration yields the 32 draws of 8
+//   consecutive blocks, transposed into index order, compared with the probabilities as
+//   float(draw >> 8) < p * 2^24 (exact on both sides, so the bits equal the portable
+//   rbm_detail::sampleSpanPortable). The counter-vector generator is dropout_avx2.cc's.
+// - The free energy's sum of softplus terms, 8 lanes at a time (see rbm_detail::softplusSum).
 #if defined(VIGIL_X86)
 #include <immintrin.h>
 
+#include <initializer_list>
+
 #include "cpu/rbm.h"
+#include "cpu/simd_math_avx2.h"
 
 namespace vigil {
 namespace avx2 {
@@ -83,6 +88,74 @@ void rbmSampleSpan(int64_t n, uint64_t seed, uint64_t stream, uint64_t offset, c
   }
   const int64_t done = static_cast<int64_t>(g1 - offset);
   rbm_detail::sampleSpanPortable(n - done, seed, stream, g1, p + done, out + done);
+}
+
+namespace {
+// softplus(x) = max(x, 0) + log1p(e), e = exp(-|x|) in (0, 1]; log1p(e) = 2 atanh(s) with
+// s = e / (2 + e) in (0, 1/3], summed to s^15 (truncation below 4e-9 relative).
+inline __m256 softplus256(__m256 x) {
+  const __m256 ax = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
+  const __m256 e = simd::exp256(_mm256_sub_ps(_mm256_setzero_ps(), ax));
+  const __m256 s = _mm256_div_ps(e, _mm256_add_ps(_mm256_set1_ps(2.0f), e));
+  const __m256 s2 = _mm256_mul_ps(s, s);
+  __m256 p = _mm256_set1_ps(1.0f / 15);
+  for (float k : {13.0f, 11.0f, 9.0f, 7.0f, 5.0f, 3.0f, 1.0f}) p = _mm256_fmadd_ps(p, s2, _mm256_set1_ps(1.0f / k));
+  return _mm256_add_ps(_mm256_max_ps(x, _mm256_setzero_ps()), _mm256_mul_ps(_mm256_add_ps(s, s), p));
+}
+}  // namespace
+
+void rbmBiasRows(int64_t n, int64_t width, const float* bias, bool squash, float* A) {
+  for (int64_t r = 0; r < n; ++r) {
+    float* a = A + r * width;
+    int64_t j = 0;
+    for (; j + 8 <= width; j += 8) {
+      __m256 v = _mm256_add_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(bias + j));
+      _mm256_storeu_ps(a + j, squash ? simd::sigmoid256(v) : v);
+    }
+    for (; j < width; ++j) a[j] = squash ? rbm_detail::sigmoid(a[j] + bias[j]) : a[j] + bias[j];
+  }
+}
+
+double rbmSquaredError(int64_t n, const float* x, const float* y) {
+  __m256d acc = _mm256_setzero_pd();
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const __m256d d = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + i)), _mm256_cvtps_pd(_mm_loadu_ps(y + i)));
+    acc = _mm256_fmadd_pd(d, d, acc);
+  }
+  alignas(32) double lanes[4];
+  _mm256_store_pd(lanes, acc);
+  double e = 0;
+  for (double v : lanes) e += v;
+  return e + rbm_detail::squaredError(n - i, x + i, y + i);
+}
+
+void rbmColumnSums(int64_t m, int64_t width, const float* a, const float* b, double sign, double* sums) {
+  const __m256d sg = _mm256_set1_pd(sign);
+  int64_t i = 0;
+  for (; i + 4 <= width; i += 4) {
+    __m256d acc = _mm256_loadu_pd(sums + i);
+    for (int64_t r = 0; r < m; ++r) {
+      const __m256d bb = _mm256_mul_pd(sg, _mm256_cvtps_pd(_mm_loadu_ps(b + r * width + i)));
+      acc = _mm256_add_pd(acc, _mm256_add_pd(_mm256_cvtps_pd(_mm_loadu_ps(a + r * width + i)), bb));
+    }
+    _mm256_storeu_pd(sums + i, acc);
+  }
+  for (; i < width; ++i) {
+    for (int64_t r = 0; r < m; ++r) sums[i] += static_cast<double>(a[r * width + i]) + sign * b[r * width + i];
+  }
+}
+
+double rbmSoftplusSum(int64_t H, const float* z, const float* c) {
+  __m256 acc = _mm256_setzero_ps();
+  int64_t j = 0;
+  for (; j + 8 <= H; j += 8) acc = _mm256_add_ps(acc, softplus256(_mm256_add_ps(_mm256_loadu_ps(z + j), _mm256_loadu_ps(c + j))));
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, acc);
+  double sum = 0;
+  for (float v : lanes) sum += v;
+  for (; j < H; ++j) sum += rbm_detail::softplus(z[j] + c[j]);
+  return sum;
 }
 
 }  // namespace avx2

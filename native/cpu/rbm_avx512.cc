@@ -1,10 +1,14 @@
-// Bernoulli sampling for the RBM's Gibbs chain with Philox on 16 counters at once: one iteration
-// yields the 64 draws of 16 consecutive blocks, brought into index order by two rounds of
-// permutex2var, and compares them with the probabilities. Bits equal the portable path
-// (rbm_detail::sampleSpanPortable): u < p is tested as float(draw >> 8) < p * 2^24, exact on
-// both sides. The counter-vector generator is the same as dropout_avx512.cc's.
+// The RBM's AVX-512 paths:
+// - Bernoulli sampling with Philox on 16 counters at once: one iteration yields the 64 draws of 16
+//   consecutive blocks, brought into index order by two rounds of permutex2var, and compares them
+//   with the probabilities. Bits equal the portable path (rbm_detail::sampleSpanPortable): u < p
+//   is tested as float(draw >> 8) < p * 2^24, exact on both sides. The counter-vector generator
+//   is the same as dropout_avx512.cc's.
+// - The free energy's sum of softplus terms, 16 lanes at a time (as rbm_avx2.cc).
 #if defined(VIGIL_X86)
 #include <immintrin.h>
+
+#include <initializer_list>
 
 // GCC 12 warns inside its own intrinsic headers (_mm512_undefined_* operands of srli/mul_epu32).
 #if defined(__GNUC__) && !defined(__clang__)
@@ -12,6 +16,7 @@
 #endif
 
 #include "cpu/rbm.h"
+#include "cpu/simd_math_avx512.h"
 
 namespace vigil {
 namespace avx512 {
@@ -93,6 +98,73 @@ void rbmSampleSpan(int64_t n, uint64_t seed, uint64_t stream, uint64_t offset, c
   }
   const int64_t done = static_cast<int64_t>(g1 - offset);
   rbm_detail::sampleSpanPortable(n - done, seed, stream, g1, p + done, out + done);
+}
+
+namespace {
+// softplus(x) = max(x, 0) + 2 atanh(s), s = e / (2 + e), e = exp(-|x|): as rbm_avx2.cc.
+inline __m512 softplus512(__m512 x) {
+  const __m512 ax = _mm512_abs_ps(x);
+  const __m512 e = simd::exp512(_mm512_sub_ps(_mm512_setzero_ps(), ax));
+  const __m512 s = _mm512_div_ps(e, _mm512_add_ps(_mm512_set1_ps(2.0f), e));
+  const __m512 s2 = _mm512_mul_ps(s, s);
+  __m512 p = _mm512_set1_ps(1.0f / 15);
+  for (float k : {13.0f, 11.0f, 9.0f, 7.0f, 5.0f, 3.0f, 1.0f}) p = _mm512_fmadd_ps(p, s2, _mm512_set1_ps(1.0f / k));
+  return _mm512_add_ps(_mm512_max_ps(x, _mm512_setzero_ps()), _mm512_mul_ps(_mm512_add_ps(s, s), p));
+}
+}  // namespace
+
+void rbmBiasRows(int64_t n, int64_t width, const float* bias, bool squash, float* A) {
+  for (int64_t r = 0; r < n; ++r) {
+    float* a = A + r * width;
+    for (int64_t j = 0; j < width; j += 16) {
+      const __mmask16 m = width - j >= 16 ? simd::kAll16 : static_cast<__mmask16>((1u << (width - j)) - 1);
+      __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, a + j), _mm512_maskz_loadu_ps(m, bias + j));
+      if (squash) v = simd::sigmoid512(v);
+      _mm512_mask_storeu_ps(a + j, m, v);
+    }
+  }
+}
+
+double rbmSquaredError(int64_t n, const float* x, const float* y) {
+  __m512d acc = _mm512_setzero_pd();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m512d d = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + i)), _mm512_cvtps_pd(_mm256_loadu_ps(y + i)));
+    acc = _mm512_fmadd_pd(d, d, acc);
+  }
+  alignas(64) double lanes[8];
+  _mm512_store_pd(lanes, acc);
+  double e = 0;
+  for (double v : lanes) e += v;
+  return e + rbm_detail::squaredError(n - i, x + i, y + i);
+}
+
+void rbmColumnSums(int64_t m, int64_t width, const float* a, const float* b, double sign, double* sums) {
+  const __m512d sg = _mm512_set1_pd(sign);
+  int64_t i = 0;
+  for (; i + 8 <= width; i += 8) {
+    __m512d acc = _mm512_loadu_pd(sums + i);
+    for (int64_t r = 0; r < m; ++r) {
+      const __m512d bb = _mm512_mul_pd(sg, _mm512_cvtps_pd(_mm256_loadu_ps(b + r * width + i)));
+      acc = _mm512_add_pd(acc, _mm512_add_pd(_mm512_cvtps_pd(_mm256_loadu_ps(a + r * width + i)), bb));
+    }
+    _mm512_storeu_pd(sums + i, acc);
+  }
+  for (; i < width; ++i) {
+    for (int64_t r = 0; r < m; ++r) sums[i] += static_cast<double>(a[r * width + i]) + sign * b[r * width + i];
+  }
+}
+
+double rbmSoftplusSum(int64_t H, const float* z, const float* c) {
+  __m512 acc = _mm512_setzero_ps();
+  int64_t j = 0;
+  for (; j + 16 <= H; j += 16) acc = _mm512_add_ps(acc, softplus512(_mm512_add_ps(_mm512_loadu_ps(z + j), _mm512_loadu_ps(c + j))));
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, acc);
+  double sum = 0;
+  for (float v : lanes) sum += v;
+  for (; j < H; ++j) sum += rbm_detail::softplus(z[j] + c[j]);
+  return sum;
 }
 
 }  // namespace avx512

@@ -13,3 +13,5 @@ export const EXPERIMENTS: Readonly<Record<string, Experiment>> = Object.freeze({
 export { defaultRecipe } from './default.ts';
 export { formatReport, PROTOCOLS, recipeFor, reportJSON, runExperiment } from './run.ts';
 export type { Experiment, ExperimentReport, ProtocolName, Recipe, ReportJSON, RunOptions, StartInfo } from './run.ts';
+export { TABULAR_EXPERIMENTS, runTabular, formatTabularReport, formatSpread, tabularReportJSON, DetectorUnavailable } from './tabular/index.ts';
+export type { TabularExperiment, TabularReport, TabularRunOptions } from './tabular/index.ts';

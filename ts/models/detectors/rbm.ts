@@ -139,8 +139,10 @@ export class RBM extends Detector<TabularInput> {
   private table(fn: string, x: unknown, cols?: number): Matrix {
     const m = toMatrix(fn, 'x', x, cols);
     if (this.visible === 'bernoulli') {
-      const k = m.data.findIndex((v) => v < 0 || v > 1);
-      if (k >= 0) {
+      const d = m.data;
+      let k = 0;
+      while (k < d.length && d[k] >= 0 && d[k] <= 1) k++;
+      if (k < d.length) {
         const i = Math.floor(k / m.cols);
         throw new RangeError(`${fn}: x[${i}][${k - i * m.cols}] is ${m.data[k]}: Bernoulli visible units take values in [0, 1] (scale the features, e.g. MinMaxScaler)`);
       }
