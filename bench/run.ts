@@ -11,8 +11,11 @@ import { printReport } from './report.ts';
 import { runFitSuite } from './suites/fit.ts';
 import { runGemmSuite } from './suites/gemm.ts';
 import { runLstmSuite } from './suites/lstm.ts';
+import { runLstmSeqSuite } from './suites/lstm_seq.ts';
 
-const SUITES: Record<string, (o: SuiteOptions) => Promise<Row[]>> = { gemm: runGemmSuite, lstm: runLstmSuite, fit: runFitSuite };
+const SUITES: Record<string, (o: SuiteOptions) => Promise<Row[]>> = {
+  gemm: runGemmSuite, lstm: runLstmSuite, fit: runFitSuite, 'lstm-seq': runLstmSeqSuite,
+};
 const ALL = [...Object.keys(SUITES), 'machine'];
 
 const usage = `usage: npm run bench [-- options]
