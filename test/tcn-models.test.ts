@@ -134,6 +134,11 @@ test('TcnClassifier and the builders: bad input', async () => {
   await rejectsError(new TcnClassifier({ filters: 2, dilations: [1], classes: 2 }).fit(x, [0, 1, 2, 0]), RangeError, /label 2/);
   await clf.fit(x, [0, 1, 0, 1], { epochs: 1 });
   await rejectsError(clf.predictProba({ data: new Float32Array(4 * 4 * 2), shape: [4, 4, 2] }), RangeError, /as fitted/);
+  // A failed refit keeps the fitted model; a good one may change the shape.
+  await rejectsError(clf.fit({ data: new Float32Array(4 * 4 * 2), shape: [4, 4, 2] }, [0, 1]), RangeError, /2 labels/);
+  assert.equal((await clf.predictProba(x)).shape, [4, 2]);
+  await clf.fit({ data: new Float32Array(4 * 4 * 2).map((_, i) => i % 5), shape: [4, 4, 2] }, [0, 1, 0, 1], { epochs: 1 });
+  assert.equal((await clf.predictProba({ data: new Float32Array(8).fill(1), shape: [1, 4, 2] })).shape, [1, 2]);
 });
 
 test.run();

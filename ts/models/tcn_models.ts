@@ -198,7 +198,7 @@ export class TcnClassifier {
   }
 
   /** x as a [n, T * C] table and its T, C. */
-  private table(fn: string, x: unknown): { rows: Tensor<Float32Array>; T: number; C: number } {
+  private table(fn: string, x: unknown, fitting = false): { rows: Tensor<Float32Array>; T: number; C: number } {
     const t = x as Tensor;
     if (typeof t !== 'object' || t === null || !(t.data instanceof Float32Array) || !Array.isArray(t.shape)) {
       throw new TypeError(`${fn}: x must be a tensor { data: Float32Array, shape: [n, time, channels] or [n, time] }`);
@@ -207,7 +207,7 @@ export class TcnClassifier {
     const [n, T, C = 1] = t.shape;
     if (![n, T, C].every((d) => Number.isInteger(d) && d >= 1)) throw new RangeError(`${fn}: x has a bad shape [${t.shape.join(', ')}]`);
     if (n * T * C !== t.data.length) throw new RangeError(`${fn}: x has shape [${t.shape.join(', ')}] but ${t.data.length} values`);
-    if (this.shape && (this.shape[0] !== T || this.shape[1] !== C)) {
+    if (!fitting && this.shape && (this.shape[0] !== T || this.shape[1] !== C)) {
       throw new RangeError(`${fn}: x rows must be [${this.shape[0]}, ${this.shape[1]}] (as fitted), got [${T}, ${C}]`);
     }
     return { rows: { data: t.data, shape: [n, T * C] }, T, C };
@@ -230,8 +230,8 @@ export class TcnClassifier {
     const fn = 'TcnClassifier.fit';
     object(fn, opts);
     if (opts.onEpochEnd !== undefined && typeof opts.onEpochEnd !== 'function') throw new TypeError(`${fn}: onEpochEnd must be a function`);
-    this.shape = null;
-    const { rows, T, C } = this.table(fn, x);
+    // A refit may change the shape; a failed one leaves the fitted model as it was.
+    const { rows, T, C } = this.table(fn, x, true);
     const n = rows.shape[0];
     const labels = this.labels(fn, y, n);
     let top = 1;
