@@ -12,9 +12,10 @@ import { runFitSuite } from './suites/fit.ts';
 import { runGemmSuite } from './suites/gemm.ts';
 import { runIforestSuite } from './suites/iforest.ts';
 import { runLstmSuite } from './suites/lstm.ts';
+import { runLstmSeqSuite } from './suites/lstm_seq.ts';
 
 const SUITES: Record<string, (o: SuiteOptions) => Promise<Row[]>> = {
-  gemm: runGemmSuite, lstm: runLstmSuite, fit: runFitSuite, iforest: runIforestSuite,
+  gemm: runGemmSuite, lstm: runLstmSuite, fit: runFitSuite, iforest: runIforestSuite, 'lstm-seq': runLstmSeqSuite,
 };
 const ALL = [...Object.keys(SUITES), 'machine'];
 

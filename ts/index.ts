@@ -58,6 +58,8 @@ export { SpatialDropout1D } from './models/layers/spatial_dropout.ts';
 export { TimeDistributed } from './models/layers/time_distributed.ts';
 export { TCN } from './models/layers/tcn.ts';
 export type { TCNOptions } from './models/layers/tcn.ts';
+export { dilatedTcnClassifier, edTcnClassifier, TcnClassifier } from './models/tcn_models.ts';
+export type { DilatedTcnOptions, EdTcnOptions, SequenceInput, TcnClassifierOptions, TcnFitOptions, TcnKind } from './models/tcn_models.ts';
 export type { Regularizer } from './models/layers/layer.ts';
 export { Layer } from './models/layers/layer.ts';
 export { Adam, Nadam, RMSprop, SGD, getOptimizer } from './models/optimizers.ts';
