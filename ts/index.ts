@@ -17,9 +17,16 @@ export * as dropout from './bindings/dropout.ts';
 export * as optimizer from './bindings/optimizer.ts';
 
 // Preprocessing, metrics and the bundled data sets.
-export { CharTokenizer, padSequences, trainTestSplit, permutation, takeRows, csvRecords, parseCsv, DataFormatError } from './models/preprocessing/index.ts';
+export {
+  CharTokenizer, padSequences, trainTestSplit, permutation, takeRows, csvRecords, parseCsv, DataFormatError,
+  parseJsonLines, readJsonLines, StandardScaler, MinMaxScaler, LabelEncoder, ColumnEncoder, compareCodePoints,
+  slidingWindows, stepScores,
+} from './models/preprocessing/index.ts';
 export type {
   CharTokenizerOptions, CharTokenizerJSON, PadOptions, PaddedBatch, Side, SplitOptions, Split, CsvOptions, CsvRecord,
+  StandardScalerOptions, StandardScalerJSON, MinMaxScalerOptions, MinMaxScalerJSON,
+  Cell, ColumnEncoderJSON, ColumnEncoderOptions, Label, LabelEncoderJSON, LabelEncoderOptions, UnknownPolicy,
+  NanPolicy, StepReduce, StepScoreOptions, WindowOptions, Windows,
 } from './models/preprocessing/index.ts';
 export * as metrics from './models/metrics.ts';
 export { loadPhishing, loadCsic, loadHttpParams, readDataText, BUNDLED_DATA, HTTP_PARAMS_CLASSES } from './models/datasets.ts';

@@ -1,5 +1,6 @@
-// Text preprocessing for the sequence models: Keras-compatible character tokenizer, padding,
-// seeded splits and the CSV reader the dataset loaders use.
+// Preprocessing: Keras-compatible character tokenizer, padding, seeded splits, the CSV and JSON
+// lines readers the dataset loaders use, and for the detectors scikit-learn's scalers and
+// encoders and sliding windows over time series.
 export { CharTokenizer } from './tokenizer.ts';
 export type { CharTokenizerOptions, CharTokenizerJSON } from './tokenizer.ts';
 export { padSequences } from './pad.ts';
@@ -8,3 +9,12 @@ export { trainTestSplit, permutation, takeRows } from './split.ts';
 export type { SplitOptions, Split } from './split.ts';
 export { csvRecords, parseCsv, DataFormatError } from './csv.ts';
 export type { CsvOptions, CsvRecord } from './csv.ts';
+export { parseJsonLines, readJsonLines } from './jsonl.ts';
+export { StandardScaler, MinMaxScaler } from './scalers.ts';
+export type { StandardScalerOptions, StandardScalerJSON, MinMaxScalerOptions, MinMaxScalerJSON } from './scalers.ts';
+export { LabelEncoder, ColumnEncoder, compareCodePoints } from './encoders.ts';
+export type {
+  Cell, ColumnEncoderJSON, ColumnEncoderOptions, Label, LabelEncoderJSON, LabelEncoderOptions, UnknownPolicy,
+} from './encoders.ts';
+export { slidingWindows, stepScores } from './windows.ts';
+export type { NanPolicy, StepReduce, StepScoreOptions, WindowOptions, Windows } from './windows.ts';

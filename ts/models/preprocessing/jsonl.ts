@@ -1,0 +1,33 @@
+// JSON Lines: one JSON value per line. Text and files are separate calls, because a string alone
+// cannot say whether it is a path or a one-line document.
+import { readDataText } from '../datasets.ts';
+import { DataFormatError } from './csv.ts';
+
+/**
+ * The values of the JSON lines in `text`. Lines end at LF or CRLF; blank lines (only
+ * whitespace) are skipped; a line that is not JSON is a DataFormatError naming `source` and its
+ * 1-based line number.
+ */
+export function parseJsonLines<T = unknown>(text: string, source = 'jsonl'): T[] {
+  if (typeof text !== 'string') throw new TypeError(`parseJsonLines: text must be a string, got ${typeof text}`);
+  const out: T[] = [];
+  let start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  for (let line = 1; start <= text.length; line++) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const s = text.slice(start, end);
+    start = end + 1;
+    if (s.trim() === '') continue;
+    try {
+      out.push(JSON.parse(s) as T);
+    } catch (err) {
+      throw new DataFormatError(source, line, `not a JSON value (${(err as Error).message})`);
+    }
+  }
+  return out;
+}
+
+/** The values of the JSON lines in the file at `path` (gzip read transparently); see parseJsonLines. */
+export function readJsonLines<T = unknown>(path: string): T[] {
+  return parseJsonLines<T>(readDataText(path, 'readJsonLines'), path);
+}
