@@ -7,10 +7,13 @@
 // Each window step gets the absolute reconstruction error of its values (scaled units, averaged
 // over the features); `reduce` turns window-step errors into one score per step:
 // - 'last' (default): step t scores its error in the window that ends at t, computed from steps
-//   t - window + 1 .. t only: no look-ahead, a stream gets the same numbers; the first window - 1
-//   steps score NaN.
-// - 'mean' / 'max': over every window that holds the step. These read up to window - 1 steps
-//   AFTER t (offline use only; not for streaming or NAB).
+//   t - window + 1 .. t only: final as soon as step t is known, so a stream gets the same numbers;
+//   the first window - 1 steps score NaN.
+// - 'mean' / 'max': over every window that holds the step. The LSTM runs forward, so a window
+//   step's reconstruction reads no later step, but a step's score changes as later steps bring the
+//   windows that end after it: offline use only (not streaming, not NAB). The first window - 1
+//   steps appear only near window starts, where the LSTM has no context yet, and score high.
+import { Dense } from '../layers/dense.ts';
 import type { Layer } from '../layers/layer.ts';
 import { slidingWindows, stepScores } from '../preprocessing/windows.ts';
 import type { StepReduce } from '../preprocessing/windows.ts';
@@ -52,7 +55,7 @@ export class LstmAutoencoder extends LstmSeriesDetector {
   }
 
   protected layers(features: number): Layer[] {
-    return [...this.encoder(true), this.dense(features)];
+    return [...this.encoder(true), new Dense(features)];
   }
 
   protected pairs(s: Series): { x: Tensor<Float32Array>; y: Tensor<Float32Array> } {

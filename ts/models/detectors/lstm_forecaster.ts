@@ -8,6 +8,7 @@
 // ..., t - horizon, i.e. from steps before t, compared with step t itself. The first `window`
 // steps have no forecast and score NaN. So a detector fitted once scores a stream step by step
 // with the same numbers as the whole series at once.
+import { Dense } from '../layers/dense.ts';
 import type { Layer } from '../layers/layer.ts';
 import { slidingWindows } from '../preprocessing/windows.ts';
 import type { Tensor } from '../tensor.ts';
@@ -69,7 +70,7 @@ export class LstmForecaster extends LstmSeriesDetector {
   }
 
   protected layers(features: number): Layer[] {
-    return [...this.encoder(false), this.dense(this.horizon * this.targetsOf(features).length)];
+    return [...this.encoder(false), new Dense(this.horizon * this.targetsOf(features).length)];
   }
 
   protected pairs(s: Series): { x: Tensor<Float32Array>; y: Tensor<Float32Array> } {
@@ -96,14 +97,12 @@ export class LstmForecaster extends LstmSeriesDetector {
     // Every window that ends before the last step forecasts at least one step of the series.
     const w = slidingWindows({ data: s.data.subarray(0, (s.steps - 1) * F), shape: [s.steps - 1, F] }, { window: W });
     const pred = await this.outputs(w.x);
-    const n = w.starts.length;
     for (let t = W; t < s.steps; t++) {
       let sum = 0;
       let count = 0;
       for (let k = 1; k <= H; k++) {
         const start = t - k - W + 1;
         if (start < 0) break;
-        if (start >= n) continue;
         let e = 0;
         for (let q = 0; q < K; q++) e += Math.abs(s.data[t * F + targets[q]] - pred[(start * H + k - 1) * K + q]);
         sum += e / K;

@@ -4,7 +4,6 @@
 //
 // Scores are in scaled units (the fitted scaler's), one per time step; a step that no complete
 // window reaches scores NaN, and NaN is never above the threshold, so predict() leaves it 0.
-import { Dense } from '../layers/dense.ts';
 import { Dropout } from '../layers/dropout.ts';
 import type { ConfigValue, Layer } from '../layers/layer.ts';
 import { LSTM } from '../layers/lstm.ts';
@@ -135,10 +134,6 @@ export abstract class LstmSeriesDetector extends Detector<SeriesInput> {
     const out: Layer[] = [new LSTM(this.config.units, { returnSequences })];
     if (this.config.dropout > 0) out.push(new Dropout(this.config.dropout));
     return out;
-  }
-
-  protected dense(units: number): Dense {
-    return new Dense(units);
   }
 
   private async trainOn(model: Sequential, s: Series, epochs: number, opts: DetectorFitOptions): Promise<void> {
