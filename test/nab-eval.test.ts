@@ -102,7 +102,7 @@ test('vigil eval nab-lstm: usage errors exit 2, a missing folder exits 1', async
   for (const args of [['--protocol', 'book'], ['--epochs', '0'], ['--json', ''], ['--bogus'], ['--plots', '']]) {
     const { out, io } = capture();
     assert.is(await main(['eval', 'nab-lstm', ...args], io), 2, args.join(' '));
-    assert.match(out.stderr, /vigil eval nab-lstm/);
+    assert.match(out.stderr, /usage: vigil eval nab-lstm \[options\]/);
   }
   const { out, io } = capture();
   assert.is(await main(['eval', 'nab-lstm', '--data', join(tmpdir(), 'no-such-nab-folder')], io), 1);

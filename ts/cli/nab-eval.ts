@@ -64,7 +64,18 @@ function dirFlag(flag: string, v: string | undefined): string | undefined {
   return v;
 }
 
+/** Runs the command; a usage error prints this command's usage and returns 2. */
 export async function nabEvalCommand(args: string[], io: Io): Promise<number> {
+  try {
+    return await nabEval(args, io);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.stderr.write(`vigil: ${err.message}\n\n${NAB_EVAL_USAGE}\n`);
+    return 2;
+  }
+}
+
+async function nabEval(args: string[], io: Io): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args, strict: true, options: OPTIONS });

@@ -100,7 +100,7 @@ export function nabPlotSpec(series: NabSeries, scores: ArrayLike<number>, opts: 
       text: series.key,
       subtitle: [
         ...(opts.subtitle ? [opts.subtitle] : []),
-        `orange: labelled anomaly windows; grey: probationary rows (not scored); red: ${flags.length} rows flagged (score >= ${round(opts.threshold)})`,
+        `orange: labelled anomaly windows; grey: probationary rows (not scored); red: ${flags.length} row${flags.length === 1 ? '' : 's'} flagged (score >= ${round(opts.threshold)})`,
       ],
       anchor: 'start',
     },
