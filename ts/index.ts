@@ -106,3 +106,21 @@ export type {
 export * as nab from './nab/index.ts';
 export { IsolationForest } from './models/detectors/iforest.ts';
 export type { IsolationForestOptions } from './models/detectors/iforest.ts';
+
+// Time-series detectors: LSTM forecaster and autoencoder (Detector over a series), the anomaly
+// likelihood, the streaming detector vigil runs on NAB, and NAB detection pictures.
+export { LstmForecaster } from './models/detectors/lstm_forecaster.ts';
+export type { LstmForecasterOptions } from './models/detectors/lstm_forecaster.ts';
+export { LstmAutoencoder } from './models/detectors/lstm_autoencoder.ts';
+export type { LstmAutoencoderOptions } from './models/detectors/lstm_autoencoder.ts';
+export { LstmSeriesDetector } from './models/detectors/lstm_series.ts';
+export type { LstmSeriesConfig, LstmSeriesOptions, PartialFitOptions, ScalerName } from './models/detectors/lstm_series.ts';
+export type { Series, SeriesInput, SeriesValues } from './models/detectors/series.ts';
+export { AnomalyLikelihood, logScore, upperTail } from './models/detectors/likelihood.ts';
+export type { AnomalyLikelihoodConfig, AnomalyLikelihoodOptions } from './models/detectors/likelihood.ts';
+export { onlineLstmScores } from './models/detectors/lstm_online.ts';
+export type { OnlineLstmOptions, OnlineLstmResult } from './models/detectors/lstm_online.ts';
+export { runNabLstm } from './experiments/nab-lstm.ts';
+export type { NabLstmOptions, NabLstmReport } from './experiments/nab-lstm.ts';
+export { nabPlotSpec, renderSvg, writeNabPlots } from './nab/plots.ts';
+export type { NabPlotOptions, VegaSpec } from './nab/plots.ts';
