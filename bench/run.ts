@@ -8,11 +8,17 @@ import { backend, setSimdCap, type SimdLevel } from '../ts/bindings/backend.ts';
 import { type Row, type SuiteOptions } from './harness.ts';
 import { measureMachine } from './machine.ts';
 import { printReport } from './report.ts';
+import { runConv1dSuite } from './suites/conv1d.ts';
 import { runFitSuite } from './suites/fit.ts';
 import { runGemmSuite } from './suites/gemm.ts';
 import { runLstmSuite } from './suites/lstm.ts';
 
-const SUITES: Record<string, (o: SuiteOptions) => Promise<Row[]>> = { gemm: runGemmSuite, lstm: runLstmSuite, fit: runFitSuite };
+const SUITES: Record<string, (o: SuiteOptions) => Promise<Row[]>> = {
+  gemm: runGemmSuite,
+  lstm: runLstmSuite,
+  fit: runFitSuite,
+  conv1d: runConv1dSuite,
+};
 const ALL = [...Object.keys(SUITES), 'machine'];
 
 const usage = `usage: npm run bench [-- options]
