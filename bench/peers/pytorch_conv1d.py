@@ -8,9 +8,15 @@ PyTorch convolves [batch, channels, time]: x and g are transposed once, outside 
 padding is F.pad on the left by (kernelSize - 1) * dilation, as keras-tcn's PyTorch ports do.
 forward: under torch.inference_mode. train: forward + backward of sum(y * g) through all layers
 (x.grad, every weight and bias gradient), grads cleared (set to None) first.
+"heapMalloc": true re-runs the script with glibc's malloc told to keep freed blocks up to 32 MB in the
+heap (GLIBC_TUNABLES mmap_threshold / trim_threshold). By default glibc returns each of PyTorch's 16 MB
+activations to the kernel when it is freed, so the next call page-faults them in again; on this
+project's VM a first touch costs ~18 us per 4 KiB page (~70 ms per 16 MB, measured), which swamps the
+convolutions and makes PyTorch's times erratic. The tuned row is PyTorch without that VM artifact.
 Prints one JSON line: {"torch", "threads", "forward", "train" (sequences per second), "y": values of
 y at `check`, "dW0": values of the first layer's weight gradient at `checkW`}."""
 import json
+import os
 import sys
 
 import torch
@@ -19,8 +25,14 @@ import torch.nn.functional as F
 from timing import measure, read_tensor, set_threads
 
 
+HEAP_TUNABLES = 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296'
+
+
 def main():
     cfg = json.loads(sys.argv[1])
+    if cfg.get('heapMalloc') and os.environ.get('GLIBC_TUNABLES') != HEAP_TUNABLES:
+        # The tunables are read when the process starts: run again with them set.
+        os.execve(sys.executable, [sys.executable] + sys.argv, {**os.environ, 'GLIBC_TUNABLES': HEAP_TUNABLES})
     set_threads(torch, cfg['threads'])
     B, T, C, Fo, K = cfg['batch'], cfg['time'], cfg['inChannels'], cfg['filters'], cfg['kernelSize']
     dil = cfg['dilations']

@@ -1,7 +1,8 @@
 // Suite `conv1d`: a TCN stack, batch 64 x 1024 steps x 32 channels through 4 causal Conv1D layers of 64
 // filters, kernel 3, dilations 1, 2, 4, 8, ReLU between them. Metrics `forward` and `train` (forward +
 // backward of sum(y * g): dX, dW and db through all 4 layers, no optimizer step), sequences/s.
-// Peers: PyTorch (child process), tfjs `cpu` backend (1 thread, first sequences of the same data).
+// Peers: PyTorch (child process; as installed, and with glibc's malloc keeping freed blocks), tfjs `cpu`
+// backend (1 thread, first sequences of the same data).
 import { activationBackwardAsync, activationForwardAsync } from '../../ts/bindings/activation.ts';
 import { setNumThreads } from '../../ts/bindings/backend.ts';
 import { conv1dBackwardAsync, conv1dForwardAsync, type Conv1dShape } from '../../ts/bindings/conv1d.ts';
@@ -172,16 +173,20 @@ function pytorchRows(opts: SuiteOptions, d: TcnData, mine: { y: number[]; dW0: n
       x: tmp.write('x.f32', d.x), g: tmp.write('g.f32', d.g),
       w: d.W.map((w, l) => tmp.write(`w${l}.f32`, w)), b: d.b.map((b, l) => tmp.write(`b${l}.f32`, b)),
     };
-    for (const threads of opts.threads) {
-      try {
-        const out = runPeer<{ forward: number; train: number; y: number[]; dW0: number[] }>('pytorch_conv1d.py', {
-          threads, repeats: opts.repeats, batch: BATCH, ...TCN, ...files, check: CHECK, checkW: CHECK_W,
-        });
-        const off = disagreement(mine.y, out.y, CHECK) ?? disagreement(mine.dW0, out.dW0, CHECK_W);
-        if (off) note(`pytorch and vigil disagree at ${off}`);
-        rows.push(...rowsOf('pytorch', threads, out));
-      } catch (e) {
-        note(`pytorch conv1d t=${threads} failed: ${(e as Error).message}`);
+    // 'pytorch' as installed, and 'pytorch-heap' with glibc keeping its freed activations (see the peer's
+    // docstring: fresh pages are very expensive on this VM, which otherwise dominates PyTorch's time).
+    for (const [impl, heapMalloc] of [['pytorch', false], ['pytorch-heap', true]] as const) {
+      for (const threads of opts.threads) {
+        try {
+          const out = runPeer<{ forward: number; train: number; y: number[]; dW0: number[] }>('pytorch_conv1d.py', {
+            threads, repeats: opts.repeats, batch: BATCH, ...TCN, ...files, check: CHECK, checkW: CHECK_W, heapMalloc,
+          });
+          const off = disagreement(mine.y, out.y, CHECK) ?? disagreement(mine.dW0, out.dW0, CHECK_W);
+          if (off) note(`${impl} and vigil disagree at ${off}`);
+          rows.push(...rowsOf(impl, threads, out));
+        } catch (e) {
+          note(`${impl} conv1d t=${threads} failed: ${(e as Error).message}`);
+        }
       }
     }
   } finally {
