@@ -8,6 +8,7 @@ import { backend, setSimdCap, type SimdLevel } from '../ts/bindings/backend.ts';
 import { type Row, type SuiteOptions } from './harness.ts';
 import { measureMachine } from './machine.ts';
 import { printReport } from './report.ts';
+import { runConv1dSuite } from './suites/conv1d.ts';
 import { runFitSuite } from './suites/fit.ts';
 import { runGemmSuite } from './suites/gemm.ts';
 import { runIforestSuite } from './suites/iforest.ts';
@@ -15,7 +16,8 @@ import { runLstmSuite } from './suites/lstm.ts';
 import { runLstmSeqSuite } from './suites/lstm_seq.ts';
 
 const SUITES: Record<string, (o: SuiteOptions) => Promise<Row[]>> = {
-  gemm: runGemmSuite, lstm: runLstmSuite, fit: runFitSuite, iforest: runIforestSuite, 'lstm-seq': runLstmSeqSuite,
+  gemm: runGemmSuite, lstm: runLstmSuite, fit: runFitSuite, conv1d: runConv1dSuite, iforest: runIforestSuite,
+  'lstm-seq': runLstmSeqSuite,
 };
 const ALL = [...Object.keys(SUITES), 'machine'];
 
