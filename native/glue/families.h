@@ -13,7 +13,8 @@
   X(activation)           \
   X(loss)                 \
   X(dropout)              \
-  X(optimizer)
+  X(optimizer)            \
+  X(ocsvm)
 
 namespace vigil {
 namespace glue {
