@@ -129,6 +129,7 @@ KernelRowCache::~KernelRowCache() {
 }
 
 float* KernelRowCache::get(int64_t i, int64_t len, int64_t* fill) {
+  if (!pending_.empty()) flushSwaps();
   Row& r = rows_[i];
   if (r.len > 0) unlink(i);
   const int64_t more = len - r.len;
@@ -179,20 +180,28 @@ void KernelRowCache::swapIndex(int64_t i, int64_t j) {
   std::swap(rows_[i], rows_[j]);
   if (rows_[i].len > 0) link(i);
   if (rows_[j].len > 0) link(j);
-  if (i > j) std::swap(i, j);
+  pending_.emplace_back(std::min(i, j), std::max(i, j));
+}
+
+// Applies the recorded swaps to every cached row, each row taking them in order: the same rows,
+// values and drops as applying each swap to all rows as it happens (a row's length does not
+// change in between), but every row is walked once while it is hot in the cache.
+void KernelRowCache::flushSwaps() {
   for (int64_t h = next_[l_]; h != l_;) {
     const int64_t after = next_[h];
     Row& r = rows_[h];
-    if (r.len > i) {
-      if (r.len > j) {
-        std::swap(r.data[i], r.data[j]);
-      } else {
+    for (const auto& [i, j] : pending_) {
+      if (r.len <= i) continue;
+      if (r.len <= j) {
         unlink(h);
         drop(h);
+        break;
       }
+      std::swap(r.data[i], r.data[j]);
     }
     h = after;
   }
+  pending_.clear();
 }
 
 void KernelRowCache::unlink(int64_t h) {

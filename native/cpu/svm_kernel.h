@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <utility>
 #include <vector>
 
 namespace vigil {
@@ -85,7 +86,8 @@ class KernelRowCache {
   // row just returned is the most recent).
   float* get(int64_t i, int64_t len, int64_t* fill);
   // Follows a swap of variables i and j: the rows trade places and every cached row trades its
-  // entries i and j, or is dropped when it holds only the first of them.
+  // entries i and j, or is dropped when it holds only the first of them (applied to the rows'
+  // entries in one pass at the next get: shrinking swaps many pairs in a row).
   void swapIndex(int64_t i, int64_t j);
 
  private:
@@ -99,12 +101,14 @@ class KernelRowCache {
   void drop(int64_t h);
   bool evictOldest();
   void resize(Row& r, int64_t len);
+  void flushSwaps();
 
   std::vector<Row> rows_;
   std::vector<int64_t> prev_, next_;  // circular list through the sentinel l_
   int64_t l_;
   int64_t budget_;
   RowArena arena_;
+  std::vector<std::pair<int64_t, int64_t>> pending_;  // swaps not yet applied to the rows' entries
 };
 
 // out[j - begin] = K(x, row j) for j in [begin, end), x a contiguous row of d values, evaluated
