@@ -1,4 +1,4 @@
-// npm run bench [-- --suite gemm,lstm,fit] [--json FILE] [--threads 1,2] [--repeats 5] [--simd avx2]
+// npm run bench [-- --suite gemm,lstm,fit,ocsvm] [--json FILE] [--threads 1,2] [--repeats 5] [--simd avx2]
 // Measures vigil and its peers in one process run (python peers as sequential child processes), prints
 // the tables with the machine ceilings, and optionally writes every row as JSON.
 import { writeFileSync } from 'node:fs';
@@ -11,8 +11,9 @@ import { printReport } from './report.ts';
 import { runFitSuite } from './suites/fit.ts';
 import { runGemmSuite } from './suites/gemm.ts';
 import { runLstmSuite } from './suites/lstm.ts';
+import { runOcsvmSuite } from './suites/ocsvm.ts';
 
-const SUITES: Record<string, (o: SuiteOptions) => Promise<Row[]>> = { gemm: runGemmSuite, lstm: runLstmSuite, fit: runFitSuite };
+const SUITES: Record<string, (o: SuiteOptions) => Promise<Row[]>> = { gemm: runGemmSuite, lstm: runLstmSuite, fit: runFitSuite, ocsvm: runOcsvmSuite };
 const ALL = [...Object.keys(SUITES), 'machine'];
 
 const usage = `usage: npm run bench [-- options]

@@ -47,8 +47,10 @@ class OneClassQ {
     if (fill < len) {
       rows_.copyRow(i, xi_.data());
       const float* xi = xi_.data();
-      // Elements are independent: split over threads once there is enough of them.
-      parallelFor(len - fill, std::max<int64_t>(512, (int64_t(1) << 16) / d_), [&](int64_t b, int64_t e) {
+      // Elements are independent: split over threads once each share is worth a wake-up (about
+      // 2^18 multiply-adds, tens of microseconds; below that a second thread costs more than it
+      // saves, the more so on a machine whose other cores are busy).
+      parallelFor(len - fill, std::max<int64_t>(1024, (int64_t(1) << 18) / d_), [&](int64_t b, int64_t e) {
         svmKernelRow(k_, xi, rows_, fill + b, fill + e, data + fill + b);
       });
     }

@@ -449,7 +449,8 @@ void svmDecision(const SvmKernel& k, int64_t m, int64_t d, int64_t nSV, const fl
         slow[r] = unsafe(n2);
       }
       std::fill(acc.begin(), acc.end(), 0.0f);
-      for (int64_t q = 0; q < nChunks; ++q) {
+      const bool anyFast = std::find(slow.begin(), slow.begin() + R, 0) != slow.begin() + R;
+      for (int64_t q = 0; anyFast && q < nChunks; ++q) {
         const int64_t n = std::min(S, nSV - q * S);
         const int64_t Sp = (n + kSvmPanel - 1) / kSvmPanel * kSvmPanel;
         // Columns [n, Sp) of C are never written by the product: they stay 0 and meet zero coefficients.
