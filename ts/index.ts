@@ -18,6 +18,8 @@ export * as optimizer from './bindings/optimizer.ts';
 export * as conv1d from './bindings/conv1d.ts';
 export * as pool1d from './bindings/pool1d.ts';
 export * as iforest from './bindings/iforest.ts';
+export * as ocsvm from './bindings/ocsvm.ts';
+export type { OcsvmFitResult, OcsvmFitSpec, OcsvmStatus, SvmKernelName, SvmKernelSpec } from './bindings/ocsvm.ts';
 
 // Preprocessing, metrics and the bundled data sets.
 export {
@@ -93,6 +95,8 @@ export { toMatrix } from './models/detectors/matrix.ts';
 export type { Matrix, TabularInput } from './models/detectors/matrix.ts';
 export { DEFAULT_CONTAMINATION, quantile, thresholdFor, thresholdRule } from './models/detectors/threshold.ts';
 export type { ThresholdOptions, ThresholdRule } from './models/detectors/threshold.ts';
+export { OneClassSVM } from './models/detectors/ocsvm.ts';
+export type { OneClassSVMOptions } from './models/detectors/ocsvm.ts';
 
 // The Numenta Anomaly Benchmark: corpus reader, NAB's scorer and results files; the scorer's
 // building blocks (scaledSigmoid, sweepThresholds, ...) are under `nab`.

@@ -16,7 +16,8 @@
   X(optimizer)            \
   X(conv1d)               \
   X(pool1d)               \
-  X(iforest)
+  X(iforest)              \
+  X(ocsvm)
 
 namespace vigil {
 namespace glue {
