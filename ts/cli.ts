@@ -13,6 +13,7 @@ import type { Io } from './cli/common.ts';
 import { SCORE_USAGE, scoreCommand } from './cli/score.ts';
 import { NAB_USAGE, nabCommand } from './cli/nab.ts';
 import { NAB_EVAL_USAGE, nabEvalCommand, nabEvalArgs } from './cli/nab-eval.ts';
+import { TABULAR_IDS, tabularEvalCommand } from './cli/tabular.ts';
 import { TRAIN_USAGE, trainCommand } from './cli/train.ts';
 import type { TrainOverrides } from './cli/train.ts';
 
@@ -33,7 +34,11 @@ options:
   --limit N                use N rows of the data (a seeded, label-stratified subset), for quick checks
   --json FILE              also write { experiment, metrics, trainSeconds, scoreSeconds, samplesPerSecond }
   -v, --verbose            a progress bar per epoch (on a terminal)
-  -h, --help               this text`;
+  -h, --help               this text
+
+tabular detector experiments: ${TABULAR_IDS.join(', ')}
+  vigil eval <tabular experiment> [--data FILE] [--test FILE] [--seed N] [--seeds K] [--json FILE] [-v]
+  (vigil eval ${TABULAR_IDS[0]} --help for details)`;
 
 export const USAGE = `${EVAL_USAGE}
 
@@ -52,6 +57,7 @@ const COMMAND_USAGE: Record<string, string> = { eval: EVAL_USAGE, train: TRAIN_U
 async function evalCommand(args: string[], io: Io): Promise<number> {
   const nab = nabEvalArgs(args);
   if (nab) return nabEvalCommand(nab, io);
+  if (args.some((a) => TABULAR_IDS.includes(a))) return tabularEvalCommand(args, io);
   let parsed;
   try {
     parsed = parseArgs({

@@ -17,7 +17,8 @@
   X(conv1d)               \
   X(pool1d)               \
   X(iforest)              \
-  X(ocsvm)
+  X(ocsvm)                \
+  X(rbm)
 
 namespace vigil {
 namespace glue {

@@ -1,0 +1,263 @@
+#include "cpu/rbm.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "cpu/activation.h"
+#include "cpu/cpu_features.h"
+#include "cpu/gemm.h"
+#include "cpu/philox.h"
+#include "cpu/threadpool.h"
+
+namespace vigil {
+namespace {
+
+// Elements per thread before splitting an element-wise pass pays off.
+constexpr int64_t kGrain = 1 << 14;
+// Rows of a free-energy chunk: bounds the scratch at kChunk x H floats.
+constexpr int64_t kChunk = 4096;
+
+int64_t rowGrain(int64_t width) { return std::max<int64_t>(1, kGrain / std::max<int64_t>(width, 1)); }
+
+// y[i] = sigmoid(y[i]) on one thread, through the vector path when there is one.
+void sigmoidInPlace(int64_t n, float* y) {
+#if defined(VIGIL_X86)
+  if (useAvx2()) return avx2::activationForward(Activation::Sigmoid, n, y, y);
+#endif
+  for (int64_t i = 0; i < n; ++i) y[i] = sigmoidScalar(y[i]);
+}
+
+// Rows [r0, r1) of A [., width]: A[r] += bias, then the sigmoid when `squash`.
+void biasRows(int64_t r0, int64_t r1, int64_t width, const float* bias, bool squash, float* A) {
+  for (int64_t r = r0; r < r1; ++r) {
+    float* a = A + r * width;
+    for (int64_t j = 0; j < width; ++j) a[j] += bias[j];
+  }
+  if (squash) sigmoidInPlace((r1 - r0) * width, A + r0 * width);
+}
+
+// The chosen sampling path; p may alias out (each element is read before it is written).
+void sampleSpan(int64_t n, uint64_t seed, uint64_t stream, uint64_t offset, const float* p, float* out) {
+#if defined(VIGIL_X86)
+  if (useAvx512()) return avx512::rbmSampleSpan(n, seed, stream, offset, p, out);
+  if (useAvx2()) return avx2::rbmSampleSpan(n, seed, stream, offset, p, out);
+#endif
+  rbm_detail::sampleSpanPortable(n, seed, stream, offset, p, out);
+}
+
+// Stable softplus in float: log(1 + e^z) without overflow.
+inline float softplus(float z) { return z > 0 ? z + std::log1p(std::exp(-z)) : std::log1p(std::exp(z)); }
+
+// Buffers of one batch of at most m rows. The data rows and the chain's last visible values
+// are stacked (vs = [v_0; v_k]) as are their hidden probabilities (ps = [p_0; -p_k] once the
+// chain is done), so dW is one product with K = 2m.
+struct Work {
+  // W packed once per batch for the chain's products: as op(B) = W^T [V, H] (hidden side) and
+  // W [H, V] (visible side); the same bits as sgemm on W.
+  PackedB wt, w;
+  std::vector<float> vs, ps, h, vm;
+  std::vector<double> err, colV, colH;
+  Work(int64_t m, int64_t V, int64_t H)
+      : vs(2 * m * V), ps(2 * m * H), h(m * H), vm(m * V), err(m), colV(V), colH(H) {}
+};
+
+// Rows per chunk of the chain: every row's chain is independent of the others, so a batch is split
+// over threads by rows; a row's products, draws and sums do not depend on the split.
+constexpr int64_t kChainRows = 16;
+
+// The Gibbs chain of rows [r0, r1) of a batch of m rows (see rbmCdGradient), on one thread.
+void chainRows(const RbmChain& ch, int64_t m, int64_t V, int64_t H, Work& w, const float* W, const float* b,
+               const float* c, float* persistentH, uint64_t seed, uint64_t stream, int64_t r0, int64_t r1) {
+  const uint64_t S = static_cast<uint64_t>(m * H + m * V);
+  const int64_t n = r1 - r0;
+  const float* v0 = w.vs.data() + r0 * V;
+  float* vk = w.vs.data() + (m + r0) * V;
+  float* p0 = w.ps.data() + r0 * H;
+  float* pk = w.ps.data() + (m + r0) * H;
+  float* h = w.h.data() + r0 * H;
+  float* vm = w.vm.data() + r0 * V;
+  const uint64_t hOff = static_cast<uint64_t>(r0 * H), vOff = static_cast<uint64_t>(r0 * V);
+
+  const bool squash = ch.visible == RbmVisible::Bernoulli;
+  auto hidden = [&](const float* v, float* P) {
+    sgemmPacked(false, n, 1.0f, v, V, w.wt, 0.0f, P, H);
+    biasRows(0, n, H, c, true, P);
+  };
+  auto visible = [&](const float* hs, float* X) {
+    sgemmPacked(false, n, 1.0f, hs, H, w.w, 0.0f, X, V);
+    biasRows(0, n, V, b, squash, X);
+  };
+  hidden(v0, p0);
+  sampleSpan(n * H, seed, stream, hOff, p0, h);
+  visible(h, vm);
+  for (int64_t r = 0; r < n; ++r) {
+    // Lane-wise partial sums vectorise without reassociating anything the result depends on.
+    float lanes[16] = {};
+    const float* x = v0 + r * V;
+    const float* y = vm + r * V;
+    int64_t i = 0;
+    for (; i + 16 <= V; i += 16) {
+      for (int l = 0; l < 16; ++l) {
+        const float d = x[i + l] - y[i + l];
+        lanes[l] += d * d;
+      }
+    }
+    double e = 0;
+    for (int l = 0; l < 16; ++l) e += lanes[l];
+    for (; i < V; ++i) {
+      const double d = static_cast<double>(x[i]) - y[i];
+      e += d * d;
+    }
+    w.err[r0 + r] = e;
+  }
+
+  if (ch.persistent) std::memcpy(h, persistentH + r0 * H, sizeof(float) * n * H);
+  for (int s = 0; s < ch.gibbsSteps; ++s) {
+    // CD's first step reuses E[v | h_0], already computed for the reconstruction error.
+    if (s > 0 || ch.persistent) visible(h, vm);
+    if (ch.visible == RbmVisible::Bernoulli) sampleSpan(n * V, seed, stream, s * S + m * H + vOff, vm, vk);
+    else std::memcpy(vk, vm, sizeof(float) * n * V);
+    hidden(vk, pk);
+    if (s + 1 < ch.gibbsSteps) sampleSpan(n * H, seed, stream, (s + 1) * S + hOff, pk, h);
+  }
+  if (ch.persistent) sampleSpan(n * H, seed, stream, ch.gibbsSteps * S + hOff, pk, persistentH + r0 * H);
+  for (int64_t i = 0; i < n * H; ++i) pk[i] = -pk[i];
+}
+
+// The gradient of a batch whose m data rows are already in w.vs[0, m*V). See rbmCdGradient.
+double cdGradient(const RbmChain& ch, int64_t m, int64_t V, int64_t H, Work& w, const float* W, const float* b,
+                  const float* c, float* persistentH, uint64_t seed, uint64_t stream, float* dW, float* db, float* dc) {
+  w.wt = packB(true, V, H, W, V);
+  w.w = packB(false, H, V, W, V);
+  parallelFor(m, kChainRows, [&](int64_t r0, int64_t r1) {
+    chainRows(ch, m, V, H, w, W, b, c, persistentH, seed, stream, r0, r1);
+  });
+  double err = 0;
+  for (int64_t r = 0; r < m; ++r) err += w.err[r];
+
+  // Bias gradients: column means of the differences (p_k is negated by now), in double over rows in order.
+  const float* v0 = w.vs.data();
+  const float* vk = v0 + m * V;
+  const float* p0 = w.ps.data();
+  const float* pkNeg = p0 + m * H;
+  double* sv = w.colV.data();
+  double* sh = w.colH.data();
+  std::fill(w.colV.begin(), w.colV.end(), 0.0);
+  std::fill(w.colH.begin(), w.colH.end(), 0.0);
+  for (int64_t r = 0; r < m; ++r) {
+    for (int64_t i = 0; i < V; ++i) sv[i] += static_cast<double>(v0[r * V + i]) - vk[r * V + i];
+    for (int64_t j = 0; j < H; ++j) sh[j] += static_cast<double>(p0[r * H + j]) + pkNeg[r * H + j];
+  }
+  const double inv = 1.0 / static_cast<double>(m);
+  for (int64_t i = 0; i < V; ++i) db[i] = static_cast<float>(sv[i] * inv);
+  for (int64_t j = 0; j < H; ++j) dc[j] = static_cast<float>(sh[j] * inv);
+  // dW [H, V] = [p_0; -p_k]^T [v_0; v_k] / m.
+  sgemm(true, false, H, V, 2 * m, static_cast<float>(inv), p0, H, v0, V, 0.0f, dW, V);
+  return err;
+}
+
+}  // namespace
+
+namespace rbm_detail {
+// One Philox block serves four consecutive draws.
+void sampleSpanPortable(int64_t n, uint64_t seed, uint64_t stream, uint64_t offset, const float* p, float* out) {
+  const uint32_t s0 = static_cast<uint32_t>(stream), s1 = static_cast<uint32_t>(stream >> 32);
+  const uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
+  for (int64_t i = 0; i < n;) {
+    const uint64_t idx = offset + static_cast<uint64_t>(i);
+    const uint64_t block = idx >> 2;
+    const Philox4 r = philox4x32(static_cast<uint32_t>(block), static_cast<uint32_t>(block >> 32), s0, s1, k0, k1);
+    for (int k = static_cast<int>(idx & 3); k < 4 && i < n; ++k, ++i) out[i] = uint32ToUniform(r.v[k]) < p[i] ? 1.0f : 0.0f;
+  }
+}
+}  // namespace rbm_detail
+
+void rbmHiddenProbs(int64_t N, int64_t V, int64_t H, const float* x, const float* W, const float* c, float* P) {
+  sgemm(false, true, N, H, V, 1.0f, x, V, W, V, 0.0f, P, H);
+  parallelFor(N, rowGrain(H), [&](int64_t r0, int64_t r1) { biasRows(r0, r1, H, c, true, P); });
+}
+
+void rbmVisibleMeans(RbmVisible vis, int64_t N, int64_t V, int64_t H, const float* h, const float* W, const float* b,
+                     float* X) {
+  sgemm(false, false, N, V, H, 1.0f, h, H, W, V, 0.0f, X, V);
+  const bool squash = vis == RbmVisible::Bernoulli;
+  parallelFor(N, rowGrain(V), [&](int64_t r0, int64_t r1) { biasRows(r0, r1, V, b, squash, X); });
+}
+
+void rbmSampleBernoulli(int64_t n, uint64_t seed, uint64_t stream, uint64_t offset, const float* p, float* out) {
+  parallelFor(n, kGrain, [&](int64_t b, int64_t e) { sampleSpan(e - b, seed, stream, offset + static_cast<uint64_t>(b), p + b, out + b); });
+}
+
+void rbmFreeEnergy(RbmVisible vis, int64_t N, int64_t V, int64_t H, const float* x, const float* W, const float* b,
+                   const float* c, float* F) {
+  std::vector<float> pre(std::min(N, kChunk) * H);
+  for (int64_t r0 = 0; r0 < N; r0 += kChunk) {
+    const int64_t n = std::min(kChunk, N - r0);
+    const float* xs = x + r0 * V;
+    sgemm(false, true, n, H, V, 1.0f, xs, V, W, V, 0.0f, pre.data(), H);
+    parallelFor(n, rowGrain(V + H), [&](int64_t a, int64_t e) {
+      for (int64_t r = a; r < e; ++r) {
+        const float* v = xs + r * V;
+        const float* z = pre.data() + r * H;
+        double f = 0;
+        if (vis == RbmVisible::Gaussian) {
+          for (int64_t i = 0; i < V; ++i) {
+            const double d = static_cast<double>(v[i]) - b[i];
+            f += 0.5 * d * d;
+          }
+        } else {
+          for (int64_t i = 0; i < V; ++i) f -= static_cast<double>(v[i]) * b[i];
+        }
+        for (int64_t j = 0; j < H; ++j) f -= softplus(z[j] + c[j]);
+        F[r0 + r] = static_cast<float>(f);
+      }
+    });
+  }
+}
+
+double rbmCdGradient(const RbmChain& chain, int64_t m, int64_t V, int64_t H, const float* v0, const float* W,
+                     const float* b, const float* c, float* persistentH, uint64_t seed, uint64_t stream, float* dW,
+                     float* db, float* dc) {
+  Work w(m, V, H);
+  std::memcpy(w.vs.data(), v0, sizeof(float) * m * V);
+  return cdGradient(chain, m, V, H, w, W, b, c, persistentH, seed, stream, dW, db, dc);
+}
+
+uint64_t rbmBatchStream(uint64_t epoch, uint64_t batch) { return (uint64_t(1) << 52) + (epoch << 32) + batch; }
+
+double rbmTrainEpoch(const RbmTrainOptions& o, int64_t N, int64_t V, int64_t H, const float* x, const int32_t* order,
+                     float* W, float* b, float* c, float* velW, float* velB, float* velC, float* persistentH) {
+  const int64_t B = std::min(o.batchSize, N);
+  Work w(B, V, H);
+  std::vector<float> gW(H * V), gb(V), gc(H);
+  const float lr = o.learningRate, mom = o.momentum, wd = o.weightDecay;
+  double err = 0;
+  for (int64_t t = 0, r0 = 0; r0 < N; ++t, r0 += B) {
+    const int64_t m = std::min(B, N - r0);
+    float* v0 = w.vs.data();
+    parallelFor(m, rowGrain(V), [&](int64_t a, int64_t e) {
+      for (int64_t r = a; r < e; ++r) std::memcpy(v0 + r * V, x + static_cast<int64_t>(order[r0 + r]) * V, sizeof(float) * V);
+    });
+    err += cdGradient(o.chain, m, V, H, w, W, b, c, persistentH, o.seed, rbmBatchStream(o.epoch, t), gW.data(), gb.data(),
+                      gc.data());
+    parallelFor(H * V, kGrain, [&](int64_t a, int64_t e) {
+      for (int64_t i = a; i < e; ++i) {
+        velW[i] = mom * velW[i] + lr * (gW[i] - wd * W[i]);
+        W[i] += velW[i];
+      }
+    });
+    for (int64_t i = 0; i < V; ++i) {
+      velB[i] = mom * velB[i] + lr * gb[i];
+      b[i] += velB[i];
+    }
+    for (int64_t j = 0; j < H; ++j) {
+      velC[j] = mom * velC[j] + lr * gc[j];
+      c[j] += velC[j];
+    }
+  }
+  return err / (static_cast<double>(N) * static_cast<double>(V));
+}
+
+}  // namespace vigil

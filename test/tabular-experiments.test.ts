@@ -1,0 +1,185 @@
+// The tabular experiments on real data in seconds: KDD Cup 99 http rows (a 463-row sample of the
+// bundled file, test/fixtures/make_tabular_fixtures.py) and the bundled credit-card subsample,
+// through runTabular and through `vigil eval` (flags, --json, --seeds, exit codes).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { main } from '../ts/cli.ts';
+import { KddFeatures, kddHttp, KDD_CLIP } from '../ts/experiments/tabular/kdd.ts';
+import {
+  DetectorUnavailable, runTabular, spreadOf, TABULAR_EXPERIMENTS, tabularReportJSON,
+} from '../ts/experiments/tabular/index.ts';
+import type { TabularReport } from '../ts/experiments/tabular/index.ts';
+import { optionalDetector } from '../ts/experiments/tabular/detectors.ts';
+import { rejectsError } from './helpers/errors.ts';
+
+const KDD_SAMPLE = fileURLToPath(new URL('./fixtures/kdd_http_sample.csv', import.meta.url));
+const CC_SAMPLE = fileURLToPath(new URL('./fixtures/creditcard_sample_small.csv', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'vigil-tabular-exp-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    io: { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, progressStream: null },
+    out: () => out.join(''),
+    err: () => err.join(''),
+  };
+}
+
+function sane(r: TabularReport): void {
+  for (const v of [r.metrics.rocAuc, r.metrics.prAuc, r.metrics.accuracy, r.trainSeconds, r.scoreSeconds, r.samplesPerSecond]) {
+    assert.ok(Number.isFinite(v), `${r.experiment}: ${v}`);
+  }
+  assert.ok(r.testAnomalies > 0 && r.testAnomalies < r.testRows);
+  assert.ok(r.book.length > 0 && r.book.every((b) => Number.isFinite(b.value)));
+}
+
+test('the KDD pipeline: encoded, log1p of the byte counts, standardised on the training rows, clipped at 5 sd', () => {
+  const d = kddHttp(KDD_SAMPLE);
+  const f = new KddFeatures(d.names, d.rows);
+  const x = f.transform(d.rows);
+  const V = d.names.length;
+  const src = d.names.indexOf('src_bytes');
+  const { mean, scale } = f.scaler!;
+  for (let i = 0; i < d.rows.length; i += 17) {
+    const want = (Math.log1p(d.rows[i][src] as number) - mean![src]) / scale![src];
+    assert.ok(Math.abs(x.data[i * V + src] - Math.max(-KDD_CLIP, Math.min(KDD_CLIP, want))) < 1e-5);
+  }
+  assert.ok(x.data.every((v) => Math.abs(v) <= KDD_CLIP));
+  assert.ok(x.data.some((v) => v === KDD_CLIP), 'the sample has values beyond 5 sd');
+  // Unscaled: the encoded values only.
+  const raw = new KddFeatures(d.names, d.rows, false).transform(d.rows);
+  assert.is(raw.data[src], d.rows[0][src]);
+});
+
+test('kdd-rbm on real KDD rows: fitted on normal rows only, attacks score higher; a seed repeats itself', async () => {
+  const starts: string[] = [];
+  const epochs: number[] = [];
+  const r = await runTabular(TABULAR_EXPERIMENTS['kdd-rbm'], {
+    dataPath: KDD_SAMPLE, seed: 3, onStart: (i) => starts.push(i.describe), onEpochEnd: (e) => epochs.push(e),
+  });
+  sane(r);
+  assert.is(r.testRows, 92);
+  assert.is(r.testAnomalies, 12);
+  assert.ok(r.trainRows === 320, `${r.trainRows} normal training rows`);
+  assert.ok(r.metrics.rocAuc > 0.85, `ROC AUC ${r.metrics.rocAuc}`);
+  assert.is(epochs.length, 20);
+  assert.match(starts[0], /fit on 320 normal rows of the 80%/);
+  const again = await runTabular(TABULAR_EXPERIMENTS['kdd-rbm'], { dataPath: KDD_SAMPLE, seed: 3 });
+  assert.equal(again.metrics, r.metrics);
+  // --test: fitted on every normal row of the data, all rows of the other file scored.
+  const t = await runTabular(TABULAR_EXPERIMENTS['kdd-rbm'], { dataPath: KDD_SAMPLE, testPath: KDD_SAMPLE, seed: 3 });
+  assert.is(t.trainRows, 400);
+  assert.is(t.testRows, 460);
+  assert.ok(t.metrics.rocAuc > 0.85);
+});
+
+test('kdd-iforest on real KDD rows, with the book\'s thresholded figures for test and validation', async () => {
+  const r = await runTabular(TABULAR_EXPERIMENTS['kdd-iforest'], { dataPath: KDD_SAMPLE, seed: 5 });
+  sane(r);
+  assert.is(r.trainRows + r.testRows, Math.round(460 * 500_000 / 623_091));
+  assert.equal(r.book.map((b) => b.published), [0.9982, 0.9981, null]);
+  assert.ok(r.metrics.rocAuc > 0.8, `ROC AUC ${r.metrics.rocAuc}`);
+});
+
+test('kdd-ocsvm runs where this build has OneClassSVM and says so where it does not', async () => {
+  let available = true;
+  try {
+    await optionalDetector('ocsvm', 'OneClassSVM');
+  } catch (err) {
+    assert.instance(err, DetectorUnavailable);
+    available = false;
+  }
+  if (!available) {
+    await rejectsError(runTabular(TABULAR_EXPERIMENTS['kdd-ocsvm'], { dataPath: KDD_SAMPLE }), DetectorUnavailable, /OneClassSVM is not available in this build/);
+    const c = capture();
+    assert.is(await main(['eval', 'kdd-ocsvm', '--data', KDD_SAMPLE], c.io), 1);
+    assert.match(c.err(), /kdd-ocsvm: OneClassSVM is not available in this build/);
+    return;
+  }
+  const r = await runTabular(TABULAR_EXPERIMENTS['kdd-ocsvm'], { dataPath: KDD_SAMPLE, seed: 1 });
+  sane(r);
+  // Half of the 400 normal rows at the book's 60/15/25 shares; the novelty set is every attack and as many spare normal rows.
+  assert.is(r.trainRows, 120);
+  assert.is(r.testAnomalies, 60);
+  assert.is(r.testRows, 120);
+  assert.ok(r.metrics.rocAuc > 0.9, `ROC AUC ${r.metrics.rocAuc}`);
+  await rejectsError(optionalDetector('ocsvm', 'NoSuchClass'), DetectorUnavailable, /does not export it/);
+});
+
+test('creditcard-rbm on the bundled subsample: split by Time, fitted on legitimate rows', async () => {
+  const r = await runTabular(TABULAR_EXPERIMENTS['creditcard-rbm'], { seed: 1 });
+  sane(r);
+  assert.is(r.testRows, 1722 - Math.round(1722 * 200_000 / 284_807));
+  assert.ok(r.metrics.rocAuc > 0.9, `ROC AUC ${r.metrics.rocAuc}`);
+  assert.is(r.book[0].value, r.metrics.rocAuc);
+  const t = await runTabular(TABULAR_EXPERIMENTS['creditcard-rbm'], { dataPath: CC_SAMPLE, testPath: CC_SAMPLE, seed: 1 });
+  assert.is(t.trainRows, 80);
+  assert.is(t.testRows, 120);
+});
+
+test('vigil eval kdd-rbm: report, --json with the other experiments\' keys, --seeds with the spread', async () => {
+  const c = capture();
+  const json = join(dir, 'one.json');
+  assert.is(await main(['eval', 'kdd-rbm', '--data', KDD_SAMPLE, '--seed', '2', '--json', json, '-v'], c.io), 0);
+  assert.match(c.out(), /kdd-rbm \(seed 2\): 320 training rows, 92 test rows \(12 anomalies\)/);
+  assert.match(c.out(), /ROC AUC of the thresholded labels +[\d.]+ \(book: 0.9946\)/);
+  assert.match(c.err(), /epoch 20, .* reconstruction error/);
+  const j = JSON.parse(readFileSync(json, 'utf8'));
+  for (const k of ['accuracy', 'precision', 'recall', 'f1', 'rocAuc', 'prAuc']) assert.type(j.metrics[k], 'number');
+  for (const k of ['trainSeconds', 'scoreSeconds', 'samplesPerSecond']) assert.type(j[k], 'number');
+  assert.is(j.experiment, 'kdd-rbm');
+  assert.is(j.seed, 2);
+
+  const c2 = capture();
+  const json2 = join(dir, 'three.json');
+  assert.is(await main(['eval', 'kdd-rbm', '--data', KDD_SAMPLE, '--seed', '2', '--seeds', '3', '--json', json2], c2.io), 0);
+  assert.match(c2.out(), /kdd-rbm over 3 seeds \(2, 3, 4\): mean ± sd/);
+  const j2 = JSON.parse(readFileSync(json2, 'utf8'));
+  assert.equal(j2.seeds, [2, 3, 4]);
+  assert.is(j2.runs.length, 3);
+  assert.equal(j2.runs[0].metrics, j.metrics);
+  assert.ok(Math.abs(j2.metrics.rocAuc - spreadOf(j2.runs.map((r: { metrics: { rocAuc: number } }) => r.metrics.rocAuc)).mean) < 1e-12);
+  assert.type(j2.spread.prAuc.sd, 'number');
+});
+
+test('vigil eval tabular usage errors exit 2, bad data exits 1', async () => {
+  for (const argv of [['eval', 'kdd-rbm', '--seeds', '0'], ['eval', 'kdd-rbm', '--seed', '-1'], ['eval', 'kdd-rbm', '--protocol', 'seed'],
+    ['eval', 'kdd-rbm', 'creditcard-rbm'], ['eval', 'kdd-rbm', '--data', '']]) {
+    const c = capture();
+    assert.is(await main(argv, c.io), 2, argv.join(' '));
+    assert.match(c.err(), /vigil: /);
+  }
+  const c = capture();
+  assert.is(await main(['eval', 'kdd-rbm', '--data', join(dir, 'nope.csv')], c.io), 1);
+  assert.match(c.err(), /file not found/);
+  const h = capture();
+  assert.is(await main(['eval', 'kdd-iforest', '--help'], h.io), 0);
+  assert.match(h.out(), /--seeds K/);
+  const u = capture();
+  assert.is(await main(['eval', '--help'], u.io), 0);
+  assert.match(u.out(), /tabular detector experiments: kdd-rbm, kdd-iforest, kdd-ocsvm, creditcard-rbm/);
+});
+
+test('spreadOf and the multi-seed JSON', () => {
+  assert.equal(spreadOf([1, 2, 3]), { mean: 2, sd: 1, min: 1, max: 3 });
+  assert.equal(spreadOf([5]), { mean: 5, sd: 0, min: 5, max: 5 });
+  const base = { experiment: 'x', model: 'm', describe: 'd', threshold: 0, trainRows: 1, testRows: 2, testAnomalies: 1, book: [] };
+  const m = (v: number) => ({ accuracy: v, precision: v, recall: v, f1: v, rocAuc: v, prAuc: v });
+  const runs = [
+    { ...base, seed: 1, metrics: m(0.5), trainSeconds: 1, scoreSeconds: 1, samplesPerSecond: 1 },
+    { ...base, seed: 2, metrics: m(1), trainSeconds: 3, scoreSeconds: 3, samplesPerSecond: 3 },
+  ];
+  const j = tabularReportJSON(runs) as { metrics: { rocAuc: number }; trainSeconds: number; seeds: number[] };
+  assert.is(j.metrics.rocAuc, 0.75);
+  assert.is(j.trainSeconds, 2);
+  assert.equal(j.seeds, [1, 2]);
+  assert.equal(Object.keys(tabularReportJSON([runs[0]])), ['experiment', 'metrics', 'trainSeconds', 'scoreSeconds', 'samplesPerSecond', 'seed', 'book']);
+});
+
+test.run();

@@ -1,0 +1,18 @@
+// The tabular detector experiments `vigil eval` runs, by id (SEEDS.md "Tabular detectors").
+import { creditcardRbm } from './creditcard-rbm.ts';
+import { kddIforest } from './kdd-iforest.ts';
+import { kddOcsvm } from './kdd-ocsvm.ts';
+import { kddRbm } from './kdd-rbm.ts';
+import type { TabularExperiment } from './run.ts';
+
+export const TABULAR_EXPERIMENTS: Readonly<Record<string, TabularExperiment>> = Object.freeze({
+  [kddRbm.id]: kddRbm,
+  [kddIforest.id]: kddIforest,
+  [kddOcsvm.id]: kddOcsvm,
+  [creditcardRbm.id]: creditcardRbm,
+});
+
+export { DetectorUnavailable, formatSpread, formatTabularReport, runTabular, spreadOf, tabularReportJSON, thresholdedAuc } from './run.ts';
+export type {
+  BookFigure, LabelledTable, PreparedData, PrepareOptions, Spread, TabularExperiment, TabularReport, TabularRunOptions,
+} from './run.ts';
