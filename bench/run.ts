@@ -1,4 +1,4 @@
-// npm run bench [-- --suite gemm,lstm,fit,iforest,rbm] [--json FILE] [--threads 1,2] [--repeats 5] [--simd avx2]
+// npm run bench [-- --suite gemm,lstm,fit,conv1d,iforest,ocsvm,rbm,lstm-seq] [--json FILE] [--threads 1,2] [--repeats 5] [--simd avx2]
 // Measures vigil and its peers in one process run (python peers as sequential child processes), prints
 // the tables with the machine ceilings, and optionally writes every row as JSON.
 import { writeFileSync } from 'node:fs';
@@ -8,14 +8,18 @@ import { backend, setSimdCap, type SimdLevel } from '../ts/bindings/backend.ts';
 import { type Row, type SuiteOptions } from './harness.ts';
 import { measureMachine } from './machine.ts';
 import { printReport } from './report.ts';
+import { runConv1dSuite } from './suites/conv1d.ts';
 import { runFitSuite } from './suites/fit.ts';
 import { runGemmSuite } from './suites/gemm.ts';
 import { runIforestSuite } from './suites/iforest.ts';
 import { runRbmSuite } from './suites/rbm.ts';
 import { runLstmSuite } from './suites/lstm.ts';
+import { runLstmSeqSuite } from './suites/lstm_seq.ts';
+import { runOcsvmSuite } from './suites/ocsvm.ts';
 
 const SUITES: Record<string, (o: SuiteOptions) => Promise<Row[]>> = {
-  gemm: runGemmSuite, lstm: runLstmSuite, fit: runFitSuite, iforest: runIforestSuite, rbm: runRbmSuite,
+  gemm: runGemmSuite, lstm: runLstmSuite, fit: runFitSuite, conv1d: runConv1dSuite, iforest: runIforestSuite,
+  ocsvm: runOcsvmSuite, rbm: runRbmSuite, 'lstm-seq': runLstmSeqSuite,
 };
 const ALL = [...Object.keys(SUITES), 'machine'];
 

@@ -98,7 +98,12 @@ test('backward dX, dW, db match finite differences of sum(y * g) on every SIMD p
 test('backward matches the exact reference at sizes with several work units and gradient groups', () => {
   const r = rng(65);
   // T = 1100 splits each sequence into several weight-gradient units, summed through partials.
-  for (const s of [shape(3, 1100, 5, 6, 3, 3, 'causal'), shape(2, 300, 19, 40, 4, 2, 'same'), shape(5, 40, 8, 8, 5, 1, 'valid')]) {
+  // C = 45 gives a full and a partial column block of the weight-gradient tile on every path.
+  const shapes = [
+    shape(3, 1100, 5, 6, 3, 3, 'causal'), shape(2, 300, 19, 40, 4, 2, 'same'), shape(5, 40, 8, 8, 5, 1, 'valid'),
+    shape(2, 70, 45, 30, 3, 2, 'causal'),
+  ];
+  for (const s of shapes) {
     const n = sizes(s);
     const x = randomF32(r, n.x), W = randomF32(r, n.w), g = randomF32(r, n.y);
     const ref = conv1dBackwardRef(s, x, W, g);

@@ -12,6 +12,7 @@ import { positiveInt, UsageError } from './cli/common.ts';
 import type { Io } from './cli/common.ts';
 import { SCORE_USAGE, scoreCommand } from './cli/score.ts';
 import { NAB_USAGE, nabCommand } from './cli/nab.ts';
+import { NAB_EVAL_USAGE, nabEvalCommand, nabEvalArgs } from './cli/nab-eval.ts';
 import { TABULAR_IDS, tabularEvalCommand } from './cli/tabular.ts';
 import { TRAIN_USAGE, trainCommand } from './cli/train.ts';
 import type { TrainOverrides } from './cli/train.ts';
@@ -22,7 +23,7 @@ const ids = Object.keys(EXPERIMENTS);
 
 export const EVAL_USAGE = `usage: vigil eval <experiment> [options]
 
-experiments: ${ids.join(', ')}
+experiments: ${ids.join(', ')}, nab-lstm (its own options: vigil eval nab-lstm --help)
 
 options:
   --protocol seed|default  seed: the notebook's model, optimiser and epochs; default: vigil's own (default)
@@ -41,6 +42,8 @@ tabular detector experiments: ${TABULAR_IDS.join(', ')}
 
 export const USAGE = `${EVAL_USAGE}
 
+${NAB_EVAL_USAGE}
+
 ${TRAIN_USAGE}
 
 ${SCORE_USAGE}
@@ -52,6 +55,8 @@ exit status: 0 done, 1 the run failed (bad data, unreadable or wrong model file)
 const COMMAND_USAGE: Record<string, string> = { eval: EVAL_USAGE, train: TRAIN_USAGE, score: SCORE_USAGE, nab: NAB_USAGE };
 
 async function evalCommand(args: string[], io: Io): Promise<number> {
+  const nab = nabEvalArgs(args);
+  if (nab) return nabEvalCommand(nab, io);
   if (args.some((a) => TABULAR_IDS.includes(a))) return tabularEvalCommand(args, io);
   let parsed;
   try {

@@ -19,6 +19,8 @@ export * as conv1d from './bindings/conv1d.ts';
 export * as pool1d from './bindings/pool1d.ts';
 export * as iforest from './bindings/iforest.ts';
 export * as rbm from './bindings/rbm.ts';
+export * as ocsvm from './bindings/ocsvm.ts';
+export type { OcsvmFitResult, OcsvmFitSpec, OcsvmStatus, SvmKernelName, SvmKernelSpec } from './bindings/ocsvm.ts';
 
 // Preprocessing, metrics and the bundled data sets.
 export {
@@ -63,6 +65,8 @@ export { SpatialDropout1D } from './models/layers/spatial_dropout.ts';
 export { TimeDistributed } from './models/layers/time_distributed.ts';
 export { TCN } from './models/layers/tcn.ts';
 export type { TCNOptions } from './models/layers/tcn.ts';
+export { dilatedTcnClassifier, edTcnClassifier, TcnClassifier } from './models/tcn_models.ts';
+export type { DilatedTcnOptions, EdTcnOptions, SequenceInput, TcnClassifierOptions, TcnFitOptions, TcnKind } from './models/tcn_models.ts';
 export type { Regularizer } from './models/layers/layer.ts';
 export { Layer } from './models/layers/layer.ts';
 export { Adam, Nadam, RMSprop, SGD, getOptimizer } from './models/optimizers.ts';
@@ -96,6 +100,8 @@ export { toMatrix } from './models/detectors/matrix.ts';
 export type { Matrix, TabularInput } from './models/detectors/matrix.ts';
 export { DEFAULT_CONTAMINATION, quantile, thresholdFor, thresholdRule } from './models/detectors/threshold.ts';
 export type { ThresholdOptions, ThresholdRule } from './models/detectors/threshold.ts';
+export { OneClassSVM } from './models/detectors/ocsvm.ts';
+export type { OneClassSVMOptions } from './models/detectors/ocsvm.ts';
 
 // The Numenta Anomaly Benchmark: corpus reader, NAB's scorer and results files; the scorer's
 // building blocks (scaledSigmoid, sweepThresholds, ...) are under `nab`.
@@ -111,3 +117,21 @@ export { IsolationForest } from './models/detectors/iforest.ts';
 export type { IsolationForestOptions } from './models/detectors/iforest.ts';
 export { RBM } from './models/detectors/rbm.ts';
 export type { RBMOptions, RBMEpoch, RBMFitOptions } from './models/detectors/rbm.ts';
+
+// Time-series detectors: LSTM forecaster and autoencoder (Detector over a series), the anomaly
+// likelihood, the streaming detector vigil runs on NAB, and NAB detection pictures.
+export { LstmForecaster } from './models/detectors/lstm_forecaster.ts';
+export type { LstmForecasterOptions } from './models/detectors/lstm_forecaster.ts';
+export { LstmAutoencoder } from './models/detectors/lstm_autoencoder.ts';
+export type { LstmAutoencoderOptions } from './models/detectors/lstm_autoencoder.ts';
+export { LstmSeriesDetector } from './models/detectors/lstm_series.ts';
+export type { LstmSeriesConfig, LstmSeriesOptions, PartialFitOptions, ScalerName } from './models/detectors/lstm_series.ts';
+export type { Series, SeriesInput, SeriesValues } from './models/detectors/series.ts';
+export { AnomalyLikelihood, logScore, upperTail } from './models/detectors/likelihood.ts';
+export type { AnomalyLikelihoodConfig, AnomalyLikelihoodOptions } from './models/detectors/likelihood.ts';
+export { onlineLstmScores } from './models/detectors/lstm_online.ts';
+export type { OnlineLstmOptions, OnlineLstmResult } from './models/detectors/lstm_online.ts';
+export { runNabLstm } from './experiments/nab-lstm.ts';
+export type { NabLstmOptions, NabLstmReport } from './experiments/nab-lstm.ts';
+export { nabPlotSpec, renderSvg, writeNabPlots } from './nab/plots.ts';
+export type { NabPlotOptions, VegaSpec } from './nab/plots.ts';

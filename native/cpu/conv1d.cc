@@ -4,7 +4,7 @@
 // The input gradient is the same pass over dY with the kernel flipped in time; the weight gradient
 // is a tile per (tap, output-channel block, input-channel block) summing over time steps, again
 // reading x and dY in place. Measured on the bench's TCN layers and on small shapes, this beats
-// im2col + the packed SGEMM (cpu/gemm.h) everywhere: 1.2-2.5x forward, ~1.7x for the weight
+// im2col + the packed SGEMM (cpu/gemm.h) everywhere: 1.4-2.5x forward, ~1.15x for the weight
 // gradient (the GEMM packs both operands of a product that has only 64 x 64 outputs per tap).
 #include "cpu/conv1d.h"
 
@@ -92,8 +92,9 @@ constexpr int64_t kMaxTile = 14 * 32;
 constexpr int64_t kUnitRows = 128;
 // Below this many multiply-adds per chunk of work, waking the pool costs more than it saves.
 constexpr int64_t kMinParallelWork = int64_t(1) << 17;
-// Weight gradient: rows (time steps of one sequence) per unit of the per-tap GEMMs, at most this
-// many partial sums, and at most this many floats for all of them.
+// Weight gradient: time steps of one sequence per unit (its x and dY rows stay in L2 while every
+// tile sweeps them), at most this many partial sums, at most this many floats for all of them, and
+// rows per float block of the bias sums.
 constexpr int64_t kGradRows = 256;
 constexpr int64_t kMaxPartials = 32;
 constexpr int64_t kPartialFloats = int64_t(1) << 22;
@@ -189,11 +190,10 @@ void runPass(const Geometry& g, const Pass& p) {
 }
 
 // Weight and bias gradients. The (batch, time) rows are cut into units (up to kGradRows steps of
-// one sequence, whose x and dY rows stay in L2 while every weight tile sweeps them), the units into
-// at most kMaxPartials groups fixed by the shape, and each group sums its units in order into its
-// own partial dW_k[o, c] = sum_t dY[t, o] x[t + k*d - padLeft, c] (over the steps whose input lies
-// inside the sequence); the partials are then added in group order. No sum depends on the thread
-// count.
+// one sequence), the units into at most kMaxPartials groups fixed by the shape, and each group sums
+// its units in order into its own partial dW_k[o, c] = sum_t dY[t, o] x[t + k*d - padLeft, c] (over
+// the steps whose input lies inside the sequence); the partials are then added in group order. No
+// sum depends on the thread count.
 void weightGrads(const Geometry& geo, const Conv1dShape& s, const float* x, const float* dY, float* dW, float* db) {
   const int64_t T = s.time, C = s.inChannels, O = s.outChannels, K = s.kernelSize, Tout = s.outTime();
   const int64_t padL = s.padLeft(), mr = geo.mr, nr = geo.nr;

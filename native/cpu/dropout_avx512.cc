@@ -10,55 +10,10 @@
 #endif
 
 #include "cpu/dropout.h"
+#include "cpu/philox_avx512.h"
 
 namespace vigil {
 namespace avx512 {
-namespace {
-
-inline void mulhilo(__m512i a, __m512i m, __m512i* lo, __m512i* hi) {
-  const __m512i even = _mm512_mul_epu32(a, m);
-  const __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), m);
-  *lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
-  *hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 32), odd);
-}
-
-// Draws of blocks [first, first + 16): v[j] lane k = word j of block first + k.
-inline void philox16(uint64_t first, uint64_t seed, uint64_t stream, __m512i v[4]) {
-  alignas(64) uint32_t lo[16], hi[16];
-  for (int k = 0; k < 16; ++k) {
-    const uint64_t blk = first + k;
-    lo[k] = static_cast<uint32_t>(blk);
-    hi[k] = static_cast<uint32_t>(blk >> 32);
-  }
-  __m512i c0 = _mm512_load_si512(lo);
-  __m512i c1 = _mm512_load_si512(hi);
-  __m512i c2 = _mm512_set1_epi32(static_cast<int>(static_cast<uint32_t>(stream)));
-  __m512i c3 = _mm512_set1_epi32(static_cast<int>(static_cast<uint32_t>(stream >> 32)));
-  uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
-  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(0xD2511F53u));
-  const __m512i m1 = _mm512_set1_epi32(static_cast<int>(0xCD9E8D57u));
-  for (int r = 0; r < 10; ++r) {
-    __m512i lo0, hi0, lo1, hi1;
-    mulhilo(c0, m0, &lo0, &hi0);
-    mulhilo(c2, m1, &lo1, &hi1);
-    // Three-way XORs in one instruction each (0x96 = a ^ b ^ c).
-    const __m512i n0 = _mm512_ternarylogic_epi32(hi1, c1, _mm512_set1_epi32(static_cast<int>(k0)), 0x96);
-    const __m512i n2 = _mm512_ternarylogic_epi32(hi0, c3, _mm512_set1_epi32(static_cast<int>(k1)), 0x96);
-    c0 = n0;
-    c1 = lo1;
-    c2 = n2;
-    c3 = lo0;
-    k0 += 0x9E3779B9u;
-    k1 += 0xBB67AE85u;
-  }
-  v[0] = c0;
-  v[1] = c1;
-  v[2] = c2;
-  v[3] = c3;
-}
-
-}  // namespace
-
 void dropoutRange(int64_t b, int64_t e, uint32_t threshold, float scale, uint64_t seed, uint64_t stream,
                   const float* x, float* y, float* mask) {
   constexpr int64_t kSpan = 64;  // 16 blocks of 4

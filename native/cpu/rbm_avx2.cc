@@ -2,8 +2,9 @@
 // - Bernoulli sampling with Philox on 8 counters at once: one iteration yields the 32 draws of 8
 //   consecutive blocks, transposed into index order, compared with the probabilities as
 //   float(draw >> 8) < p * 2^24 (exact on both sides, so the bits equal the portable
-//   rbm_detail::sampleSpanPortable). The counter-vector generator is dropout_avx2.cc's.
-// - The free energy's sum of softplus terms, 8 lanes at a time (see rbm_detail::softplusSum).
+//   rbm_detail::sampleSpanPortable). The counter-vector generator: cpu/philox_avx2.h.
+// - The fused bias + sigmoid, the free energy's softplus sums, the reconstruction error and the
+//   bias gradients' column sums (see rbm_detail in cpu/rbm.h).
 #if defined(VIGIL_X86)
 #include <immintrin.h>
 
@@ -11,54 +12,10 @@
 
 #include "cpu/rbm.h"
 #include "cpu/simd_math_avx2.h"
+#include "cpu/philox_avx2.h"
 
 namespace vigil {
 namespace avx2 {
-namespace {
-
-inline void mulhilo(__m256i a, __m256i m, __m256i* lo, __m256i* hi) {
-  const __m256i even = _mm256_mul_epu32(a, m);
-  const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), m);
-  *lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
-  *hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
-}
-
-// Blocks [first, first + 8): v[j] lane k = word j of block first + k.
-inline void philox8(uint64_t first, uint64_t seed, uint64_t stream, __m256i v[4]) {
-  alignas(32) uint32_t lo[8], hi[8];
-  for (int k = 0; k < 8; ++k) {
-    const uint64_t blk = first + k;
-    lo[k] = static_cast<uint32_t>(blk);
-    hi[k] = static_cast<uint32_t>(blk >> 32);
-  }
-  __m256i c0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(lo));
-  __m256i c1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(hi));
-  __m256i c2 = _mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(stream)));
-  __m256i c3 = _mm256_set1_epi32(static_cast<int>(static_cast<uint32_t>(stream >> 32)));
-  uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
-  const __m256i m0 = _mm256_set1_epi32(static_cast<int>(0xD2511F53u));
-  const __m256i m1 = _mm256_set1_epi32(static_cast<int>(0xCD9E8D57u));
-  for (int r = 0; r < 10; ++r) {
-    __m256i lo0, hi0, lo1, hi1;
-    mulhilo(c0, m0, &lo0, &hi0);
-    mulhilo(c2, m1, &lo1, &hi1);
-    const __m256i n0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), _mm256_set1_epi32(static_cast<int>(k0)));
-    const __m256i n2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), _mm256_set1_epi32(static_cast<int>(k1)));
-    c0 = n0;
-    c1 = lo1;
-    c2 = n2;
-    c3 = lo0;
-    k0 += 0x9E3779B9u;
-    k1 += 0xBB67AE85u;
-  }
-  v[0] = c0;
-  v[1] = c1;
-  v[2] = c2;
-  v[3] = c3;
-}
-
-}  // namespace
-
 void rbmSampleSpan(int64_t n, uint64_t seed, uint64_t stream, uint64_t offset, const float* p, float* out) {
   constexpr uint64_t kSpan = 32;  // 8 blocks of 4 draws
   const uint64_t end = offset + static_cast<uint64_t>(n);
@@ -89,6 +46,7 @@ void rbmSampleSpan(int64_t n, uint64_t seed, uint64_t stream, uint64_t offset, c
   const int64_t done = static_cast<int64_t>(g1 - offset);
   rbm_detail::sampleSpanPortable(n - done, seed, stream, g1, p + done, out + done);
 }
+
 
 namespace {
 // softplus(x) = max(x, 0) + log1p(e), e = exp(-|x|) in (0, 1]; log1p(e) = 2 atanh(s) with

@@ -17,6 +17,7 @@
   X(conv1d)               \
   X(pool1d)               \
   X(iforest)              \
+  X(ocsvm)                \
   X(rbm)
 
 namespace vigil {

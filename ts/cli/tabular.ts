@@ -3,9 +3,7 @@
 // experiments.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import {
-  DetectorUnavailable, formatSpread, formatTabularReport, runTabular, TABULAR_EXPERIMENTS, tabularReportJSON,
-} from '../experiments/tabular/index.ts';
+import { formatSpread, formatTabularReport, runTabular, TABULAR_EXPERIMENTS, tabularReportJSON } from '../experiments/tabular/index.ts';
 import type { TabularReport } from '../experiments/tabular/index.ts';
 import { fileFlag, positiveInt, UsageError } from './common.ts';
 import type { Io } from './common.ts';
@@ -62,24 +60,16 @@ export async function tabularEvalCommand(args: string[], io: Io): Promise<number
   const jsonPath = fileFlag('--json', o.json, false);
 
   const runs: TabularReport[] = [];
-  try {
-    for (let k = 0; k < count; k++) {
-      const report = await runTabular(exp, {
-        seed: first + k, dataPath, testPath,
-        onStart: (i) => io.stderr.write(`${i.experiment} (seed ${i.seed}): ${i.describe}\n`),
-        onEpochEnd: o.verbose
-          ? (e, l) => io.stderr.write(`  epoch ${e + 1}, ${l.seconds.toFixed(2)} s, reconstruction error ${l.reconstructionError.toFixed(5)}\n`)
-          : undefined,
-      });
-      runs.push(report);
-      io.stdout.write(`${formatTabularReport(report)}\n`);
-    }
-  } catch (err) {
-    if (err instanceof DetectorUnavailable) {
-      io.stderr.write(`vigil: ${exp.id}: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
+  for (let k = 0; k < count; k++) {
+    const report = await runTabular(exp, {
+      seed: first + k, dataPath, testPath,
+      onStart: (i) => io.stderr.write(`${i.experiment} (seed ${i.seed}): ${i.describe}\n`),
+      onEpochEnd: o.verbose
+        ? (e, l) => io.stderr.write(`  epoch ${e + 1}, ${l.seconds.toFixed(2)} s, reconstruction error ${l.reconstructionError.toFixed(5)}\n`)
+        : undefined,
+    });
+    runs.push(report);
+    io.stdout.write(`${formatTabularReport(report)}\n`);
   }
   if (runs.length > 1) io.stdout.write(`${formatSpread(runs)}\n`);
   if (jsonPath !== undefined) writeFileSync(jsonPath, `${JSON.stringify(tabularReportJSON(runs), null, 2)}\n`);

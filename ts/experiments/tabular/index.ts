@@ -12,7 +12,7 @@ export const TABULAR_EXPERIMENTS: Readonly<Record<string, TabularExperiment>> = 
   [creditcardRbm.id]: creditcardRbm,
 });
 
-export { DetectorUnavailable, formatSpread, formatTabularReport, runTabular, spreadOf, tabularReportJSON, thresholdedAuc } from './run.ts';
+export { formatSpread, formatTabularReport, runTabular, spreadOf, tabularReportJSON, thresholdedAuc } from './run.ts';
 export type {
   BookFigure, LabelledTable, PreparedData, PrepareOptions, Spread, TabularExperiment, TabularReport, TabularRunOptions,
 } from './run.ts';

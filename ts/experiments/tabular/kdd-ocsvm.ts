@@ -9,8 +9,8 @@
 // standardised features vigil keeps scikit-learn's default 'scale' (1 / (features · variance)).
 import type { Detector } from '../../models/detectors/detector.ts';
 import type { TabularInput } from '../../models/detectors/matrix.ts';
+import { OneClassSVM } from '../../models/detectors/ocsvm.ts';
 import { permutation, takeRows } from '../../models/preprocessing/split.ts';
-import { optionalDetector } from './detectors.ts';
 import { countLine, kddFit, kddHttp, kddTable, rowsWithLabel } from './kdd.ts';
 import { thresholdedAuc } from './run.ts';
 import type { BookFigure, LabelledTable, PreparedData, PrepareOptions, TabularExperiment } from './run.ts';
@@ -60,10 +60,7 @@ export const kddOcsvm: TabularExperiment = {
       describe: `fit on ${nTrain} normal rows; normal test ${nTest}, validation ${nVal}; novelty set ${countLine(takeRows(data.labels, novelty))}`,
     };
   },
-  async detector() {
-    const OneClassSVM = await optionalDetector('ocsvm', 'OneClassSVM');
-    return new OneClassSVM({ kernel: 'rbf', gamma: 'scale', nu: 0.1, threshold: 'rho' });
-  },
+  detector: async () => new OneClassSVM({ kernel: 'rbf', gamma: 'scale', nu: 0.1, threshold: 'rho' }) as Detector<TabularInput>,
   passes: () => 1,
   async book(det, data) {
     const figures: BookFigure[] = [];

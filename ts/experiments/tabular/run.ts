@@ -55,7 +55,7 @@ export interface TabularExperiment {
   /** Whether the detector draws random numbers (several seeds then show its spread). */
   randomised: boolean;
   prepare(opts: PrepareOptions): PreparedData;
-  /** The detector, unfitted. Rejects with DetectorUnavailable when this build lacks it. */
+  /** The detector, unfitted. */
   detector(seed: number): Promise<Detector<TabularInput>>;
   /** Passes over the training rows per fit (epochs), for samples per second. */
   passes(det: Detector<TabularInput>): number;
@@ -89,14 +89,6 @@ export interface TabularReport {
   trainRows: number;
   testRows: number;
   testAnomalies: number;
-}
-
-/** A detector the build does not have (the module or class is missing). */
-export class DetectorUnavailable extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DetectorUnavailable';
-  }
 }
 
 /** ROC AUC of the 0/1 predictions: the book's "AUC" on thresholded labels. */

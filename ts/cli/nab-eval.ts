@@ -1,0 +1,115 @@
+// `vigil eval nab-lstm`: the LSTM detector over a NAB folder, NAB's scores, and optionally NAB
+// results files, SVG pictures and a JSON summary.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatNabLstm, nabLstmJSON, runNabLstm } from '../experiments/nab-lstm.ts';
+import type { ProtocolName } from '../experiments/run.ts';
+import { writeNabResults } from '../nab/results.ts';
+import { writeNabPlots } from '../nab/plots.ts';
+import { fileFlag, positiveInt, UsageError } from './common.ts';
+import type { Io } from './common.ts';
+
+export const NAB_EVAL_USAGE = `usage: vigil eval nab-lstm [options]
+
+  Streams an LSTM forecaster over every series of a folder in NAB's layout (trained on each
+  series' probationary period, no look-ahead) and scores it with NAB's scorer: per profile the
+  threshold swept over the whole corpus, per-series and corpus NAB scores, point-wise
+  precision/recall/F1.
+
+  --data DIR               a NAB folder (data/, labels/combined_windows.json); default: the bundled
+                           data/nab (16 of NAB's 58 series)
+  --protocol seed|default  default: vigil's detector (the NAB score); seed: the book's protocol, an
+                           autoencoder trained on the WHOLE series: a look-ahead baseline, no NAB score
+  --seed N                 seed of the models (default 0)
+  --epochs N               training epochs (default 20), for quick checks
+  --json FILE              write { experiment, metrics: { nab, precision, recall, f1, ... },
+                           trainSeconds, scoreSeconds, samplesPerSecond }
+  --results DIR            write NAB results (DIR/<detector>/<category>/<detector>_<series>.csv, the
+                           profiles' score tables, final_results.json) that vigil nab score rescores
+  --plots DIR              write one SVG per series: values, score, flagged rows, labelled windows
+                           (drawn by the 'vega' package)
+  --allow-unordered-times  accept series rows whose time repeats or goes back (8 of NAB's 58 files)
+  -h, --help               this text`;
+
+const OPTIONS = {
+  data: { type: 'string' },
+  protocol: { type: 'string' },
+  seed: { type: 'string' },
+  epochs: { type: 'string' },
+  json: { type: 'string' },
+  results: { type: 'string' },
+  plots: { type: 'string' },
+  'allow-unordered-times': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/**
+ * `vigil eval` arguments without the experiment when it is nab-lstm (the first positional,
+ * wherever it stands among the options), else null. Other experiments' options are read too, so
+ * that their values are not taken for the experiment.
+ */
+export function nabEvalArgs(args: string[]): string[] | null {
+  const { tokens } = parseArgs({
+    args, strict: false, allowPositionals: true, tokens: true,
+    options: { ...OPTIONS, test: { type: 'string' }, limit: { type: 'string' }, verbose: { type: 'boolean', short: 'v' } },
+  });
+  const first = tokens.find((t) => t.kind === 'positional');
+  if (!first || first.kind !== 'positional' || first.value !== 'nab-lstm') return null;
+  return args.filter((_, i) => i !== first.index);
+}
+
+function dirFlag(flag: string, v: string | undefined): string | undefined {
+  if (v !== undefined && v === '') throw new UsageError(`${flag} needs a folder name`);
+  return v;
+}
+
+/** Runs the command; a usage error prints this command's usage and returns 2. */
+export async function nabEvalCommand(args: string[], io: Io): Promise<number> {
+  try {
+    return await nabEval(args, io);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.stderr.write(`vigil: ${err.message}\n\n${NAB_EVAL_USAGE}\n`);
+    return 2;
+  }
+}
+
+async function nabEval(args: string[], io: Io): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, strict: true, options: OPTIONS });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const o = parsed.values;
+  if (o.help) {
+    io.stdout.write(`${NAB_EVAL_USAGE}\n`);
+    return 0;
+  }
+  const protocol = (o.protocol ?? 'default') as ProtocolName;
+  if (protocol !== 'default' && protocol !== 'seed') throw new UsageError(`--protocol must be seed or default, got ${JSON.stringify(o.protocol)}`);
+  const seed = positiveInt('--seed', o.seed, 0);
+  const epochs = positiveInt('--epochs', o.epochs, 1);
+  const json = fileFlag('--json', o.json, false);
+  const results = dirFlag('--results', o.results);
+  const plots = dirFlag('--plots', o.plots);
+  const dataDir = dirFlag('--data', o.data);
+
+  const report = await runNabLstm({
+    dataDir, protocol, seed, epochs, allowUnorderedTimes: o['allow-unordered-times'] === true,
+    onSeries: (s, done, total) => io.stderr.write(`[${done}/${total}] ${s.key}: ${s.rows} rows, train ${s.trainSeconds.toFixed(1)} s, score ${s.scoreSeconds.toFixed(2)} s\n`),
+  });
+  io.stdout.write(`${formatNabLstm(report)}\n`);
+  if (results !== undefined) {
+    const files = writeNabResults(results, report.detector, report.corpus, report.scores, report.report);
+    io.stdout.write(`  NAB results: ${files.length} files under ${join(results, report.detector)} (rescore: vigil nab score --results ${results})\n`);
+  }
+  if (plots !== undefined) {
+    mkdirSync(plots, { recursive: true });
+    const files = await writeNabPlots(plots, report.corpus, report.scores, report.report);
+    io.stdout.write(`  pictures: ${files.length} SVG files in ${plots}\n`);
+  }
+  if (json !== undefined) writeFileSync(json, `${JSON.stringify(nabLstmJSON(report), null, 2)}\n`);
+  return 0;
+}
