@@ -4,11 +4,10 @@
 // program being run.
 import { realpathSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { EXPERIMENTS, formatReport, PROTOCOLS, reportJSON, runExperiment } from './experiments/index.ts';
 import type { ProtocolName } from './experiments/index.ts';
 import { epochLines, progressBar } from './experiments/progress.ts';
-import { positiveInt, UsageError } from './cli/common.ts';
+import { parseFlags, positiveInt, UsageError } from './cli/common.ts';
 import type { Io } from './cli/common.ts';
 import { SCORE_USAGE, scoreCommand } from './cli/score.ts';
 import { NAB_USAGE, nabCommand } from './cli/nab.ts';
@@ -58,27 +57,22 @@ async function evalCommand(args: string[], io: Io): Promise<number> {
   const nab = nabEvalArgs(args);
   if (nab) return nabEvalCommand(nab, io);
   if (args.some((a) => TABULAR_IDS.includes(a))) return tabularEvalCommand(args, io);
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        protocol: { type: 'string' },
-        epochs: { type: 'string' },
-        data: { type: 'string' },
-        test: { type: 'string' },
-        seed: { type: 'string' },
-        limit: { type: 'string' },
-        json: { type: 'string' },
-        verbose: { type: 'boolean', short: 'v' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseFlags({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      protocol: { type: 'string' },
+      epochs: { type: 'string' },
+      data: { type: 'string' },
+      test: { type: 'string' },
+      seed: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'string' },
+      verbose: { type: 'boolean', short: 'v' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const { values: o, positionals } = parsed;
   if (o.help) {
     io.stdout.write(`${EVAL_USAGE}\n`);

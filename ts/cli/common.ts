@@ -1,5 +1,7 @@
 // What the `vigil` subcommands share: the streams they write to, the usage error (exit 2) and flag
 // value parsers that turn a bad value into one.
+import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import type { Writer } from '../experiments/progress.ts';
 import type { ScoreMetrics } from '../experiments/custom.ts';
 
@@ -14,6 +16,15 @@ export interface Io {
 
 /** A bad command line: main() prints it with the usage text and exits 2. */
 export class UsageError extends Error {}
+
+/** node:util's parseArgs with its errors (unknown flag, missing value) turned into usage errors. */
+export function parseFlags<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
 
 export function positiveInt(flag: string, v: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (v === undefined) return undefined;

@@ -7,7 +7,7 @@ import { formatNabLstm, nabLstmJSON, runNabLstm } from '../experiments/nab-lstm.
 import type { ProtocolName } from '../experiments/run.ts';
 import { writeNabResults } from '../nab/results.ts';
 import { writeNabPlots } from '../nab/plots.ts';
-import { fileFlag, positiveInt, UsageError } from './common.ts';
+import { fileFlag, positiveInt, UsageError, parseFlags } from './common.ts';
 import type { Io } from './common.ts';
 
 export const NAB_EVAL_USAGE = `usage: vigil eval nab-lstm [options]
@@ -76,12 +76,7 @@ export async function nabEvalCommand(args: string[], io: Io): Promise<number> {
 }
 
 async function nabEval(args: string[], io: Io): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, strict: true, options: OPTIONS });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseFlags({ args, strict: true, options: OPTIONS });
   const o = parsed.values;
   if (o.help) {
     io.stdout.write(`${NAB_EVAL_USAGE}\n`);

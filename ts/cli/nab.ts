@@ -1,11 +1,10 @@
 // `vigil nab score`: rescore anomaly scores saved in NAB's results layout with NAB's scorer.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { BUNDLED_NAB, loadNabCorpus, NabError } from '../nab/corpus.ts';
 import { readNabResults } from '../nab/results.ts';
 import { scoreNab } from '../nab/score.ts';
 import type { NabProfileScore, NabReport } from '../nab/score.ts';
-import { fileFlag, fraction, UsageError } from './common.ts';
+import { fileFlag, fraction, UsageError, parseFlags } from './common.ts';
 import type { Io } from './common.ts';
 
 export const NAB_USAGE = `usage: vigil nab score --results DIR [options]
@@ -93,27 +92,22 @@ function seriesRows(report: NabReport): string[][] {
 }
 
 async function scoreSub(args: string[], io: Io): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      strict: true,
-      options: {
-        results: { type: 'string' },
-        data: { type: 'string' },
-        detector: { type: 'string' },
-        profile: { type: 'string', multiple: true },
-        threshold: { type: 'string' },
-        thresholds: { type: 'string' },
-        probation: { type: 'string' },
-        'allow-unordered-times': { type: 'boolean' },
-        json: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseFlags({
+    args,
+    strict: true,
+    options: {
+      results: { type: 'string' },
+      data: { type: 'string' },
+      detector: { type: 'string' },
+      profile: { type: 'string', multiple: true },
+      threshold: { type: 'string' },
+      thresholds: { type: 'string' },
+      probation: { type: 'string' },
+      'allow-unordered-times': { type: 'boolean' },
+      json: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const o = parsed.values;
   if (o.help) {
     io.stdout.write(`${NAB_USAGE}\n`);

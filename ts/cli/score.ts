@@ -1,8 +1,7 @@
 // `vigil score`: load a model file made by `vigil train` and score a CSV's texts.
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { loadScoringModel, readCustomCsv, scoreMetrics, scoreTexts } from '../experiments/custom.ts';
-import { delimiter, fileFlag, headerFlag, metricRows, metricsJSON, table, UsageError } from './common.ts';
+import { delimiter, fileFlag, headerFlag, metricRows, metricsJSON, table, UsageError, parseFlags } from './common.ts';
 import type { Io } from './common.ts';
 
 export const SCORE_USAGE = `usage: vigil score --model FILE.vigil --data FILE.csv [--text-column COL] [options]
@@ -33,27 +32,22 @@ function formatScore(s: number): string {
 }
 
 export async function scoreCommand(args: string[], io: Io): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      strict: true,
-      options: {
-        model: { type: 'string' },
-        data: { type: 'string' },
-        'text-column': { type: 'string' },
-        'label-column': { type: 'string' },
-        out: { type: 'string' },
-        json: { type: 'string' },
-        header: { type: 'boolean' },
-        'no-header': { type: 'boolean' },
-        delimiter: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseFlags({
+    args,
+    strict: true,
+    options: {
+      model: { type: 'string' },
+      data: { type: 'string' },
+      'text-column': { type: 'string' },
+      'label-column': { type: 'string' },
+      out: { type: 'string' },
+      json: { type: 'string' },
+      header: { type: 'boolean' },
+      'no-header': { type: 'boolean' },
+      delimiter: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const o = parsed.values;
   if (o.help) {
     io.stdout.write(`${SCORE_USAGE}\n`);

@@ -2,10 +2,9 @@
 // (ts/experiments/tabular/), one seed or several, with the same --json keys as the other
 // experiments.
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { formatSpread, formatTabularReport, runTabular, TABULAR_EXPERIMENTS, tabularReportJSON } from '../experiments/tabular/index.ts';
 import type { TabularReport } from '../experiments/tabular/index.ts';
-import { fileFlag, positiveInt, UsageError } from './common.ts';
+import { fileFlag, positiveInt, UsageError, parseFlags } from './common.ts';
 import type { Io } from './common.ts';
 
 export const TABULAR_IDS = Object.keys(TABULAR_EXPERIMENTS);
@@ -26,25 +25,20 @@ options:
   -h, --help       this text`;
 
 export async function tabularEvalCommand(args: string[], io: Io): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        data: { type: 'string' },
-        test: { type: 'string' },
-        seed: { type: 'string' },
-        seeds: { type: 'string' },
-        json: { type: 'string' },
-        verbose: { type: 'boolean', short: 'v' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseFlags({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      data: { type: 'string' },
+      test: { type: 'string' },
+      seed: { type: 'string' },
+      seeds: { type: 'string' },
+      json: { type: 'string' },
+      verbose: { type: 'boolean', short: 'v' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const { values: o, positionals } = parsed;
   if (o.help) {
     io.stdout.write(`${TABULAR_USAGE}\n`);

@@ -1,10 +1,9 @@
 // `vigil train`: fit vigil's default recipe to a user's CSV of text + label and save a model file.
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { readCustomCsv, trainCustom } from '../experiments/custom.ts';
 import type { TrainCustomOptions } from '../experiments/custom.ts';
 import { epochLines, progressBar } from '../experiments/progress.ts';
-import { delimiter, fileFlag, fraction, headerFlag, metricRows, metricsJSON, positiveInt, table, UsageError } from './common.ts';
+import { delimiter, fileFlag, fraction, headerFlag, metricRows, metricsJSON, positiveInt, table, UsageError, parseFlags } from './common.ts';
 import type { Io } from './common.ts';
 
 export const TRAIN_USAGE = `usage: vigil train --data FILE.csv --text-column COL --label-column COL --model OUT.vigil [options]
@@ -35,32 +34,27 @@ export const TRAIN_USAGE = `usage: vigil train --data FILE.csv --text-column COL
 export type TrainOverrides = Pick<TrainCustomOptions, 'recipe'>;
 
 export async function trainCommand(args: string[], io: Io, overrides: TrainOverrides = {}): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      strict: true,
-      options: {
-        data: { type: 'string' },
-        'text-column': { type: 'string' },
-        'label-column': { type: 'string' },
-        positive: { type: 'string' },
-        model: { type: 'string' },
-        maxlen: { type: 'string' },
-        epochs: { type: 'string' },
-        'validation-split': { type: 'string' },
-        seed: { type: 'string' },
-        header: { type: 'boolean' },
-        'no-header': { type: 'boolean' },
-        delimiter: { type: 'string' },
-        json: { type: 'string' },
-        verbose: { type: 'boolean', short: 'v' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseFlags({
+    args,
+    strict: true,
+    options: {
+      data: { type: 'string' },
+      'text-column': { type: 'string' },
+      'label-column': { type: 'string' },
+      positive: { type: 'string' },
+      model: { type: 'string' },
+      maxlen: { type: 'string' },
+      epochs: { type: 'string' },
+      'validation-split': { type: 'string' },
+      seed: { type: 'string' },
+      header: { type: 'boolean' },
+      'no-header': { type: 'boolean' },
+      delimiter: { type: 'string' },
+      json: { type: 'string' },
+      verbose: { type: 'boolean', short: 'v' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const o = parsed.values;
   if (o.help) {
     io.stdout.write(`${TRAIN_USAGE}\n`);
