@@ -232,6 +232,11 @@ export type ColumnEncoderJSON = {
 // empty field, no "Infinity"). Number() skips the same white space.
 const NUMBER = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
 
+/** A CSV cell as a number, as Python's float() reads it; NaN when it is not a decimal number. */
+export function parseNumberCell(v: string): number {
+  return NUMBER.test(v) ? Number(v) : NaN;
+}
+
 /**
  * Turns rows of strings and numbers into a float table: categorical columns become their
  * category's code (LabelEncoder per column, OrdinalEncoder's numbering), the other columns are
@@ -377,7 +382,7 @@ export class ColumnEncoder {
           else throw new RangeError(`${fn}: rows[${i}][${j}] is ${show(v)}, a category of column ${this.columnName(j)} that fit never saw`);
           continue;
         }
-        const x = typeof v === 'number' ? v : NUMBER.test(v) ? Number(v) : NaN;
+        const x = typeof v === 'number' ? v : parseNumberCell(v);
         if (Number.isNaN(x)) throw new RangeError(`${fn}: rows[${i}][${j}] is ${show(v)}, not a number (column ${this.columnName(j)} is numeric)`);
         out[o] = x;
         if (!Number.isFinite(out[o])) throw new RangeError(`${fn}: rows[${i}][${j}] is ${show(v)}, beyond the float32 range (column ${this.columnName(j)})`);
