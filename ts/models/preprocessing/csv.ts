@@ -85,6 +85,7 @@ export class CsvParser {
   readonly #delim: number;
   readonly #quote: number;
   readonly #quoteChar: string;
+  readonly #delimChar: string;
   #state = S.Record;
   #line = 1;
   #start = 1;
@@ -100,6 +101,7 @@ export class CsvParser {
     this.#delim = delim.charCodeAt(0);
     this.#quote = quote.charCodeAt(0);
     this.#quoteChar = quote;
+    this.#delimChar = delim;
   }
 
   /** The 1-based line the parser has reached. */
@@ -133,6 +135,7 @@ export class CsvParser {
     const D = this.#delim;
     const Q = this.#quote;
     let state = this.#state;
+    let nextQuote = -1;
     while (i < n) {
       switch (state) {
         case S.Record: {
@@ -151,6 +154,19 @@ export class CsvParser {
             if (s.charCodeAt(i + 1) === LF) {
               i += 2;
               this.#line++;
+              continue;
+            }
+          }
+          // Fast path: a whole line in this piece without a quote is its fields split at the
+          // delimiter (a CR before the LF is the CRLF's; any other CR is data, as below).
+          const lf = s.indexOf('\n', i);
+          if (lf >= 0) {
+            if (nextQuote < i) nextQuote = s.indexOf(this.#quoteChar, i) >>> 0; // -1 -> 2^32 - 1: none
+            if (nextQuote > lf) {
+              const end = lf > i && s.charCodeAt(lf - 1) === CR ? lf - 1 : lf;
+              sink.record(s.slice(i, end).split(this.#delimChar), this.#line);
+              this.#line++;
+              i = lf + 1;
               continue;
             }
           }

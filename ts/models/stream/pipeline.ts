@@ -208,9 +208,18 @@ async function* run<X>(bytes: AsyncIterable<Uint8Array | string> | Iterable<Uint
   let skipped = 0;
   let columnsChecked = false;
 
-  const skip = (e: RowError) => {
-    skipped++;
-    o.onSkip?.(e.error, e.row);
+  // Skipped rows are reported when their batch is handed on, in row order: a record the parser
+  // refused is seen before the batch's preparation refuses an earlier row.
+  let skips: RowError[] = [];
+  const skip = (e: RowError) => void skips.push(e);
+  const reportSkips = () => {
+    if (skips.length === 0) return;
+    skips.sort((a, b) => a.row - b.row);
+    for (const e of skips) {
+      skipped++;
+      o.onSkip?.(e.error, e.row);
+    }
+    skips = [];
   };
   // Hands the batch to the model; returns false when a row of it stopped the run.
   const submit = (): boolean => {
@@ -235,9 +244,11 @@ async function* run<X>(bytes: AsyncIterable<Uint8Array | string> | Iterable<Uint
       }
     }
     batch = new RowBatch(withIds, withLabels);
+    reportSkips();
     return ok;
   };
   const emit = (s: ScoredBatch): ScoredBatch => {
+    o.signal?.throwIfAborted();
     done += s.scores.length;
     o.onProgress?.({ rows: done, skipped, bytes: read });
     return s;
@@ -272,9 +283,6 @@ async function* run<X>(bytes: AsyncIterable<Uint8Array | string> | Iterable<Uint
     }
   }
   if (failure === null) submit();
-  while (queue.length > 0) {
-    o.signal?.throwIfAborted();
-    yield emit(await queue.shift()!);
-  }
+  while (queue.length > 0) yield emit(await queue.shift()!);
   if (failure !== null) throw failure;
 }

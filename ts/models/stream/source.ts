@@ -5,6 +5,7 @@
 // slow consumer pauses the file read (the Readable's own backpressure).
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 
 /** What streamed scoring reads: a file path, or a stream of bytes (or already decoded text). */
@@ -92,17 +93,12 @@ export async function* inputText(input: AsyncIterable<Uint8Array | string> | Ite
       yield* gunzipText(raw(), o.source);
       return;
     }
-    const decoder = new TextDecoder('utf-8');
+    const decoder = utf8();
     for await (const p of raw()) {
-      if (typeof p === 'string') {
-        const rest = decoder.decode();
-        yield rest + p;
-      } else {
-        const s = decoder.decode(p, { stream: true });
-        if (s.length > 0) yield s;
-      }
+      const s = typeof p === 'string' ? decoder.end() + p : decoder.write(p);
+      if (s.length > 0) yield s;
     }
-    const last = decoder.decode();
+    const last = decoder.end();
     if (last.length > 0) yield last;
   } finally {
     await it.return?.();
@@ -114,10 +110,10 @@ async function* gunzipText(raw: AsyncGenerator<Uint8Array | string>, source: str
   const gunzip = createGunzip();
   src.on('error', (err) => gunzip.destroy(err));
   src.pipe(gunzip);
-  const decoder = new TextDecoder('utf-8');
+  const decoder = utf8();
   try {
     for await (const b of gunzip) {
-      const s = decoder.decode(b as Buffer, { stream: true });
+      const s = decoder.write(b as Buffer);
       if (s.length > 0) yield s;
     }
   } catch (err) {
@@ -129,6 +125,21 @@ async function* gunzipText(raw: AsyncGenerator<Uint8Array | string>, source: str
   } finally {
     src.destroy();
   }
-  const last = decoder.decode();
+  const last = decoder.end();
   if (last.length > 0) yield last;
+}
+
+/**
+ * A UTF-8 decoder across pieces that drops a leading BOM. Node's StringDecoder rather than
+ * TextDecoder: it is native and keeps ASCII text in one-byte strings, half the memory and garbage.
+ */
+function utf8(): { write(b: Uint8Array): string; end(): string } {
+  const d = new StringDecoder('utf8');
+  let first = true;
+  const bom = (s: string) => {
+    if (!first || s.length === 0) return s;
+    first = false;
+    return s.charCodeAt(0) === 0xfeff ? s.slice(1) : s;
+  };
+  return { write: (b) => bom(d.write(b as Buffer)), end: () => bom(d.end()) };
 }
