@@ -14,6 +14,12 @@
 import type { ConfigValue } from '../layers/layer.ts';
 import { decodeDetectorState, encodeModelFile, ModelFileError, readModelFile, writeFileAtomic } from '../serialize.ts';
 import type { DetectorJSON, WeightRecord } from '../serialize.ts';
+import { streamScores } from '../stream/pipeline.ts';
+import type { ScoredBatch } from '../stream/pipeline.ts';
+import { detectorModel } from '../stream/models.ts';
+import type { DetectorStreamOptions } from '../stream/models.ts';
+import type { StreamInput } from '../stream/source.ts';
+import type { TabularInput } from './matrix.ts';
 import { thresholdFor, thresholdRule } from './threshold.ts';
 import type { ThresholdOptions, ThresholdRule } from './threshold.ts';
 
@@ -106,6 +112,19 @@ export abstract class Detector<X> {
     const t = this.threshold;
     const s = await this.scoreSamples(x);
     return Uint8Array.from(s, (v) => (v > t ? 1 : 0));
+  }
+
+  /**
+   * Scores a table far larger than memory, row by row: a file path or a Readable of CSV or JSON
+   * lines (gzip recognised), a batch at a time through scoreSamples. Yields ScoredBatch objects
+   * (scores and predictions) in input order; memory stays flat whatever the input's size
+   * (models/stream/pipeline.ts). Tabular detectors only (IsolationForest, OneClassSVM, RBM): a
+   * series detector's score depends on the steps before it. A malformed row stops the iteration
+   * with a DataFormatError naming its line, or is skipped (`onError: 'skip'`, reported to `onSkip`).
+   */
+  scoreStream(input: StreamInput, options: DetectorStreamOptions = {}): AsyncGenerator<ScoredBatch> {
+    const fn = `${this.modelType}.scoreStream`;
+    return streamScores(fn, input, detectorModel(fn, this as unknown as Detector<TabularInput>, options), options);
   }
 
   /** Writes the fitted detector to `path` atomically (an existing file survives any failure). */
