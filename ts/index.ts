@@ -133,5 +133,7 @@ export { onlineLstmScores } from './models/detectors/lstm_online.ts';
 export type { OnlineLstmOptions, OnlineLstmResult } from './models/detectors/lstm_online.ts';
 export { runNabLstm } from './experiments/nab-lstm.ts';
 export type { NabLstmOptions, NabLstmReport } from './experiments/nab-lstm.ts';
+export { runCreditcardTcn } from './experiments/tabular/creditcard-tcn.ts';
+export type { CreditcardTcnOptions } from './experiments/tabular/creditcard-tcn.ts';
 export { nabPlotSpec, renderSvg, writeNabPlots } from './nab/plots.ts';
 export type { NabPlotOptions, VegaSpec } from './nab/plots.ts';
