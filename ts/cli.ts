@@ -24,7 +24,7 @@ const ids = Object.keys(EXPERIMENTS);
 
 export const EVAL_USAGE = `usage: vigil eval <experiment> [options]
 
-experiments: ${ids.join(', ')}, nab-lstm (its own options: vigil eval nab-lstm --help)
+experiments: ${ids.join(', ')}, nab-lstm, nab-tcn (their own options: vigil eval nab-lstm --help)
 
 options:
   --protocol seed|default  seed: the notebook's model, optimiser and epochs; default: vigil's own (default)
