@@ -13,6 +13,8 @@ import { SCORE_USAGE, scoreCommand } from './cli/score.ts';
 import { NAB_USAGE, nabCommand } from './cli/nab.ts';
 import { NAB_EVAL_USAGE, nabEvalCommand, nabEvalArgs } from './cli/nab-eval.ts';
 import { TABULAR_IDS, tabularEvalCommand } from './cli/tabular.ts';
+import { CREDITCARD_TCN_USAGE, creditcardTcnCommand } from './cli/creditcard-tcn.ts';
+import { CREDITCARD_TCN_ID } from './experiments/tabular/creditcard-tcn.ts';
 import { TRAIN_USAGE, trainCommand } from './cli/train.ts';
 import type { TrainOverrides } from './cli/train.ts';
 
@@ -22,7 +24,7 @@ const ids = Object.keys(EXPERIMENTS);
 
 export const EVAL_USAGE = `usage: vigil eval <experiment> [options]
 
-experiments: ${ids.join(', ')}, nab-lstm (its own options: vigil eval nab-lstm --help)
+experiments: ${ids.join(', ')}, nab-lstm, nab-tcn (their own options: vigil eval nab-lstm --help)
 
 options:
   --protocol seed|default  seed: the notebook's model, optimiser and epochs; default: vigil's own (default)
@@ -37,11 +39,15 @@ options:
 
 tabular detector experiments: ${TABULAR_IDS.join(', ')}
   vigil eval <tabular experiment> [--data FILE] [--test FILE] [--seed N] [--seeds K] [--json FILE] [-v]
-  (vigil eval ${TABULAR_IDS[0]} --help for details)`;
+  (vigil eval ${TABULAR_IDS[0]} --help for details)
+
+sequence classifiers on tabular rows: ${CREDITCARD_TCN_ID} (the book's TCNs; vigil eval ${CREDITCARD_TCN_ID} --help)`;
 
 export const USAGE = `${EVAL_USAGE}
 
 ${NAB_EVAL_USAGE}
+
+${CREDITCARD_TCN_USAGE}
 
 ${TRAIN_USAGE}
 
@@ -57,6 +63,7 @@ async function evalCommand(args: string[], io: Io): Promise<number> {
   const nab = nabEvalArgs(args);
   if (nab) return nabEvalCommand(nab, io);
   if (args.some((a) => TABULAR_IDS.includes(a))) return tabularEvalCommand(args, io);
+  if (args.includes(CREDITCARD_TCN_ID)) return creditcardTcnCommand(args, io);
   const parsed = parseFlags({
     args,
     allowPositionals: true,
