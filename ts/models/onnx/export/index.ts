@@ -2,6 +2,7 @@
 // operators, a dynamic batch axis and, for sequence models, a dynamic time axis), with what vigil needs
 // to rebuild it complete in metadata_props: the architecture, compile settings, tokenizer, padding and
 // any other preprocessing saved with the model (metadata.ts's `vigil.*` keys).
+import { Detector } from '../../detectors/detector.ts';
 import { Embedding } from '../../layers/embedding.ts';
 import { Dense } from '../../layers/dense.ts';
 import { preprocessingToJSON, vigilVersion, writeFileAtomic } from '../../serialize.ts';
@@ -9,6 +10,7 @@ import type { PreprocessingJSON, SaveOptions } from '../../serialize.ts';
 import type { Sequential } from '../../sequential.ts';
 import { DataType, GraphBuilder, valueInfo } from '../build.ts';
 import { META } from '../metadata.ts';
+import { detectorExporter } from './detectors.ts';
 import { ExportGraph } from './graph.ts';
 import { emitSequential, inputDims, lengthsFromIds } from './sequential.ts';
 
@@ -107,19 +109,24 @@ function sequentialToOnnx(model: Sequential, opts: OnnxExportOptions): Uint8Arra
 }
 
 /**
- * Exports a built Sequential to ONNX and resolves to the file's bytes; with `path`, also writes them
- * there atomically (temporary file + rename, as Sequential.save). The weights are read between fit
- * steps, so a running fit() gives one consistent snapshot. A layer without an ONNX form rejects with
- * an Error naming it.
+ * Exports a built Sequential (or a fitted detector whose type has an exporter, detectors.ts) to ONNX
+ * and resolves to the file's bytes; with `path`, also writes them there atomically (temporary file +
+ * rename, as save() does). A Sequential's weights are read between fit steps, so a running fit() gives
+ * one consistent snapshot. A layer or detector without an ONNX form rejects with an Error naming it.
  */
-export async function exportOnnx(model: Sequential, path?: string | null, opts: OnnxExportOptions = {}): Promise<Uint8Array> {
-  if (typeof model !== 'object' || model === null || typeof (model as Sequential).getConfig !== 'function') {
-    throw new TypeError('exportOnnx: model must be a vigil Sequential');
-  }
+export async function exportOnnx(model: Sequential | Detector<never>, path?: string | null, opts: OnnxExportOptions = {}): Promise<Uint8Array> {
   if (path !== undefined && path !== null && (typeof path !== 'string' || path.length === 0)) {
     throw new TypeError('exportOnnx: path must be a non-empty string (or omitted)');
   }
   if (typeof opts !== 'object' || opts === null) throw new TypeError('exportOnnx: options must be an object');
+  if (model instanceof Detector) {
+    const bytes = detectorExporter(model.modelType)(model);
+    if (path) await writeFileAtomic(path, bytes);
+    return bytes;
+  }
+  if (typeof model !== 'object' || model === null || typeof (model as Sequential).getConfig !== 'function') {
+    throw new TypeError('exportOnnx: model must be a vigil Sequential or detector');
+  }
   if (!model.built) {
     try {
       model.build();
@@ -137,4 +144,6 @@ export type { EmitOptions, SequentialOutput } from './sequential.ts';
 export { ExportGraph } from './graph.ts';
 export type { Dim, Flow, PaddingSide } from './graph.ts';
 export { registerLayerExporter } from './registry.ts';
+export { registerDetectorExporter } from './detectors.ts';
+export type { DetectorExporter } from './detectors.ts';
 export type { LayerExporter } from './registry.ts';
