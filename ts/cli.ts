@@ -16,6 +16,7 @@ import { TABULAR_IDS, tabularEvalCommand } from './cli/tabular.ts';
 import { CREDITCARD_TCN_USAGE, creditcardTcnCommand } from './cli/creditcard-tcn.ts';
 import { CREDITCARD_TCN_ID } from './experiments/tabular/creditcard-tcn.ts';
 import { TRAIN_USAGE, trainCommand } from './cli/train.ts';
+import { EXPORT_USAGE, exportCommand } from './cli/export.ts';
 import type { TrainOverrides } from './cli/train.ts';
 
 export type { Io } from './cli/common.ts';
@@ -55,9 +56,11 @@ ${SCORE_USAGE}
 
 ${NAB_USAGE}
 
+${EXPORT_USAGE}
+
 exit status: 0 done, 1 the run failed (bad data, unreadable or wrong model file), 2 a usage error`;
 
-const COMMAND_USAGE: Record<string, string> = { eval: EVAL_USAGE, train: TRAIN_USAGE, score: SCORE_USAGE, nab: NAB_USAGE };
+const COMMAND_USAGE: Record<string, string> = { eval: EVAL_USAGE, train: TRAIN_USAGE, score: SCORE_USAGE, nab: NAB_USAGE, export: EXPORT_USAGE };
 
 async function evalCommand(args: string[], io: Io): Promise<number> {
   const nab = nabEvalArgs(args);
@@ -132,6 +135,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     if (command === 'train') return await trainCommand(rest, io, hooks);
     if (command === 'score') return await scoreCommand(rest, io);
     if (command === 'nab') return await nabCommand(rest, io);
+    if (command === 'export') return await exportCommand(rest, io);
     throw new UsageError(`unknown command ${JSON.stringify(command)}; try: vigil eval|train|score|nab --help`);
   } catch (err) {
     if (err instanceof UsageError) {
