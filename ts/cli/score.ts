@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { loadScoringModel, readCustomCsv, scoreMetrics, scoreTexts } from '../experiments/custom.ts';
 import { delimiter, fileFlag, headerFlag, metricRows, metricsJSON, table, UsageError, parseFlags } from './common.ts';
 import type { Io } from './common.ts';
+import { SCORE_TENSOR_USAGE, scoreTensorCommand, wantsTensorScore } from './score_tensor.ts';
 
 export const SCORE_USAGE = `usage: vigil score --model FILE.vigil --data FILE.csv [--text-column COL] [options]
 
@@ -20,7 +21,9 @@ export const SCORE_USAGE = `usage: vigil score --model FILE.vigil --data FILE.cs
   --delimiter C            field separator (default ","; "tab" for tabs)
 
   The scores CSV has a header "row,score"; row is the 0-based data row (the header not counted).
-  Metrics go to stdout with --out, else to stderr so stdout holds only the CSV.`;
+  Metrics go to stdout with --out, else to stderr so stdout holds only the CSV.
+
+${SCORE_TENSOR_USAGE}`;
 
 /** A score as the shortest decimal that reads back as the same float32. */
 function formatScore(s: number): string {
@@ -32,6 +35,8 @@ function formatScore(s: number): string {
 }
 
 export async function scoreCommand(args: string[], io: Io): Promise<number> {
+  // An ONNX model or a tensor input (.npy/.json) is scored as one tensor (score_tensor.ts).
+  if (wantsTensorScore(args)) return scoreTensorCommand(args, io);
   const parsed = parseFlags({
     args,
     strict: true,

@@ -2,12 +2,11 @@
 // own mapping: int64 in BigInt64Array, bool in Uint8Array), and the checks of a feed against what the
 // session declares, so a wrong name, type or shape fails before anything reaches the worker.
 
-export type OnnxElementType =
-  | 'float32' | 'float64' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'bool';
+import { ARRAY_OF, type ElementArray, type ElementType } from '../../preprocessing/npy.ts';
 
-export type OnnxTypedArray =
-  | Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array
-  | BigInt64Array | BigUint64Array;
+/** ONNX element types vigil moves in and out (numpy's and onnxruntime's names). */
+export type OnnxElementType = ElementType;
+export type OnnxTypedArray = ElementArray;
 
 /** A tensor given to or returned by OnnxModel.run: element type, dims and values row-major. */
 export interface OnnxTensor {
@@ -21,18 +20,6 @@ export interface OnnxValueInfo {
   name: string;
   type: string;
   shape: (number | string)[];
-}
-
-type ArrayClass = new (n: number) => OnnxTypedArray;
-
-export const ARRAY_OF: Record<OnnxElementType, ArrayClass> = {
-  float32: Float32Array, float64: Float64Array, int8: Int8Array, uint8: Uint8Array, int16: Int16Array,
-  uint16: Uint16Array, int32: Int32Array, uint32: Uint32Array, int64: BigInt64Array, uint64: BigUint64Array,
-  bool: Uint8Array,
-};
-
-export function isElementType(t: unknown): t is OnnxElementType {
-  return typeof t === 'string' && Object.hasOwn(ARRAY_OF, t);
 }
 
 function checkOne(fn: string, info: OnnxValueInfo, t: unknown): void {
