@@ -10,6 +10,7 @@ import { epochLines, progressBar } from './experiments/progress.ts';
 import { parseFlags, positiveInt, UsageError } from './cli/common.ts';
 import type { Io } from './cli/common.ts';
 import { SCORE_USAGE, scoreCommand } from './cli/score.ts';
+import { IMPORT_USAGE, importCommand } from './cli/import.ts';
 import { NAB_USAGE, nabCommand } from './cli/nab.ts';
 import { NAB_EVAL_USAGE, nabEvalCommand, nabEvalArgs } from './cli/nab-eval.ts';
 import { TABULAR_IDS, tabularEvalCommand } from './cli/tabular.ts';
@@ -58,9 +59,13 @@ ${NAB_USAGE}
 
 ${EXPORT_USAGE}
 
+${IMPORT_USAGE}
+
 exit status: 0 done, 1 the run failed (bad data, unreadable or wrong model file), 2 a usage error`;
 
-const COMMAND_USAGE: Record<string, string> = { eval: EVAL_USAGE, train: TRAIN_USAGE, score: SCORE_USAGE, nab: NAB_USAGE, export: EXPORT_USAGE };
+const COMMAND_USAGE: Record<string, string> = {
+  eval: EVAL_USAGE, train: TRAIN_USAGE, score: SCORE_USAGE, nab: NAB_USAGE, export: EXPORT_USAGE, import: IMPORT_USAGE,
+};
 
 async function evalCommand(args: string[], io: Io): Promise<number> {
   const nab = nabEvalArgs(args);
@@ -136,7 +141,8 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     if (command === 'score') return await scoreCommand(rest, io);
     if (command === 'nab') return await nabCommand(rest, io);
     if (command === 'export') return await exportCommand(rest, io);
-    throw new UsageError(`unknown command ${JSON.stringify(command)}; try: vigil eval|train|score|nab --help`);
+    if (command === 'import') return await importCommand(rest, io);
+    throw new UsageError(`unknown command ${JSON.stringify(command)}; try: vigil eval|train|score|nab|export|import --help`);
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr.write(`vigil: ${err.message}\n\n${COMMAND_USAGE[command ?? ''] ?? USAGE}\n`);

@@ -20,6 +20,7 @@ import { INPUT_FORMATS, inputFormatFor, openOutputFile, outputFormatFor, writeSc
 import type { InputFormat, ScoredBatch, StreamInput, StreamOptions, StreamProgress } from '../models/stream/index.ts';
 import { delimiter, fileFlag, headerFlag, metricRows, metricsJSON, parseFlags, positiveInt, table, UsageError } from './common.ts';
 import type { Io } from './common.ts';
+import { SCORE_TENSOR_USAGE, scoreTensorCommand, wantsTensorScore } from './score_tensor.ts';
 
 export const SCORE_USAGE = `usage: vigil score --model FILE.vigil --input FILE [--output FILE] [options]
 
@@ -54,7 +55,9 @@ export const SCORE_USAGE = `usage: vigil score --model FILE.vigil --input FILE [
   The output has a header "row,score" (text models) or "row,score,prediction" (detectors), with
   "id" after "row" given --id-column; row is the 0-based data row (a CSV header not counted;
   skipped rows leave gaps). Rows come out in input order. The summary and metrics go to stdout
-  with --output, else to stderr so stdout holds only the scores.`;
+  with --output, else to stderr so stdout holds only the scores.
+
+${SCORE_TENSOR_USAGE}`;
 
 /** Skipped rows printed one by one; the rest are counted. */
 const SHOW_SKIPPED = 20;
@@ -91,6 +94,8 @@ class Collected {
 }
 
 export async function scoreCommand(args: string[], io: Io): Promise<number> {
+  // An ONNX model or a tensor input (.npy/.json) is scored as one tensor (score_tensor.ts).
+  if (wantsTensorScore(args)) return scoreTensorCommand(args, io);
   const parsed = parseFlags({
     args,
     strict: true,
