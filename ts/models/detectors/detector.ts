@@ -42,6 +42,11 @@ export interface DetectorState {
   weights: WeightRecord[];
 }
 
+/** A fitted detector as plain values: what save() writes, and what other file formats (ONNX) carry. */
+export interface FittedDetectorState extends DetectorState {
+  threshold: number;
+}
+
 /** How a detector class is rebuilt from its file. */
 export type DetectorFactory = (state: { config: JSONObject; fitted: JSONObject; weights: Map<string, Float32Array> }) => Detector<never>;
 
@@ -136,6 +141,12 @@ export abstract class Detector<X> {
     await writeFileAtomic(path, encodeModelFile({ modelType: this.modelType, model, compile: null, preprocessing: null }, s.weights));
   }
 
+  /** The fitted model as plain values (what save() writes), for writers of other formats such as ONNX. */
+  fittedState(): FittedDetectorState {
+    this.requireFitted('fittedState');
+    return { ...this.state(), threshold: this.threshold };
+  }
+
   protected requireFitted(what: string): void {
     if (this.#threshold === null) throw new Error(`${this.modelType}.${what}: not fitted yet: call fit() first`);
   }
@@ -159,10 +170,21 @@ export async function loadDetector<D extends Detector<never> = Detector<never>>(
   const s = decodeDetectorState(file, path);
   let det: Detector<never>;
   try {
-    det = factory(s);
-    det.threshold = s.threshold;
+    det = restoreDetector(type, s);
   } catch (err) {
     throw new ModelFileError(path, 'bad-config', `cannot rebuild the ${type}: ${(err as Error).message}`, err);
   }
   return det as D;
+}
+
+/**
+ * Rebuilds a fitted detector of a registered type from its state (loadDetector, ONNX import). Throws an
+ * Error naming the type when it is unknown, or the factory's error when the state does not fit it.
+ */
+export function restoreDetector(type: string, s: { config: JSONObject; fitted: JSONObject; weights: Map<string, Float32Array>; threshold: number }): Detector<never> {
+  const factory = factories.get(type);
+  if (!factory) throw new Error(`'${type}' is not a detector type this vigil knows (known: ${[...factories.keys()].join(', ') || 'none'})`);
+  const det = factory(s);
+  det.threshold = s.threshold;
+  return det;
 }
