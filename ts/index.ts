@@ -135,3 +135,9 @@ export { runNabLstm } from './experiments/nab-lstm.ts';
 export type { NabLstmOptions, NabLstmReport } from './experiments/nab-lstm.ts';
 export { nabPlotSpec, renderSvg, writeNabPlots } from './nab/plots.ts';
 export type { NabPlotOptions, VegaSpec } from './nab/plots.ts';
+
+// Detectors as ONNX files (IsolationForest and OneClassSVM in skl2onnx's layout, RBM in standard
+// operators) and back, scikit-learn's models included; the *Async forms work on a worker thread.
+export { detectorFromOnnx, detectorFromOnnxAsync, detectorToOnnx, detectorToOnnxAsync, importDetectorOnnx } from './models/onnx/detectors/index.ts';
+export type { DetectorExportOptions } from './models/onnx/detectors/index.ts';
+export type { FittedDetectorState } from './models/detectors/detector.ts';
