@@ -15,6 +15,7 @@ import { decodeModel, encodeModel, type AttributeProto, type ModelProto, type No
 import { GraphReader } from '../ts/models/onnx/read.ts';
 import { tensor, type Tensor } from '../ts/models/tensor.ts';
 import { throwsError } from './helpers/errors.ts';
+import { rng } from './helpers/random.ts';
 
 interface Case {
   name: string;
@@ -241,6 +242,26 @@ test('SVM errors: classifiers, missing or inconsistent attributes, steps before 
   svm(m).input = ['scaled'];
   m.graph!.node!.unshift({ op_type: 'Scaler', domain: 'ai.onnx.ml', name: 'Scaler', input: ['X'], output: ['scaled'] });
   throwsError(() => importOf(m), Error, /reads 'scaled', computed by Scaler node 'Scaler'/);
+});
+
+test('mutated files import or fail with an Error: no crash, no hang', () => {
+  const r = rng(99);
+  const sources = ['iforest_kdd_features', 'ocsvm_kdd_rbf', 'ocsvm_kdd_poly'].map((n) => bytesOf(caseNamed(n)));
+  let imported = 0, failed = 0;
+  for (let k = 0; k < 300; k++) {
+    const src = sources[k % sources.length]!;
+    const bytes = src.slice(0, k % 10 === 0 ? Math.floor(r() * src.length) : src.length);
+    for (let m = 1 + Math.floor(r() * 4); m > 0; m--) bytes[Math.floor(r() * bytes.length)] = Math.floor(r() * 256);
+    try {
+      detectorFromOnnx(bytes, 'fuzz');
+      imported++;
+    } catch (err) {
+      assert.ok(err instanceof Error, `mutation ${k}: threw ${String(err)}`);
+      assert.match((err as Error).message, /^fuzz: /, `mutation ${k}: the message names the file`);
+      failed++;
+    }
+  }
+  assert.ok(imported > 0 && failed > 0, `both outcomes occur (${imported} imported, ${failed} refused)`);
 });
 
 test.run();

@@ -144,3 +144,9 @@ export { runCreditcardTcn } from './experiments/tabular/creditcard-tcn.ts';
 export type { CreditcardTcnOptions } from './experiments/tabular/creditcard-tcn.ts';
 export { nabPlotSpec, renderSvg, writeNabPlots } from './nab/plots.ts';
 export type { NabPlotOptions, VegaSpec } from './nab/plots.ts';
+
+// Detectors as ONNX files (IsolationForest and OneClassSVM in skl2onnx's layout, RBM in standard
+// operators) and back, scikit-learn's models included; the *Async forms work on a worker thread.
+export { detectorFromOnnx, detectorFromOnnxAsync, detectorToOnnx, detectorToOnnxAsync, importDetectorOnnx } from './models/onnx/detectors/index.ts';
+export type { DetectorExportOptions } from './models/onnx/detectors/index.ts';
+export type { FittedDetectorState } from './models/detectors/detector.ts';

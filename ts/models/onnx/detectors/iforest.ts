@@ -11,8 +11,9 @@
 // turning the id into depth + c(n) (run by elementwise.ts on every leaf), summed over trees, then
 // Div(n_trees c(max_samples)) -> Neg -> Pow(2, .) -> Neg -> Add(-offset_). Either way the trees land in
 // vigil's native forest (perfect binary trees of height ceil(log2 maxSamples), bindings/iforest.ts), and
-// max_samples is read back from the normaliser c.
-import { averagePathLength, createForest, type Forest } from '../../../bindings/iforest.ts';
+// max_samples is read back from the normaliser c. What skl2onnx's graph does not say (bootstrap, the
+// contamination, the seed) takes vigil's defaults: they matter only to a refit; the threshold is -offset_.
+import { averagePathLength, createForest, forestHeight, type Forest } from '../../../bindings/iforest.ts';
 import type { FittedDetectorState, JSONObject } from '../../detectors/detector.ts';
 import { ML_DOMAIN } from '../build.ts';
 import { floatTensor, type NodeProto } from '../proto.ts';
@@ -103,9 +104,9 @@ interface Tail {
 function findTail(r: GraphReader): Tail {
   const candidates: Tail[] = [];
   for (const pow of r.nodes) {
-    if (pow.op_type !== 'Pow' || pow.domain) continue;
+    if (pow.op_type !== 'Pow' || (pow.domain && pow.domain !== 'ai.onnx')) continue;
     const [base, exponent] = pow.input ?? [];
-    if (!base || !r.isConstant(base) || scalarConstant(r, base, pow) !== 2) continue;
+    if (!base || !r.isConstant(base) || (r.tensor(base).dims ?? []).some((d) => d !== 1) || scalarConstant(r, base, pow) !== 2) continue;
     const neg = r.producer.get(exponent ?? '');
     const div = neg?.op_type === 'Neg' ? r.producer.get(neg.input?.[0] ?? '') : undefined;
     if (div?.op_type !== 'Div' || !r.isConstant(div.input?.[1] ?? '')) continue;
@@ -210,8 +211,16 @@ function mapLeaves(t: CanonicalTree, f: (v: number) => number): CanonicalTree {
   return { root: t.root, nodes: t.nodes.map((n) => (n.leaf ? { leaf: true, value: f(n.value) } : n)) };
 }
 
+/** Leaf slots vigil's layout may take for an imported forest: 2^26 (three arrays of 256 MiB). */
+const MAX_SLOTS = 2 ** 26;
+
 /** Lays canonical trees out as vigil's perfect trees (leaves above the bottom become pass-through chains). */
 function toForest(r: GraphReader, imp: ImportedTrees, maxSamples: number): { forest: Forest; features: number } {
+  const slots = imp.trees.length * 2 ** forestHeight(maxSamples);
+  if (slots > MAX_SLOTS) {
+    throw new Error(`${r.what}: ${imp.trees.length} trees of height ${forestHeight(maxSamples)} (max_samples ${maxSamples}) take ${slots} leaf slots ` +
+      `in vigil's perfect-tree layout, more than its limit of ${MAX_SLOTS} for an import`);
+  }
   const forest = createForest(imp.trees.length, maxSamples);
   const h = forest.height;
   const inner = 2 ** h - 1;

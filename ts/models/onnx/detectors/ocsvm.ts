@@ -6,7 +6,8 @@
 // Export: SVMRegressor -> Neg = anomaly_score (vigil's scoreSamples), then the shared tail (common.ts);
 // with `threshold: 'rho'` (threshold 0), `scores` is scikit-learn's decision_function.
 // Import: vigil's file back, or skl2onnx's (SVMRegressor -> Cast = scores, Sign -> label), whose boundary
-// is scikit-learn's: the detector gets `threshold: 'rho'`.
+// is scikit-learn's: the detector gets `threshold: 'rho'`. nu, tol and the support vectors' training rows
+// are not in skl2onnx's graph: nu takes vigil's default (it matters only to a refit) and `support` is -1.
 import type { FittedDetectorState, JSONObject } from '../../detectors/detector.ts';
 import { ML_DOMAIN } from '../build.ts';
 import type { NodeProto } from '../proto.ts';

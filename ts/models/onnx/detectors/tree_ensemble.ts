@@ -179,11 +179,16 @@ export function readTreeEnsemble(r: GraphReader, node: NodeProto): ParsedEnsembl
   return { trees: out, aggregate, base: baseValues[0] ?? 0 };
 }
 
-/** The depth of a canonical tree (a lone leaf: 0). */
+/** The depth of a canonical tree (a lone leaf: 0); memoised, as a read tree may share subtrees. */
 export function treeDepth(t: CanonicalTree): number {
+  const memo = new Map<number, number>();
   const depth = (i: number): number => {
+    const known = memo.get(i);
+    if (known !== undefined) return known;
     const n = t.nodes[i]!;
-    return n.leaf ? 0 : 1 + Math.max(depth(n.left), depth(n.right));
+    const d = n.leaf ? 0 : 1 + Math.max(depth(n.left), depth(n.right));
+    memo.set(i, d);
+    return d;
   };
   return depth(t.root);
 }
