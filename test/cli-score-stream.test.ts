@@ -3,7 +3,8 @@
 // no output file left behind) or skipped (reported and counted).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -120,6 +121,22 @@ test('a text model scores JSON lines (a field) and text lines to stdout; each ki
   const b = await run(['score', '--model', path('text.vigil'), '--input', path('log.txt'), '--columns', 'a']);
   assert.is(b.code, 2);
   assert.match(b.err, /--columns is for detectors/);
+});
+
+test('--output onto a FIFO writes into it instead of renaming a file over it; a missing directory fails at once', async () => {
+  const fifo = path('scores.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const received = new Promise<string>((ok, bad) => {
+    const chunks: Buffer[] = [];
+    createReadStream(fifo).on('data', (c) => chunks.push(c as Buffer)).on('end', () => ok(Buffer.concat(chunks).toString('utf8'))).on('error', bad);
+  });
+  const s = await run(['score', '--model', path('det.vigil'), '--input', path('rows.csv.gz'), '--columns', 'a,b,c', '--output', fifo]);
+  assert.is(s.code, 0, s.err);
+  assert.is((await received).trimEnd().split('\n').length, N + 1);
+  assert.ok(statSync(fifo).isFIFO(), 'still a FIFO');
+  const m = await run(['score', '--model', path('det.vigil'), '--input', path('rows.csv.gz'), '--columns', 'a,b,c', '--output', path('no/such/dir/out.csv')]);
+  assert.is(m.code, 1);
+  assert.match(m.err, /^vigil: cannot write .*no\/such\/dir\/out\.csv: ENOENT/);
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -24,12 +24,12 @@ export type { OcsvmFitResult, OcsvmFitSpec, OcsvmStatus, SvmKernelName, SvmKerne
 
 // Preprocessing, metrics and the bundled data sets.
 export {
-  CharTokenizer, padSequences, trainTestSplit, permutation, takeRows, csvRecords, parseCsv, DataFormatError,
+  CharTokenizer, padSequences, trainTestSplit, permutation, takeRows, csvRecords, parseCsv, CsvParser, DataFormatError,
   parseJsonLines, readJsonLines, StandardScaler, MinMaxScaler, LabelEncoder, ColumnEncoder, compareCodePoints,
   slidingWindows, stepScores,
 } from './models/preprocessing/index.ts';
 export type {
-  CharTokenizerOptions, CharTokenizerJSON, PadOptions, PaddedBatch, Side, SplitOptions, Split, CsvOptions, CsvRecord,
+  CharTokenizerOptions, CharTokenizerJSON, PadOptions, PaddedBatch, Side, SplitOptions, Split, CsvOptions, CsvRecord, CsvSink,
   StandardScalerOptions, StandardScalerJSON, MinMaxScalerOptions, MinMaxScalerJSON,
   Cell, ColumnEncoderJSON, ColumnEncoderOptions, Label, LabelEncoderJSON, LabelEncoderOptions, UnknownPolicy,
   NanPolicy, StepReduce, StepScoreOptions, WindowOptions, Windows,
@@ -41,6 +41,14 @@ export {
   loadKdd, readKdd, kddEncoder, loadCreditcard, BUNDLED_TABULAR, KDD_COLUMNS, KDD_CATEGORICAL, CREDITCARD_COLUMNS,
 } from './models/tabular_datasets.ts';
 export type { KddOptions, KddRecords, KddDataset, LoadKddOptions, CreditcardDataset } from './models/tabular_datasets.ts';
+
+// Streamed scoring (Sequential.scoreStream, Detector.scoreStream, `vigil score`): the one pipeline
+// (also for custom models through streamScores), the results writer, the input formats.
+export { streamScores, writeScores, formatBatch, outputHeader, outputFormatFor, inputFormatFor, INPUT_FORMATS } from './models/stream/index.ts';
+export type {
+  ColumnSpec, DetectorStreamOptions, InputFormat, OnError, OutputColumns, OutputFormat, ScoredBatch, StreamInput, StreamModel, StreamOptions,
+  StreamProgress, TextStreamOptions,
+} from './models/stream/index.ts';
 
 // Keras-style model layer.
 export { Sequential } from './models/sequential.ts';

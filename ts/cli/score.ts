@@ -45,7 +45,7 @@ export const SCORE_USAGE = `usage: vigil score --model FILE.vigil --input FILE [
                            one score and label per row in memory for the AUCs
   --on-error stop|skip     a malformed row stops the run with its line number (default), or is
                            skipped, reported on stderr and counted in the summary
-  --batch-size N           rows per model call (default 512 for text models, 4096 for detectors)
+  --batch-size N           rows per model call (default 256 for text models, 4096 for detectors)
   --json FILE              write { model, rows, skipped, metrics, scoreSeconds, samplesPerSecond }
                            (metrics null without labels)
   --header | --no-header   the first CSV row names the columns (default --header)
@@ -192,7 +192,7 @@ export async function scoreCommand(args: string[], io: Io): Promise<number> {
   }
 
   const collected = labelColumn !== undefined ? new Collected() : null;
-  const file = outPath !== undefined ? openOutputFile(outPath) : null;
+  const file = outPath !== undefined ? await openOutputFile(outPath) : null;
   const t0 = performance.now();
   let rows: number;
   try {

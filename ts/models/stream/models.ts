@@ -34,7 +34,7 @@ export interface DetectorStreamOptions extends StreamOptions {
   encoder?: ColumnEncoder | null;
 }
 
-export const TEXT_BATCH = 512;
+export const TEXT_BATCH = 256;
 export const DETECTOR_BATCH = 4096;
 
 /** A Sequential model that scores raw strings, one output per row. */

@@ -3,8 +3,7 @@
 // destination to drain, so a slow disk or pipe slows the scoring instead of filling memory.
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { chmod, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { ScoredBatch } from './pipeline.ts';
@@ -68,34 +67,53 @@ export function formatBatch(format: OutputFormat, b: ScoredBatch): string {
 /** Where results go: a Writable, or anything with write() (a test's capture). */
 export type Destination = Writable | { write(text: string): unknown };
 
-/** Writes `text`, waiting for a Writable to drain when its buffer is full. */
+/** Writes `text`, waiting for a Writable to drain when its buffer is full; a failed Writable throws its error. */
 export async function writeText(out: Destination, text: string): Promise<void> {
-  if (text.length > 0 && out.write(text) === false && 'once' in out) await once(out, 'drain');
+  if (text.length === 0) return;
+  const failed = (out as Writable).errored;
+  if (failed) throw failed;
+  if (out.write(text) === false && 'once' in out) await once(out, 'drain');
 }
 
 /**
- * A file written atomically: results go to a temporary file beside `path`, renamed over it by
- * commit(); abort() removes it, so a failed run leaves no half-written file at `path`.
+ * The output file: a regular file (or a new one) is written atomically: results go to a temporary
+ * file beside `path`, renamed over it by commit() (keeping an existing file's permissions), and
+ * abort() removes it, so a failed run leaves no half-written file at `path`. Anything else that
+ * exists at `path` (/dev/stdout, /dev/null, a FIFO) is written in place: renaming over it would
+ * replace the device or pipe with a file. Opening fails at once, naming `path`.
  */
-export function openOutputFile(path: string): { stream: Writable; commit(): Promise<void>; abort(): Promise<void> } {
-  const tmp = join(dirname(resolve(path)), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const stream = createWriteStream(tmp, { flags: 'wx' });
-  const closed = new Promise<void>((ok, fail) => {
+export async function openOutputFile(path: string): Promise<{ stream: Writable; commit(): Promise<void>; abort(): Promise<void> }> {
+  const fail = (err: unknown): never => {
+    throw new Error(`cannot write ${path}: ${(err as Error).message}`, { cause: err });
+  };
+  const old = await stat(path).catch(() => null);
+  const inPlace = old !== null && !old.isFile();
+  const target = inPlace ? path : join(dirname(resolve(path)), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const fh = await open(target, inPlace ? 'w' : 'wx').catch(fail);
+  const stream = fh.createWriteStream();
+  const closed = new Promise<void>((ok, bad) => {
     stream.once('close', ok);
-    stream.once('error', fail);
+    stream.once('error', bad);
   });
   closed.catch(() => undefined);
   return {
     stream,
     async commit() {
       stream.end();
-      await closed;
-      await rename(tmp, path);
+      try {
+        await closed;
+        if (inPlace) return;
+        if (old) await chmod(target, old.mode & 0o7777);
+        await rename(target, path);
+      } catch (err) {
+        if (!inPlace) await rm(target, { force: true });
+        fail(err);
+      }
     },
     async abort() {
       stream.destroy();
       await closed.catch(() => undefined);
-      await rm(tmp, { force: true });
+      if (!inPlace) await rm(target, { force: true });
     },
   };
 }

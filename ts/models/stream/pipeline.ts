@@ -60,7 +60,7 @@ export interface StreamOptions {
   labelColumn?: ColumnSpec;
   /** The two label values [negative, positive] when they are not 0 and 1. */
   labelNames?: readonly [string, string] | null;
-  /** Rows per model call (default: the model's, 512 for Sequential, 4096 for detectors). */
+  /** Rows per model call (default: the model's, 256 for Sequential, 4096 for detectors). */
   batchSize?: number;
   /** Batches read ahead and being scored at once (default 2: one scored while the next is parsed). */
   maxInFlight?: number;
@@ -117,10 +117,10 @@ function column(fn: string, name: string, v: unknown): ColumnSpec | null {
   return v as ColumnSpec;
 }
 
-function count(fn: string, name: string, v: unknown, dflt: number): number {
+function count(fn: string, name: string, v: unknown, dflt: number, maxLog2 = 24): number {
   if (v === undefined) return dflt;
   if (typeof v !== 'number') throw new TypeError(`${fn}: ${name} must be a number, got ${typeof v}`);
-  if (!Number.isInteger(v) || v < 1 || v > 1 << 24) throw new RangeError(`${fn}: ${name} must be an integer in [1, 2^24], got ${v}`);
+  if (!Number.isInteger(v) || v < 1 || v > 2 ** maxLog2) throw new RangeError(`${fn}: ${name} must be an integer in [1, 2^${maxLog2}], got ${v}`);
   return v;
 }
 
@@ -161,7 +161,7 @@ export function checkStreamOptions(fn: string, input: StreamInput, o: StreamOpti
     onSkip: o.onSkip,
     onProgress: o.onProgress,
     signal: o.signal,
-    maxRecordChars: o.maxRecordChars === undefined ? undefined : count(fn, 'maxRecordChars', o.maxRecordChars, 0),
+    maxRecordChars: o.maxRecordChars === undefined ? undefined : count(fn, 'maxRecordChars', o.maxRecordChars, 0, 29),
     idColumn: column(fn, 'idColumn', o.idColumn),
     labelColumn: column(fn, 'labelColumn', o.labelColumn),
     labelNames: ln,
