@@ -96,8 +96,9 @@ export type { LayerFactory } from './models/layers/registry.ts';
 export type { ConfigValue, LayerConfig } from './models/layers/layer.ts';
 export { Bidirectional } from './models/layers/bidirectional.ts';
 export type { BidirectionalOptions, MergeMode } from './models/layers/bidirectional.ts';
-export { GlobalMaxPooling1D } from './models/layers/pooling.ts';
-export type { GlobalMaxPooling1DOptions } from './models/layers/pooling.ts';
+export { GlobalAveragePooling1D, GlobalMaxPooling1D } from './models/layers/pooling.ts';
+export type { GlobalAveragePooling1DOptions, GlobalMaxPooling1DOptions } from './models/layers/pooling.ts';
+export { Concatenate } from './models/layers/concatenate.ts';
 export type { ClipOptions } from './models/optimizers.ts';
 
 // Anomaly detectors: one interface for all (fit, scoreSamples with higher = more anomalous,

@@ -9,9 +9,10 @@ import { Dropout } from './dropout.ts';
 import { Embedding } from './embedding.ts';
 import { Flatten } from './flatten.ts';
 import { Layer } from './layer.ts';
-import type { LayerConfig, Shape } from './layer.ts';
+import type { ConfigValue, LayerConfig, Shape } from './layer.ts';
 import { LSTM } from './lstm.ts';
-import { GlobalMaxPooling1D } from './pooling.ts';
+import { GlobalAveragePooling1D, GlobalMaxPooling1D } from './pooling.ts';
+import { Concatenate } from './concatenate.ts';
 import { Recurrent } from './recurrent.ts';
 import { SimpleRNN } from './simple_rnn.ts';
 import { Conv1D } from './conv1d.ts';
@@ -78,6 +79,11 @@ const registry = new Map<string, LayerFactory>([
   ['Dropout', (c) => new Dropout(num('Dropout', c, 'rate'))],
   ['Flatten', () => new Flatten()],
   ['GlobalMaxPooling1D', (c) => new GlobalMaxPooling1D({ inputShape: shape('GlobalMaxPooling1D', c, 'inputShape') })],
+  ['GlobalAveragePooling1D', (c) => new GlobalAveragePooling1D({ inputShape: shape('GlobalAveragePooling1D', c, 'inputShape') })],
+  ['Concatenate', (c) => {
+    const branches = field<ConfigValue[]>('Concatenate', c, 'branches', Array.isArray, 'an array of { className, config }');
+    return new Concatenate(branches.map((b) => innerLayer('Concatenate', { layer: b })));
+  }],
   ['Bidirectional', (c) => {
     const layer = innerLayer('Bidirectional', c);
     if (!(layer instanceof Recurrent)) throw new TypeError(`Bidirectional config: layer must be a recurrent layer, got ${layer.className}`);
