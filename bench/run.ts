@@ -16,10 +16,12 @@ import { runRbmSuite } from './suites/rbm.ts';
 import { runLstmSuite } from './suites/lstm.ts';
 import { runLstmSeqSuite } from './suites/lstm_seq.ts';
 import { runOcsvmSuite } from './suites/ocsvm.ts';
+import { runOnnxSuite } from './suites/onnx.ts';
 
 const SUITES: Record<string, (o: SuiteOptions) => Promise<Row[]>> = {
   gemm: runGemmSuite, lstm: runLstmSuite, fit: runFitSuite, conv1d: runConv1dSuite, iforest: runIforestSuite,
   ocsvm: runOcsvmSuite, rbm: runRbmSuite, 'lstm-seq': runLstmSeqSuite,
+  onnx: runOnnxSuite,
 };
 const ALL = [...Object.keys(SUITES), 'machine'];
 

@@ -135,3 +135,10 @@ export { runNabLstm } from './experiments/nab-lstm.ts';
 export type { NabLstmOptions, NabLstmReport } from './experiments/nab-lstm.ts';
 export { nabPlotSpec, renderSvg, writeNabPlots } from './nab/plots.ts';
 export type { NabPlotOptions, VegaSpec } from './nab/plots.ts';
+
+// ONNX export: a Sequential (or a detector with a registered exporter) as one standard ONNX file, and the
+// pieces detectors and custom layers build their own graphs from.
+export { emitSequential, exportOnnx, ExportGraph, lengthsFromIds, registerDetectorExporter, registerLayerExporter } from './models/onnx/export/index.ts';
+export type {
+  DetectorExporter, Dim, EmitOptions, Flow, LayerExporter, LengthsMode, OnnxExportOptions, PaddingSide, SequentialOutput,
+} from './models/onnx/export/index.ts';
