@@ -15,6 +15,11 @@ import type { Flow, Shape } from './layers/layer.ts';
 import { Recurrent } from './layers/recurrent.ts';
 import { describeOptimizer, encodeSequential, loadSequential, preprocessingToJSON, writeFileAtomic } from './serialize.ts';
 import type { CompileJSON, LoadedModel, SaveOptions, SequentialJSON } from './serialize.ts';
+import { streamScores } from './stream/pipeline.ts';
+import type { ScoredBatch } from './stream/pipeline.ts';
+import { textModel } from './stream/models.ts';
+import type { TextStreamOptions } from './stream/models.ts';
+import type { StreamInput } from './stream/source.ts';
 import { sizeOf } from './tensor.ts';
 import type { Tensor } from './tensor.ts';
 
@@ -623,6 +628,18 @@ export class Sequential implements CallbackModel {
       }
       return { data: result as Float32Array, shape };
     });
+  }
+
+  /**
+   * Scores a stream of raw texts far larger than memory: a file path or a Readable of CSV, JSON
+   * lines or text lines (gzip recognised), through `options.preprocessing` (the tokenizer and
+   * padding Sequential.load returns) and predict, a batch at a time. Yields ScoredBatch objects
+   * in input order; memory stays flat whatever the input's size (models/stream/pipeline.ts).
+   * A malformed row stops the iteration with a DataFormatError naming its line, or is skipped
+   * (`onError: 'skip'`, reported to `onSkip`).
+   */
+  scoreStream(input: StreamInput, options: TextStreamOptions): AsyncGenerator<ScoredBatch> {
+    return streamScores('scoreStream', input, textModel('scoreStream', this, options), options);
   }
 
   /**

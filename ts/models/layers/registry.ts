@@ -18,6 +18,7 @@ import { Conv1D } from './conv1d.ts';
 import type { Conv1DOptions } from './conv1d.ts';
 import { MaxPooling1D, RepeatVector, UpSampling1D } from './sampling1d.ts';
 import type { MaxPooling1DOptions } from './sampling1d.ts';
+import { Permute } from './permute.ts';
 import { SpatialDropout1D } from './spatial_dropout.ts';
 import { TCN } from './tcn.ts';
 import type { TCNOptions } from './tcn.ts';
@@ -100,6 +101,7 @@ const registry = new Map<string, LayerFactory>([
   })],
   ['UpSampling1D', (c) => new UpSampling1D(num('UpSampling1D', c, 'size'), { inputShape: shape('UpSampling1D', c, 'inputShape') })],
   ['RepeatVector', (c) => new RepeatVector(num('RepeatVector', c, 'n'))],
+  ['Permute', (c) => new Permute(field<number[]>('Permute', c, 'dims', (v) => Array.isArray(v) && v.every(isNumber), 'an array of numbers'))],
   ['SpatialDropout1D', (c) => new SpatialDropout1D(num('SpatialDropout1D', c, 'rate'))],
   ['TimeDistributed', (c) => new TimeDistributed(innerLayer('TimeDistributed', c))],
   ['TCN', (c) => new TCN({
