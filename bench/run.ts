@@ -16,11 +16,13 @@ import { runRbmSuite } from './suites/rbm.ts';
 import { runLstmSuite } from './suites/lstm.ts';
 import { runLstmSeqSuite } from './suites/lstm_seq.ts';
 import { runOcsvmSuite } from './suites/ocsvm.ts';
+import { runOnnxSuite } from './suites/onnx.ts';
 import { runStreamSuite } from './suites/stream.ts';
 
 const SUITES: Record<string, (o: SuiteOptions) => Promise<Row[]>> = {
   gemm: runGemmSuite, lstm: runLstmSuite, fit: runFitSuite, conv1d: runConv1dSuite, iforest: runIforestSuite,
   ocsvm: runOcsvmSuite, rbm: runRbmSuite, 'lstm-seq': runLstmSeqSuite, stream: runStreamSuite,
+  onnx: runOnnxSuite,
 };
 const ALL = [...Object.keys(SUITES), 'machine'];
 // Run only when named: `stream` writes ~2 GB of files and scores them for about half an hour.

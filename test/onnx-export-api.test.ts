@@ -14,7 +14,8 @@ import type { CallContext, Flow, Shape } from '../ts/models/layers/layer.ts';
 import { META } from '../ts/models/onnx/metadata.ts';
 import { decodeModel } from '../ts/models/onnx/proto.ts';
 import { GraphReader } from '../ts/models/onnx/read.ts';
-import { exportOnnx, registerDetectorExporter } from '../ts/models/onnx/export/index.ts';
+import { exportOnnx } from '../ts/models/onnx/export/index.ts';
+import { detectorToOnnx } from '../ts/models/onnx/detectors/index.ts';
 import { rejectsError } from './helpers/errors.ts';
 import { int64, randomizeWeights, runOrt, TOLERANCE } from './helpers/onnx.ts';
 import { randomF32, rng } from './helpers/random.ts';
@@ -96,16 +97,13 @@ test('what has no ONNX form fails with an error naming it', async () => {
   await rejectsError(exportOnnx(new Sequential([new Dense(1)])), TypeError, /not built yet/);
 });
 
-test('detectors go to the exporter registered for their type', async () => {
+test('a fitted detector exports through the detectors\' own layout, written atomically', async () => {
   const r = rng(7);
   const x = { data: randomF32(r, 40 * 2), shape: [40, 2] };
   const forest = await new IsolationForest({ nEstimators: 5, seed: 1 }).fit(x);
-  // A type no other test registers: this file's registration must not replace a real exporter.
-  const odd = Object.create(forest, { modelType: { value: 'TestOnlyForest' } }) as IsolationForest;
-  await rejectsError(exportOnnx(odd), Error, /no ONNX exporter for detector type 'TestOnlyForest'/);
-  registerDetectorExporter('TestOnlyForest', (d) => new TextEncoder().encode(d.modelType));
-  assert.equal(new TextDecoder().decode(await exportOnnx(odd, path('d.onnx'))), 'TestOnlyForest');
-  assert.is(readFileSync(path('d.onnx'), 'utf8'), 'TestOnlyForest');
+  const bytes = await exportOnnx(forest, path('d.onnx'));
+  assert.ok(readFileSync(path('d.onnx')).equals(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
+  assert.equal(Buffer.from(bytes), Buffer.from(detectorToOnnx(forest)));
 });
 
 function capture() {
@@ -127,6 +125,10 @@ test('vigil export: a saved model file to a runnable ONNX file with its preproce
   assert.is(await main(['export', '--model', path('m.vigil')], c.io), 2);
   assert.match(c.err(), /--out FILE is required/);
   assert.is(await main(['export', '--model', path('m.vigil'), '--out', path('x.onnx'), '--lengths', 'all'], capture().io), 2);
+  const forest = await new IsolationForest({ nEstimators: 3, seed: 2 }).fit({ data: randomF32(rng(8), 30 * 3), shape: [30, 3] });
+  await forest.save(path('f.vigil'));
+  assert.is(await main(['export', '--model', path('f.vigil'), '--out', path('f.onnx')], capture().io), 0);
+  assert.is(new GraphReader(decodeModel(readFileSync(path('f.onnx')))).metadata()[META.detector], 'IsolationForest');
   writeFileSync(path('junk.vigil'), 'not a model');
   c = capture();
   assert.is(await main(['export', '--model', path('junk.vigil'), '--out', path('x.onnx')], c.io), 1);

@@ -159,3 +159,9 @@ export type { NabPlotOptions, VegaSpec } from './nab/plots.ts';
 export { detectorFromOnnx, detectorFromOnnxAsync, detectorToOnnx, detectorToOnnxAsync, importDetectorOnnx } from './models/onnx/detectors/index.ts';
 export type { DetectorExportOptions } from './models/onnx/detectors/index.ts';
 export type { FittedDetectorState } from './models/detectors/detector.ts';
+// ONNX export: a Sequential (or a fitted detector) as one standard ONNX file, and the
+// pieces detectors and custom layers build their own graphs from.
+export { emitSequential, exportOnnx, ExportGraph, lengthsFromIds, registerLayerExporter } from './models/onnx/export/index.ts';
+export type {
+  Dim, EmitOptions, Flow, LayerExporter, LengthsMode, OnnxExportOptions, PaddingSide, SequentialOutput,
+} from './models/onnx/export/index.ts';

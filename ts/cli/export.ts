@@ -1,5 +1,5 @@
-// `vigil export`: a vigil model file (a Sequential, with its tokenizer and padding, or a detector whose
-// type has an ONNX exporter) as one ONNX file.
+// `vigil export`: a vigil model file (a Sequential, with its tokenizer and padding, or a fitted
+// IsolationForest, OneClassSVM or RBM) as one ONNX file.
 import { loadDetector } from '../models/detectors/detector.ts';
 import '../models/detectors/iforest.ts';
 import '../models/detectors/lstm_autoencoder.ts';

@@ -3,6 +3,8 @@
 // to rebuild it complete in metadata_props: the architecture, compile settings, tokenizer, padding and
 // any other preprocessing saved with the model (metadata.ts's `vigil.*` keys).
 import { Detector } from '../../detectors/detector.ts';
+import type { TabularInput } from '../../detectors/matrix.ts';
+import { detectorToOnnxAsync } from '../detectors/index.ts';
 import { Embedding } from '../../layers/embedding.ts';
 import { Dense } from '../../layers/dense.ts';
 import { preprocessingToJSON, vigilVersion, writeFileAtomic } from '../../serialize.ts';
@@ -10,7 +12,6 @@ import type { PreprocessingJSON, SaveOptions } from '../../serialize.ts';
 import type { Sequential } from '../../sequential.ts';
 import { DataType, GraphBuilder, valueInfo } from '../build.ts';
 import { META } from '../metadata.ts';
-import { detectorExporter } from './detectors.ts';
 import { ExportGraph } from './graph.ts';
 import { emitSequential, inputDims, lengthsFromIds } from './sequential.ts';
 
@@ -109,7 +110,7 @@ function sequentialToOnnx(model: Sequential, opts: OnnxExportOptions): Uint8Arra
 }
 
 /**
- * Exports a built Sequential (or a fitted detector whose type has an exporter, detectors.ts) to ONNX
+ * Exports a built Sequential (or a fitted IsolationForest, OneClassSVM or RBM: onnx/detectors/) to ONNX
  * and resolves to the file's bytes; with `path`, also writes them there atomically (temporary file +
  * rename, as save() does). A Sequential's weights are read between fit steps, so a running fit() gives
  * one consistent snapshot. A layer or detector without an ONNX form rejects with an Error naming it.
@@ -120,7 +121,8 @@ export async function exportOnnx(model: Sequential | Detector<never>, path?: str
   }
   if (typeof opts !== 'object' || opts === null) throw new TypeError('exportOnnx: options must be an object');
   if (model instanceof Detector) {
-    const bytes = detectorExporter(model.modelType)(model);
+    // The detectors' own layouts (onnx/detectors/): scikit-learn's for the forest and the SVM.
+    const bytes = await detectorToOnnxAsync(model as Detector<TabularInput>);
     if (path) await writeFileAtomic(path, bytes);
     return bytes;
   }
@@ -144,6 +146,4 @@ export type { EmitOptions, SequentialOutput } from './sequential.ts';
 export { ExportGraph } from './graph.ts';
 export type { Dim, Flow, PaddingSide } from './graph.ts';
 export { registerLayerExporter } from './registry.ts';
-export { registerDetectorExporter } from './detectors.ts';
-export type { DetectorExporter } from './detectors.ts';
 export type { LayerExporter } from './registry.ts';
