@@ -118,20 +118,29 @@ export type { IsolationForestOptions } from './models/detectors/iforest.ts';
 export { RBM } from './models/detectors/rbm.ts';
 export type { RBMOptions, RBMEpoch, RBMFitOptions } from './models/detectors/rbm.ts';
 
-// Time-series detectors: LSTM forecaster and autoencoder (Detector over a series), the anomaly
-// likelihood, the streaming detector vigil runs on NAB, and NAB detection pictures.
+// Time-series detectors: LSTM and TCN forecasters and the LSTM autoencoder (Detectors over a
+// series), the anomaly likelihood, the streaming detector vigil runs on NAB, and NAB detection
+// pictures.
 export { LstmForecaster } from './models/detectors/lstm_forecaster.ts';
 export type { LstmForecasterOptions } from './models/detectors/lstm_forecaster.ts';
+export { TcnForecaster } from './models/detectors/tcn_forecaster.ts';
+export type { TcnForecasterConfig, TcnForecasterOptions } from './models/detectors/tcn_forecaster.ts';
 export { LstmAutoencoder } from './models/detectors/lstm_autoencoder.ts';
 export type { LstmAutoencoderOptions } from './models/detectors/lstm_autoencoder.ts';
-export { LstmSeriesDetector } from './models/detectors/lstm_series.ts';
-export type { LstmSeriesConfig, LstmSeriesOptions, PartialFitOptions, ScalerName } from './models/detectors/lstm_series.ts';
+export type { LstmSeriesConfig, LstmSeriesOptions } from './models/detectors/lstm_series.ts';
+export { WindowModelDetector } from './models/detectors/window_model.ts';
+export type { PartialFitOptions, ScalerName, WindowModelConfig, WindowModelOptions } from './models/detectors/window_model.ts';
+export { WindowForecaster } from './models/detectors/window_forecaster.ts';
+export type { WindowForecasterOptions } from './models/detectors/window_forecaster.ts';
 export type { Series, SeriesInput, SeriesValues } from './models/detectors/series.ts';
 export { AnomalyLikelihood, logScore, upperTail } from './models/detectors/likelihood.ts';
 export type { AnomalyLikelihoodConfig, AnomalyLikelihoodOptions } from './models/detectors/likelihood.ts';
-export { onlineLstmScores } from './models/detectors/lstm_online.ts';
-export type { OnlineLstmOptions, OnlineLstmResult } from './models/detectors/lstm_online.ts';
+export { onlineForecastScores } from './models/detectors/online_forecast.ts';
+export type { OnlineForecastOptions, OnlineForecastResult, OnlineModelOptions } from './models/detectors/online_forecast.ts';
 export { runNabLstm } from './experiments/nab-lstm.ts';
-export type { NabLstmOptions, NabLstmReport } from './experiments/nab-lstm.ts';
+export { runNabTcn } from './experiments/nab-tcn.ts';
+export type { NabEvalOptions, NabEvalReport } from './experiments/nab-run.ts';
+export { runCreditcardTcn } from './experiments/tabular/creditcard-tcn.ts';
+export type { CreditcardTcnOptions } from './experiments/tabular/creditcard-tcn.ts';
 export { nabPlotSpec, renderSvg, writeNabPlots } from './nab/plots.ts';
 export type { NabPlotOptions, VegaSpec } from './nab/plots.ts';

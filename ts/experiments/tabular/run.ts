@@ -75,6 +75,8 @@ export interface TabularRunOptions extends Omit<PrepareOptions, 'seed'> {
 
 export interface TabularReport {
   experiment: string;
+  /** Which of the experiment's models, when it reports several (creditcard-tcn: 'dilated', 'ed'). */
+  variant?: string;
   model: string;
   seed: number;
   describe: string;
@@ -186,7 +188,7 @@ export function formatTabularReport(r: TabularReport): string {
     ['train', `${r.trainSeconds.toFixed(2)} s, ${r.samplesPerSecond.toFixed(0)} rows/s`],
     ['score', `${r.scoreSeconds.toFixed(3)} s for ${r.testRows} rows`],
   ];
-  const head = `${r.experiment} (seed ${r.seed}): ${r.trainRows} training rows, ${r.testRows} test rows (${r.testAnomalies} anomalies)`;
+  const head = `${r.experiment}${r.variant === undefined ? '' : ` [${r.variant}]`} (seed ${r.seed}): ${r.trainRows} training rows, ${r.testRows} test rows (${r.testAnomalies} anomalies)`;
   return [head, `  ${r.model}`, `  ${r.describe}`, rows(lines)].join('\n');
 }
 
@@ -203,5 +205,6 @@ export function formatSpread(runs: readonly TabularReport[]): string {
     ...runs[0].book.map((b, k) => line(b.name, (r) => r.book[k].value)),
     line('train seconds', (r) => r.trainSeconds),
   ];
-  return [`${runs[0].experiment} over ${runs.length} seeds (${runs.map((r) => r.seed).join(', ')}): mean ± sd`, rows(lines)].join('\n');
+  const name = `${runs[0].experiment}${runs[0].variant === undefined ? '' : ` [${runs[0].variant}]`}`;
+  return [`${name} over ${runs.length} seeds (${runs.map((r) => r.seed).join(', ')}): mean ± sd`, rows(lines)].join('\n');
 }

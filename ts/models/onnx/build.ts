@@ -75,17 +75,19 @@ export class GraphBuilder {
 
   /**
    * Adds a node; `outputs` are exact names (a graph output's, say) or a count of fresh ones. An empty
-   * string in `inputs` marks an omitted optional input, as ONNX spells it. Returns the output names.
+   * string in `inputs` or `outputs` marks an omitted optional input or output, as ONNX spells it
+   * (an LSTM asked for its last state only). Returns the output names.
    */
   add(op: string, inputs: readonly string[], attrs: Record<string, AttrValue> = {}, outputs: readonly string[] | number = 1, domain = ''): string[] {
     const names = typeof outputs === 'number'
       ? Array.from({ length: outputs }, (_, k) => this.fresh(`${op.toLowerCase()}${outputs > 1 ? `_${k}` : ''}`))
       : outputs.map((o) => {
+        if (o === '') return o;
         if (this.produced.has(o)) throw new Error(`GraphBuilder: value '${o}' is produced twice`);
         this.used.add(o);
         return o;
       });
-    for (const n of names) this.produced.add(n);
+    for (const n of names) if (n) this.produced.add(n);
     if (domain === ML_DOMAIN) this.usesMl = true;
     this.nodes.push({
       op_type: op,

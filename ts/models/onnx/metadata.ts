@@ -12,8 +12,12 @@ export const META = {
   tokenizer: 'vigil.tokenizer',
   /** JSON: { maxlen, padding: 'pre'|'post', truncating: 'pre'|'post', value } for text input. */
   padding: 'vigil.padding',
-  /** JSON: a fitted scaler or column encoder applied before the graph's input. */
+  /** JSON: a fitted scaler or column encoder applied before the graph's input (for a Sequential: the free-form state its model file keeps in preprocessing.extra, e.g. a TcnClassifier's scaler). */
   preprocessing: 'vigil.preprocessing',
+  /** JSON: a Sequential's compile settings (loss, optimizer, metrics) as its model file stores them. */
+  compile: 'vigil.compile',
+  /** How a sequence graph learns each row's valid steps: 'from-ids' | 'input' | 'none' (export/index.ts). */
+  lengths: 'vigil.lengths',
   /** Decision threshold on the score output (a number as a string); higher score = more anomalous. */
   threshold: 'vigil.threshold',
   /** Human-readable score convention, repeated in the model's doc_string. */
