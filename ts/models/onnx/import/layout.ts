@@ -110,6 +110,7 @@ export function flattenData(ctx: Ctx, node: NodeProto, d: Data): Data {
   if (d.flow.length !== 3 || order.length !== 2) ctx.fail(node, `Flatten of a ${d.flow.length}-D flow is not supported`);
   const [T, C] = [d.flow[1], d.flow[2]];
   if (T === null || C === null) ctx.fail(node, 'Flatten needs the time length known (export with a fixed length)');
+  if (T * C > 1 << 24) ctx.fail(node, `Flatten of [${T}, ${C}] is too large`);
   // vigil's Flatten lays [T, C] out as t*C + c; the graph's order may be channels first (c*T + t).
   let perm: Int32Array | null = null;
   if (order[0] === 2) {
