@@ -135,11 +135,30 @@ test('bad options are refused with the option named', () => {
     [{ seed: -1 }, RangeError, /seed must be an integer in \[0, 2\^53\)/],
     [{ seed: 0.5 }, RangeError, /seed/],
     [{ contamination: 0.6 }, RangeError, /contamination must lie in \(0, 0.5\]/],
-    [{ contamination: 'auto' as unknown as number }, TypeError, /contamination 'auto'.*threshold = 0.5/],
+    [{ contamination: 'auto', thresholdQuantile: 0.9 }, TypeError, /not both/],
+    [{ contamination: 'Auto' as unknown as number }, TypeError, /contamination must be a number/],
     [{ contamination: 0.1, thresholdQuantile: 0.9 }, TypeError, /not both/],
   ];
   for (const [opts, cls, re] of bad) throwsError(() => new IsolationForest(opts), cls, re);
   throwsError(() => new IsolationForest(null as unknown as IsolationForestOptions), TypeError, /options must be an object/);
+});
+
+test("contamination 'auto': scikit-learn's offset_ -0.5, a threshold of 0.5 whatever the training scores; saved and loaded", async () => {
+  const x = table(12, 300, 3);
+  const d = await new IsolationForest({ contamination: 'auto', nEstimators: 20 }).fit(x);
+  assert.equal(d.thresholdRule, { kind: 'auto', value: 0.5 });
+  assert.is(d.threshold, 0.5);
+  const s = await d.scoreSamples(x);
+  assert.equal(Array.from(await d.predict(x)), Array.from(s, (v) => (v > 0.5 ? 1 : 0)));
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-iforest-auto-'));
+  try {
+    await d.save(join(dir, 'a.vigil'));
+    const back = await loadDetector<IsolationForest>(join(dir, 'a.vigil'));
+    assert.equal(back.thresholdRule, d.thresholdRule);
+    assert.is(back.threshold, 0.5);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('fit reports progress in trees and stops on an aborted signal', async () => {

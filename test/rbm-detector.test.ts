@@ -184,6 +184,7 @@ test('options are checked', () => {
   throwsError(() => new RBM({ epochs: 0 }), RangeError, /epochs/);
   throwsError(() => new RBM({ seed: -1 }), RangeError, /seed/);
   throwsError(() => new RBM({ contamination: 0.9 }), RangeError, /contamination/);
+  throwsError(() => new RBM({ contamination: 'auto' }), TypeError, /contamination 'auto' needs scores on a fixed scale/);
   throwsError(() => new RBM({ hidden: 4 } as never), TypeError, /unknown option 'hidden'/);
   throwsError(() => new RBM(null as never), TypeError, /options must be an object/);
   const d = new RBM();

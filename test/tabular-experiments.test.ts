@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../ts/cli.ts';
-import { KddFeatures, kddHttp, KDD_CLIP } from '../ts/experiments/tabular/kdd.ts';
+import { kddHttp, kddPipeline, KDD_CLIP } from '../ts/experiments/tabular/kdd.ts';
+import { atFullSetShare, FULL_SET_ATTACK_RATIO } from '../ts/experiments/tabular/kdd-iforest.ts';
 import { runTabular, spreadOf, TABULAR_EXPERIMENTS, tabularReportJSON } from '../ts/experiments/tabular/index.ts';
 import type { TabularReport } from '../ts/experiments/tabular/index.ts';
 
@@ -37,20 +38,34 @@ function sane(r: TabularReport): void {
 
 test('the KDD pipeline: encoded, log1p of the byte counts, standardised on the training rows, clipped at 5 sd', () => {
   const d = kddHttp(KDD_SAMPLE);
-  const f = new KddFeatures(d.names, d.rows);
+  const f = kddPipeline(d.names).fit(d.rows);
   const x = f.transform(d.rows);
   const V = d.names.length;
   const src = d.names.indexOf('src_bytes');
-  const { mean, scale } = f.scaler!;
+  const logs = d.rows.map((r) => Math.log1p(r[src] as number));
+  const mean = logs.reduce((a, b) => a + b, 0) / logs.length;
+  const sd = Math.sqrt(logs.reduce((a, v) => a + (v - mean) ** 2, 0) / logs.length);
   for (let i = 0; i < d.rows.length; i += 17) {
-    const want = (Math.log1p(d.rows[i][src] as number) - mean![src]) / scale![src];
-    assert.ok(Math.abs(x.data[i * V + src] - Math.max(-KDD_CLIP, Math.min(KDD_CLIP, want))) < 1e-5);
+    const want = (logs[i] - mean) / sd;
+    assert.ok(Math.abs(x.data[i * V + src] - Math.max(-KDD_CLIP, Math.min(KDD_CLIP, want))) < 1e-4);
   }
   assert.ok(x.data.every((v) => Math.abs(v) <= KDD_CLIP));
   assert.ok(x.data.some((v) => v === KDD_CLIP), 'the sample has values beyond 5 sd');
-  // Unscaled: the encoded values only.
-  const raw = new KddFeatures(d.names, d.rows, false).transform(d.rows);
-  assert.is(raw.data[src], d.rows[0][src]);
+  // The isolation forest's: the three log1p columns, unscaled.
+  const h = kddPipeline(d.names, 'http3').fit(d.rows).transform(d.rows);
+  assert.equal(h.shape, [d.rows.length, 3]);
+  assert.ok(Math.abs(h.data[1] - Math.log1p(d.rows[0][src] as number)) < 1e-6);
+});
+
+test('kdd-iforest fits on the full set\'s attack share: every normal row, the first attacks in the given order', () => {
+  const labels = Int32Array.from({ length: 2000 }, (_, i) => (i % 10 === 3 ? 1 : 0)); // 10% attacks
+  const idx = Int32Array.from({ length: 2000 }, (_, i) => 1999 - i);
+  const fit = atFullSetShare(labels, idx);
+  const attacks = Array.from(fit).filter((i) => labels[i] === 1);
+  assert.is(fit.length - attacks.length, 1800);
+  assert.is(attacks.length, Math.round(1800 * FULL_SET_ATTACK_RATIO));
+  assert.equal(attacks, Array.from(idx).filter((i) => labels[i] === 1).slice(0, attacks.length));
+  assert.ok(Array.from(fit).every((v, k) => k === 0 || v < fit[k - 1]), 'order kept');
 });
 
 test('kdd-rbm on real KDD rows: fitted on normal rows only, attacks score higher; a seed repeats itself', async () => {
@@ -78,7 +93,10 @@ test('kdd-rbm on real KDD rows: fitted on normal rows only, attacks score higher
 test('kdd-iforest on real KDD rows, with the book\'s thresholded figures for test and validation', async () => {
   const r = await runTabular(TABULAR_EXPERIMENTS['kdd-iforest'], { dataPath: KDD_SAMPLE, seed: 5 });
   sane(r);
-  assert.is(r.trainRows + r.testRows, Math.round(460 * 500_000 / 623_091));
+  const main = Math.round(460 * 500_000 / 623_091);
+  assert.is(r.testRows, main - Math.round(main * 0.8));
+  assert.ok(r.trainRows < Math.round(main * 0.8), 'attacks cut to the full set\'s share');
+  assert.equal(r.model.match(/log1p\(duration, src_bytes, dst_bytes\)/)?.length, 1);
   assert.equal(r.book.map((b) => b.published), [0.9982, 0.9981, null]);
   assert.ok(r.metrics.rocAuc > 0.8, `ROC AUC ${r.metrics.rocAuc}`);
 });
@@ -121,7 +139,7 @@ test('vigil eval kdd-rbm: report, --json with the other experiments\' keys, --se
   const c2 = capture();
   const json2 = join(dir, 'three.json');
   assert.is(await main(['eval', 'kdd-rbm', '--data', KDD_SAMPLE, '--seed', '2', '--seeds', '3', '--json', json2], c2.io), 0);
-  assert.match(c2.out(), /kdd-rbm over 3 seeds \(2, 3, 4\): mean ± sd/);
+  assert.match(c2.out(), /kdd-rbm over 3 seeds \(2, 3, 4, split seed 2\): mean ± sd/);
   const j2 = JSON.parse(readFileSync(json2, 'utf8'));
   assert.equal(j2.seeds, [2, 3, 4]);
   assert.is(j2.runs.length, 3);
@@ -151,7 +169,7 @@ test('vigil eval tabular usage errors exit 2, bad data exits 1', async () => {
 test('spreadOf and the multi-seed JSON', () => {
   assert.equal(spreadOf([1, 2, 3]), { mean: 2, sd: 1, min: 1, max: 3 });
   assert.equal(spreadOf([5]), { mean: 5, sd: 0, min: 5, max: 5 });
-  const base = { experiment: 'x', model: 'm', describe: 'd', threshold: 0, trainRows: 1, testRows: 2, testAnomalies: 1, book: [] };
+  const base = { experiment: 'x', model: 'm', describe: 'd', splitSeed: 1, threshold: 0, trainRows: 1, testRows: 2, testAnomalies: 1, book: [] };
   const m = (v: number) => ({ accuracy: v, precision: v, recall: v, f1: v, rocAuc: v, prAuc: v });
   const runs = [
     { ...base, seed: 1, metrics: m(0.5), trainSeconds: 1, scoreSeconds: 1, samplesPerSecond: 1 },
@@ -161,7 +179,7 @@ test('spreadOf and the multi-seed JSON', () => {
   assert.is(j.metrics.rocAuc, 0.75);
   assert.is(j.trainSeconds, 2);
   assert.equal(j.seeds, [1, 2]);
-  assert.equal(Object.keys(tabularReportJSON([runs[0]])), ['experiment', 'metrics', 'trainSeconds', 'scoreSeconds', 'samplesPerSecond', 'seed', 'book']);
+  assert.equal(Object.keys(tabularReportJSON([runs[0]])), ['experiment', 'metrics', 'trainSeconds', 'scoreSeconds', 'samplesPerSecond', 'seed', 'splitSeed', 'book']);
 });
 
 test.run();

@@ -26,13 +26,13 @@ export type { OcsvmFitResult, OcsvmFitSpec, OcsvmStatus, SvmKernelName, SvmKerne
 export {
   CharTokenizer, padSequences, trainTestSplit, permutation, takeRows, csvRecords, parseCsv, CsvParser, DataFormatError,
   parseJsonLines, readJsonLines, StandardScaler, MinMaxScaler, LabelEncoder, ColumnEncoder, compareCodePoints,
-  slidingWindows, stepScores,
+  slidingWindows, stepScores, TabularPipeline,
 } from './models/preprocessing/index.ts';
 export type {
   CharTokenizerOptions, CharTokenizerJSON, PadOptions, PaddedBatch, Side, SplitOptions, Split, CsvOptions, CsvRecord, CsvSink,
   StandardScalerOptions, StandardScalerJSON, MinMaxScalerOptions, MinMaxScalerJSON,
   Cell, ColumnEncoderJSON, ColumnEncoderOptions, Label, LabelEncoderJSON, LabelEncoderOptions, UnknownPolicy,
-  NanPolicy, StepReduce, StepScoreOptions, WindowOptions, Windows,
+  NanPolicy, StepReduce, StepScoreOptions, WindowOptions, Windows, TabularPipelineJSON, TabularPipelineOptions, TabularScale,
 } from './models/preprocessing/index.ts';
 export * as metrics from './models/metrics.ts';
 export { loadPhishing, loadCsic, loadHttpParams, readDataText, BUNDLED_DATA, HTTP_PARAMS_CLASSES } from './models/datasets.ts';
@@ -107,7 +107,7 @@ export { Detector, loadDetector, registerDetector } from './models/detectors/det
 export type { DetectorFactory, DetectorFitOptions, DetectorState, JSONObject } from './models/detectors/detector.ts';
 export { toMatrix } from './models/detectors/matrix.ts';
 export type { Matrix, TabularInput } from './models/detectors/matrix.ts';
-export { DEFAULT_CONTAMINATION, quantile, thresholdFor, thresholdRule } from './models/detectors/threshold.ts';
+export { DEFAULT_CONTAMINATION, quantile, thresholdConfig, thresholdFor, thresholdRule } from './models/detectors/threshold.ts';
 export type { ThresholdOptions, ThresholdRule } from './models/detectors/threshold.ts';
 export { OneClassSVM } from './models/detectors/ocsvm.ts';
 export type { OneClassSVMOptions } from './models/detectors/ocsvm.ts';

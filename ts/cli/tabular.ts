@@ -18,7 +18,8 @@ options:
                    line, gzipped or not; credit card: Time,V1..V28,Amount,Class)
   --test FILE      fit on the protocol's training rows of all of the data, report on FILE (same format)
   --seed N         seed of the split and the detector (default 42)
-  --seeds K        run seeds N, N+1, ..., N+K-1 and report the spread (mean, sd, min, max)
+  --seeds K        the split of seed N with detector seeds N, N+1, ..., N+K-1, and their spread
+                   (mean, sd, min, max)
   --json FILE      also write { experiment, metrics, trainSeconds, scoreSeconds, samplesPerSecond, ... }
                    (with --seeds: the means, each run and the spread)
   -v, --verbose    one line per training epoch
@@ -56,8 +57,8 @@ export async function tabularEvalCommand(args: string[], io: Io): Promise<number
   const runs: TabularReport[] = [];
   for (let k = 0; k < count; k++) {
     const report = await runTabular(exp, {
-      seed: first + k, dataPath, testPath,
-      onStart: (i) => io.stderr.write(`${i.experiment} (seed ${i.seed}): ${i.describe}\n`),
+      seed: first + k, splitSeed: first, dataPath, testPath,
+      onStart: (i) => io.stderr.write(`${i.experiment} (seed ${i.seed}, split seed ${i.splitSeed}): ${i.describe}\n`),
       onEpochEnd: o.verbose
         ? (e, l) => io.stderr.write(`  epoch ${e + 1}, ${l.seconds.toFixed(2)} s, reconstruction error ${l.reconstructionError.toFixed(5)}\n`)
         : undefined,

@@ -144,6 +144,7 @@ export async function runCreditcardTcn(opts: CreditcardTcnOptions = {}): Promise
       variant: v.kind,
       model: `${v.model}; ${history.epochs.length} epochs, weights of epoch ${stop.bestEpoch + 1}`,
       seed,
+      splitSeed: seed,
       describe,
       metrics,
       threshold: 0.5,

@@ -64,13 +64,16 @@ export interface TabularExperiment {
 }
 
 export interface TabularRunOptions extends Omit<PrepareOptions, 'seed'> {
+  /** Seed of the detector (default: the experiment's defaultSeed). */
   seed?: number;
+  /** Seed of the split (default: `seed`), so that several detector seeds can share one split. */
+  splitSeed?: number;
   signal?: AbortSignal;
   onProgress?: DetectorFitOptions['onProgress'];
   /** Passed to fit (the RBM calls it after each epoch). */
   onEpochEnd?: (epoch: number, logs: { reconstructionError: number; seconds: number }) => void;
   /** Told once the data are ready, before fitting. */
-  onStart?(info: { experiment: string; seed: number; describe: string; trainRows: number; testRows: number }): void;
+  onStart?(info: { experiment: string; seed: number; splitSeed: number; describe: string; trainRows: number; testRows: number }): void;
 }
 
 export interface TabularReport {
@@ -79,6 +82,7 @@ export interface TabularReport {
   variant?: string;
   model: string;
   seed: number;
+  splitSeed: number;
   describe: string;
   /** Accuracy, precision, recall and F1 at the detector's threshold; ROC AUC and PR AUC of the continuous scores. */
   metrics: BinaryMetrics;
@@ -101,12 +105,15 @@ export function thresholdedAuc(labels: ArrayLike<number>, predictions: ArrayLike
 /** Fits the experiment's detector on its protocol's training rows and reports on the held-out rows. */
 export async function runTabular(exp: TabularExperiment, opts: TabularRunOptions = {}): Promise<TabularReport> {
   const seed = opts.seed ?? exp.defaultSeed;
-  if (!Number.isInteger(seed) || seed < 0 || seed > Number.MAX_SAFE_INTEGER) throw new RangeError(`seed must be a non-negative integer, got ${seed}`);
+  const splitSeed = opts.splitSeed ?? seed;
+  for (const [name, v] of [['seed', seed], ['splitSeed', splitSeed]] as const) {
+    if (!Number.isInteger(v) || v < 0 || v > Number.MAX_SAFE_INTEGER) throw new RangeError(`${name} must be a non-negative integer, got ${v}`);
+  }
   const det = await exp.detector(seed);
-  const data = exp.prepare({ dataPath: opts.dataPath, testPath: opts.testPath, seed });
+  const data = exp.prepare({ dataPath: opts.dataPath, testPath: opts.testPath, seed: splitSeed });
   const trainRows = data.train.shape[0];
   const testRows = data.test.x.shape[0];
-  opts.onStart?.({ experiment: exp.id, seed, describe: data.describe, trainRows, testRows });
+  opts.onStart?.({ experiment: exp.id, seed, splitSeed, describe: data.describe, trainRows, testRows });
   const t0 = performance.now();
   await det.fit(data.train, { signal: opts.signal, onProgress: opts.onProgress, onEpochEnd: opts.onEpochEnd } as DetectorFitOptions);
   const trainSeconds = (performance.now() - t0) / 1000;
@@ -117,6 +124,7 @@ export async function runTabular(exp: TabularExperiment, opts: TabularRunOptions
     experiment: exp.id,
     model: exp.model,
     seed,
+    splitSeed,
     describe: data.describe,
     metrics: binaryMetrics(data.test.labels, scores, det.threshold),
     threshold: det.threshold,
@@ -154,7 +162,7 @@ export function tabularReportJSON(runs: readonly TabularReport[]): Record<string
   if (runs.length === 1) {
     return {
       experiment: r0.experiment, metrics: { ...r0.metrics }, trainSeconds: r0.trainSeconds, scoreSeconds: r0.scoreSeconds,
-      samplesPerSecond: r0.samplesPerSecond, seed: r0.seed, book: bookJSON(r0),
+      samplesPerSecond: r0.samplesPerSecond, seed: r0.seed, splitSeed: r0.splitSeed, book: bookJSON(r0),
     };
   }
   const mean = (f: (r: TabularReport) => number) => spreadOf(runs.map(f)).mean;
@@ -165,6 +173,7 @@ export function tabularReportJSON(runs: readonly TabularReport[]): Record<string
     scoreSeconds: mean((r) => r.scoreSeconds),
     samplesPerSecond: mean((r) => r.samplesPerSecond),
     seeds: runs.map((r) => r.seed),
+    splitSeeds: runs.map((r) => r.splitSeed),
     spread: Object.fromEntries(METRIC_KEYS.map((k) => [k, spreadOf(runs.map((r) => r.metrics[k]))])),
     runs: runs.map((r) => ({ seed: r.seed, metrics: { ...r.metrics }, trainSeconds: r.trainSeconds, scoreSeconds: r.scoreSeconds, book: bookJSON(r) })),
   };
@@ -188,7 +197,8 @@ export function formatTabularReport(r: TabularReport): string {
     ['train', `${r.trainSeconds.toFixed(2)} s, ${r.samplesPerSecond.toFixed(0)} rows/s`],
     ['score', `${r.scoreSeconds.toFixed(3)} s for ${r.testRows} rows`],
   ];
-  const head = `${r.experiment}${r.variant === undefined ? '' : ` [${r.variant}]`} (seed ${r.seed}): ${r.trainRows} training rows, ${r.testRows} test rows (${r.testAnomalies} anomalies)`;
+  const seeds = r.splitSeed === r.seed ? `seed ${r.seed}` : `seed ${r.seed}, split seed ${r.splitSeed}`;
+  const head = `${r.experiment}${r.variant === undefined ? '' : ` [${r.variant}]`} (${seeds}): ${r.trainRows} training rows, ${r.testRows} test rows (${r.testAnomalies} anomalies)`;
   return [head, `  ${r.model}`, `  ${r.describe}`, rows(lines)].join('\n');
 }
 
@@ -206,5 +216,7 @@ export function formatSpread(runs: readonly TabularReport[]): string {
     line('train seconds', (r) => r.trainSeconds),
   ];
   const name = `${runs[0].experiment}${runs[0].variant === undefined ? '' : ` [${runs[0].variant}]`}`;
-  return [`${name} over ${runs.length} seeds (${runs.map((r) => r.seed).join(', ')}): mean ± sd`, rows(lines)].join('\n');
+  const splits = [...new Set(runs.map((r) => r.splitSeed))];
+  const split = splits.length === 1 ? `, split seed ${splits[0]}` : '';
+  return [`${name} over ${runs.length} seeds (${runs.map((r) => r.seed).join(', ')}${split}): mean ± sd`, rows(lines)].join('\n');
 }

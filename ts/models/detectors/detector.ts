@@ -64,9 +64,10 @@ export abstract class Detector<X> {
   readonly thresholdRule: ThresholdRule;
   #threshold: number | null = null;
 
-  constructor(fn: string, opts: ThresholdOptions) {
+  /** `autoThreshold`: the fixed threshold of contamination 'auto', for detectors whose scores have one. */
+  constructor(fn: string, opts: ThresholdOptions, autoThreshold?: number) {
     if (typeof opts !== 'object' || opts === null) throw new TypeError(`${fn}: options must be an object`);
-    this.thresholdRule = thresholdRule(fn, opts);
+    this.thresholdRule = thresholdRule(fn, opts, autoThreshold);
   }
 
   /** Trains on `x` and resolves to the anomaly scores of the training data (for the threshold). */

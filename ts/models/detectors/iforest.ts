@@ -8,8 +8,10 @@
 //   threshold          = quantile(training scores, 1 - contamination) = -sklearn.offset_
 //   decisionFunction   = scoreSamples - threshold        = -sklearn.decision_function
 //   predict            = 1 where sklearn.predict gives -1
-// sklearn's default contamination='auto' (offset_ = -0.5) is vigil's `threshold = 0.5`, set after
-// fit; the contamination option itself takes a share, as every vigil detector's does (default 0.1).
+// sklearn's default contamination='auto' (offset_ = -0.5) is vigil's contamination 'auto':
+// threshold 0.5 whatever the training scores (a score above 0.5 means a path shorter than the
+// average unsuccessful search in a binary search tree of maxSamples keys: Liu et al.'s rule); vigil's
+// default stays a share, 0.1, as every vigil detector's.
 import {
   createForest, forestHeight, iforestFitAsync, iforestScore, iforestScoreAsync, PackedForest,
 } from '../../bindings/iforest.ts';
@@ -18,6 +20,7 @@ import { Detector, registerDetector } from './detector.ts';
 import type { DetectorFitOptions, DetectorState, JSONObject } from './detector.ts';
 import { toMatrix } from './matrix.ts';
 import type { Matrix, TabularInput } from './matrix.ts';
+import { thresholdConfig } from './threshold.ts';
 import type { ThresholdOptions } from './threshold.ts';
 
 export interface IsolationForestOptions extends ThresholdOptions {
@@ -42,6 +45,8 @@ export interface IsolationForestOptions extends ThresholdOptions {
 }
 
 const FN = 'IsolationForest';
+/** contamination 'auto': scikit-learn's offset_ = -0.5. */
+const AUTO_THRESHOLD = 0.5;
 const MAX_SEED = 2 ** 53 - 1;
 
 function positiveInt(name: string, v: unknown, dflt: number): number {
@@ -76,11 +81,7 @@ export class IsolationForest extends Detector<TabularInput> {
   #packed: PackedForest | null = null;
 
   constructor(opts: IsolationForestOptions = {}) {
-    if (typeof opts === 'object' && opts !== null && (opts.contamination as unknown) === 'auto') {
-      throw new TypeError(`${FN}: contamination 'auto' is scikit-learn's fixed offset: fit with any contamination, then set ` +
-        '`threshold = 0.5` (vigil scores are minus sklearn\'s, so its offset_ -0.5 is a threshold of 0.5)');
-    }
-    super(FN, opts);
+    super(FN, opts, AUTO_THRESHOLD);
     this.nEstimators = positiveInt('nEstimators', opts.nEstimators, 100);
     const ms = opts.maxSamples ?? 'auto';
     this.maxSamples = ms === 'auto' ? ms : shareOrCount('maxSamples', ms);
@@ -152,10 +153,9 @@ export class IsolationForest extends Detector<TabularInput> {
 
   protected state(): DetectorState {
     const f = this.forest;
-    const r = this.thresholdRule;
     const config: JSONObject = {
       nEstimators: this.nEstimators, maxSamples: this.maxSamples, maxFeatures: this.maxFeatures, bootstrap: this.bootstrap, seed: this.seed,
-      ...(r.kind === 'quantile' ? { thresholdQuantile: r.value } : { contamination: r.value }),
+      ...thresholdConfig(this.thresholdRule),
     };
     const inner = 2 ** f.height - 1;
     return {

@@ -18,6 +18,7 @@ import { Detector, registerDetector } from './detector.ts';
 import type { DetectorFitOptions, DetectorState, JSONObject } from './detector.ts';
 import { toMatrix } from './matrix.ts';
 import type { Matrix, TabularInput } from './matrix.ts';
+import { thresholdConfig } from './threshold.ts';
 import type { ThresholdOptions } from './threshold.ts';
 
 export interface OneClassSVMOptions extends ThresholdOptions {
@@ -260,7 +261,7 @@ export class OneClassSVM extends Detector<TabularInput> {
     const config: JSONObject = {
       kernel: this.kernel, gamma: this.gamma, degree: this.degree, coef0: this.coef0, nu: this.nu, tol: this.tol,
       cacheSize: this.cacheSize, maxIter: this.maxIter, shrinking: this.shrinking,
-      ...(this.rhoThreshold ? { threshold: 'rho' } : r.kind === 'quantile' ? { thresholdQuantile: r.value } : { contamination: r.value }),
+      ...(this.rhoThreshold ? { threshold: 'rho' } : thresholdConfig(r)),
     };
     const nSV = f.coef.length;
     return {

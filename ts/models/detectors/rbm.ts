@@ -22,6 +22,7 @@ import { Detector, registerDetector } from './detector.ts';
 import type { DetectorFitOptions, DetectorState, JSONObject } from './detector.ts';
 import { toMatrix } from './matrix.ts';
 import type { Matrix, TabularInput } from './matrix.ts';
+import { thresholdConfig } from './threshold.ts';
 import type { ThresholdOptions } from './threshold.ts';
 
 export interface RBMOptions extends ThresholdOptions {
@@ -230,7 +231,7 @@ export class RBM extends Detector<TabularInput> {
     const config: JSONObject = {
       hiddenUnits: H, visible: this.visible, gibbsSteps: this.gibbsSteps, persistent: this.persistent, learningRate: this.learningRate,
       momentum: this.momentum, weightDecay: this.weightDecay, batchSize: this.batchSize, epochs: this.epochs, seed: this.seed,
-      ...(r.kind === 'quantile' ? { thresholdQuantile: r.value } : { contamination: r.value }),
+      ...thresholdConfig(r),
     };
     return {
       config,

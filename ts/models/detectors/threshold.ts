@@ -6,23 +6,38 @@
 //   threshold_). Default 0.1, scikit-learn's and PyOD's default.
 // - `thresholdQuantile` q in (0, 1): the q quantile of the training scores directly (the book uses
 //   the 99.9th percentile of a model's reconstruction errors on normal data: q = 0.999).
+// - `contamination: 'auto'`: a fixed threshold that does not look at the training scores, for the
+//   detectors whose scores have a scale of their own (the isolation forest's: scikit-learn's
+//   contamination='auto' puts offset_ at -0.5, i.e. vigil's threshold at 0.5). A detector without
+//   such a scale refuses 'auto'.
 // Quantiles interpolate linearly between order statistics (numpy's default, which scikit-learn
 // uses), so thresholds compare one to one with theirs.
+import type { ConfigValue } from '../layers/layer.ts';
 
 export interface ThresholdOptions {
-  contamination?: number;
+  contamination?: number | 'auto';
   thresholdQuantile?: number;
 }
 
-export type ThresholdRule = { kind: 'contamination'; value: number } | { kind: 'quantile'; value: number };
+export type ThresholdRule =
+  | { kind: 'contamination'; value: number }
+  | { kind: 'quantile'; value: number }
+  | { kind: 'auto'; value: number };
 
 export const DEFAULT_CONTAMINATION = 0.1;
 
-/** The rule the options name (checked), or contamination 0.1 when they name none. */
-export function thresholdRule(fn: string, opts: ThresholdOptions): ThresholdRule {
+/**
+ * The rule the options name (checked), or contamination 0.1 when they name none. `auto` is the
+ * detector's fixed threshold for contamination 'auto' (undefined: the detector has none).
+ */
+export function thresholdRule(fn: string, opts: ThresholdOptions, auto?: number): ThresholdRule {
   const { contamination: c, thresholdQuantile: q } = opts;
   if (c !== undefined && q !== undefined) {
     throw new TypeError(`${fn}: give contamination or thresholdQuantile, not both`);
+  }
+  if (c === 'auto') {
+    if (auto === undefined) throw new TypeError(`${fn}: contamination 'auto' needs scores on a fixed scale; give a share in (0, 0.5] or thresholdQuantile`);
+    return { kind: 'auto', value: auto };
   }
   if (q !== undefined) {
     if (typeof q !== 'number') throw new TypeError(`${fn}: thresholdQuantile must be a number, got ${typeof q}`);
@@ -50,5 +65,12 @@ export function quantile(values: ArrayLike<number>, q: number): number {
 
 /** The threshold a rule puts on training scores. */
 export function thresholdFor(rule: ThresholdRule, trainingScores: ArrayLike<number>): number {
+  if (rule.kind === 'auto') return rule.value;
   return quantile(trainingScores, rule.kind === 'quantile' ? rule.value : 1 - rule.value);
+}
+
+/** The options that name `rule`, as a detector writes them into its model file's config. */
+export function thresholdConfig(rule: ThresholdRule): { [key: string]: ConfigValue } {
+  if (rule.kind === 'auto') return { contamination: 'auto' };
+  return rule.kind === 'quantile' ? { thresholdQuantile: rule.value } : { contamination: rule.value };
 }

@@ -15,6 +15,7 @@ import { Detector } from './detector.ts';
 import type { DetectorFitOptions, DetectorState, JSONObject } from './detector.ts';
 import { toSeries } from './series.ts';
 import type { Series, SeriesInput } from './series.ts';
+import { thresholdConfig } from './threshold.ts';
 import type { ThresholdOptions } from './threshold.ts';
 
 export type ScalerName = 'minmax' | 'standard';
@@ -207,7 +208,7 @@ export abstract class WindowModelDetector<C extends WindowModelConfig = WindowMo
     const config: JSONObject = {
       ...(this.config as unknown as JSONObject),
       ...this.ownConfig(),
-      ...(r.kind === 'quantile' ? { thresholdQuantile: r.value } : { contamination: r.value }),
+      ...thresholdConfig(r),
     };
     const model = this.model!;
     return {

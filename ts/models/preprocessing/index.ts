@@ -18,3 +18,5 @@ export type {
 } from './encoders.ts';
 export { slidingWindows, stepScores } from './windows.ts';
 export type { NanPolicy, StepReduce, StepScoreOptions, WindowOptions, Windows } from './windows.ts';
+export { TabularPipeline } from './tabular_pipeline.ts';
+export type { TabularPipelineJSON, TabularPipelineOptions, TabularScale } from './tabular_pipeline.ts';
