@@ -57,6 +57,10 @@ export { Dense } from './models/layers/dense.ts';
 export type { Activation, DenseOptions } from './models/layers/dense.ts';
 export { Dropout } from './models/layers/dropout.ts';
 export { Flatten } from './models/layers/flatten.ts';
+export { GaussianNoise } from './models/layers/noise.ts';
+export { ActivityRegularization } from './models/layers/activity_regularization.ts';
+export { Sampling } from './models/layers/sampling.ts';
+export type { SamplingOptions } from './models/layers/sampling.ts';
 export { Conv1D } from './models/layers/conv1d.ts';
 export type { Conv1DOptions } from './models/layers/conv1d.ts';
 export { MaxPooling1D, RepeatVector, UpSampling1D } from './models/layers/sampling1d.ts';
@@ -117,6 +121,14 @@ export { IsolationForest } from './models/detectors/iforest.ts';
 export type { IsolationForestOptions } from './models/detectors/iforest.ts';
 export { RBM } from './models/detectors/rbm.ts';
 export type { RBMOptions, RBMEpoch, RBMFitOptions } from './models/detectors/rbm.ts';
+export { Autoencoder } from './models/detectors/autoencoder.ts';
+export type { AutoencoderOptions } from './models/detectors/autoencoder.ts';
+export { VariationalAutoencoder } from './models/detectors/vae.ts';
+export type { VariationalAutoencoderOptions } from './models/detectors/vae.ts';
+export { DenseAutoencoder } from './models/detectors/dense_autoencoder.ts';
+export type {
+  AutoencoderEpoch, AutoencoderFitOptions, DenseAutoencoderConfig, DenseAutoencoderOptions, HiddenActivation,
+} from './models/detectors/dense_autoencoder.ts';
 
 // Time-series detectors: LSTM forecaster and autoencoder (Detector over a series), the anomaly
 // likelihood, the streaming detector vigil runs on NAB, and NAB detection pictures.
