@@ -98,8 +98,8 @@ export type { ClipOptions } from './models/optimizers.ts';
 
 // Anomaly detectors: one interface for all (fit, scoreSamples with higher = more anomalous,
 // decisionFunction, predict, threshold, save/loadDetector).
-export { Detector, loadDetector, registerDetector } from './models/detectors/detector.ts';
-export type { DetectorFactory, DetectorFitOptions, DetectorState, JSONObject } from './models/detectors/detector.ts';
+export { Detector, loadDetector, preprocessed, registerDetector } from './models/detectors/detector.ts';
+export type { DetectorFactory, DetectorFitOptions, DetectorState, JSONObject, RawRows } from './models/detectors/detector.ts';
 export { toMatrix } from './models/detectors/matrix.ts';
 export type { Matrix, TabularInput } from './models/detectors/matrix.ts';
 export { DEFAULT_CONTAMINATION, quantile, thresholdConfig, thresholdFor, thresholdRule } from './models/detectors/threshold.ts';

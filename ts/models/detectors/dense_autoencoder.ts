@@ -18,8 +18,8 @@ import type { Layer } from '../layers/layer.ts';
 import { GaussianNoise } from '../layers/noise.ts';
 import { Sequential } from '../sequential.ts';
 import type { Tensor } from '../tensor.ts';
-import { Detector } from './detector.ts';
-import type { DetectorFitOptions, DetectorState, JSONObject } from './detector.ts';
+import { Detector, preprocessed } from './detector.ts';
+import type { DetectorFitOptions, DetectorState, JSONObject, RawRows } from './detector.ts';
 import { toMatrix } from './matrix.ts';
 import type { Matrix, TabularInput } from './matrix.ts';
 import { thresholdConfig } from './threshold.ts';
@@ -156,7 +156,7 @@ export abstract class DenseAutoencoder extends Detector<TabularInput> {
     return model;
   }
 
-  override fit(x: TabularInput, opts: AutoencoderFitOptions = {}): Promise<this> {
+  override fit(x: TabularInput | RawRows, opts: AutoencoderFitOptions = {}): Promise<this> {
     if (opts !== null && typeof opts === 'object' && opts.onEpochEnd !== undefined && typeof opts.onEpochEnd !== 'function') {
       return Promise.reject(new TypeError(`${this.modelType}.fit: onEpochEnd must be a function`));
     }
@@ -195,9 +195,9 @@ export abstract class DenseAutoencoder extends Detector<TabularInput> {
   }
 
   /** Reconstructions of the rows (inference mode: no noise, the VAE's code at its mean). */
-  async reconstruct(x: TabularInput): Promise<Tensor<Float32Array>> {
+  async reconstruct(x: TabularInput | RawRows): Promise<Tensor<Float32Array>> {
     this.requireFitted('reconstruct');
-    const m = toMatrix(`${this.modelType}.reconstruct`, 'x', x, this.features);
+    const m = toMatrix(`${this.modelType}.reconstruct`, 'x', preprocessed(this, `${this.modelType}.reconstruct`, x), this.features);
     return this.model!.predict({ data: m.data, shape: [m.rows, m.cols] }, { batchSize: 1024 });
   }
 
