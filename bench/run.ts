@@ -1,4 +1,4 @@
-// npm run bench [-- --suite gemm,lstm,fit,conv1d,iforest,ocsvm,rbm,lstm-seq] [--json FILE] [--threads 1,2] [--repeats 5] [--simd avx2]
+// npm run bench [-- --suite gemm,lstm,fit,conv1d,iforest,ocsvm,rbm,lstm-seq,stream] [--json FILE] [--threads 1,2] [--repeats 5] [--simd avx2]
 // Measures vigil and its peers in one process run (python peers as sequential child processes), prints
 // the tables with the machine ceilings, and optionally writes every row as JSON.
 import { writeFileSync } from 'node:fs';
@@ -16,15 +16,20 @@ import { runRbmSuite } from './suites/rbm.ts';
 import { runLstmSuite } from './suites/lstm.ts';
 import { runLstmSeqSuite } from './suites/lstm_seq.ts';
 import { runOcsvmSuite } from './suites/ocsvm.ts';
+import { runOnnxSuite } from './suites/onnx.ts';
+import { runStreamSuite } from './suites/stream.ts';
 
 const SUITES: Record<string, (o: SuiteOptions) => Promise<Row[]>> = {
   gemm: runGemmSuite, lstm: runLstmSuite, fit: runFitSuite, conv1d: runConv1dSuite, iforest: runIforestSuite,
-  ocsvm: runOcsvmSuite, rbm: runRbmSuite, 'lstm-seq': runLstmSeqSuite,
+  ocsvm: runOcsvmSuite, rbm: runRbmSuite, 'lstm-seq': runLstmSeqSuite, stream: runStreamSuite,
+  onnx: runOnnxSuite,
 };
 const ALL = [...Object.keys(SUITES), 'machine'];
+// Run only when named: `stream` writes ~2 GB of files and scores them for about half an hour.
+const ON_REQUEST = ['stream'];
 
 const usage = `usage: npm run bench [-- options]
-  --suite NAME[,NAME]   ${ALL.join(', ')} (default: all; machine ceilings are measured with any suite)
+  --suite NAME[,NAME]   ${ALL.join(', ')} (default: all but ${ON_REQUEST.join(', ')}; machine ceilings are measured with any suite)
   --json FILE           also write the rows as a JSON array of { suite, case, impl, threads, metric, unit, value }
   --threads LIST        thread counts, e.g. 1,2 (default: 1,2)
   --repeats N           timed repeats after the warm-up, median reported (default: 5; tfjs uses at most 3)
@@ -59,7 +64,7 @@ function parseArgs(argv: string[]) {
     console.log(usage);
     process.exit(0);
   }
-  const suites = parsed.suite === undefined ? ALL : parsed.suite.split(',').map((x) => x.trim()).filter(Boolean);
+  const suites = parsed.suite === undefined ? ALL.filter((n) => !ON_REQUEST.includes(n)) : parsed.suite.split(',').map((x) => x.trim()).filter(Boolean);
   const unknown = suites.filter((n) => !ALL.includes(n));
   if (unknown.length > 0 || suites.length === 0) fail(`unknown suite ${unknown.join(', ') || '(empty)'}`);
   const threads = parsed.threads.split(',').map((x) => Number(x.trim()));

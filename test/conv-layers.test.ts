@@ -99,6 +99,33 @@ test('padded sequences through Conv1D/TCN/MaxPooling1D equal each sequence compu
   }
 });
 
+test('padded sequences: the gradients of a ReLU Conv1D stack (mask fused into the backward) are the mean of each sequence alone', async () => {
+  const r = rng(18);
+  const V = 8, T = 9;
+  const lengths = Int32Array.of(9, 4, 6);
+  const B = lengths.length;
+  const tokens = randomInts(r, B * T, V - 1).map((v) => v + 1);
+  for (let b = 0; b < B; b++) tokens.fill(0, b * T, b * T + T - lengths[b]);
+  const y = Float32Array.of(1, 0, 1);
+  const m = new Sequential([
+    new Embedding(V, 3),
+    new Conv1D(5, 3, { padding: 'causal', dilationRate: 2, activation: 'relu' }),
+    new Conv1D(4, 2, { padding: 'causal', activation: 'relu' }),
+    new LSTM(3),
+    new Dense(1, { activation: 'sigmoid' }),
+  ], { seed: 8 });
+  m.compile({ loss: 'binary_crossentropy', optimizer: 'adam' });
+  const batch = await m.lossAndGradients({ tokens: tensor(tokens, [B, T]), lengths }, y);
+  const sum = batch.grads.map((g) => new Float64Array(g.length));
+  for (let b = 0; b < B; b++) {
+    const L = lengths[b];
+    const alone = await m.lossAndGradients({ tokens: tensor(tokens.slice(b * T + T - L, (b + 1) * T), [1, L]), lengths: Int32Array.of(L) }, y.subarray(b, b + 1));
+    alone.grads.forEach((g, k) => g.forEach((v, i) => (sum[k][i] += v / B)));
+  }
+  batch.grads.forEach((g, k) => g.forEach((v, i) => assert.ok(Math.abs(v - sum[k][i]) < 1e-5, `weight ${k}[${i}]: ${v} vs ${sum[k][i]}`)));
+  assert.ok(batch.grads[1].some((v) => v !== 0), 'the first convolution gets a gradient');
+});
+
 test('causal Conv1D and TCN: step t never sees steps after t', async () => {
   const r = rng(17);
   const T = 12, C = 2;

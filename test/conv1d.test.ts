@@ -192,6 +192,61 @@ test('matches torch.nn.functional.conv1d (causal, same, valid) and its autograd 
   });
 });
 
+test('fused ReLU: forward equals relu(conv), backward equals the separate mask then conv, on every SIMD path', () => {
+  const r = rng(69);
+  const shapes = [...cases(70, 3), shape(2, 300, 19, 40, 4, 2, 'same'), shape(3, 70, 45, 30, 3, 2, 'causal')];
+  const inputs = shapes.map((s) => {
+    const n = sizes(s);
+    return { s, x: randomF32(r, n.x), W: randomF32(r, n.w), b: randomF32(r, s.outChannels), g: randomF32(r, n.y) };
+  });
+  let zeros = 0, positives = 0;
+  forEachSimd((level) => {
+    for (const { s, x, W, b, g } of inputs) {
+      const n = sizes(s);
+      const z = nanF32(n.y), y = nanF32(n.y);
+      conv1dForward(s, x, W, b, z);
+      conv1dForward(s, x, W, b, y, 'relu');
+      assert.ok(allWritten(y), `${level} ${label(s)}: every output written`);
+      assert.equal(y, z.map((v) => (v > 0 ? v : 0)), `${level} ${label(s)}: relu(conv)`);
+      zeros += y.filter((v) => v === 0).length;
+      positives += y.filter((v) => v > 0).length;
+      // The separate path: dZ = g where y > 0, then the plain backward.
+      const masked = g.map((v, i) => (y[i] > 0 ? v : 0));
+      const want = [nanF32(n.x), nanF32(n.w), nanF32(s.outChannels)] as const;
+      conv1dBackward(s, x, W, masked, ...want);
+      const got = [nanF32(n.x), nanF32(n.w), nanF32(s.outChannels)] as const;
+      const dZ = nanF32(n.y);
+      conv1dBackward(s, x, W, g, ...got, { out: y, dZ });
+      assert.equal(dZ, masked, `${level} ${label(s)}: dZ`);
+      assert.equal(got, want, `${level} ${label(s)}: dX, dW, db`);
+      // dZ may be dY itself (masked in place).
+      const inPlace = Float32Array.from(g);
+      const dW2 = nanF32(n.w);
+      conv1dBackward(s, x, W, inPlace, null, dW2, null, { out: y, dZ: inPlace });
+      assert.equal(inPlace, masked);
+      assert.equal(dW2, want[1]);
+    }
+  });
+  assert.ok(zeros > 1000 && positives > 1000, `both sides of the ReLU are exercised: ${zeros} zeros, ${positives} positive`);
+});
+
+test('the finite check finds the first NaN or infinity anywhere in a long buffer and names it', () => {
+  const s = shape(4, 2000, 3, 2, 2, 1, 'causal');
+  const n = sizes(s);
+  const W = new Float32Array(n.w).fill(0.5), y = new Float32Array(n.y);
+  for (const [at, v] of [[0, Number.NaN], [2047, Number.POSITIVE_INFINITY], [2048, Number.NEGATIVE_INFINITY], [n.x - 1, Number.NaN], [13_001, Number.NaN]] as const) {
+    const x = new Float32Array(n.x).fill(3.3e38);
+    x[at] = v;
+    if (at === 13_001) x[20_000] = Number.POSITIVE_INFINITY; // two in different blocks: the first is named
+    throwsError(() => conv1dForward(s, x, W, null, y), RangeError, new RegExp(`x must hold finite numbers, got ${String(v).replace('Infinity', 'inf').replace('NaN', 'nan')} at index ${at}\\b`, 'i'));
+  }
+  // Large finite values, subnormals and -0 pass.
+  const ok = new Float32Array(n.x).fill(-3.4e38);
+  ok[5] = 1e-45;
+  ok[6] = -0;
+  assert.not.throws(() => conv1dForward(s, ok, W, null, y));
+});
+
 test('async forms give the same results', async () => {
   const r = rng(68);
   const s = shape(3, 40, 5, 9, 3, 2, 'causal');
@@ -252,6 +307,13 @@ test('bad arguments throw TypeError/RangeError naming the argument', async () =>
   throwsError(bwd(s, x, W, null, null, null, null), TypeError, /dY/);
   throwsError(bwd({ ...s, time: 4, padding: 'valid' }, new Float32Array(24), W, new Float32Array(0), null, null, null), RangeError, /valid/);
   // Async forms reject with the same classes.
+  // The fused ReLU: activation names, reluOut and dZ lengths, dZ only with reluOut.
+  throwsError(fwd(s, x, W, b, y, 'tanh'), RangeError, /activation must be one of 'linear', 'relu'/);
+  throwsError(fwd(s, x, W, b, y, 1), TypeError, /activation/);
+  throwsError(() => (conv1dBackward as (...a: unknown[]) => void)(s, x, W, g, null, null, null, { out: new Float32Array(n.y - 1), dZ: new Float32Array(n.y) }), RangeError, /reluOut/);
+  throwsError(() => (conv1dBackward as (...a: unknown[]) => void)(s, x, W, g, null, null, null, { out: y, dZ: new Float32Array(2) }), RangeError, /dZ/);
+  throwsError(() => (conv1dBackward as (...a: unknown[]) => void)(s, x, W, g, null, null, null, { out: y }), TypeError, /dZ/);
+  throwsError(() => (conv1dBackward as (...a: unknown[]) => void)(s, x, W, g, null, null, null, { out: null, dZ: y }), TypeError, /dZ is written only with reluOut/);
   await rejectsError(conv1dForwardAsync(s, x, W, b, new Float32Array(1)), RangeError);
   await rejectsError(conv1dForwardAsync({ ...s, batch: 0 }, x, W, b, y), RangeError);
   await rejectsError(conv1dBackwardAsync(s, x, W, g, null, detached(n.w), null), TypeError);

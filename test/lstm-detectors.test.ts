@@ -10,45 +10,14 @@ import { loadDetector } from '../ts/models/detectors/detector.ts';
 import { AnomalyLikelihood, erfc, logScore, upperTail } from '../ts/models/detectors/likelihood.ts';
 import { LstmAutoencoder } from '../ts/models/detectors/lstm_autoencoder.ts';
 import { LstmForecaster } from '../ts/models/detectors/lstm_forecaster.ts';
-import { onlineLstmScores } from '../ts/models/detectors/lstm_online.ts';
+import { onlineForecastScores } from '../ts/models/detectors/online_forecast.ts';
 import type { SeriesInput } from '../ts/models/detectors/series.ts';
 import { tensor } from '../ts/models/tensor.ts';
 import { rejectsError, throwsError } from './helpers/errors.ts';
 import { rng } from './helpers/random.ts';
+import { argmax, changedAfter, same, sameUpTo, sine } from './helpers/series.ts';
 
 const SMALL = { window: 16, units: 8, epochs: 6, batchSize: 16, seed: 3 };
-
-/** A noisy sine of period 25; `spike` adds 1.5 at that step. */
-function sine(steps: number, seed: number, spike?: number): Float32Array {
-  const r = rng(seed);
-  const x = new Float32Array(steps);
-  for (let t = 0; t < steps; t++) x[t] = Math.sin((2 * Math.PI * t) / 25) + 0.05 * (r() - 0.5);
-  if (spike !== undefined) x[spike] += 1.5;
-  return x;
-}
-
-function argmax(a: Float32Array): number {
-  let best = -1;
-  for (let i = 0; i < a.length; i++) if (!Number.isNaN(a[i]) && (best < 0 || a[i] > a[best])) best = i;
-  return best;
-}
-
-/** Equal element for element, NaN equal to NaN. */
-function same(a: Float32Array, b: Float32Array): boolean {
-  return a.length === b.length && sameUpTo(a, b, a.length - 1);
-}
-
-function changedAfter(x: Float32Array, t: number, seed: number): Float32Array {
-  const r = rng(seed);
-  const y = x.slice();
-  for (let i = t + 1; i < y.length; i++) y[i] = 5 * (r() - 0.5);
-  return y;
-}
-
-function sameUpTo(a: Float32Array, b: Float32Array, t: number): boolean {
-  for (let i = 0; i <= t; i++) if (!Object.is(a[i], b[i])) return false;
-  return true;
-}
 
 test('LstmForecaster: the planted spike gets the highest score; the first window steps are NaN', async () => {
   const d = await new LstmForecaster(SMALL).fit(sine(240, 1));
@@ -253,10 +222,10 @@ test('AnomalyLikelihood: silent until minSamples, scores an error jump at its on
   throwsError(() => new AnomalyLikelihood({ minStd: 0 }), RangeError, /minStd/);
 });
 
-test('onlineLstmScores: [0, 1] scores, 0 while learning, no look-ahead, the range rule', async () => {
+test('onlineForecastScores: [0, 1] scores, 0 while learning, no look-ahead, the range rule', async () => {
   const x = sine(400, 21, 300);
   const opts = { model: { ...SMALL, epochs: 3 }, trainSteps: 120, likelihood: { minSamples: 30 }, rangeTolerance: 0.05, seasonalLag: 25 };
-  const a = await onlineLstmScores(x, opts);
+  const a = await onlineForecastScores(x, opts);
   assert.ok(a.scores.every((v) => v >= 0 && v <= 1));
   assert.ok(a.scores.slice(0, 120).every((v) => v === 0));
   assert.ok(a.errors.slice(120).every((v) => Number.isFinite(v)));
@@ -264,19 +233,19 @@ test('onlineLstmScores: [0, 1] scores, 0 while learning, no look-ahead, the rang
   assert.is(a.scores[300], 1);
   assert.is(a.outOfRange.reduce((s, v) => s + v, 0), 1);
   for (const t of [119, 250, 310]) {
-    const b = await onlineLstmScores(changedAfter(x, t, t), opts);
+    const b = await onlineForecastScores(changedAfter(x, t, t), opts);
     assert.ok(sameUpTo(a.scores, b.scores, t), `scores before step ${t + 1} changed`);
   }
-  const upd = await onlineLstmScores(x, { ...opts, updateEvery: 100, updateEpochs: 1 });
+  const upd = await onlineForecastScores(x, { ...opts, updateEvery: 100, updateEpochs: 1 });
   assert.is(upd.updates, 2);
-  const b = await onlineLstmScores(changedAfter(x, 250, 9), { ...opts, updateEvery: 100, updateEpochs: 1 });
+  const b = await onlineForecastScores(changedAfter(x, 250, 9), { ...opts, updateEvery: 100, updateEpochs: 1 });
   assert.ok(sameUpTo(upd.scores, b.scores, 250), 'further training reads only past steps');
-  await rejectsError(onlineLstmScores(x, { ...opts, trainSteps: 10 }), RangeError, /trainSteps \(10\) must be at least window \+ horizon \(17\)/);
-  await rejectsError(onlineLstmScores(x, { ...opts, trainSteps: 400 }), RangeError, /leaves no step/);
-  await rejectsError(onlineLstmScores(x, { ...opts, rangeTolerance: -1 }), RangeError, /rangeTolerance/);
+  await rejectsError(onlineForecastScores(x, { ...opts, trainSteps: 10 }), RangeError, /trainSteps \(10\) must be at least window \+ horizon \(17\)/);
+  await rejectsError(onlineForecastScores(x, { ...opts, trainSteps: 400 }), RangeError, /leaves no step/);
+  await rejectsError(onlineForecastScores(x, { ...opts, rangeTolerance: -1 }), RangeError, /rangeTolerance/);
   const gap = x.slice();
   gap[200] = NaN;
-  await rejectsError(onlineLstmScores(gap, opts), RangeError, /series\[200\] is NaN/);
+  await rejectsError(onlineForecastScores(gap, opts), RangeError, /series\[200\] is NaN/);
 });
 
 test.run();

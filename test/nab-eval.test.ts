@@ -7,7 +7,8 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../ts/cli.ts';
-import { dailyLag, nabLstmSettings } from '../ts/experiments/nab-lstm.ts';
+import { nabLstmSettings } from '../ts/experiments/nab-lstm.ts';
+import { dailyLag } from '../ts/experiments/nab-run.ts';
 import { BUNDLED_NAB, loadNabCorpus } from '../ts/nab/corpus.ts';
 import { nabPlotSpec, renderSvg, thinRows } from '../ts/nab/plots.ts';
 import { rejectsError } from './helpers/errors.ts';
@@ -98,11 +99,33 @@ test('vigil eval nab-lstm --protocol seed is labelled a look-ahead baseline', as
   }
 });
 
+test('vigil eval nab-tcn: the TCN forecaster under the same runner, --json and --results; no seed protocol', async () => {
+  const dir = smallNab();
+  try {
+    const { out, io } = capture();
+    const json = join(dir, 't.json');
+    const results = join(dir, 'results');
+    assert.is(await main(['eval', 'nab-tcn', '--epochs', '1', '--data', dir, '--json', json, '--results', results], io), 0, out.stderr);
+    assert.match(out.stdout, /nab-tcn \(protocol default\): NAB score/);
+    assert.match(out.stdout, /TcnForecaster window 48, TCN\(64 filters, kernel 3, dilations 1\/2\/4\/8/);
+    const j = JSON.parse(readFileSync(json, 'utf8'));
+    assert.is(j.experiment, 'nab-tcn');
+    assert.is(j.lookAhead, false);
+    for (const v of Object.values(j.metrics.nab)) assert.ok(typeof v === 'number' && Number.isFinite(v), String(v));
+    assert.equal(readdirSync(join(results, 'vigil-tcn', 'realAWSCloudwatch')), ['vigil-tcn_ec2_cpu_utilization_5f5533.csv']);
+    const seed = capture();
+    assert.is(await main(['eval', 'nab-tcn', '--protocol', 'seed', '--data', dir], seed.io), 2);
+    assert.match(seed.out.stderr, /nab-tcn has no seed protocol/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('vigil eval nab-lstm: usage errors exit 2, a missing folder exits 1', async () => {
   for (const args of [['--protocol', 'book'], ['--epochs', '0'], ['--json', ''], ['--bogus'], ['--plots', '']]) {
     const { out, io } = capture();
     assert.is(await main(['eval', 'nab-lstm', ...args], io), 2, args.join(' '));
-    assert.match(out.stderr, /usage: vigil eval nab-lstm \[options\]/);
+    assert.match(out.stderr, /usage: vigil eval nab-lstm\|nab-tcn \[options\]/);
   }
   const { out, io } = capture();
   assert.is(await main(['eval', 'nab-lstm', '--data', join(tmpdir(), 'no-such-nab-folder')], io), 1);

@@ -71,9 +71,13 @@ test('TcnClassifier (dilated) learns a seeded 3-class wave task well above chanc
   const train = waves(240, T, C, 1), held = waves(90, T, C, 2);
   const clf = new TcnClassifier({ filters: 8, dilations: [1, 2, 4], spatialDropout: 0.05, seed: 3 });
   const seen: number[] = [];
-  const h = await clf.fit({ data: train.x, shape: [240, T, C] }, train.y, { epochs: 25, batchSize: 16, onEpochEnd: (e) => void seen.push(e) });
+  const order: string[] = [];
+  const h = await clf.fit({ data: train.x, shape: [240, T, C] }, train.y, {
+    epochs: 25, batchSize: 16, onEpochEnd: (e) => void seen.push(e), callbacks: [{ onEpochEnd: (e) => void order.push(`cb${e}`, `seen${seen.length}`) }],
+  });
   assert.is(h.epochs.length, 25);
   assert.equal(seen, Array.from({ length: 25 }, (_, i) => i));
+  assert.equal(order.slice(0, 4), ['cb0', 'seen0', 'cb1', 'seen1'], 'callbacks run before onEpochEnd');
   assert.ok(h.epochs[24].loss < h.epochs[0].loss, `loss ${h.epochs[0].loss} -> ${h.epochs[24].loss}`);
   const acc = accuracy(await clf.predict({ data: held.x, shape: [90, T, C] }), held.y);
   assert.ok(acc > 0.7, `held-out accuracy ${acc} (chance 0.33)`);
@@ -131,6 +135,7 @@ test('TcnClassifier and the builders: bad input', async () => {
   await rejectsError(clf.fit(x, [0, 1, -1, 0]), RangeError, /integers >= 0/);
   await rejectsError(clf.fit(x, [0, 1, 0.5, 0]), RangeError, /integers >= 0/);
   await rejectsError(clf.fit(x, 'labels' as never), TypeError, /y must be/);
+  await rejectsError(clf.fit(x, [0, 1, 0, 1], { callbacks: {} as never }), TypeError, /callbacks must be an array/);
   await rejectsError(new TcnClassifier({ filters: 2, dilations: [1], classes: 2 }).fit(x, [0, 1, 2, 0]), RangeError, /label 2/);
   await clf.fit(x, [0, 1, 0, 1], { epochs: 1 });
   await rejectsError(clf.predictProba({ data: new Float32Array(4 * 4 * 2), shape: [4, 4, 2] }), RangeError, /as fitted/);

@@ -10,10 +10,14 @@ import { epochLines, progressBar } from './experiments/progress.ts';
 import { parseFlags, positiveInt, UsageError } from './cli/common.ts';
 import type { Io } from './cli/common.ts';
 import { SCORE_USAGE, scoreCommand } from './cli/score.ts';
+import { IMPORT_USAGE, importCommand } from './cli/import.ts';
 import { NAB_USAGE, nabCommand } from './cli/nab.ts';
 import { NAB_EVAL_USAGE, nabEvalCommand, nabEvalArgs } from './cli/nab-eval.ts';
 import { TABULAR_IDS, tabularEvalCommand } from './cli/tabular.ts';
+import { CREDITCARD_TCN_USAGE, creditcardTcnCommand } from './cli/creditcard-tcn.ts';
+import { CREDITCARD_TCN_ID } from './experiments/tabular/creditcard-tcn.ts';
 import { TRAIN_USAGE, trainCommand } from './cli/train.ts';
+import { EXPORT_USAGE, exportCommand } from './cli/export.ts';
 import type { TrainOverrides } from './cli/train.ts';
 
 export type { Io } from './cli/common.ts';
@@ -22,7 +26,7 @@ const ids = Object.keys(EXPERIMENTS);
 
 export const EVAL_USAGE = `usage: vigil eval <experiment> [options]
 
-experiments: ${ids.join(', ')}, nab-lstm (its own options: vigil eval nab-lstm --help)
+experiments: ${ids.join(', ')}, nab-lstm, nab-tcn (their own options: vigil eval nab-lstm --help)
 
 options:
   --protocol seed|default  seed: the notebook's model, optimiser and epochs; default: vigil's own (default)
@@ -37,11 +41,15 @@ options:
 
 tabular detector experiments: ${TABULAR_IDS.join(', ')}
   vigil eval <tabular experiment> [--data FILE] [--test FILE] [--seed N] [--seeds K] [--json FILE] [-v]
-  (vigil eval ${TABULAR_IDS[0]} --help for details)`;
+  (vigil eval ${TABULAR_IDS[0]} --help for details)
+
+sequence classifiers on tabular rows: ${CREDITCARD_TCN_ID} (the book's TCNs; vigil eval ${CREDITCARD_TCN_ID} --help)`;
 
 export const USAGE = `${EVAL_USAGE}
 
 ${NAB_EVAL_USAGE}
+
+${CREDITCARD_TCN_USAGE}
 
 ${TRAIN_USAGE}
 
@@ -49,14 +57,21 @@ ${SCORE_USAGE}
 
 ${NAB_USAGE}
 
+${EXPORT_USAGE}
+
+${IMPORT_USAGE}
+
 exit status: 0 done, 1 the run failed (bad data, unreadable or wrong model file), 2 a usage error`;
 
-const COMMAND_USAGE: Record<string, string> = { eval: EVAL_USAGE, train: TRAIN_USAGE, score: SCORE_USAGE, nab: NAB_USAGE };
+const COMMAND_USAGE: Record<string, string> = {
+  eval: EVAL_USAGE, train: TRAIN_USAGE, score: SCORE_USAGE, nab: NAB_USAGE, export: EXPORT_USAGE, import: IMPORT_USAGE,
+};
 
 async function evalCommand(args: string[], io: Io): Promise<number> {
   const nab = nabEvalArgs(args);
   if (nab) return nabEvalCommand(nab, io);
   if (args.some((a) => TABULAR_IDS.includes(a))) return tabularEvalCommand(args, io);
+  if (args.includes(CREDITCARD_TCN_ID)) return creditcardTcnCommand(args, io);
   const parsed = parseFlags({
     args,
     allowPositionals: true,
@@ -125,7 +140,9 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     if (command === 'train') return await trainCommand(rest, io, hooks);
     if (command === 'score') return await scoreCommand(rest, io);
     if (command === 'nab') return await nabCommand(rest, io);
-    throw new UsageError(`unknown command ${JSON.stringify(command)}; try: vigil eval|train|score|nab --help`);
+    if (command === 'export') return await exportCommand(rest, io);
+    if (command === 'import') return await importCommand(rest, io);
+    throw new UsageError(`unknown command ${JSON.stringify(command)}; try: vigil eval|train|score|nab|export|import --help`);
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr.write(`vigil: ${err.message}\n\n${COMMAND_USAGE[command ?? ''] ?? USAGE}\n`);

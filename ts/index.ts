@@ -24,12 +24,12 @@ export type { OcsvmFitResult, OcsvmFitSpec, OcsvmStatus, SvmKernelName, SvmKerne
 
 // Preprocessing, metrics and the bundled data sets.
 export {
-  CharTokenizer, padSequences, trainTestSplit, permutation, takeRows, csvRecords, parseCsv, DataFormatError,
+  CharTokenizer, padSequences, trainTestSplit, permutation, takeRows, csvRecords, parseCsv, CsvParser, DataFormatError,
   parseJsonLines, readJsonLines, StandardScaler, MinMaxScaler, LabelEncoder, ColumnEncoder, compareCodePoints,
   slidingWindows, stepScores, TabularPipeline,
 } from './models/preprocessing/index.ts';
 export type {
-  CharTokenizerOptions, CharTokenizerJSON, PadOptions, PaddedBatch, Side, SplitOptions, Split, CsvOptions, CsvRecord,
+  CharTokenizerOptions, CharTokenizerJSON, PadOptions, PaddedBatch, Side, SplitOptions, Split, CsvOptions, CsvRecord, CsvSink,
   StandardScalerOptions, StandardScalerJSON, MinMaxScalerOptions, MinMaxScalerJSON,
   Cell, ColumnEncoderJSON, ColumnEncoderOptions, Label, LabelEncoderJSON, LabelEncoderOptions, UnknownPolicy,
   NanPolicy, StepReduce, StepScoreOptions, WindowOptions, Windows, TabularPipelineJSON, TabularPipelineOptions, TabularScale,
@@ -41,6 +41,14 @@ export {
   loadKdd, readKdd, kddEncoder, loadCreditcard, BUNDLED_TABULAR, KDD_COLUMNS, KDD_CATEGORICAL, CREDITCARD_COLUMNS,
 } from './models/tabular_datasets.ts';
 export type { KddOptions, KddRecords, KddDataset, LoadKddOptions, CreditcardDataset } from './models/tabular_datasets.ts';
+
+// Streamed scoring (Sequential.scoreStream, Detector.scoreStream, `vigil score`): the one pipeline
+// (also for custom models through streamScores), the results writer, the input formats.
+export { streamScores, writeScores, formatBatch, outputHeader, outputFormatFor, inputFormatFor, INPUT_FORMATS } from './models/stream/index.ts';
+export type {
+  ColumnSpec, DetectorStreamOptions, InputFormat, OnError, OutputColumns, OutputFormat, ScoredBatch, StreamInput, StreamModel, StreamOptions,
+  StreamProgress, TextStreamOptions,
+} from './models/stream/index.ts';
 
 // Keras-style model layer.
 export { Sequential } from './models/sequential.ts';
@@ -92,8 +100,9 @@ export type { LayerFactory } from './models/layers/registry.ts';
 export type { ConfigValue, LayerConfig } from './models/layers/layer.ts';
 export { Bidirectional } from './models/layers/bidirectional.ts';
 export type { BidirectionalOptions, MergeMode } from './models/layers/bidirectional.ts';
-export { GlobalMaxPooling1D } from './models/layers/pooling.ts';
-export type { GlobalMaxPooling1DOptions } from './models/layers/pooling.ts';
+export { GlobalAveragePooling1D, GlobalMaxPooling1D } from './models/layers/pooling.ts';
+export type { GlobalAveragePooling1DOptions, GlobalMaxPooling1DOptions } from './models/layers/pooling.ts';
+export { Concatenate } from './models/layers/concatenate.ts';
 export type { ClipOptions } from './models/optimizers.ts';
 
 // Anomaly detectors: one interface for all (fit, scoreSamples with higher = more anomalous,
@@ -130,20 +139,41 @@ export type {
   AutoencoderEpoch, AutoencoderFitOptions, DenseAutoencoderConfig, DenseAutoencoderOptions, HiddenActivation,
 } from './models/detectors/dense_autoencoder.ts';
 
-// Time-series detectors: LSTM forecaster and autoencoder (Detector over a series), the anomaly
-// likelihood, the streaming detector vigil runs on NAB, and NAB detection pictures.
+// Time-series detectors: LSTM and TCN forecasters and the LSTM autoencoder (Detectors over a
+// series), the anomaly likelihood, the streaming detector vigil runs on NAB, and NAB detection
+// pictures.
 export { LstmForecaster } from './models/detectors/lstm_forecaster.ts';
 export type { LstmForecasterOptions } from './models/detectors/lstm_forecaster.ts';
+export { TcnForecaster } from './models/detectors/tcn_forecaster.ts';
+export type { TcnForecasterConfig, TcnForecasterOptions } from './models/detectors/tcn_forecaster.ts';
 export { LstmAutoencoder } from './models/detectors/lstm_autoencoder.ts';
 export type { LstmAutoencoderOptions } from './models/detectors/lstm_autoencoder.ts';
-export { LstmSeriesDetector } from './models/detectors/lstm_series.ts';
-export type { LstmSeriesConfig, LstmSeriesOptions, PartialFitOptions, ScalerName } from './models/detectors/lstm_series.ts';
+export type { LstmSeriesConfig, LstmSeriesOptions } from './models/detectors/lstm_series.ts';
+export { WindowModelDetector } from './models/detectors/window_model.ts';
+export type { PartialFitOptions, ScalerName, WindowModelConfig, WindowModelOptions } from './models/detectors/window_model.ts';
+export { WindowForecaster } from './models/detectors/window_forecaster.ts';
+export type { WindowForecasterOptions } from './models/detectors/window_forecaster.ts';
 export type { Series, SeriesInput, SeriesValues } from './models/detectors/series.ts';
 export { AnomalyLikelihood, logScore, upperTail } from './models/detectors/likelihood.ts';
 export type { AnomalyLikelihoodConfig, AnomalyLikelihoodOptions } from './models/detectors/likelihood.ts';
-export { onlineLstmScores } from './models/detectors/lstm_online.ts';
-export type { OnlineLstmOptions, OnlineLstmResult } from './models/detectors/lstm_online.ts';
+export { onlineForecastScores } from './models/detectors/online_forecast.ts';
+export type { OnlineForecastOptions, OnlineForecastResult, OnlineModelOptions } from './models/detectors/online_forecast.ts';
 export { runNabLstm } from './experiments/nab-lstm.ts';
-export type { NabLstmOptions, NabLstmReport } from './experiments/nab-lstm.ts';
+export { runNabTcn } from './experiments/nab-tcn.ts';
+export type { NabEvalOptions, NabEvalReport } from './experiments/nab-run.ts';
+export { runCreditcardTcn } from './experiments/tabular/creditcard-tcn.ts';
+export type { CreditcardTcnOptions } from './experiments/tabular/creditcard-tcn.ts';
 export { nabPlotSpec, renderSvg, writeNabPlots } from './nab/plots.ts';
 export type { NabPlotOptions, VegaSpec } from './nab/plots.ts';
+
+// Detectors as ONNX files (IsolationForest and OneClassSVM in skl2onnx's layout, RBM in standard
+// operators) and back, scikit-learn's models included; the *Async forms work on a worker thread.
+export { detectorFromOnnx, detectorFromOnnxAsync, detectorToOnnx, detectorToOnnxAsync, importDetectorOnnx } from './models/onnx/detectors/index.ts';
+export type { DetectorExportOptions } from './models/onnx/detectors/index.ts';
+export type { FittedDetectorState } from './models/detectors/detector.ts';
+// ONNX export: a Sequential (or a fitted detector) as one standard ONNX file, and the
+// pieces detectors and custom layers build their own graphs from.
+export { emitSequential, exportOnnx, ExportGraph, lengthsFromIds, registerLayerExporter } from './models/onnx/export/index.ts';
+export type {
+  Dim, EmitOptions, Flow, LayerExporter, LengthsMode, OnnxExportOptions, PaddingSide, SequentialOutput,
+} from './models/onnx/export/index.ts';

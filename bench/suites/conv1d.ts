@@ -1,9 +1,10 @@
 // Suite `conv1d`: a TCN stack, batch 64 x 1024 steps x 32 channels through 4 causal Conv1D layers of 64
 // filters, kernel 3, dilations 1, 2, 4, 8, ReLU between them. Metrics `forward` and `train` (forward +
-// backward of sum(y * g): dX, dW and db through all 4 layers, no optimizer step), sequences/s.
+// backward of sum(y * g): dX, dW and db through all 4 layers, no optimizer step), sequences/s. vigil
+// runs the ReLUs inside the convolutions (as its Conv1D layer does): stored with each output tile
+// forward, the mask applied as the backward starts.
 // Peers: PyTorch (child process; as installed, and with glibc's malloc keeping freed blocks), tfjs `cpu`
 // backend (1 thread, first sequences of the same data).
-import { activationBackwardAsync, activationForwardAsync } from '../../ts/bindings/activation.ts';
 import { setNumThreads } from '../../ts/bindings/backend.ts';
 import { conv1dBackwardAsync, conv1dForwardAsync, type Conv1dShape } from '../../ts/bindings/conv1d.ts';
 import { randomUniform } from '../../ts/bindings/random.ts';
@@ -98,32 +99,27 @@ interface VigilTcn {
   dW0: Float32Array;
 }
 
-// The stack through the async bindings a layer would call: conv1dForward, relu, ..., then backward
-// from g: conv1dBackward (dX, dW, db), relu backward, ... down to the input.
+// The stack through the async bindings the Conv1D layer calls: conv1dForward with the ReLU applied
+// as the tiles are stored, ..., then backward from g: conv1dBackward with the ReLU's mask (dX, dW,
+// db and the masked gradient) down to the input.
 function vigilTcn(d: TcnData): VigilTcn {
   const L = TCN.dilations.length, n = BATCH * TCN.time * TCN.filters;
-  const conv = TCN.dilations.map(() => new Float32Array(n));
-  const relu = TCN.dilations.slice(1).map(() => new Float32Array(n));
+  const out = TCN.dilations.map(() => new Float32Array(n));
   const dW = d.W.map((w) => new Float32Array(w.length)), db = d.b.map((b) => new Float32Array(b.length));
-  const dX0 = new Float32Array(d.x.length), gConv = new Float32Array(n), gRelu = new Float32Array(n);
+  // Input gradients of the upper layers alternate between two buffers; dZ takes each masked gradient.
+  const dX0 = new Float32Array(d.x.length), dIn = [new Float32Array(n), new Float32Array(n)], dZ = new Float32Array(n);
+  const act = (l: number) => (l < L - 1 ? 'relu' : 'linear');
   const forward = async () => {
-    let input = d.x;
-    for (let l = 0; l < L; l++) {
-      await conv1dForwardAsync(shapeOf(l), input, d.W[l], d.b[l], conv[l]);
-      if (l === L - 1) break;
-      await activationForwardAsync('relu', n, conv[l], relu[l]);
-      input = relu[l];
-    }
-    return conv[L - 1];
+    for (let l = 0; l < L; l++) await conv1dForwardAsync(shapeOf(l), l === 0 ? d.x : out[l - 1], d.W[l], d.b[l], out[l], act(l));
+    return out[L - 1];
   };
   const train = async () => {
     await forward();
     let g = d.g;
     for (let l = L - 1; l >= 0; l--) {
-      await conv1dBackwardAsync(shapeOf(l), l === 0 ? d.x : relu[l - 1], d.W[l], g, l === 0 ? dX0 : gRelu, dW[l], db[l]);
-      if (l === 0) break;
-      await activationBackwardAsync('relu', n, relu[l - 1], gRelu, gConv);
-      g = gConv;
+      const dX = l === 0 ? dX0 : dIn[l % 2];
+      await conv1dBackwardAsync(shapeOf(l), l === 0 ? d.x : out[l - 1], d.W[l], g, dX, dW[l], db[l], act(l) === 'relu' ? { out: out[l], dZ } : null);
+      g = dX;
     }
   };
   return { forward, train, dW0: dW[0] };

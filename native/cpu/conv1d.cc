@@ -43,7 +43,7 @@ void tileGeneric(const Tile& t) {
     }
   }
   for (int i = 0; i < kMR; ++i)
-    for (int j = 0; j < kNR; ++j) t.y[i * t.ldy + j] = acc[i][j];
+    for (int j = 0; j < kNR; ++j) t.y[i * t.ldy + j] = t.relu && !(acc[i][j] > 0.0f) ? 0.0f : acc[i][j];
 }
 
 template <int kMR, int kNR>
@@ -99,6 +99,8 @@ constexpr int64_t kGradRows = 256;
 constexpr int64_t kMaxPartials = 32;
 constexpr int64_t kPartialFloats = int64_t(1) << 22;
 constexpr int64_t kBiasRows = 32;
+// Elements per chunk of the ReLU mask: a pass over memory, worth a second thread only in bulk.
+constexpr int64_t kMaskGrain = int64_t(1) << 16;
 
 int64_t roundUp(int64_t a, int64_t m) { return (a + m - 1) / m * m; }
 
@@ -124,6 +126,7 @@ struct Pass {
   int64_t ldw;
   const float* init;
   float* out;
+  bool relu;  // out = max(out, 0)
 };
 
 void runPass(const Geometry& g, const Pass& p) {
@@ -179,7 +182,7 @@ void runPass(const Geometry& g, const Pass& p) {
           for (int64_t m = 0; m < live[i]; ++m) ws[m] = p.w + tapOf[n + m] * p.Cin * p.ldw + j0;
           const bool full = rows == mr && cols == nr;
           float* y = p.out + (b * p.Tout + t) * p.Cout + j0;
-          g.kernel(Tile{xs.data() + n, ws.data(), live[i], p.Cin, p.ldw, p.init + j0, full ? y : tmp, full ? p.Cout : nr});
+          g.kernel(Tile{xs.data() + n, ws.data(), live[i], p.Cin, p.ldw, p.init + j0, full ? y : tmp, full ? p.Cout : nr, p.relu});
           if (!full) {
             for (int64_t r = 0; r < rows; ++r) std::memcpy(y + r * p.Cout, tmp + r * nr, sizeof(float) * cols);
           }
@@ -270,7 +273,7 @@ void weightGrads(const Geometry& geo, const Conv1dShape& s, const float* x, cons
 
 }  // namespace
 
-void conv1dForward(const Conv1dShape& s, const float* x, const float* W, const float* b, float* y) {
+void conv1dForward(const Conv1dShape& s, const float* x, const float* W, const float* b, float* y, Conv1dActivation act) {
   const Geometry& g = activeGeometry();
   const int64_t C = s.inChannels, O = s.outChannels, K = s.kernelSize;
   const int64_t ldw = roundUp(O, g.nr);
@@ -280,11 +283,25 @@ void conv1dForward(const Conv1dShape& s, const float* x, const float* W, const f
     for (int64_t c = 0; c < C; ++c)
       for (int64_t k = 0; k < K; ++k) w[(k * C + c) * ldw + o] = W[(o * C + c) * K + k];
   if (b != nullptr) std::copy(b, b + O, init.get());
-  runPass(g, Pass{s.batch, s.time, C, s.outTime(), O, K, s.dilation, s.padLeft(), x, w.get(), ldw, init.get(), y});
+  runPass(g, Pass{s.batch, s.time, C, s.outTime(), O, K, s.dilation, s.padLeft(), x, w.get(), ldw, init.get(), y,
+                  act == Conv1dActivation::Relu});
 }
 
 void conv1dBackward(const Conv1dShape& s, const float* x, const float* W, const float* dY, float* dX, float* dW,
-                    float* db) {
+                    float* db, const float* reluOut, float* dZ) {
+  if (reluOut != nullptr) {
+    const int64_t n = s.batch * s.outTime() * s.outChannels;
+    const float* g = dY;
+    parallelFor(n, kMaskGrain, [&](int64_t i0, int64_t i1) {
+      // Both loads unconditional: a load only when y > 0 could not be vectorised (it might fault)
+      // and would branch on every element's sign.
+      for (int64_t i = i0; i < i1; ++i) {
+        const float v = g[i];
+        dZ[i] = reluOut[i] > 0.0f ? v : 0.0f;
+      }
+    });
+    dY = dZ;
+  }
   if (dX != nullptr) {
     // dX[t, c] = sum_{k, o} dY[t - k*d + padLeft, o] W[o, c, k]: with tap k' = K-1-k this is the
     // forward pass over dY with weights w[k'][o][c] = W[o, c, K-1-k'] and left padding span - padLeft.
@@ -296,7 +313,7 @@ void conv1dBackward(const Conv1dShape& s, const float* x, const float* W, const 
       for (int64_t c = 0; c < C; ++c)
         for (int64_t k = 0; k < K; ++k) w[((K - 1 - k) * O + o) * ldw + c] = W[(o * C + c) * K + k];
     runPass(g, Pass{s.batch, s.outTime(), O, s.time, C, K, s.dilation, s.span() - s.padLeft(), dY, w.get(), ldw,
-                    init.get(), dX});
+                    init.get(), dX, false});
   }
   if (dW != nullptr || db != nullptr) weightGrads(activeGeometry(), s, x, dY, dW, db);
 }

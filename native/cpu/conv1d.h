@@ -21,15 +21,22 @@ struct Conv1dShape {
   }
 };
 
-// y (overwritten) from x, W and b (nullptr: no bias). Requires outTime() >= 1.
-void conv1dForward(const Conv1dShape& s, const float* x, const float* W, const float* b, float* y);
+// An activation applied as each output tile is stored (no second pass over y).
+enum class Conv1dActivation : int { Linear = 0, Relu = 1 };
+
+// y (overwritten) from x, W and b (nullptr: no bias), then the activation. Requires outTime() >= 1.
+void conv1dForward(const Conv1dShape& s, const float* x, const float* W, const float* b, float* y,
+                   Conv1dActivation act = Conv1dActivation::Linear);
 
 // Gradients for dY [B, Tout, Cout]; each output may be nullptr to skip it, and all are overwritten
 // (a layer sums over calls itself, as with dense): dX [B, T, Cin], dW [Cout, Cin, K], db [Cout].
 // dW and db sum over batch and time in an order fixed by the shape alone, so they are
 // bit-identical for any thread count.
+// With a ReLU after the convolution, pass its output as reluOut [B, Tout, Cout] and dY as the
+// gradient of that output: dZ [B, Tout, Cout] receives dY where reluOut > 0 and 0 elsewhere (the
+// gradient of the convolution's own output), and the gradients follow from dZ.
 void conv1dBackward(const Conv1dShape& s, const float* x, const float* W, const float* dY, float* dX, float* dW,
-                    float* db);
+                    float* db, const float* reluOut = nullptr, float* dZ = nullptr);
 
 // Internals shared by conv1d.cc and its SIMD files.
 namespace conv1d_detail {
@@ -45,6 +52,7 @@ struct Tile {
   const float* init;
   float* y;
   int64_t ldy;
+  bool relu;  // store max(y, 0)
 };
 using TileKernel = void (*)(const Tile& t);
 

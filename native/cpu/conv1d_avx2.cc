@@ -32,6 +32,14 @@ void tileAvx2(const Tile& t) {
       }
     }
   }
+  if (t.relu) {
+    const __m256 zero = _mm256_setzero_ps();
+#pragma GCC unroll 6
+    for (int i = 0; i < kMR; ++i) {
+      lo[i] = _mm256_max_ps(lo[i], zero);
+      hi[i] = _mm256_max_ps(hi[i], zero);
+    }
+  }
 #pragma GCC unroll 6
   for (int i = 0; i < kMR; ++i) {
     _mm256_storeu_ps(t.y + i * t.ldy, lo[i]);

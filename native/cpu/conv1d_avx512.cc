@@ -36,6 +36,14 @@ void tileAvx512(const Tile& t) {
       }
     }
   }
+  if (t.relu) {
+    const __m512 zero = _mm512_setzero_ps();
+#pragma GCC unroll 14
+    for (int i = 0; i < kMR; ++i) {
+      lo[i] = _mm512_max_ps(lo[i], zero);
+      hi[i] = _mm512_max_ps(hi[i], zero);
+    }
+  }
 #pragma GCC unroll 14
   for (int i = 0; i < kMR; ++i) {
     _mm512_storeu_ps(t.y + i * t.ldy, lo[i]);

@@ -32,7 +32,8 @@ Conv1dShape readShape(Args& a) {
 }  // namespace
 
 void register_conv1d(Napi::Env env, Napi::Object exports) {
-  // (B, T, Cin, Cout, K, dilation, padding, x [B,T,Cin], W [Cout,Cin,K], b [Cout] | null, y [B,Tout,Cout])
+  // (B, T, Cin, Cout, K, dilation, padding, x [B,T,Cin], W [Cout,Cin,K], b [Cout] | null, y [B,Tout,Cout],
+  //  activation 'linear' | 'relu' | undefined)
   define(env, exports, "conv1dForward", [](Args& a) -> std::function<void()> {
     Conv1dShape s = readShape(a);
     int64_t xLen = a.product({s.batch, s.time, s.inChannels}, "batch * time * inChannels");
@@ -42,9 +43,12 @@ void register_conv1d(Napi::Env env, Napi::Object exports) {
     const float* W = a.f32(8, "W", wLen);
     const float* b = a.f32Opt(9, "b", s.outChannels);
     float* y = a.f32(10, "y", yLen, false);
-    return [=] { conv1dForward(s, x, W, b, y); };
+    auto act = a.isNullish(11) ? Conv1dActivation::Linear
+                               : static_cast<Conv1dActivation>(a.oneOf(11, "activation", {"linear", "relu"}));
+    return [=] { conv1dForward(s, x, W, b, y, act); };
   });
-  // (B, T, Cin, Cout, K, dilation, padding, x, W, dY [B,Tout,Cout], dX | null, dW | null, db | null)
+  // (B, T, Cin, Cout, K, dilation, padding, x, W, dY [B,Tout,Cout], dX | null, dW | null, db | null,
+  //  reluOut [B,Tout,Cout] | null, dZ [B,Tout,Cout] (given with reluOut))
   define(env, exports, "conv1dBackward", [](Args& a) -> std::function<void()> {
     Conv1dShape s = readShape(a);
     int64_t xLen = a.product({s.batch, s.time, s.inChannels}, "batch * time * inChannels");
@@ -56,7 +60,10 @@ void register_conv1d(Napi::Env env, Napi::Object exports) {
     float* dX = a.f32Opt(10, "dX", xLen, false);
     float* dW = a.f32Opt(11, "dW", wLen, false);
     float* db = a.f32Opt(12, "db", s.outChannels, false);
-    return [=] { conv1dBackward(s, x, W, dY, dX, dW, db); };
+    const float* reluOut = a.f32Opt(13, "reluOut", yLen);
+    float* dZ = reluOut != nullptr ? a.f32(14, "dZ", yLen, false) : nullptr;
+    if (reluOut == nullptr && !a.isNullish(14)) a.typeError("dZ is written only with reluOut: pass null for both or neither");
+    return [=] { conv1dBackward(s, x, W, dY, dX, dW, db, reluOut, dZ); };
   });
 }
 

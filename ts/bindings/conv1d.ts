@@ -16,12 +16,26 @@ export interface Conv1dShape {
   padding: Conv1dPadding;
 }
 
+/** An activation the forward pass applies as it stores each output (no second pass over y). */
+export type Conv1dActivation = 'linear' | 'relu';
+
+/**
+ * The ReLU that followed the convolution, for the backward pass: `out` is its output (the forward
+ * pass's y with activation 'relu'), and `dZ [B, Tout, Cout]` receives the gradient of the
+ * convolution's own output, dY where out > 0 and 0 elsewhere (it may be dY itself).
+ */
+export interface Conv1dRelu {
+  out: F32;
+  dZ: F32;
+}
+
 type Dims = [number, number, number, number, number, number, Conv1dPadding];
+type Grads = [F32, F32, F32, F32 | null, F32 | null, F32 | null, F32 | null, F32 | null];
 interface Conv1dAddon {
-  conv1dForward(...a: [...Dims, F32, F32, F32 | null, F32]): void;
-  conv1dForwardAsync(...a: [...Dims, F32, F32, F32 | null, F32]): Promise<void>;
-  conv1dBackward(...a: [...Dims, F32, F32, F32, F32 | null, F32 | null, F32 | null]): void;
-  conv1dBackwardAsync(...a: [...Dims, F32, F32, F32, F32 | null, F32 | null, F32 | null]): Promise<void>;
+  conv1dForward(...a: [...Dims, F32, F32, F32 | null, F32, Conv1dActivation]): void;
+  conv1dForwardAsync(...a: [...Dims, F32, F32, F32 | null, F32, Conv1dActivation]): Promise<void>;
+  conv1dBackward(...a: [...Dims, ...Grads]): void;
+  conv1dBackwardAsync(...a: [...Dims, ...Grads]): Promise<void>;
 }
 
 const native = () => addon<Conv1dAddon>();
@@ -36,25 +50,33 @@ export function conv1dOutputLength(s: Pick<Conv1dShape, 'time' | 'kernelSize' | 
   return s.padding === 'valid' ? s.time - (s.kernelSize - 1) * s.dilation : s.time;
 }
 
-/** `y[b, t, o] = b[o] + Σ_{k,c} W[o, c, k] · x[b, t + k·dilation − padLeft, c]`; `b = null` for no bias. */
-export function conv1dForward(s: Conv1dShape, x: F32, W: F32, b: F32 | null, y: F32): void {
-  native().conv1dForward(...dims(s), x, W, b ?? null, y);
+/**
+ * `y[b, t, o] = act(b[o] + Σ_{k,c} W[o, c, k] · x[b, t + k·dilation − padLeft, c])`; `b = null` for
+ * no bias; `activation` 'linear' (default) or 'relu'.
+ */
+export function conv1dForward(s: Conv1dShape, x: F32, W: F32, b: F32 | null, y: F32, activation: Conv1dActivation = 'linear'): void {
+  native().conv1dForward(...dims(s), x, W, b ?? null, y, activation);
 }
 
-export async function conv1dForwardAsync(s: Conv1dShape, x: F32, W: F32, b: F32 | null, y: F32): Promise<void> {
-  return native().conv1dForwardAsync(...dims(s), x, W, b ?? null, y);
+export async function conv1dForwardAsync(
+  s: Conv1dShape, x: F32, W: F32, b: F32 | null, y: F32, activation: Conv1dActivation = 'linear',
+): Promise<void> {
+  return native().conv1dForwardAsync(...dims(s), x, W, b ?? null, y, activation);
 }
 
 /**
  * Gradients from `dY [B, Tout, Cout]`, each overwritten (not accumulated) and skipped when null:
- * `dX [B, T, Cin]`, `dW [Cout, Cin, K]`, `db [Cout]`. Bit-identical for any thread count.
+ * `dX [B, T, Cin]`, `dW [Cout, Cin, K]`, `db [Cout]`. Bit-identical for any thread count. With
+ * `relu`, dY is the gradient of the ReLU's output and the mask is applied first (see Conv1dRelu).
  */
-export function conv1dBackward(s: Conv1dShape, x: F32, W: F32, dY: F32, dX: F32 | null, dW: F32 | null, db: F32 | null): void {
-  native().conv1dBackward(...dims(s), x, W, dY, dX ?? null, dW ?? null, db ?? null);
+export function conv1dBackward(
+  s: Conv1dShape, x: F32, W: F32, dY: F32, dX: F32 | null, dW: F32 | null, db: F32 | null, relu: Conv1dRelu | null = null,
+): void {
+  native().conv1dBackward(...dims(s), x, W, dY, dX ?? null, dW ?? null, db ?? null, relu?.out ?? null, relu?.dZ ?? null);
 }
 
 export async function conv1dBackwardAsync(
-  s: Conv1dShape, x: F32, W: F32, dY: F32, dX: F32 | null, dW: F32 | null, db: F32 | null,
+  s: Conv1dShape, x: F32, W: F32, dY: F32, dX: F32 | null, dW: F32 | null, db: F32 | null, relu: Conv1dRelu | null = null,
 ): Promise<void> {
-  return native().conv1dBackwardAsync(...dims(s), x, W, dY, dX ?? null, dW ?? null, db ?? null);
+  return native().conv1dBackwardAsync(...dims(s), x, W, dY, dX ?? null, dW ?? null, db ?? null, relu?.out ?? null, relu?.dZ ?? null);
 }

@@ -1,26 +1,33 @@
-// `vigil eval nab-lstm`: the LSTM detector over a NAB folder, NAB's scores, and optionally NAB
-// results files, SVG pictures and a JSON summary.
+// `vigil eval nab-lstm` and `vigil eval nab-tcn`: a streaming detector over a NAB folder, NAB's
+// scores, and optionally NAB results files, SVG pictures and a JSON summary.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatNabLstm, nabLstmJSON, runNabLstm } from '../experiments/nab-lstm.ts';
+import { NAB_LSTM } from '../experiments/nab-lstm.ts';
+import { formatNab, nabJSON, runNab } from '../experiments/nab-run.ts';
+import type { NabExperiment } from '../experiments/nab-run.ts';
+import { NAB_TCN } from '../experiments/nab-tcn.ts';
 import type { ProtocolName } from '../experiments/run.ts';
 import { writeNabResults } from '../nab/results.ts';
 import { writeNabPlots } from '../nab/plots.ts';
 import { fileFlag, positiveInt, UsageError, parseFlags } from './common.ts';
 import type { Io } from './common.ts';
 
-export const NAB_EVAL_USAGE = `usage: vigil eval nab-lstm [options]
+/** The NAB experiments, by id. */
+export const NAB_EXPERIMENTS: Readonly<Record<string, NabExperiment>> = Object.freeze({ [NAB_LSTM.id]: NAB_LSTM, [NAB_TCN.id]: NAB_TCN });
 
-  Streams an LSTM forecaster over every series of a folder in NAB's layout (trained on each
-  series' probationary period, no look-ahead) and scores it with NAB's scorer: per profile the
-  threshold swept over the whole corpus, per-series and corpus NAB scores, point-wise
-  precision/recall/F1.
+export const NAB_EVAL_USAGE = `usage: vigil eval nab-lstm|nab-tcn [options]
+
+  Streams a forecaster (nab-lstm: an LSTM; nab-tcn: a TCN) over every series of a folder in NAB's
+  layout (trained on each series' probationary period, no look-ahead) and scores it with NAB's
+  scorer: per profile the threshold swept over the whole corpus, per-series and corpus NAB scores,
+  point-wise precision/recall/F1.
 
   --data DIR               a NAB folder (data/, labels/combined_windows.json); default: the bundled
                            data/nab (16 of NAB's 58 series)
-  --protocol seed|default  default: vigil's detector (the NAB score); seed: the book's protocol, an
-                           autoencoder trained on the WHOLE series: a look-ahead baseline, no NAB score
+  --protocol seed|default  default: vigil's detector (the NAB score); seed (nab-lstm only): the book's
+                           protocol, an autoencoder trained on the WHOLE series: a look-ahead
+                           baseline, no NAB score
   --seed N                 seed of the models (default 0)
   --epochs N               training epochs (default 20), for quick checks
   --json FILE              write { experiment, metrics: { nab, precision, recall, f1, ... },
@@ -45,18 +52,18 @@ const OPTIONS = {
 } as const;
 
 /**
- * `vigil eval` arguments without the experiment when it is nab-lstm (the first positional,
- * wherever it stands among the options), else null. Other experiments' options are read too, so
- * that their values are not taken for the experiment.
+ * The NAB experiment and the `vigil eval` arguments without it when the experiment is one (the
+ * first positional, wherever it stands among the options), else null. Other experiments' options
+ * are read too, so that their values are not taken for the experiment.
  */
-export function nabEvalArgs(args: string[]): string[] | null {
+export function nabEvalArgs(args: string[]): { experiment: NabExperiment; args: string[] } | null {
   const { tokens } = parseArgs({
     args, strict: false, allowPositionals: true, tokens: true,
     options: { ...OPTIONS, test: { type: 'string' }, limit: { type: 'string' }, verbose: { type: 'boolean', short: 'v' } },
   });
   const first = tokens.find((t) => t.kind === 'positional');
-  if (!first || first.kind !== 'positional' || first.value !== 'nab-lstm') return null;
-  return args.filter((_, i) => i !== first.index);
+  if (!first || first.kind !== 'positional' || !Object.hasOwn(NAB_EXPERIMENTS, first.value)) return null;
+  return { experiment: NAB_EXPERIMENTS[first.value], args: args.filter((_, i) => i !== first.index) };
 }
 
 function dirFlag(flag: string, v: string | undefined): string | undefined {
@@ -65,9 +72,9 @@ function dirFlag(flag: string, v: string | undefined): string | undefined {
 }
 
 /** Runs the command; a usage error prints this command's usage and returns 2. */
-export async function nabEvalCommand(args: string[], io: Io): Promise<number> {
+export async function nabEvalCommand({ experiment, args }: { experiment: NabExperiment; args: string[] }, io: Io): Promise<number> {
   try {
-    return await nabEval(args, io);
+    return await nabEval(experiment, args, io);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     io.stderr.write(`vigil: ${err.message}\n\n${NAB_EVAL_USAGE}\n`);
@@ -75,7 +82,7 @@ export async function nabEvalCommand(args: string[], io: Io): Promise<number> {
   }
 }
 
-async function nabEval(args: string[], io: Io): Promise<number> {
+async function nabEval(exp: NabExperiment, args: string[], io: Io): Promise<number> {
   const parsed = parseFlags({ args, strict: true, options: OPTIONS });
   const o = parsed.values;
   if (o.help) {
@@ -84,6 +91,7 @@ async function nabEval(args: string[], io: Io): Promise<number> {
   }
   const protocol = (o.protocol ?? 'default') as ProtocolName;
   if (protocol !== 'default' && protocol !== 'seed') throw new UsageError(`--protocol must be seed or default, got ${JSON.stringify(o.protocol)}`);
+  if (protocol === 'seed' && !exp.seed) throw new UsageError(`${exp.id} has no seed protocol (the book ran its LSTM only)`);
   const seed = positiveInt('--seed', o.seed, 0);
   const epochs = positiveInt('--epochs', o.epochs, 1);
   const json = fileFlag('--json', o.json, false);
@@ -91,11 +99,11 @@ async function nabEval(args: string[], io: Io): Promise<number> {
   const plots = dirFlag('--plots', o.plots);
   const dataDir = dirFlag('--data', o.data);
 
-  const report = await runNabLstm({
+  const report = await runNab(exp, {
     dataDir, protocol, seed, epochs, allowUnorderedTimes: o['allow-unordered-times'] === true,
     onSeries: (s, done, total) => io.stderr.write(`[${done}/${total}] ${s.key}: ${s.rows} rows, train ${s.trainSeconds.toFixed(1)} s, score ${s.scoreSeconds.toFixed(2)} s\n`),
   });
-  io.stdout.write(`${formatNabLstm(report)}\n`);
+  io.stdout.write(`${formatNab(report)}\n`);
   if (results !== undefined) {
     const files = writeNabResults(results, report.detector, report.corpus, report.scores, report.report);
     io.stdout.write(`  NAB results: ${files.length} files under ${join(results, report.detector)} (rescore: vigil nab score --results ${results})\n`);
@@ -105,6 +113,6 @@ async function nabEval(args: string[], io: Io): Promise<number> {
     const files = await writeNabPlots(plots, report.corpus, report.scores, report.report);
     io.stdout.write(`  pictures: ${files.length} SVG files in ${plots}\n`);
   }
-  if (json !== undefined) writeFileSync(json, `${JSON.stringify(nabLstmJSON(report), null, 2)}\n`);
+  if (json !== undefined) writeFileSync(json, `${JSON.stringify(nabJSON(report), null, 2)}\n`);
   return 0;
 }

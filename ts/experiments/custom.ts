@@ -15,7 +15,7 @@
 import { readDataText } from '../models/datasets.ts';
 import type { Callback } from '../models/callbacks.ts';
 import { binaryCounts, prAuc, rocAuc } from '../models/metrics.ts';
-import { csvRecords, DataFormatError } from '../models/preprocessing/csv.ts';
+import { csvRecords, DataFormatError, resolveColumn as resolveCsvColumn } from '../models/preprocessing/csv.ts';
 import { permutation, takeRows, trainTestSplit } from '../models/preprocessing/split.ts';
 import { CharTokenizer } from '../models/preprocessing/tokenizer.ts';
 import { Sequential } from '../models/sequential.ts';
@@ -67,21 +67,11 @@ export interface CustomData {
 const describeColumn = (name: string, header: string[] | null) => (header ? `'${name}'` : `column ${name}`);
 
 function resolveColumn(spec: string, header: string[] | null, width: number, flag: string, path: string): { index: number; name: string } {
-  if (header) {
-    const hits = header.flatMap((h, i) => (h === spec || h.trim() === spec ? [i] : []));
-    if (hits.length > 1) throw new CustomDataError(`${path}: ${flag} '${spec}' names ${hits.length} columns (${hits.join(', ')}); give its 0-based index instead`);
-    if (hits.length === 1) return { index: hits[0], name: header[hits[0]].trim() };
+  try {
+    return resolveCsvColumn(spec, header, width, flag);
+  } catch (err) {
+    throw new CustomDataError(`${path}: ${(err as Error).message}`);
   }
-  if (/^\d+$/.test(spec)) {
-    const index = Number(spec);
-    if (index >= width) {
-      throw new CustomDataError(`${path}: ${flag} ${spec} is out of range: the ${header ? 'header' : 'first row'} has ${width} column(s) (indices are 0-based)`);
-    }
-    return { index, name: header ? header[index].trim() : String(index) };
-  }
-  if (!header) throw new CustomDataError(`${path}: ${flag} '${spec}' is not a column index; without a header, columns are 0-based indices`);
-  const names = header.map((h) => JSON.stringify(h.trim())).join(', ');
-  throw new CustomDataError(`${path}: ${flag} '${spec}' is not a column of the header (${names}) nor a 0-based index`);
 }
 
 function zeroOne(v: string): 0 | 1 | null {

@@ -13,7 +13,9 @@ export const EXPERIMENTS: Readonly<Record<string, Experiment>> = Object.freeze({
 export { defaultRecipe } from './default.ts';
 export { formatReport, PROTOCOLS, recipeFor, reportJSON, runExperiment } from './run.ts';
 export type { Experiment, ExperimentReport, ProtocolName, Recipe, ReportJSON, RunOptions, StartInfo } from './run.ts';
-export { TABULAR_EXPERIMENTS, runTabular, formatTabularReport, formatSpread, tabularReportJSON } from './tabular/index.ts';
+export { TABULAR_EXPERIMENTS, runCreditcardTcn, runTabular, formatTabularReport, formatSpread, tabularReportJSON } from './tabular/index.ts';
 export type { TabularExperiment, TabularReport, TabularRunOptions } from './tabular/index.ts';
-export { dailyLag, formatNabLstm, NAB_LSTM_ID, nabLstmJSON, nabLstmSettings, runNabLstm } from './nab-lstm.ts';
-export type { NabLstmJSON, NabLstmOptions, NabLstmReport, NabLstmSeriesRun } from './nab-lstm.ts';
+export { dailyLag, formatNab, nabJSON, nabSettings, runNab } from './nab-run.ts';
+export type { NabEvalJSON, NabEvalOptions, NabEvalReport, NabExperiment, NabSeriesRun } from './nab-run.ts';
+export { NAB_LSTM, NAB_LSTM_ID, nabLstmSettings, runNabLstm } from './nab-lstm.ts';
+export { NAB_TCN, NAB_TCN_ID, nabTcnSettings, runNabTcn } from './nab-tcn.ts';

@@ -61,3 +61,40 @@ export function describeEpoch(epoch: number, logs: EpochLogs): string {
 export function epochLines(out: Writer, prefix = '  '): Callback {
   return { onEpochEnd: (epoch, logs) => void out.write(`${prefix}${describeEpoch(epoch, logs)}\n`) };
 }
+
+/** What a streamed scoring run reports as it goes (models/stream/pipeline.ts StreamProgress). */
+export interface ScoringProgress {
+  rows: number;
+  skipped: number;
+  bytes: number;
+}
+
+/**
+ * A progress bar over the bytes of an input being scored (`totalBytes`: its size on disk,
+ * compressed when it is gzipped), with the rows scored and the rows per second so far.
+ */
+export function scoringBar(totalBytes: number, stream: NodeJS.WriteStream = process.stderr): { update(p: ScoringProgress): void; stop(): void } {
+  const bar = new cliProgress.SingleBar(
+    {
+      stream,
+      format: 'scoring [{bar}] {percentage}% | {rows} rows | {rate} rows/s{skipped} | eta {eta_formatted}',
+      clearOnComplete: true,
+      hideCursor: null,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const t0 = performance.now();
+  bar.start(Math.max(totalBytes, 1), 0, { rows: 0, rate: '-', skipped: '' });
+  return {
+    update(p) {
+      const s = (performance.now() - t0) / 1000;
+      bar.update(Math.min(p.bytes, totalBytes), {
+        rows: p.rows.toLocaleString('en-US'),
+        rate: s > 0 ? Math.round(p.rows / s).toLocaleString('en-US') : '-',
+        skipped: p.skipped > 0 ? ` | ${p.skipped} skipped` : '',
+      });
+    },
+    stop: () => bar.stop(),
+  };
+}

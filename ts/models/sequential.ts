@@ -14,7 +14,12 @@ import { Layer } from './layers/layer.ts';
 import type { Flow, Shape } from './layers/layer.ts';
 import { Recurrent } from './layers/recurrent.ts';
 import { describeOptimizer, encodeSequential, loadSequential, preprocessingToJSON, writeFileAtomic } from './serialize.ts';
-import type { CompileJSON, LoadedModel, SaveOptions } from './serialize.ts';
+import type { CompileJSON, LoadedModel, SaveOptions, SequentialJSON } from './serialize.ts';
+import { streamScores } from './stream/pipeline.ts';
+import type { ScoredBatch } from './stream/pipeline.ts';
+import { textModel } from './stream/models.ts';
+import type { TextStreamOptions } from './stream/models.ts';
+import type { StreamInput } from './stream/source.ts';
 import { sizeOf } from './tensor.ts';
 import type { Tensor } from './tensor.ts';
 
@@ -626,6 +631,18 @@ export class Sequential implements CallbackModel {
   }
 
   /**
+   * Scores a stream of raw texts far larger than memory: a file path or a Readable of CSV, JSON
+   * lines or text lines (gzip recognised), through `options.preprocessing` (the tokenizer and
+   * padding Sequential.load returns) and predict, a batch at a time. Yields ScoredBatch objects
+   * in input order; memory stays flat whatever the input's size (models/stream/pipeline.ts).
+   * A malformed row stops the iteration with a DataFormatError naming its line, or is skipped
+   * (`onError: 'skip'`, reported to `onSkip`).
+   */
+  scoreStream(input: StreamInput, options: TextStreamOptions): AsyncGenerator<ScoredBatch> {
+    return streamScores('scoreStream', input, textModel('scoreStream', this, options), options);
+  }
+
+  /**
    * Saves the model to one file at `path` (format: models/serialize.ts): architecture, input
    * shape, compile settings, weights and, optionally, the preprocessing that turns raw strings into
    * its input. The write is atomic (temporary file, fsync, rename): on failure any existing file
@@ -642,24 +659,43 @@ export class Sequential implements CallbackModel {
       }
     }
     const preprocessing = preprocessingToJSON(opts.preprocessing);
-    const compile: CompileJSON | null = this.loss && this.#optimizer
+    const compile = this.getCompileConfig();
+    // Encoded behind any running fit() step, so the weights are one consistent snapshot.
+    const bytes = await this.whenIdle(() => encodeSequential(
+      this.getConfig(),
+      compile,
+      this.layers.flatMap((l) => l.weights.map((w) => ({ name: `${l.name}/${w.name}`, shape: w.shape, value: w.value }))),
+      preprocessing,
+    ));
+    await writeFileAtomic(path, bytes);
+  }
+
+  /** The architecture as model files store it (Keras' get_config): name, seed, input shape, layers. The model must be built. */
+  getConfig(): SequentialJSON {
+    if (!this.inputShape) throw new TypeError('getConfig: the model is not built yet: call build(inputShape) or fit() first');
+    return {
+      name: this.name, seed: this.seed, inputShape: [...this.inputShape],
+      layers: this.layers.map((l) => ({ className: l.className, name: l.name, config: l.getConfig() })),
+    };
+  }
+
+  /** The compile settings as model files store them; null when the model is not compiled. */
+  getCompileConfig(): CompileJSON | null {
+    return this.loss && this.#optimizer
       ? {
         loss: { name: this.loss.name, fromLogits: this.loss.outputsAreLogits },
         optimizer: describeOptimizer(this.#optimizer),
         metrics: [...this.metrics],
       }
       : null;
-    // Encoded behind any running fit() step, so the weights are one consistent snapshot.
-    const bytes = await this.exclusive(async () => encodeSequential(
-      {
-        name: this.name, seed: this.seed, inputShape: [...(this.inputShape as Shape)],
-        layers: this.layers.map((l) => ({ className: l.className, name: l.name, config: l.getConfig() })),
-      },
-      compile,
-      this.layers.flatMap((l) => l.weights.map((w) => ({ name: `${l.name}/${w.name}`, shape: w.shape, value: w.value }))),
-      preprocessing,
-    ));
-    await writeFileAtomic(path, bytes);
+  }
+
+  /**
+   * Runs `fn` once no call (a fit step, predict, save) is using the layers, so the weights it reads
+   * are one consistent snapshot (save and exportOnnx read them through here).
+   */
+  whenIdle<T>(fn: () => T | Promise<T>): Promise<T> {
+    return this.exclusive(async () => fn());
   }
 
   /**

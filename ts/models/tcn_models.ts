@@ -15,7 +15,7 @@
 // - TcnClassifier: either model behind fit / predictProba / save / load, standardising its input
 //   with a StandardScaler fitted on the training rows (each (step, channel) position is a column,
 //   so a table read as a sequence gets the per-column scaling the book applies before reshaping).
-import type { EpochLogs } from './callbacks.ts';
+import type { Callback, EpochLogs } from './callbacks.ts';
 import { Conv1D } from './layers/conv1d.ts';
 import { Dense } from './layers/dense.ts';
 import { Flatten } from './layers/flatten.ts';
@@ -157,6 +157,8 @@ export interface TcnFitOptions {
   /** Aborting stops training between batches; fit then resolves with the epochs completed. */
   signal?: AbortSignal;
   onEpochEnd?: (epoch: number, logs: EpochLogs) => void | Promise<void>;
+  /** Further Keras-style callbacks (EarlyStopping, ReduceLROnPlateau), run before onEpochEnd. */
+  callbacks?: Callback[];
 }
 
 /** Sequences [n, time, channels] or [n, time] (one channel). */
@@ -230,6 +232,7 @@ export class TcnClassifier {
     const fn = 'TcnClassifier.fit';
     object(fn, opts);
     if (opts.onEpochEnd !== undefined && typeof opts.onEpochEnd !== 'function') throw new TypeError(`${fn}: onEpochEnd must be a function`);
+    if (opts.callbacks !== undefined && !Array.isArray(opts.callbacks)) throw new TypeError(`${fn}: callbacks must be an array`);
     // A refit may change the shape; a failed one leaves the fitted model as it was.
     const { rows, T, C } = this.table(fn, x, true);
     const n = rows.shape[0];
@@ -245,7 +248,7 @@ export class TcnClassifier {
     const onEpochEnd = opts.onEpochEnd;
     const history = await model.fit({ data: scaled, shape: [n, T, C] }, labels, {
       epochs: opts.epochs, batchSize: opts.batchSize, validationSplit: opts.validationSplit, signal: opts.signal,
-      callbacks: onEpochEnd ? [{ onEpochEnd: (e, logs) => onEpochEnd(e, logs) }] : [],
+      callbacks: [...(opts.callbacks ?? []), ...(onEpochEnd ? [{ onEpochEnd: (e: number, logs: EpochLogs) => onEpochEnd(e, logs) }] : [])],
     });
     this.model = model;
     this.scaler = scaler;

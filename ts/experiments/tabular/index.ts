@@ -18,3 +18,5 @@ export { formatSpread, formatTabularReport, runTabular, spreadOf, tabularReportJ
 export type {
   BookFigure, LabelledTable, PreparedData, PrepareOptions, Spread, TabularExperiment, TabularReport, TabularRunOptions,
 } from './run.ts';
+export { CREDITCARD_TCN_ID, CREDITCARD_TCN_VARIANTS, runCreditcardTcn } from './creditcard-tcn.ts';
+export type { CreditcardTcnOptions } from './creditcard-tcn.ts';

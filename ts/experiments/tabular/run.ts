@@ -78,6 +78,8 @@ export interface TabularRunOptions extends Omit<PrepareOptions, 'seed'> {
 
 export interface TabularReport {
   experiment: string;
+  /** Which of the experiment's models, when it reports several (creditcard-tcn: 'dilated', 'ed'). */
+  variant?: string;
   model: string;
   seed: number;
   splitSeed: number;
@@ -196,7 +198,7 @@ export function formatTabularReport(r: TabularReport): string {
     ['score', `${r.scoreSeconds.toFixed(3)} s for ${r.testRows} rows`],
   ];
   const seeds = r.splitSeed === r.seed ? `seed ${r.seed}` : `seed ${r.seed}, split seed ${r.splitSeed}`;
-  const head = `${r.experiment} (${seeds}): ${r.trainRows} training rows, ${r.testRows} test rows (${r.testAnomalies} anomalies)`;
+  const head = `${r.experiment}${r.variant === undefined ? '' : ` [${r.variant}]`} (${seeds}): ${r.trainRows} training rows, ${r.testRows} test rows (${r.testAnomalies} anomalies)`;
   return [head, `  ${r.model}`, `  ${r.describe}`, rows(lines)].join('\n');
 }
 
@@ -213,7 +215,8 @@ export function formatSpread(runs: readonly TabularReport[]): string {
     ...runs[0].book.map((b, k) => line(b.name, (r) => r.book[k].value)),
     line('train seconds', (r) => r.trainSeconds),
   ];
+  const name = `${runs[0].experiment}${runs[0].variant === undefined ? '' : ` [${runs[0].variant}]`}`;
   const splits = [...new Set(runs.map((r) => r.splitSeed))];
   const split = splits.length === 1 ? `, split seed ${splits[0]}` : '';
-  return [`${runs[0].experiment} over ${runs.length} seeds (${runs.map((r) => r.seed).join(', ')}${split}): mean ± sd`, rows(lines)].join('\n');
+  return [`${name} over ${runs.length} seeds (${runs.map((r) => r.seed).join(', ')}${split}): mean ± sd`, rows(lines)].join('\n');
 }

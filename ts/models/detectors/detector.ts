@@ -23,6 +23,12 @@ import {
   decodeDetectorState, decodePreprocessing, encodeModelFile, ModelFileError, Preprocessing, readModelFile, writeFileAtomic,
 } from '../serialize.ts';
 import type { DetectorJSON, WeightRecord } from '../serialize.ts';
+import { streamScores } from '../stream/pipeline.ts';
+import type { ScoredBatch } from '../stream/pipeline.ts';
+import { detectorModel } from '../stream/models.ts';
+import type { DetectorStreamOptions } from '../stream/models.ts';
+import type { StreamInput } from '../stream/source.ts';
+import type { TabularInput } from './matrix.ts';
 import { thresholdFor, thresholdRule } from './threshold.ts';
 import type { ThresholdOptions, ThresholdRule } from './threshold.ts';
 
@@ -46,6 +52,11 @@ export interface DetectorState {
   fitted: JSONObject;
   /** Fitted float arrays (trees, support vectors, weights). */
   weights: WeightRecord[];
+}
+
+/** A fitted detector as plain values: what save() writes, and what other file formats (ONNX) carry. */
+export interface FittedDetectorState extends DetectorState {
+  threshold: number;
 }
 
 /** How a detector class is rebuilt from its file. */
@@ -135,6 +146,19 @@ export abstract class Detector<X> {
     return Uint8Array.from(s, (v) => (v > t ? 1 : 0));
   }
 
+  /**
+   * Scores a table far larger than memory, row by row: a file path or a Readable of CSV or JSON
+   * lines (gzip recognised), a batch at a time through scoreSamples. Yields ScoredBatch objects
+   * (scores and predictions) in input order; memory stays flat whatever the input's size
+   * (models/stream/pipeline.ts). Tabular detectors only (IsolationForest, OneClassSVM, RBM): a
+   * series detector's score depends on the steps before it. A malformed row stops the iteration
+   * with a DataFormatError naming its line, or is skipped (`onError: 'skip'`, reported to `onSkip`).
+   */
+  scoreStream(input: StreamInput, options: DetectorStreamOptions = {}): AsyncGenerator<ScoredBatch> {
+    const fn = `${this.modelType}.scoreStream`;
+    return streamScores(fn, input, detectorModel(fn, this as unknown as Detector<TabularInput>, options), options);
+  }
+
   /** Writes the fitted detector to `path` atomically (an existing file survives any failure). */
   async save(path: string): Promise<void> {
     if (typeof path !== 'string' || path.length === 0) throw new TypeError(`${this.modelType}.save: path must be a non-empty string`);
@@ -145,6 +169,12 @@ export abstract class Detector<X> {
     const model: DetectorJSON = { config: s.config, fitted: s.fitted, threshold: this.threshold };
     const preprocessing = p === null ? null : new Preprocessing({ table: p }).toJSON();
     await writeFileAtomic(path, encodeModelFile({ modelType: this.modelType, model, compile: null, preprocessing }, s.weights));
+  }
+
+  /** The fitted model as plain values (what save() writes), for writers of other formats such as ONNX. */
+  fittedState(): FittedDetectorState {
+    this.requireFitted('fittedState');
+    return { ...this.state(), threshold: this.threshold };
   }
 
   protected requireFitted(what: string): void {
@@ -184,11 +214,22 @@ export async function loadDetector<D extends Detector<never> = Detector<never>>(
   const preprocessing = decodePreprocessing(file, path);
   let det: Detector<never>;
   try {
-    det = factory(s);
-    det.threshold = s.threshold;
+    det = restoreDetector(type, s);
   } catch (err) {
     throw new ModelFileError(path, 'bad-config', `cannot rebuild the ${type}: ${(err as Error).message}`, err);
   }
   det.preprocessing = preprocessing?.table ?? null;
   return det as D;
+}
+
+/**
+ * Rebuilds a fitted detector of a registered type from its state (loadDetector, ONNX import). Throws an
+ * Error naming the type when it is unknown, or the factory's error when the state does not fit it.
+ */
+export function restoreDetector(type: string, s: { config: JSONObject; fitted: JSONObject; weights: Map<string, Float32Array>; threshold: number }): Detector<never> {
+  const factory = factories.get(type);
+  if (!factory) throw new Error(`'${type}' is not a detector type this vigil knows (known: ${[...factories.keys()].join(', ') || 'none'})`);
+  const det = factory(s);
+  det.threshold = s.threshold;
+  return det;
 }

@@ -20,21 +20,23 @@ import type { StepReduce } from '../preprocessing/windows.ts';
 import type { Tensor } from '../tensor.ts';
 import { registerDetector } from './detector.ts';
 import type { JSONObject } from './detector.ts';
-import { LstmSeriesDetector } from './lstm_series.ts';
-import type { LstmSeriesOptions } from './lstm_series.ts';
+import { lstmEncoder, lstmSeriesConfig } from './lstm_series.ts';
+import type { LstmSeriesConfig, LstmSeriesOptions } from './lstm_series.ts';
 import type { Series } from './series.ts';
+import { WindowModelDetector } from './window_model.ts';
 
 export interface LstmAutoencoderOptions extends LstmSeriesOptions {
   /** How window-step errors become step scores (default 'last': no look-ahead). */
   reduce?: StepReduce;
 }
 
-export class LstmAutoencoder extends LstmSeriesDetector {
+export class LstmAutoencoder extends WindowModelDetector<LstmSeriesConfig> {
   readonly modelType = 'LstmAutoencoder';
   readonly reduce: StepReduce;
 
   constructor(opts: LstmAutoencoderOptions = {}) {
-    super('LstmAutoencoder', opts);
+    if (typeof opts !== 'object' || opts === null) throw new TypeError('LstmAutoencoder: options must be an object');
+    super('LstmAutoencoder', opts, lstmSeriesConfig('LstmAutoencoder', opts));
     const r = opts.reduce ?? 'last';
     if (r !== 'last' && r !== 'mean' && r !== 'max') {
       throw new RangeError(`LstmAutoencoder: reduce must be 'last', 'mean' or 'max', got ${JSON.stringify(r)}`);
@@ -44,6 +46,10 @@ export class LstmAutoencoder extends LstmSeriesDetector {
 
   protected ownConfig(): JSONObject {
     return { reduce: this.reduce };
+  }
+
+  protected encoderCore(returnSequences: boolean): Layer[] {
+    return lstmEncoder(this.config, returnSequences);
   }
 
   protected minTrainSteps(): number {

@@ -49,7 +49,7 @@ export class Conv1D extends Layer {
   kernel: Float32Array = new Float32Array(0);
   bias: Float32Array | null = null;
   private readonly buffers = new Buffers();
-  private saved: { shape: Conv1dShape; x: Float32Array; y: Float32Array; outLengths: Int32Array | null } | null = null;
+  private saved: { shape: Conv1dShape; x: Float32Array; y: Float32Array; inLengths: Int32Array | null; outLengths: Int32Array | null } | null = null;
 
   constructor(filters: number, kernelSize: number, opts?: Conv1DOptions) {
     const o = options<Conv1DOptions>('Conv1D', opts);
@@ -116,16 +116,18 @@ export class Conv1D extends Layer {
     };
     const To = T - this.shrink, F = this.filters;
     const z = this.buffers.get('z', B * To * F);
-    if (B * To * F * C * this.kernelSize > ASYNC_WORK) await conv1dForwardAsync(shape, x, this.kernel, this.bias, z);
-    else conv1dForward(shape, x, this.kernel, this.bias, z);
+    // ReLU is applied by the kernel as it stores each tile; the other activations take a pass of their own.
+    const fused = this.activation === 'relu' ? 'relu' : 'linear';
+    if (B * To * F * C * this.kernelSize > ASYNC_WORK) await conv1dForwardAsync(shape, x, this.kernel, this.bias, z, fused);
+    else conv1dForward(shape, x, this.kernel, this.bias, z, fused);
     let y = z;
-    if (this.activation !== 'linear') {
+    if (this.activation !== 'linear' && this.activation !== 'relu') {
       y = this.buffers.get('y', z.length);
       await activate(this.activation, z.length, z, y);
     }
     const outLengths = input.lengths && Int32Array.from(input.lengths, (L) => Math.max(0, L - this.shrink));
     if (outLengths) zeroPadded(y, y, B, To, F, outLengths);
-    if (ctx.training) this.saved = { shape, x, y, outLengths };
+    if (ctx.training) this.saved = { shape, x, y, inLengths: input.lengths, outLengths };
     return { data: y, shape: [B, To, F], lengths: outLengths };
   }
 
@@ -136,16 +138,20 @@ export class Conv1D extends Layer {
     const { shape } = s;
     const To = shape.time - this.shrink, F = this.filters;
     let dZ = dOut;
-    if (this.activation !== 'linear') {
+    // ReLU's mask is applied by conv1dBackward (relu below); padded outputs are 0 there, so masked out too.
+    const relu = this.activation === 'relu' ? { out: s.y, dZ: this.buffers.get('dZ', dOut.length) } : null;
+    if (this.activation !== 'linear' && !relu) {
       dZ = this.buffers.get('dZ', dOut.length);
       await activateBackward(this.activation, dOut.length, s.y, dOut, dZ);
     }
     // Padded outputs are constants (zero): no gradient flows through them.
-    if (s.outLengths) dZ = zeroPadded(dZ, this.buffers.get('dZp', dZ.length), shape.batch, To, F, s.outLengths);
+    if (s.outLengths && !relu) dZ = zeroPadded(dZ, this.buffers.get('dZp', dZ.length), shape.batch, To, F, s.outLengths);
     const dX = needInputGrad ? this.buffers.get('dX', shape.batch * shape.time * shape.inChannels) : null;
     const dW = this.weightList[0].grad, db = this.bias ? this.weightList[1].grad : null;
-    if (shape.batch * To * F * shape.inChannels * this.kernelSize > ASYNC_WORK) await conv1dBackwardAsync(shape, s.x, this.kernel, dZ, dX, dW, db);
-    else conv1dBackward(shape, s.x, this.kernel, dZ, dX, dW, db);
+    if (shape.batch * To * F * shape.inChannels * this.kernelSize > ASYNC_WORK) await conv1dBackwardAsync(shape, s.x, this.kernel, dZ, dX, dW, db, relu);
+    else conv1dBackward(shape, s.x, this.kernel, dZ, dX, dW, db, relu);
+    // The padded input steps were replaced by zeros: the output does not depend on them.
+    if (dX && s.inLengths) zeroPadded(dX, dX, shape.batch, shape.time, shape.inChannels, s.inLengths);
     return dX;
   }
 

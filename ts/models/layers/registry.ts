@@ -9,15 +9,17 @@ import { Dropout } from './dropout.ts';
 import { Embedding } from './embedding.ts';
 import { Flatten } from './flatten.ts';
 import { Layer } from './layer.ts';
-import type { LayerConfig, Shape } from './layer.ts';
+import type { ConfigValue, LayerConfig, Shape } from './layer.ts';
 import { LSTM } from './lstm.ts';
-import { GlobalMaxPooling1D } from './pooling.ts';
+import { GlobalAveragePooling1D, GlobalMaxPooling1D } from './pooling.ts';
+import { Concatenate } from './concatenate.ts';
 import { Recurrent } from './recurrent.ts';
 import { SimpleRNN } from './simple_rnn.ts';
 import { Conv1D } from './conv1d.ts';
 import type { Conv1DOptions } from './conv1d.ts';
 import { MaxPooling1D, RepeatVector, UpSampling1D } from './sampling1d.ts';
 import type { MaxPooling1DOptions } from './sampling1d.ts';
+import { Permute } from './permute.ts';
 import { SpatialDropout1D } from './spatial_dropout.ts';
 import { TCN } from './tcn.ts';
 import type { TCNOptions } from './tcn.ts';
@@ -80,6 +82,11 @@ const registry = new Map<string, LayerFactory>([
   ['Dropout', (c) => new Dropout(num('Dropout', c, 'rate'))],
   ['Flatten', () => new Flatten()],
   ['GlobalMaxPooling1D', (c) => new GlobalMaxPooling1D({ inputShape: shape('GlobalMaxPooling1D', c, 'inputShape') })],
+  ['GlobalAveragePooling1D', (c) => new GlobalAveragePooling1D({ inputShape: shape('GlobalAveragePooling1D', c, 'inputShape') })],
+  ['Concatenate', (c) => {
+    const branches = field<ConfigValue[]>('Concatenate', c, 'branches', Array.isArray, 'an array of { className, config }');
+    return new Concatenate(branches.map((b) => innerLayer('Concatenate', { layer: b })));
+  }],
   ['Bidirectional', (c) => {
     const layer = innerLayer('Bidirectional', c);
     if (!(layer instanceof Recurrent)) throw new TypeError(`Bidirectional config: layer must be a recurrent layer, got ${layer.className}`);
@@ -103,6 +110,7 @@ const registry = new Map<string, LayerFactory>([
   })],
   ['UpSampling1D', (c) => new UpSampling1D(num('UpSampling1D', c, 'size'), { inputShape: shape('UpSampling1D', c, 'inputShape') })],
   ['RepeatVector', (c) => new RepeatVector(num('RepeatVector', c, 'n'))],
+  ['Permute', (c) => new Permute(field<number[]>('Permute', c, 'dims', (v) => Array.isArray(v) && v.every(isNumber), 'an array of numbers'))],
   ['SpatialDropout1D', (c) => new SpatialDropout1D(num('SpatialDropout1D', c, 'rate'))],
   ['TimeDistributed', (c) => new TimeDistributed(innerLayer('TimeDistributed', c))],
   ['TCN', (c) => new TCN({

@@ -232,6 +232,23 @@ export type ColumnEncoderJSON = {
 // empty field, no "Infinity"). Number() skips the same white space.
 const NUMBER = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
 
+/** A CSV cell as a number, as Python's float() reads it; NaN when it is not a decimal number. */
+export function parseNumberCell(v: string): number {
+  const x = +v;
+  if (x !== x) return NaN;
+  // Number() reads what NUMBER matches, and also blanks (as 0), 0x/0o/0b literals and Infinity.
+  // A cell that starts with a digit, sign or dot and is not such a literal is therefore a
+  // match; the pattern decides the rest (leading white space, blanks): a fast path for tables
+  // of millions of cells.
+  const c = v.charCodeAt(0);
+  if (((c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46) && Number.isFinite(x)) {
+    if (c !== 48 || v.length < 2) return x;
+    const d = v.charCodeAt(1) | 0x20;
+    if (d !== 0x78 && d !== 0x6f && d !== 0x62) return x;
+  }
+  return NUMBER.test(v) ? x : NaN;
+}
+
 /**
  * Turns rows of strings and numbers into a float table: categorical columns become their
  * category's code (LabelEncoder per column, OrdinalEncoder's numbering), the other columns are
@@ -377,7 +394,7 @@ export class ColumnEncoder {
           else throw new RangeError(`${fn}: rows[${i}][${j}] is ${show(v)}, a category of column ${this.columnName(j)} that fit never saw`);
           continue;
         }
-        const x = typeof v === 'number' ? v : NUMBER.test(v) ? Number(v) : NaN;
+        const x = typeof v === 'number' ? v : parseNumberCell(v);
         if (Number.isNaN(x)) throw new RangeError(`${fn}: rows[${i}][${j}] is ${show(v)}, not a number (column ${this.columnName(j)} is numeric)`);
         out[o] = x;
         if (!Number.isFinite(out[o])) throw new RangeError(`${fn}: rows[${i}][${j}] is ${show(v)}, beyond the float32 range (column ${this.columnName(j)})`);

@@ -7,12 +7,12 @@ export { padSequences } from './pad.ts';
 export type { PadOptions, PaddedBatch, Side } from './pad.ts';
 export { trainTestSplit, permutation, takeRows } from './split.ts';
 export type { SplitOptions, Split } from './split.ts';
-export { csvRecords, parseCsv, DataFormatError } from './csv.ts';
-export type { CsvOptions, CsvRecord } from './csv.ts';
-export { parseJsonLines, readJsonLines } from './jsonl.ts';
+export { csvRecords, parseCsv, CsvParser, DataFormatError, resolveColumn } from './csv.ts';
+export type { CsvOptions, CsvRecord, CsvSink } from './csv.ts';
+export { parseJsonLine, parseJsonLines, readJsonLines } from './jsonl.ts';
 export { StandardScaler, MinMaxScaler } from './scalers.ts';
 export type { StandardScalerOptions, StandardScalerJSON, MinMaxScalerOptions, MinMaxScalerJSON } from './scalers.ts';
-export { LabelEncoder, ColumnEncoder, compareCodePoints } from './encoders.ts';
+export { LabelEncoder, ColumnEncoder, compareCodePoints, parseNumberCell } from './encoders.ts';
 export type {
   Cell, ColumnEncoderJSON, ColumnEncoderOptions, Label, LabelEncoderJSON, LabelEncoderOptions, UnknownPolicy,
 } from './encoders.ts';

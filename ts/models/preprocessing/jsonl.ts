@@ -18,13 +18,18 @@ export function parseJsonLines<T = unknown>(text: string, source = 'jsonl'): T[]
     const s = text.slice(start, end);
     start = end + 1;
     if (s.trim() === '') continue;
-    try {
-      out.push(JSON.parse(s) as T);
-    } catch (err) {
-      throw new DataFormatError(source, line, `not a JSON value (${(err as Error).message})`);
-    }
+    out.push(parseJsonLine(s, source, line) as T);
   }
   return out;
+}
+
+/** One line's JSON value; a line that is not JSON is a DataFormatError naming `source` and `line`. */
+export function parseJsonLine(s: string, source: string, line: number): unknown {
+  try {
+    return JSON.parse(s);
+  } catch (err) {
+    throw new DataFormatError(source, line, `not a JSON value (${(err as Error).message})`);
+  }
 }
 
 /** The values of the JSON lines in the file at `path` (gzip read transparently); see parseJsonLines. */

@@ -1,4 +1,5 @@
-// A streaming anomaly detector built from the pieces: an LstmForecaster trained on the first
+// A streaming anomaly detector built from the pieces: a forecaster (LstmForecaster by default,
+// or TcnForecaster) trained on the first
 // `trainSteps` steps of a series, then run over the rest as if the steps arrived one by one,
 // optionally trained further every `updateEvery` steps on the latest `updateWindow` steps, its
 // forecast errors turned into [0, 1] scores by the anomaly likelihood (likelihood.ts).
@@ -15,10 +16,19 @@ import { LstmForecaster } from './lstm_forecaster.ts';
 import type { LstmForecasterOptions } from './lstm_forecaster.ts';
 import { toSeries } from './series.ts';
 import type { Series, SeriesInput } from './series.ts';
+import { TcnForecaster } from './tcn_forecaster.ts';
+import type { TcnForecasterOptions } from './tcn_forecaster.ts';
+import type { WindowForecaster } from './window_forecaster.ts';
 
-export interface OnlineLstmOptions {
-  /** The forecaster (window, units, epochs of the first training, ...; targets are set here). */
-  model?: Omit<LstmForecasterOptions, 'targets' | 'contamination' | 'thresholdQuantile' | 'nan'>;
+/** Options online scoring sets itself. */
+type Fixed = 'targets' | 'contamination' | 'thresholdQuantile' | 'nan';
+
+/** The forecaster: `type` 'lstm' (default) or 'tcn', and that class's options. */
+export type OnlineModelOptions = ({ type?: 'lstm' } & Omit<LstmForecasterOptions, Fixed>) | ({ type: 'tcn' } & Omit<TcnForecasterOptions, Fixed>);
+
+export interface OnlineForecastOptions {
+  /** The forecaster (type, window, units or filters, epochs of the first training, ...; targets are set here). */
+  model?: OnlineModelOptions;
   /** Steps of the first training (e.g. NAB's probationary period); >= window + horizon. */
   trainSteps: number;
   /** Train further every this many steps (null, the default: never). */
@@ -43,7 +53,7 @@ export interface OnlineLstmOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface OnlineLstmResult {
+export interface OnlineForecastResult {
   /** One score per step in [0, 1]. */
   scores: Float32Array;
   /** The forecaster's error per step (scaled units; NaN where it has none). */
@@ -82,9 +92,17 @@ function positiveInt(fn: string, name: string, v: unknown): number {
   return v;
 }
 
+function forecaster(fn: string, model: OnlineModelOptions, targets: number[]): WindowForecaster {
+  if (typeof model !== 'object' || model === null) throw new TypeError(`${fn}: model must be an object`);
+  const { type = 'lstm', ...rest } = model;
+  if (type === 'lstm') return new LstmForecaster({ ...(rest as LstmForecasterOptions), targets, nan: 'error' });
+  if (type === 'tcn') return new TcnForecaster({ ...(rest as TcnForecasterOptions), targets, nan: 'error' });
+  throw new RangeError(`${fn}: model.type must be 'lstm' or 'tcn', got ${JSON.stringify(type)}`);
+}
+
 /** Scores a whole series as a stream (see the file comment). */
-export async function onlineLstmScores(series: SeriesInput, opts: OnlineLstmOptions): Promise<OnlineLstmResult> {
-  const fn = 'onlineLstmScores';
+export async function onlineForecastScores(series: SeriesInput, opts: OnlineForecastOptions): Promise<OnlineForecastResult> {
+  const fn = 'onlineForecastScores';
   if (opts === null || typeof opts !== 'object') throw new TypeError(`${fn}: options { trainSteps } must be an object`);
   const trainSteps = positiveInt(fn, 'trainSteps', opts.trainSteps);
   const updateEvery = opts.updateEvery ?? null;
@@ -106,7 +124,7 @@ export async function onlineLstmScores(series: SeriesInput, opts: OnlineLstmOpti
   const s = lag === null ? raw : withLag(raw, lag);
   const F = raw.features;
   const T = s.steps;
-  const det = new LstmForecaster({ ...model, targets: Array.from({ length: F }, (_, j) => j), nan: 'error' });
+  const det = forecaster(fn, model, Array.from({ length: F }, (_, j) => j));
   const W = det.config.window;
   const H = det.horizon;
   if (trainSteps < W + H) throw new RangeError(`${fn}: trainSteps (${trainSteps}) must be at least window + horizon (${W + H})`);

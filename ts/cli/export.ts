@@ -1,0 +1,58 @@
+// `vigil export`: a vigil model file (a Sequential, with its tokenizer and padding, or a fitted
+// IsolationForest, OneClassSVM or RBM) as one ONNX file.
+import { loadDetector } from '../models/detectors/detector.ts';
+import '../models/detectors/iforest.ts';
+import '../models/detectors/lstm_autoencoder.ts';
+import '../models/detectors/lstm_forecaster.ts';
+import '../models/detectors/ocsvm.ts';
+import '../models/detectors/rbm.ts';
+import { exportOnnx } from '../models/onnx/export/index.ts';
+import type { LengthsMode } from '../models/onnx/export/index.ts';
+import { Sequential } from '../models/sequential.ts';
+import { ModelFileError } from '../models/serialize.ts';
+import { fileFlag, parseFlags, UsageError } from './common.ts';
+import type { Io } from './common.ts';
+
+export const EXPORT_USAGE = `usage: vigil export --model FILE.vigil --out FILE.onnx [--lengths from-ids|input|none]
+
+  Writes the model as standard ONNX (opset 17, dynamic batch and time axes) that onnxruntime and
+  other ONNX tools run; its tokenizer, padding and compile settings travel in metadata_props (vigil.*).
+
+  --model FILE             a model file saved by vigil (vigil train, Sequential.save, a detector's save)
+  --out FILE               the ONNX file to write (atomically)
+  --lengths MODE           how a sequence graph learns each row's valid steps: from-ids (the steps from
+                           the first non-zero id on; the default for 'pre'-padded text models), input
+                           (a second input \`lengths\` int32 [batch]) or none (every step is valid)`;
+
+const MODES: readonly string[] = ['from-ids', 'input', 'none'];
+
+export async function exportCommand(args: string[], io: Io): Promise<number> {
+  const { values: o } = parseFlags({
+    args,
+    strict: true,
+    options: {
+      model: { type: 'string' },
+      out: { type: 'string' },
+      lengths: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (o.help) {
+    io.stdout.write(`${EXPORT_USAGE}\n`);
+    return 0;
+  }
+  const modelPath = fileFlag('--model', o.model, true)!;
+  const out = fileFlag('--out', o.out, true)!;
+  if (o.lengths !== undefined && !MODES.includes(o.lengths)) throw new UsageError(`--lengths must be one of ${MODES.join(', ')}, got ${JSON.stringify(o.lengths)}`);
+  let bytes: Uint8Array;
+  try {
+    const { model, preprocessing } = await Sequential.load(modelPath);
+    bytes = await exportOnnx(model, out, { preprocessing, ...(o.lengths ? { lengths: o.lengths as LengthsMode } : {}) });
+  } catch (err) {
+    if (!(err instanceof ModelFileError && err.problem === 'wrong-model-type')) throw err;
+    if (o.lengths !== undefined) throw new UsageError('--lengths applies to Sequential models only');
+    bytes = await exportOnnx(await loadDetector(modelPath), out);
+  }
+  io.stderr.write(`wrote ${out} (${bytes.byteLength.toLocaleString('en-US')} bytes)\n`);
+  return 0;
+}

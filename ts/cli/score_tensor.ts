@@ -1,0 +1,125 @@
+// `vigil score --model FILE --input X --output Y [--engine native|onnxruntime]`: one tensor in, the
+// model's first output out. X is .npy (any element type the model's input takes) or a .json nested
+// array; Y is .npy (float32) or .json. onnxruntime runs any .onnx file; native imports it into vigil's
+// kernels (or loads a .vigil model) and fails clearly when the graph can't be imported.
+import { Sequential } from '../models/sequential.ts';
+import { Detector } from '../models/detectors/detector.ts';
+import { graphOutputShape, importOnnx } from '../models/onnx/import/index.ts';
+import { OnnxModel } from '../models/onnx/runtime/model.ts';
+import { isElementType, type ElementType, type NdArray } from '../models/preprocessing/npy.ts';
+import { Embedding } from '../models/layers/embedding.ts';
+import type { Tensor } from '../models/tensor.ts';
+import { fileFlag, parseFlags, positiveInt, UsageError } from './common.ts';
+import type { Io } from './common.ts';
+import { castTensor, readTensorFile, tensorFormat, writeTensorFile } from './tensor_files.ts';
+
+export const SCORE_TENSOR_USAGE = `usage: vigil score --model FILE.onnx|FILE.vigil --input X.npy|X.json --output Y.npy|Y.json [options]
+
+  Runs a model on one input tensor and writes its first output.
+
+  --model FILE             an ONNX file (or, with --engine native, a vigil model file)
+  --input X                .npy of any element type the model's input takes, or .json nested array
+  --output Y               .npy (float32) or .json of the model's first output
+  --engine E               onnxruntime (default for .onnx: any ONNX model, through onnxruntime-node) or
+                           native (the model imported into vigil's kernels; fails when it can't be)
+  --providers P            onnxruntime's providers: auto (default), cpu, or cuda,cpu
+  --threads N              onnxruntime's intra-op threads
+  --batch-size N           rows per native batch (default 256)`;
+
+/** Whether `vigil score` arguments ask for tensor scoring (an .onnx model, or an .npy/.json input). */
+export function wantsTensorScore(args: readonly string[]): boolean {
+  const value = (flag: string) => {
+    const i = args.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
+    if (i < 0) return undefined;
+    return args[i]!.startsWith(`${flag}=`) ? args[i]!.slice(flag.length + 1) : args[i + 1];
+  };
+  const model = value('--model'), input = value('--input');
+  return Boolean(model?.endsWith('.onnx') || input?.endsWith('.npy') || input?.endsWith('.json'));
+}
+
+interface Scored {
+  output: NdArray;
+  engine: string;
+}
+
+async function runOnnxruntime(model: string, x: NdArray, providers: string | undefined, threads: number | undefined): Promise<Scored> {
+  const provider = providers === undefined || providers === 'auto' ? 'auto' : providers.split(',').map((p) => p.trim());
+  const session = await OnnxModel.load(model, { providers: provider as 'auto', threads });
+  try {
+    if (session.inputs.length !== 1) throw new Error(`'${model}' has ${session.inputs.length} inputs; vigil score feeds one`);
+    const input = session.inputs[0]!;
+    if (!isElementType(input.type)) throw new Error(`'${model}' takes ${input.type} input, which vigil score can't write`);
+    const cast = castTensor(x, input.type, `--input for input '${input.name}'`);
+    const out = await session.run({ [input.name]: { type: cast.dtype, dims: cast.shape, data: cast.data } });
+    const first = out[session.outputs[0]!.name]!;
+    return { output: { dtype: first.type, shape: first.dims, data: first.data }, engine: `onnxruntime (${session.provider})` };
+  } finally {
+    await session.close();
+  }
+}
+
+async function runNative(modelPath: string, x: NdArray, batchSize: number): Promise<Scored> {
+  if (modelPath.endsWith('.onnx')) {
+    const imported = await importOnnx(modelPath);
+    if (imported.model instanceof Detector) {
+      const rows = castTensor(x, 'float32', '--input');
+      const scores = await (imported.model as Detector<Tensor>).scoreSamples({ data: rows.data as Float32Array, shape: rows.shape });
+      return { output: { dtype: 'float32', shape: [scores.length], data: scores }, engine: 'native (vigil detector)' };
+    }
+    const model = imported.model as Sequential;
+    const y = await predict(model, x, batchSize);
+    return { output: { ...y, shape: graphOutputShape(imported.graph!.outputAxes, y.shape) }, engine: 'native (vigil)' };
+  }
+  const { model } = await Sequential.load(modelPath);
+  return { output: await predict(model, x, batchSize), engine: 'native (vigil)' };
+}
+
+async function predict(model: Sequential, x: NdArray, batchSize: number): Promise<NdArray> {
+  const ids = model.layers[0] instanceof Embedding;
+  const cast = castTensor(x, ids ? 'int32' : 'float32', `--input (${ids ? 'token ids' : 'values'})`);
+  const y = await model.predict({ data: cast.data as Float32Array, shape: cast.shape }, { batchSize });
+  return { dtype: 'float32', shape: y.shape, data: y.data };
+}
+
+export async function scoreTensorCommand(args: string[], io: Io): Promise<number> {
+  const { values: o } = parseFlags({
+    args,
+    strict: true,
+    options: {
+      model: { type: 'string' },
+      input: { type: 'string' },
+      output: { type: 'string' },
+      engine: { type: 'string' },
+      providers: { type: 'string' },
+      threads: { type: 'string' },
+      'batch-size': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (o.help) {
+    io.stdout.write(`${SCORE_TENSOR_USAGE}\n`);
+    return 0;
+  }
+  const modelPath = fileFlag('--model', o.model, true)!;
+  const inputPath = fileFlag('--input', o.input, true)!;
+  const outputPath = fileFlag('--output', o.output, true)!;
+  tensorFormat('--input', inputPath);
+  tensorFormat('--output', outputPath);
+  const engine = o.engine ?? (modelPath.endsWith('.onnx') ? 'onnxruntime' : 'native');
+  if (engine !== 'native' && engine !== 'onnxruntime') throw new UsageError(`--engine must be native or onnxruntime, got ${JSON.stringify(engine)}`);
+  if (engine === 'onnxruntime' && !modelPath.endsWith('.onnx')) throw new UsageError('--engine onnxruntime needs an .onnx model');
+  if (engine === 'native' && (o.providers !== undefined || o.threads !== undefined)) throw new UsageError('--providers and --threads are onnxruntime options');
+  const threads = positiveInt('--threads', o.threads, 1, 1024);
+  const batchSize = positiveInt('--batch-size', o['batch-size'], 1) ?? 256;
+
+  const x = readTensorFile(inputPath);
+  const t0 = performance.now();
+  const { output, engine: ran } = engine === 'onnxruntime'
+    ? await runOnnxruntime(modelPath, x, o.providers, threads)
+    : await runNative(modelPath, x, batchSize);
+  const seconds = (performance.now() - t0) / 1000;
+  const y = outputPath.endsWith('.npy') ? castTensor(output, 'float32', 'the output') : output;
+  await writeTensorFile(outputPath, y);
+  io.stderr.write(`scored [${x.shape.join(', ')}] with ${ran} in ${seconds.toFixed(3)} s; output [${y.shape.join(', ')}] in ${outputPath}\n`);
+  return 0;
+}

@@ -1,0 +1,115 @@
+// vigil's detectors as ONNX files and back (see iforest.ts, ocsvm.ts, rbm.ts for each layout and
+// common.ts for the outputs every exported detector has). Each entry point has an async twin that does
+// the work on a worker thread (a 100-tree forest takes tens of milliseconds each way).
+import { Worker } from 'node:worker_threads';
+import { Detector, restoreDetector, type FittedDetectorState } from '../../detectors/detector.ts';
+// The detector modules register their types with restoreDetector.
+import '../../detectors/iforest.ts';
+import '../../detectors/ocsvm.ts';
+import '../../detectors/rbm.ts';
+import type { TabularInput } from '../../detectors/matrix.ts';
+import type { GraphReader } from '../read.ts';
+import type { DetectorExportOptions, DetectorRecord } from './common.ts';
+import { bytesToRecord, EXPORTABLE, readDetectorRecord, stateToOnnx } from './convert.ts';
+
+export type { DetectorExportOptions, DetectorRecord } from './common.ts';
+export { OUTPUTS as DETECTOR_OUTPUTS } from './common.ts';
+
+function exportable(detector: unknown, opts: unknown): { type: string; state: FittedDetectorState } {
+  if (typeof opts !== 'object' || opts === null) throw new TypeError('detectorToOnnx: options must be an object');
+  if (!(detector instanceof Detector)) {
+    throw new TypeError(`detectorToOnnx: expected a fitted detector (${EXPORTABLE.join(', ')}), got ${detector === null ? 'null' : typeof detector}`);
+  }
+  const type = detector.modelType;
+  if (!EXPORTABLE.includes(type)) throw new TypeError(`detectorToOnnx: a ${type} has no ONNX export (${EXPORTABLE.join(', ')} do)`);
+  return { type, state: detector.fittedState() };
+}
+
+/**
+ * A fitted detector as ONNX bytes (IsolationForest, OneClassSVM, RBM). Outputs: `label` (int64, -1 =
+ * anomaly, 1 = normal), `scores` (threshold - anomaly_score: scikit-learn's decision_function sign) and
+ * `anomaly_score` (vigil's scoreSamples, higher = more anomalous); the threshold, options and fitted
+ * values travel in `vigil.*` metadata.
+ */
+export function detectorToOnnx(detector: Detector<TabularInput>, opts: DetectorExportOptions = {}): Uint8Array {
+  const { type, state } = exportable(detector, opts);
+  return stateToOnnx(type, state, opts);
+}
+
+/** detectorToOnnx on a worker thread. */
+export async function detectorToOnnxAsync(detector: Detector<TabularInput>, opts: DetectorExportOptions = {}): Promise<Uint8Array> {
+  const { type, state } = exportable(detector, opts);
+  return ((await request({ export: { type, state, opts } })) as { bytes: Uint8Array }).bytes;
+}
+
+function restore(record: DetectorRecord, what: string): Detector<TabularInput> {
+  try {
+    return restoreDetector(record.type, record) as unknown as Detector<TabularInput>;
+  } catch (err) {
+    throw new Error(`${what}: the ${record.type} does not fit vigil's: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * The detector a graph holds, or undefined when it is not a detector graph (no vigil detector metadata
+ * and no TreeEnsembleRegressor or SVMRegressor). scikit-learn's IsolationForest and OneClassSVM in
+ * skl2onnx's layout import into vigil's native forest and SVM; files vigil wrote come back complete. A
+ * graph that is a detector but does not fit vigil's is an Error naming the node or attribute at fault.
+ */
+export function importDetectorOnnx(reader: GraphReader): Detector<TabularInput> | undefined {
+  const record = readDetectorRecord(reader);
+  return record && restore(record, reader.what);
+}
+
+/** importDetectorOnnx on ONNX bytes; an Error when they hold no detector. */
+export function detectorFromOnnx(bytes: Uint8Array, what = 'model'): Detector<TabularInput> {
+  return restore(bytesToRecord(bytes, what), what);
+}
+
+/** detectorFromOnnx with the decoding and tree conversion on a worker thread. */
+export async function detectorFromOnnxAsync(bytes: Uint8Array, what = 'model'): Promise<Detector<TabularInput>> {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`${what}: expected a Uint8Array of ONNX bytes`);
+  return restore(((await request({ import: { bytes, what } })) as { record: DetectorRecord }).record, what);
+}
+
+// One shared worker, started on first use; it holds the process open only while a request is pending.
+let worker: Worker | null = null;
+let nextId = 0;
+const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+const ERRORS: Record<string, new (message: string) => Error> = { TypeError, RangeError };
+
+function startWorker(): Worker {
+  // From dist, worker.js loads as it is. From source (under tsx), Node 20 does not pass tsx's --import
+  // loader on to workers, so the worker registers it before loading worker.ts.
+  const w = import.meta.url.endsWith('.ts')
+    ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); ` +
+      `return import(${JSON.stringify(new URL('./worker.ts', import.meta.url).href)}); })`, { eval: true })
+    : new Worker(new URL('./worker.js', import.meta.url));
+  w.on('message', (msg: { id: number; error?: { name: string; message: string } }) => {
+    const p = pending.get(msg.id);
+    if (!p) return;
+    pending.delete(msg.id);
+    if (pending.size === 0) w.unref();
+    if (msg.error) p.reject(new (ERRORS[msg.error.name] ?? Error)(msg.error.message));
+    else p.resolve(msg);
+  });
+  const fail = (err: Error) => {
+    if (worker !== w) return;
+    worker = null;
+    for (const p of pending.values()) p.reject(new Error(`ONNX detector worker stopped: ${err.message}`, { cause: err }));
+    pending.clear();
+  };
+  w.on('error', fail);
+  w.on('exit', (code) => fail(new Error(`exit code ${code}`)));
+  return w;
+}
+
+function request(body: object): Promise<unknown> {
+  worker ??= startWorker();
+  const id = nextId++;
+  worker.ref();
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    worker!.postMessage({ id, ...body });
+  });
+}

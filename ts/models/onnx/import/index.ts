@@ -1,0 +1,74 @@
+// importOnnx: an ONNX file into vigil's native engine. Importers are tried in registration order; the
+// first that accepts the model imports it. The Sequential importer (neural graphs: LSTM, RNN, Gemm,
+// MatMul, Conv, ...) accepts every model and comes last; detector importers (ai.onnx.ml trees, SVMs,
+// an RBM's free energy) register before it with registerOnnxImporter.
+import { readFile } from 'node:fs/promises';
+import type { Detector } from '../../detectors/detector.ts';
+import type { Preprocessing } from '../../serialize.ts';
+import type { Sequential } from '../../sequential.ts';
+import { decodeModel, type ModelProto } from '../proto.ts';
+import type { ImportedGraph } from './assemble.ts';
+import { importSequential } from './sequential.ts';
+
+export interface ImportedModel {
+  kind: 'sequential' | 'detector';
+  model: Sequential | Detector<unknown>;
+  /** Tokenizer and padding from the file's `vigil.*` metadata (null when it has none). */
+  preprocessing: Preprocessing | null;
+  /** Sequential imports: how the graph's input and output map onto the model's. */
+  graph?: ImportedGraph;
+}
+
+export interface OnnxImporter {
+  /** A short name for errors and listings, e.g. 'isolation-forest'. */
+  name: string;
+  /** Whether this importer handles the model (by its operators, domains or `vigil.kind` metadata). */
+  accepts(model: ModelProto): boolean;
+  /** Imports an accepted model; `what` names the source in errors. Throws an Error naming the problem. */
+  import(model: ModelProto, what: string): ImportedModel | Promise<ImportedModel>;
+}
+
+const sequentialImporter: OnnxImporter = { name: 'sequential', accepts: () => true, import: importSequential };
+const importers: OnnxImporter[] = [];
+
+/** Adds an importer, tried before the ones registered earlier's fallback (the Sequential importer stays last). */
+export function registerOnnxImporter(importer: OnnxImporter): void {
+  if (typeof importer !== 'object' || importer === null || typeof importer.accepts !== 'function' || typeof importer.import !== 'function') {
+    throw new TypeError('registerOnnxImporter: importer must be { name, accepts(model), import(model, what) }');
+  }
+  if (importers.some((i) => i.name === importer.name)) throw new Error(`registerOnnxImporter: '${importer.name}' is already registered`);
+  importers.push(importer);
+}
+
+/** The bytes of an ONNX source (a path or the bytes themselves) and a name for it in errors. */
+export async function readOnnxSource(source: string | Uint8Array, fn = 'importOnnx'): Promise<{ bytes: Uint8Array; what: string }> {
+  if (source instanceof Uint8Array) return { bytes: source, what: 'ONNX model' };
+  if (typeof source !== 'string' || source.length === 0) throw new TypeError(`${fn}: source must be a path or a Uint8Array of ONNX bytes`);
+  try {
+    return { bytes: await readFile(source), what: `ONNX file '${source}'` };
+  } catch (err) {
+    throw new Error(`${fn}: can't read '${source}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+  }
+}
+
+/** Decodes and imports a decoded model with the first importer that accepts it. */
+export async function importModel(model: ModelProto, what: string): Promise<ImportedModel> {
+  const importer = [...importers, sequentialImporter].find((i) => i.accepts(model))!;
+  return importer.import(model, what);
+}
+
+/**
+ * Imports an ONNX file (path or bytes) into vigil's native engine: a Sequential of vigil layers (or a
+ * detector, through a registered importer) with the file's preprocessing. Rejects with an Error naming
+ * the problem: not ONNX, truncated, an unsupported opset, or (OnnxImportError) the first node that
+ * maps onto no vigil layer; such files still run through OnnxModel (onnxruntime).
+ */
+export async function importOnnx(source: string | Uint8Array): Promise<ImportedModel> {
+  const { bytes, what } = await readOnnxSource(source);
+  return importModel(decodeModel(bytes, what), what);
+}
+
+export { OnnxImportError } from './context.ts';
+export { graphOutputShape } from './assemble.ts';
+export type { ImportedGraph } from './assemble.ts';
+export type { GraphInput } from './walk.ts';
