@@ -125,6 +125,12 @@ export abstract class DenseAutoencoder extends Detector<TabularInput> {
     this.config = denseAutoencoderConfig(fn, opts);
   }
 
+  /** Features the model was fitted on. */
+  get nFeatures(): number {
+    this.requireFitted('nFeatures');
+    return this.features;
+  }
+
   /** The layers between the encoder's hidden layers and the decoder's, for `features` inputs. */
   protected abstract code(features: number): Layer[];
   /** Options only the subclass has, as plain JSON (for model files). */

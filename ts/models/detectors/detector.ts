@@ -135,6 +135,12 @@ export abstract class Detector<X> {
     return this.score(preprocessed(this, `${this.modelType}.scoreSamples`, x));
   }
 
+  /** scoreSamples of features that went through the preprocessing already (it is not run again). */
+  async scoreFeatures(x: X): Promise<Float32Array> {
+    this.requireFitted('scoreFeatures');
+    return this.score(x);
+  }
+
   async decisionFunction(x: X | RawRows): Promise<Float32Array> {
     const t = this.threshold;
     return (await this.scoreSamples(x)).map((s) => s - t);
