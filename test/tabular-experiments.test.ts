@@ -123,6 +123,15 @@ test('creditcard-rbm on the bundled subsample: split by Time, fitted on legitima
   assert.is(t.testRows, 120);
 });
 
+test('creditcard-autoencoder on the bundled subsample: the autoencoder and, as the book\'s figures, its variants and the VAE', async () => {
+  const r = await runTabular(TABULAR_EXPERIMENTS['creditcard-autoencoder'], { seed: 3 });
+  sane(r);
+  assert.is(r.testRows, 1722 - Math.round(1722 * 200_000 / 284_807));
+  assert.equal(r.book.map((b) => b.published), [0.86, null, null, null, 0.93]);
+  assert.is(r.book[0].value, r.metrics.rocAuc);
+  for (const b of r.book) assert.ok(b.value > 0.9, `${b.name}: ${b.value}`);
+});
+
 test('vigil eval kdd-rbm: report, --json with the other experiments\' keys, --seeds with the spread', async () => {
   const c = capture();
   const json = join(dir, 'one.json');

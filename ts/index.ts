@@ -65,6 +65,10 @@ export { Dense } from './models/layers/dense.ts';
 export type { Activation, DenseOptions } from './models/layers/dense.ts';
 export { Dropout } from './models/layers/dropout.ts';
 export { Flatten } from './models/layers/flatten.ts';
+export { GaussianNoise } from './models/layers/noise.ts';
+export { ActivityRegularization } from './models/layers/activity_regularization.ts';
+export { Sampling } from './models/layers/sampling.ts';
+export type { SamplingOptions } from './models/layers/sampling.ts';
 export { Conv1D } from './models/layers/conv1d.ts';
 export type { Conv1DOptions } from './models/layers/conv1d.ts';
 export { MaxPooling1D, RepeatVector, UpSampling1D } from './models/layers/sampling1d.ts';
@@ -103,8 +107,8 @@ export type { ClipOptions } from './models/optimizers.ts';
 
 // Anomaly detectors: one interface for all (fit, scoreSamples with higher = more anomalous,
 // decisionFunction, predict, threshold, save/loadDetector).
-export { Detector, loadDetector, registerDetector } from './models/detectors/detector.ts';
-export type { DetectorFactory, DetectorFitOptions, DetectorState, JSONObject } from './models/detectors/detector.ts';
+export { Detector, loadDetector, preprocessed, registerDetector } from './models/detectors/detector.ts';
+export type { DetectorFactory, DetectorFitOptions, DetectorState, JSONObject, RawRows } from './models/detectors/detector.ts';
 export { toMatrix } from './models/detectors/matrix.ts';
 export type { Matrix, TabularInput } from './models/detectors/matrix.ts';
 export { DEFAULT_CONTAMINATION, quantile, thresholdConfig, thresholdFor, thresholdRule } from './models/detectors/threshold.ts';
@@ -126,6 +130,14 @@ export { IsolationForest } from './models/detectors/iforest.ts';
 export type { IsolationForestOptions } from './models/detectors/iforest.ts';
 export { RBM } from './models/detectors/rbm.ts';
 export type { RBMOptions, RBMEpoch, RBMFitOptions } from './models/detectors/rbm.ts';
+export { Autoencoder } from './models/detectors/autoencoder.ts';
+export type { AutoencoderOptions } from './models/detectors/autoencoder.ts';
+export { VariationalAutoencoder } from './models/detectors/vae.ts';
+export type { VariationalAutoencoderOptions } from './models/detectors/vae.ts';
+export { DenseAutoencoder } from './models/detectors/dense_autoencoder.ts';
+export type {
+  AutoencoderEpoch, AutoencoderFitOptions, DenseAutoencoderConfig, DenseAutoencoderOptions, HiddenActivation,
+} from './models/detectors/dense_autoencoder.ts';
 
 // Time-series detectors: LSTM and TCN forecasters and the LSTM autoencoder (Detectors over a
 // series), the anomaly likelihood, the streaming detector vigil runs on NAB, and NAB detection

@@ -12,6 +12,8 @@ import type { TabularInput } from '../models/detectors/matrix.ts';
 import '../models/detectors/iforest.ts';
 import '../models/detectors/ocsvm.ts';
 import '../models/detectors/rbm.ts';
+import '../models/detectors/autoencoder.ts';
+import '../models/detectors/vae.ts';
 import '../models/detectors/lstm_forecaster.ts';
 import '../models/detectors/lstm_autoencoder.ts';
 import type { DataFormatError } from '../models/preprocessing/csv.ts';

@@ -5,6 +5,7 @@ import type { TrainCustomOptions } from '../experiments/custom.ts';
 import { epochLines, progressBar } from '../experiments/progress.ts';
 import { delimiter, fileFlag, fraction, headerFlag, metricRows, metricsJSON, positiveInt, table, UsageError, parseFlags } from './common.ts';
 import type { Io } from './common.ts';
+import { TRAIN_DETECTOR_USAGE, trainDetectorCommand, wantsDetector } from './train_detector.ts';
 
 export const TRAIN_USAGE = `usage: vigil train --data FILE.csv --text-column COL --label-column COL --model OUT.vigil [options]
 
@@ -28,12 +29,15 @@ export const TRAIN_USAGE = `usage: vigil train --data FILE.csv --text-column COL
 
   Texts are used as they are (lower-cased, not trimmed). The vocabulary comes from the training
   rows; a character never seen there maps to an "unknown" index. An empty text is all padding and
-  gets one fixed score. Prints the validation metrics (threshold 0.5).`;
+  gets one fixed score. Prints the validation metrics (threshold 0.5).
+
+${TRAIN_DETECTOR_USAGE}`;
 
 /** Test hook: options passed through to trainCustom (a small recipe). */
 export type TrainOverrides = Pick<TrainCustomOptions, 'recipe'>;
 
 export async function trainCommand(args: string[], io: Io, overrides: TrainOverrides = {}): Promise<number> {
+  if (wantsDetector(args)) return trainDetectorCommand(args, io);
   const parsed = parseFlags({
     args,
     strict: true,

@@ -25,6 +25,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import * as zlib from 'node:zlib';
 import { CharTokenizer } from './preprocessing/tokenizer.ts';
 import type { CharTokenizerJSON } from './preprocessing/tokenizer.ts';
+import { TabularPipeline } from './preprocessing/tabular_pipeline.ts';
+import type { TabularPipelineJSON } from './preprocessing/tabular_pipeline.ts';
 import { padSequences } from './preprocessing/pad.ts';
 import type { Side } from './preprocessing/pad.ts';
 import { layerFromConfig } from './layers/registry.ts';
@@ -93,6 +95,8 @@ export interface PadConfig {
 export interface PreprocessingJSON {
   tokenizer: CharTokenizerJSON | null;
   pad: PadConfig | null;
+  /** Raw table rows -> features (a detector's); absent in files without one. */
+  table?: TabularPipelineJSON | null;
   /** Free-form JSON the caller attached (label names, the experiment, ...). */
   extra: { [key: string]: ConfigValue } | null;
 }
@@ -147,21 +151,26 @@ export class ModelFileError extends Error {
 /** What save() accepts as preprocessing: live objects or their JSON. */
 export interface SavePreprocessing {
   tokenizer?: CharTokenizer | CharTokenizerJSON | null;
+  /** A fitted TabularPipeline (raw CSV rows -> features). */
+  table?: TabularPipeline | TabularPipelineJSON | null;
   /** padSequences options; maxlen omitted or null pads each call to its longest text. */
   pad?: { maxlen?: number | null; padding?: Side; truncating?: Side; value?: number } | null;
   extra?: { [key: string]: ConfigValue } | null;
 }
 
-/** The preprocessing state of a loaded model: turns raw strings into the model's input. */
+/** The preprocessing state of a loaded model: turns raw strings (or table rows) into the model's input. */
 export class Preprocessing {
   readonly tokenizer: CharTokenizer | null;
   readonly pad: PadConfig | null;
+  readonly table: TabularPipeline | null;
   readonly extra: { [key: string]: ConfigValue } | null;
 
   constructor(opts: SavePreprocessing = {}) {
     if (typeof opts !== 'object' || opts === null) throw new TypeError('Preprocessing: options must be an object');
     const t = opts.tokenizer ?? null;
     this.tokenizer = t === null || t instanceof CharTokenizer ? t : CharTokenizer.fromJSON(t);
+    const tb = opts.table ?? null;
+    this.table = tb === null || tb instanceof TabularPipeline ? tb : TabularPipeline.fromJSON(tb);
     this.pad = opts.pad == null ? null : padConfig(opts.pad);
     this.extra = opts.extra == null ? null : jsonObject(opts.extra);
   }
@@ -184,7 +193,11 @@ export class Preprocessing {
   }
 
   toJSON(): PreprocessingJSON {
-    return { tokenizer: this.tokenizer?.toJSON() ?? null, pad: this.pad && { ...this.pad }, extra: this.extra };
+    return {
+      tokenizer: this.tokenizer?.toJSON() ?? null, pad: this.pad && { ...this.pad },
+      ...(this.table ? { table: this.table.toJSON() } : {}),
+      extra: this.extra,
+    };
   }
 }
 
@@ -219,7 +232,18 @@ function jsonObject(v: unknown): { [key: string]: ConfigValue } {
 function preprocessingFromJSON(j: unknown): Preprocessing {
   if (typeof j !== 'object' || j === null) throw new TypeError('preprocessing must be an object');
   const o = j as Partial<PreprocessingJSON>;
-  return new Preprocessing({ tokenizer: o.tokenizer ?? null, pad: o.pad ?? null, extra: o.extra ?? null });
+  return new Preprocessing({ tokenizer: o.tokenizer ?? null, pad: o.pad ?? null, table: o.table ?? null, extra: o.extra ?? null });
+}
+
+/** A model file's preprocessing section, checked (null when the file has none). */
+export function decodePreprocessing(file: DecodedModelFile, path: string): Preprocessing | null {
+  const p = file.header.preprocessing;
+  if (p === null || p === undefined) return null;
+  try {
+    return preprocessingFromJSON(p);
+  } catch (err) {
+    throw new ModelFileError(path, 'bad-header', `bad preprocessing: ${(err as Error).message}`, err);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -604,13 +628,5 @@ export async function loadSequential(
       fail('bad-header', `cannot compile the model as saved: ${(err as Error).message}`, err);
     }
   }
-  let preprocessing: Preprocessing | null = null;
-  if (h.preprocessing !== null && h.preprocessing !== undefined) {
-    try {
-      preprocessing = preprocessingFromJSON(h.preprocessing);
-    } catch (err) {
-      fail('bad-header', `bad preprocessing: ${(err as Error).message}`, err);
-    }
-  }
-  return { model, preprocessing };
+  return { model, preprocessing: decodePreprocessing(file, path) };
 }

@@ -1,4 +1,5 @@
 // The tabular detector experiments `vigil eval` runs, by id (SEEDS.md "Tabular detectors").
+import { creditcardAutoencoder } from './creditcard-autoencoder.ts';
 import { creditcardRbm } from './creditcard-rbm.ts';
 import { kddIforest } from './kdd-iforest.ts';
 import { kddOcsvm } from './kdd-ocsvm.ts';
@@ -10,6 +11,7 @@ export const TABULAR_EXPERIMENTS: Readonly<Record<string, TabularExperiment>> = 
   [kddIforest.id]: kddIforest,
   [kddOcsvm.id]: kddOcsvm,
   [creditcardRbm.id]: creditcardRbm,
+  [creditcardAutoencoder.id]: creditcardAutoencoder,
 });
 
 export { formatSpread, formatTabularReport, runTabular, spreadOf, tabularReportJSON, thresholdedAuc } from './run.ts';

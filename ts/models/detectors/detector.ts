@@ -7,12 +7,21 @@
 //   await det.save(path)          one model file (serialize.ts), written atomically
 //   await loadDetector(path)      any detector back, by the type written in the file
 //
+// Raw rows: set `det.preprocessing = new TabularPipeline({ columns, categorical, scale, ... })`
+// and every call above takes rows as a CSV gives them (strings and numbers): fit() fits the
+// pipeline on the training rows when it is not fitted yet, the other calls run rows through it,
+// and the pipeline travels in the model file, so a loaded detector scores raw rows too.
+//
 // scikit-learn's own score_samples and decision_function are "higher = more normal"; a detector
 // that mirrors a scikit-learn estimator says in its docs how its numbers map onto scikit-learn's.
 // A row is flagged when its score is strictly above the threshold, as scikit-learn flags scores
 // strictly below its offset_.
 import type { ConfigValue } from '../layers/layer.ts';
-import { decodeDetectorState, encodeModelFile, ModelFileError, readModelFile, writeFileAtomic } from '../serialize.ts';
+import type { Cell } from '../preprocessing/encoders.ts';
+import { TabularPipeline } from '../preprocessing/tabular_pipeline.ts';
+import {
+  decodeDetectorState, decodePreprocessing, encodeModelFile, ModelFileError, Preprocessing, readModelFile, writeFileAtomic,
+} from '../serialize.ts';
 import type { DetectorJSON, WeightRecord } from '../serialize.ts';
 import { streamScores } from '../stream/pipeline.ts';
 import type { ScoredBatch } from '../stream/pipeline.ts';
@@ -24,6 +33,9 @@ import { thresholdFor, thresholdRule } from './threshold.ts';
 import type { ThresholdOptions, ThresholdRule } from './threshold.ts';
 
 export type JSONObject = { [key: string]: ConfigValue };
+
+/** Table rows as a CSV reader gives them: what a detector with `preprocessing` takes. */
+export type RawRows = ArrayLike<ArrayLike<Cell>>;
 
 export interface DetectorFitOptions {
   /** Stops training at the next check; fit() then rejects with the signal's reason. */
@@ -63,6 +75,7 @@ export abstract class Detector<X> {
   abstract readonly modelType: string;
   readonly thresholdRule: ThresholdRule;
   #threshold: number | null = null;
+  #preprocessing: TabularPipeline | null = null;
 
   /** `autoThreshold`: the fixed threshold of contamination 'auto', for detectors whose scores have one. */
   constructor(fn: string, opts: ThresholdOptions, autoThreshold?: number) {
@@ -93,28 +106,47 @@ export abstract class Detector<X> {
     this.#threshold = value;
   }
 
-  async fit(x: X, opts: DetectorFitOptions = {}): Promise<this> {
+  /**
+   * Turns raw rows into the detector's features in every call (null: none; inputs are features).
+   * An unfitted pipeline is fitted by fit() on the training rows; a fitted one is used as it is.
+   */
+  get preprocessing(): TabularPipeline | null {
+    return this.#preprocessing;
+  }
+
+  set preprocessing(p: TabularPipeline | null) {
+    if (p !== null && !(p instanceof TabularPipeline)) throw new TypeError(`${this.modelType}: preprocessing must be a TabularPipeline or null`);
+    this.#preprocessing = p;
+  }
+
+  async fit(x: X | RawRows, opts: DetectorFitOptions = {}): Promise<this> {
     const fn = `${this.modelType}.fit`;
     if (typeof opts !== 'object' || opts === null) throw new TypeError(`${fn}: options must be an object`);
     if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw new TypeError(`${fn}: signal must be an AbortSignal`);
     if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function') throw new TypeError(`${fn}: onProgress must be a function`);
     opts.signal?.throwIfAborted();
-    const scores = await this.train(x, opts);
+    const scores = await this.train(preprocessed(this, fn, x, true), opts);
     this.#threshold = thresholdFor(this.thresholdRule, scores);
     return this;
   }
 
-  async scoreSamples(x: X): Promise<Float32Array> {
+  async scoreSamples(x: X | RawRows): Promise<Float32Array> {
     this.requireFitted('scoreSamples');
+    return this.score(preprocessed(this, `${this.modelType}.scoreSamples`, x));
+  }
+
+  /** scoreSamples of features that went through the preprocessing already (it is not run again). */
+  async scoreFeatures(x: X): Promise<Float32Array> {
+    this.requireFitted('scoreFeatures');
     return this.score(x);
   }
 
-  async decisionFunction(x: X): Promise<Float32Array> {
+  async decisionFunction(x: X | RawRows): Promise<Float32Array> {
     const t = this.threshold;
     return (await this.scoreSamples(x)).map((s) => s - t);
   }
 
-  async predict(x: X): Promise<Uint8Array> {
+  async predict(x: X | RawRows): Promise<Uint8Array> {
     const t = this.threshold;
     const s = await this.scoreSamples(x);
     return Uint8Array.from(s, (v) => (v > t ? 1 : 0));
@@ -137,9 +169,12 @@ export abstract class Detector<X> {
   async save(path: string): Promise<void> {
     if (typeof path !== 'string' || path.length === 0) throw new TypeError(`${this.modelType}.save: path must be a non-empty string`);
     this.requireFitted('save');
+    const p = this.#preprocessing;
+    if (p !== null && !p.fitted) throw new Error(`${this.modelType}.save: the preprocessing is not fitted (fit the detector on raw rows, or fit the pipeline)`);
     const s = this.state();
     const model: DetectorJSON = { config: s.config, fitted: s.fitted, threshold: this.threshold };
-    await writeFileAtomic(path, encodeModelFile({ modelType: this.modelType, model, compile: null, preprocessing: null }, s.weights));
+    const preprocessing = p === null ? null : new Preprocessing({ table: p }).toJSON();
+    await writeFileAtomic(path, encodeModelFile({ modelType: this.modelType, model, compile: null, preprocessing }, s.weights));
   }
 
   /** The fitted model as plain values (what save() writes), for writers of other formats such as ONNX. */
@@ -151,6 +186,19 @@ export abstract class Detector<X> {
   protected requireFitted(what: string): void {
     if (this.#threshold === null) throw new Error(`${this.modelType}.${what}: not fitted yet: call fit() first`);
   }
+}
+
+/**
+ * `x` through the detector's preprocessing (raw rows required then), or `x` itself without one;
+ * `fitting` fits an unfitted pipeline on these rows. A function rather than a method so that
+ * Detector<X> stays contravariant in X (Detector<never> is the type of any detector).
+ */
+export function preprocessed<X>(det: Detector<X>, fn: string, x: X | RawRows, fitting = false): X {
+  const p = det.preprocessing;
+  if (p === null) return x as X;
+  if (!Array.isArray(x)) throw new TypeError(`${fn}: x must be raw rows (arrays of strings or numbers) when the detector has preprocessing`);
+  const rows = x as unknown as RawRows;
+  return (fitting && !p.fitted ? p.fitTransform(rows) : p.transform(rows)) as unknown as X;
 }
 
 /**
@@ -169,12 +217,14 @@ export async function loadDetector<D extends Detector<never> = Detector<never>>(
       `(known: ${[...factories.keys()].join(', ') || 'none'})`);
   }
   const s = decodeDetectorState(file, path);
+  const preprocessing = decodePreprocessing(file, path);
   let det: Detector<never>;
   try {
     det = restoreDetector(type, s);
   } catch (err) {
     throw new ModelFileError(path, 'bad-config', `cannot rebuild the ${type}: ${(err as Error).message}`, err);
   }
+  det.preprocessing = preprocessing?.table ?? null;
   return det as D;
 }
 

@@ -16,8 +16,8 @@ import {
   createForest, forestHeight, iforestFitAsync, iforestScore, iforestScoreAsync, PackedForest,
 } from '../../bindings/iforest.ts';
 import type { Forest } from '../../bindings/iforest.ts';
-import { Detector, registerDetector } from './detector.ts';
-import type { DetectorFitOptions, DetectorState, JSONObject } from './detector.ts';
+import { Detector, preprocessed, registerDetector } from './detector.ts';
+import type { DetectorFitOptions, DetectorState, JSONObject, RawRows } from './detector.ts';
 import { toMatrix } from './matrix.ts';
 import type { Matrix, TabularInput } from './matrix.ts';
 import { thresholdConfig } from './threshold.ts';
@@ -107,9 +107,9 @@ export class IsolationForest extends Detector<TabularInput> {
   }
 
   /** The mean path length E[h(x)] of every row over the trees (lower = isolated sooner). */
-  async pathLengths(x: TabularInput): Promise<Float32Array> {
+  async pathLengths(x: TabularInput | RawRows): Promise<Float32Array> {
     const { packed } = this.#fitted('pathLengths');
-    const m = toMatrix(`${FN}.pathLengths`, 'x', x, packed.cols);
+    const m = toMatrix(`${FN}.pathLengths`, 'x', preprocessed(this, `${FN}.pathLengths`, x), packed.cols);
     const out = new Float32Array(m.rows);
     await iforestScoreAsync(packed, m.rows, m.data, out, null);
     return out;
@@ -119,9 +119,9 @@ export class IsolationForest extends Detector<TabularInput> {
    * scoreSamples on the calling thread: for a few rows scored in-process, where a worker
    * round trip would cost more than the trees (one row through 100 trees takes microseconds).
    */
-  scoreSamplesSync(x: TabularInput): Float32Array {
+  scoreSamplesSync(x: TabularInput | RawRows): Float32Array {
     const { packed } = this.#fitted('scoreSamplesSync');
-    const m = toMatrix(`${FN}.scoreSamplesSync`, 'x', x, packed.cols);
+    const m = toMatrix(`${FN}.scoreSamplesSync`, 'x', preprocessed(this, `${FN}.scoreSamplesSync`, x), packed.cols);
     const out = new Float32Array(m.rows);
     iforestScore(packed, m.rows, m.data, null, out);
     return out;

@@ -14,8 +14,8 @@
 // the threshold is then 0 on vigil's scale, and predict flags exactly the rows scikit-learn does.
 import { ocsvmDecision, ocsvmDecisionAsync, ocsvmFitAsync, OCSVM_CTRL } from '../../bindings/ocsvm.ts';
 import type { OcsvmFitResult, OcsvmStatus, SvmKernelName, SvmKernelSpec } from '../../bindings/ocsvm.ts';
-import { Detector, registerDetector } from './detector.ts';
-import type { DetectorFitOptions, DetectorState, JSONObject } from './detector.ts';
+import { Detector, preprocessed, registerDetector } from './detector.ts';
+import type { DetectorFitOptions, DetectorState, JSONObject, RawRows } from './detector.ts';
 import { toMatrix } from './matrix.ts';
 import type { Matrix, TabularInput } from './matrix.ts';
 import { thresholdConfig } from './threshold.ts';
@@ -170,25 +170,25 @@ export class OneClassSVM extends Detector<TabularInput> {
    * it runs and once at the end, where total is maxIter when one is set, otherwise Infinity
    * until the final call (iterations, iterations): SMO cannot tell in advance how many it needs.
    */
-  override async fit(x: TabularInput, opts: DetectorFitOptions = {}): Promise<this> {
+  override async fit(x: TabularInput | RawRows, opts: DetectorFitOptions = {}): Promise<this> {
     await super.fit(x, opts);
     if (this.rhoThreshold) this.threshold = 0;
     return this;
   }
 
   /** scikit-learn's decision_function: Σ α_i K(sv_i, x) - ρ, positive inside the learned region. */
-  async decisionValues(x: TabularInput): Promise<Float32Array> {
+  async decisionValues(x: TabularInput | RawRows): Promise<Float32Array> {
     const f = this.#fitted('decisionValues');
-    const m = toMatrix(`${FN}.decisionValues`, 'x', x, f.features);
+    const m = toMatrix(`${FN}.decisionValues`, 'x', preprocessed(this, `${FN}.decisionValues`, x), f.features);
     const out = new Float32Array(m.rows);
     await ocsvmDecisionAsync(m.rows, m.cols, f.coef.length, m.data, f.sv, f.coef, this.#kernel(f), f.rho, out);
     return out;
   }
 
   /** scoreSamples on the calling thread, for a few rows where a worker round trip would cost more. */
-  scoreSamplesSync(x: TabularInput): Float32Array {
+  scoreSamplesSync(x: TabularInput | RawRows): Float32Array {
     const f = this.#fitted('scoreSamplesSync');
-    const m = toMatrix(`${FN}.scoreSamplesSync`, 'x', x, f.features);
+    const m = toMatrix(`${FN}.scoreSamplesSync`, 'x', preprocessed(this, `${FN}.scoreSamplesSync`, x), f.features);
     const out = new Float32Array(m.rows);
     ocsvmDecision(m.rows, m.cols, f.coef.length, m.data, f.sv, f.coef, this.#kernel(f), f.rho, out);
     return negate(out);

@@ -18,8 +18,8 @@ import { rbmFreeEnergyAsync, rbmHiddenProbsAsync, rbmTrainEpochAsync } from '../
 import type { RbmModel, RbmVisible } from '../../bindings/rbm.ts';
 import { permutation } from '../preprocessing/split.ts';
 import type { Tensor } from '../tensor.ts';
-import { Detector, registerDetector } from './detector.ts';
-import type { DetectorFitOptions, DetectorState, JSONObject } from './detector.ts';
+import { Detector, preprocessed, registerDetector } from './detector.ts';
+import type { DetectorFitOptions, DetectorState, JSONObject, RawRows } from './detector.ts';
 import { toMatrix } from './matrix.ts';
 import type { Matrix, TabularInput } from './matrix.ts';
 import { thresholdConfig } from './threshold.ts';
@@ -129,7 +129,7 @@ export class RBM extends Detector<TabularInput> {
     return this.weights.V;
   }
 
-  override fit(x: TabularInput, opts: RBMFitOptions = {}): Promise<this> {
+  override fit(x: TabularInput | RawRows, opts: RBMFitOptions = {}): Promise<this> {
     if (opts !== null && typeof opts === 'object' && opts.onEpochEnd !== undefined && typeof opts.onEpochEnd !== 'function') {
       return Promise.reject(new TypeError('RBM.fit: onEpochEnd must be a function'));
     }
@@ -216,10 +216,10 @@ export class RBM extends Detector<TabularInput> {
   }
 
   /** Hidden unit probabilities p(h = 1 | v), [rows, hiddenUnits] (scikit-learn's transform). */
-  async transform(x: TabularInput): Promise<Tensor<Float32Array>> {
+  async transform(x: TabularInput | RawRows): Promise<Tensor<Float32Array>> {
     this.requireFitted('transform');
     const { V, H, W, c } = this.weights!;
-    const m = this.table('RBM.transform', x, V);
+    const m = this.table('RBM.transform', preprocessed(this, 'RBM.transform', x), V);
     const P = new Float32Array(m.rows * H);
     await rbmHiddenProbsAsync(m.rows, V, H, m.data, W, c, P);
     return { data: P, shape: [m.rows, H] };

@@ -87,6 +87,8 @@ export abstract class Layer {
   /**
    * Weight penalties (Keras' kernel_regularizer): adds their gradients to the weights' grads after
    * backward() and returns the penalty Sequential adds to the loss. 0 for layers without one.
+   * Penalties on activations (ActivityRegularization, Sampling's KL term) must reach earlier
+   * layers, so they add their gradient in backward() and only return the value here.
    */
   regularize(): number {
     return 0;

@@ -24,6 +24,9 @@ import { SpatialDropout1D } from './spatial_dropout.ts';
 import { TCN } from './tcn.ts';
 import type { TCNOptions } from './tcn.ts';
 import { TimeDistributed } from './time_distributed.ts';
+import { GaussianNoise } from './noise.ts';
+import { ActivityRegularization } from './activity_regularization.ts';
+import { Sampling } from './sampling.ts';
 
 /** Builds an unbuilt layer from its getConfig() output. */
 export type LayerFactory = (config: LayerConfig) => Layer;
@@ -123,6 +126,9 @@ const registry = new Map<string, LayerFactory>([
     kernelRegularizer: regularizer('TCN', c, 'kernelRegularizer'),
     inputShape: shape('TCN', c, 'inputShape'),
   })],
+  ['GaussianNoise', (c) => new GaussianNoise(num('GaussianNoise', c, 'stddev'))],
+  ['ActivityRegularization', (c) => new ActivityRegularization({ l1: num('ActivityRegularization', c, 'l1'), l2: num('ActivityRegularization', c, 'l2') })],
+  ['Sampling', (c) => new Sampling(num('Sampling', c, 'latent'), { klWeight: num('Sampling', c, 'klWeight') })],
 ]);
 
 /** Registers a layer class under its className, so model files holding it can be loaded. */

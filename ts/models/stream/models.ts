@@ -87,37 +87,42 @@ export function detectorModel(fn: string, det: Detector<TabularInput>, options: 
   if (options.encoder !== undefined && options.encoder !== null && !(options.encoder instanceof ColumnEncoder)) {
     throw new TypeError(`${fn}: encoder must be a fitted ColumnEncoder or null`);
   }
+  // A detector saved with its preprocessing (a TabularPipeline) reads the raw columns it names.
+  const pipeline = det.preprocessing;
+  if (pipeline && options.encoder != null) throw new TypeError(`${fn}: the detector carries its preprocessing; leave encoder out`);
   const encoder = options.encoder === undefined ? detectorEncoder(det) : options.encoder;
   if (encoder && !encoder.fitted) throw new TypeError(`${fn}: the encoder is not fitted`);
   if (encoder && encoder.nColumns !== features) {
     throw new RangeError(`${fn}: the encoder takes ${encoder.nColumns} columns, the detector was fitted on ${features} features`);
   }
+  const width = pipeline ? pipeline.columns.length : features;
+  const transform = pipeline ? (r: Cell[][]) => pipeline.transform(r) : encoder ? (r: Cell[][]) => encoder.transform(r) : null;
   let names: string[] = [];
   return {
-    payload: { kind: 'features', columns: cols ?? null },
+    payload: { kind: 'features', columns: cols ?? (pipeline ? [...pipeline.columns] : null) },
     batchSize: DETECTOR_BATCH,
     columnsKnown(given) {
       names = given;
-      if (given.length !== features) {
-        throw new RangeError(`${fn}: the input has ${given.length} feature column(s) (${given.join(', ')}), the detector was fitted on ${features}; ` +
+      if (given.length !== width) {
+        throw new RangeError(`${fn}: the input has ${given.length} feature column(s) (${given.join(', ')}), the detector ${pipeline ? 'reads' : 'was fitted on'} ${width}; ` +
           'choose them with columns (and leave out id and label columns with idColumn, labelColumn)');
       }
     },
     prepare(payload) {
       const rows = payload as Cell[][];
-      if (encoder) {
+      if (transform) {
         try {
-          return { input: encoder.transform(rows) };
+          return { input: transform(rows) };
         } catch {
           // Find the row at fault, for its line number.
           for (let i = 0; i < rows.length; i++) {
             try {
-              encoder.transform([rows[i]]);
+              transform([rows[i]]);
             } catch (err) {
               return { bad: i, message: (err as Error).message.replace(/^ColumnEncoder\.transform: rows\[0\]\[(\d+)\]/, 'cell $1') };
             }
           }
-          throw new Error(`${fn}: the encoder refused a batch but none of its rows alone`);
+          throw new Error(`${fn}: the preprocessing refused a batch but none of its rows alone`);
         }
       }
       const n = rows.length;
@@ -137,7 +142,8 @@ export function detectorModel(fn: string, det: Detector<TabularInput>, options: 
       return { input: { data: out, shape: [n, features] } };
     },
     async score(x) {
-      const scores = await det.scoreSamples(x);
+      // x holds features already (prepare ran the preprocessing, to find a bad row's line).
+      const scores = await det.scoreFeatures(x);
       const threshold = det.threshold;
       const predictions = new Uint8Array(scores.length);
       for (let i = 0; i < scores.length; i++) predictions[i] = scores[i] > threshold ? 1 : 0;

@@ -1,0 +1,109 @@
+// `vigil train --detector iforest|ocsvm|rbm|autoencoder`: fit a tabular detector to a user's CSV
+// (experiments/detector_train.ts) and save it with its preprocessing, so that `vigil score`
+// scores raw rows of the same layout.
+import { writeFileSync } from 'node:fs';
+import { DETECTOR_KINDS, readTable, trainDetector } from '../experiments/detector_train.ts';
+import type { DetectorKind } from '../experiments/detector_train.ts';
+import { delimiter, fileFlag, headerFlag, parseFlags, positiveInt, table, UsageError } from './common.ts';
+import type { Io } from './common.ts';
+
+export const TRAIN_DETECTOR_USAGE = `usage: vigil train --detector KIND --data FILE.csv --model OUT.vigil [options]
+
+  Fits an anomaly detector to the rows of your CSV (unsupervised) and saves it with the column
+  encoding and scaling it learned, so that vigil score --model OUT.vigil --input NEW.csv scores
+  raw rows of the same layout (score higher = more anomalous, prediction 1 = anomaly).
+
+  --detector KIND          ${DETECTOR_KINDS.join(', ')}
+  --data FILE              CSV (RFC 4180; .gz read too) (--csv FILE is the same)
+  --model FILE             where to write the model (atomically) (--out FILE is the same)
+  --columns A,B,...        the feature columns (header names or 0-based indices), in this order
+                           (default: every column but --label-column and --id-column)
+  --label-column COL       a column to leave out of the features (training uses no labels)
+  --id-column COL          a column to leave out of the features
+  --contamination F        expected share of anomalies in the rows: the threshold (default 0.1)
+  --epochs N               rbm and autoencoder epochs (defaults 20 and 50)
+  --seed N                 seed of the detector (default 0)
+  --header | --no-header   the first row names the columns (default --header)
+  --delimiter C            field separator (default ","; "tab" for tabs)
+  --json FILE              also write { model, detector, rows, features, categorical, threshold, trainSeconds }
+
+  A column is categorical when any of its cells is not a decimal number: its values get ordinal
+  codes, and a value never seen in training scores as code -1. ocsvm, rbm and autoencoder see
+  every feature standardised on the training rows; iforest sees the codes and numbers as they are.`;
+
+/** True when the command line asks for a detector (vigil train routes it here). */
+export function wantsDetector(args: readonly string[]): boolean {
+  return args.some((a) => a === '--detector' || a.startsWith('--detector='));
+}
+
+const list = (flag: string, v: string | undefined): string[] | undefined => {
+  if (v === undefined) return undefined;
+  const out = v.split(',').map((c) => c.trim());
+  if (out.some((c) => c === '')) throw new UsageError(`${flag} needs comma-separated column names or indices, got ${JSON.stringify(v)}`);
+  return out;
+};
+
+export async function trainDetectorCommand(args: string[], io: Io): Promise<number> {
+  const { values: o } = parseFlags({
+    args,
+    strict: true,
+    options: {
+      detector: { type: 'string' },
+      data: { type: 'string' },
+      csv: { type: 'string' },
+      model: { type: 'string' },
+      out: { type: 'string' },
+      columns: { type: 'string' },
+      'label-column': { type: 'string' },
+      'id-column': { type: 'string' },
+      contamination: { type: 'string' },
+      epochs: { type: 'string' },
+      seed: { type: 'string' },
+      header: { type: 'boolean' },
+      'no-header': { type: 'boolean' },
+      delimiter: { type: 'string' },
+      json: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (o.help) {
+    io.stdout.write(`${TRAIN_DETECTOR_USAGE}\n`);
+    return 0;
+  }
+  const kind = o.detector as DetectorKind;
+  if (!DETECTOR_KINDS.includes(kind)) throw new UsageError(`--detector must be one of ${DETECTOR_KINDS.join(', ')}, got ${JSON.stringify(o.detector)}`);
+  if (o.data !== undefined && o.csv !== undefined) throw new UsageError('give --data or --csv (the same flag), not both');
+  if (o.model !== undefined && o.out !== undefined) throw new UsageError('give --model or --out (the same flag), not both');
+  const data = fileFlag(o.csv !== undefined ? '--csv' : '--data', o.data ?? o.csv, true)!;
+  const modelPath = fileFlag(o.out !== undefined ? '--out' : '--model', o.model ?? o.out, true)!;
+  const json = fileFlag('--json', o.json, false);
+  const contamination = o.contamination === undefined ? undefined : Number(o.contamination);
+  if (contamination !== undefined && !(o.contamination!.trim() !== '' && contamination > 0 && contamination <= 0.5)) {
+    throw new UsageError(`--contamination must be a number in (0, 0.5], got ${JSON.stringify(o.contamination)}`);
+  }
+  const epochs = positiveInt('--epochs', o.epochs, 1, 1 << 16);
+  if (epochs !== undefined && kind !== 'rbm' && kind !== 'autoencoder') throw new UsageError('--epochs is for rbm and autoencoder');
+  const seed = positiveInt('--seed', o.seed, 0, 2 ** 31 - 1);
+  const exclude = [o['label-column'], o['id-column']].filter((c): c is string => c !== undefined);
+
+  const t = readTable(data, { columns: list('--columns', o.columns), exclude, header: headerFlag(o), delimiter: delimiter(o.delimiter) });
+  io.stderr.write(`${data}: ${t.rows.length} rows, ${t.features.length} feature column(s)` +
+    `${t.categorical.length ? `, categorical: ${t.categorical.join(', ')}` : ''}\n`);
+  const t0 = performance.now();
+  const det = await trainDetector(kind, t, { contamination, seed, epochs });
+  const trainSeconds = (performance.now() - t0) / 1000;
+  await det.save(modelPath);
+  io.stdout.write(`${det.modelType} fitted on ${t.rows.length} rows\n${table([
+    ['features', t.features.join(', ')],
+    ['threshold', `${det.threshold.toPrecision(6)} (score above it: anomaly)`],
+    ['train', `${trainSeconds.toFixed(2)} s`],
+  ])}\nmodel saved to ${modelPath}\n`);
+  if (json !== undefined) {
+    const out = {
+      model: modelPath, detector: det.modelType, rows: t.rows.length, features: t.features, categorical: t.categorical,
+      threshold: det.threshold, trainSeconds,
+    };
+    writeFileSync(json, `${JSON.stringify(out, null, 2)}\n`);
+  }
+  return 0;
+}
