@@ -8,11 +8,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { main } from '../ts/cli.ts';
 import {
-  CharTokenizer, Conv1D, Dense, Embedding, GlobalMaxPooling1D, IsolationForest, Layer, LSTM, Preprocessing, Sequential, TimeDistributed,
+  Bidirectional, CharTokenizer, Conv1D, Dense, Embedding, GlobalMaxPooling1D, IsolationForest, Layer, LSTM, Preprocessing, Sequential, SimpleRNN,
+  TCN, TimeDistributed,
 } from '../ts/index.ts';
 import type { CallContext, Flow, Shape } from '../ts/models/layers/layer.ts';
 import { META } from '../ts/models/onnx/metadata.ts';
-import { decodeModel } from '../ts/models/onnx/proto.ts';
+import { decodeModel, encodeModel } from '../ts/models/onnx/proto.ts';
+import { importOnnx } from '../ts/models/onnx/import/index.ts';
 import { GraphReader } from '../ts/models/onnx/read.ts';
 import { exportOnnx } from '../ts/models/onnx/export/index.ts';
 import { detectorToOnnx } from '../ts/models/onnx/detectors/index.ts';
@@ -104,6 +106,39 @@ test('a fitted detector exports through the detectors\' own layout, written atom
   const bytes = await exportOnnx(forest, path('d.onnx'));
   assert.ok(readFileSync(path('d.onnx')).equals(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
   assert.equal(Buffer.from(bytes), Buffer.from(detectorToOnnx(forest)));
+});
+
+test('vigil reads its own files back complete: weights bit for bit, preprocessing, compile settings', async () => {
+  const { model, pre } = await textModel();
+  const back = await importOnnx(await exportOnnx(model, null, { preprocessing: pre }));
+  assert.is(back.kind, 'sequential');
+  const m = back.model as Sequential;
+  assert.equal(m.getConfig(), model.getConfig());
+  assert.equal(m.getCompileConfig(), model.getCompileConfig());
+  assert.equal(m.getWeights(), model.getWeights());
+  assert.equal(back.preprocessing!.toJSON(), pre.toJSON());
+  const x = pre.encode(TEXTS);
+  assert.equal((await m.predict(x)).data, (await model.predict(x)).data);
+  // Every weight layout: recurrent gate order both ways, Dense as Gemm and as MatMul, TCN and conv names.
+  const other = new Sequential([new Bidirectional(new LSTM(4, { returnSequences: true }), { mergeMode: 'sum' }), new SimpleRNN(3, { returnSequences: true }),
+    new TimeDistributed(new Dense(2)), new TCN({ nbFilters: 3, kernelSize: 2, dilations: [1, 2] }), new Dense(2, { activation: 'softmax' })], { seed: 9 });
+  other.build([null, 5]);
+  randomizeWeights(other, 10);
+  const again = (await importOnnx(await exportOnnx(other))).model as Sequential;
+  assert.equal(again.getWeights(), other.getWeights());
+  assert.is(again.getCompileConfig(), null);
+});
+
+test('a vigil file whose metadata does not fit its initializers fails naming the problem', async () => {
+  const { model } = await textModel();
+  const m = decodeModel(await exportOnnx(model));
+  const broken = (key: string, value: string) => encodeModel({ ...m, metadata_props: m.metadata_props!.map((e) => (e.key === key ? { key, value } : e)) });
+  const config = model.getConfig();
+  await rejectsError(importOnnx(broken(META.config, '{ nope')), Error, /vigil\.config is not valid JSON/);
+  const wider = { ...config, layers: config.layers.map((l) => (l.className === 'LSTM' ? { ...l, config: { ...l.config, units: 9 } } : l)) };
+  await rejectsError(importOnnx(broken(META.config, JSON.stringify(wider))), Error, /layer 'lstm' \(LSTM\): initializer 'lstm\/W' holds 192 values, the layer needs 216/);
+  const renamed = { ...config, layers: [...config.layers, { className: 'Dense', name: 'dense_1', config: { units: 1, activation: 'linear', useBias: true, inputShape: null } }] };
+  await rejectsError(importOnnx(broken(META.config, JSON.stringify(renamed))), Error, /layer 'dense_1' \(Dense\): no initializer 'dense_1\/kernel_t'/);
 });
 
 function capture() {

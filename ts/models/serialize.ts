@@ -573,6 +573,17 @@ function checkCompileSection(c: unknown, bad: (what: string) => never): CompileJ
 }
 
 /**
+ * Compiles a rebuilt model as its file says (fresh optimizer state); a model saved uncompiled, or
+ * compiled with an optimizer object vigil cannot describe, stays uncompiled. Also used by the ONNX
+ * files' `vigil.compile` metadata.
+ */
+export function compileAsSaved(model: Sequential, compile: CompileJSON | null): void {
+  if (!compile?.optimizer) return;
+  const optimizer = { ...compile.optimizer.config, name: compile.optimizer.name } as CompileOptions['optimizer'];
+  model.compile({ loss: compile.loss, optimizer, metrics: compile.metrics });
+}
+
+/**
  * Rebuilds a Sequential model from a file: the layers from their configs (layers/registry.ts),
  * built for the saved input shape, the weights checked against the rebuilt layers' names and
  * shapes, then compiled as saved (fresh optimizer state).
@@ -619,14 +630,10 @@ export async function loadSequential(
     }
   });
   model.setWeights(file.weights);
-  // A model compiled with an optimizer object vigil cannot describe loads uncompiled.
-  if (compile?.optimizer) {
-    const optimizer = { ...compile.optimizer.config, name: compile.optimizer.name } as CompileOptions['optimizer'];
-    try {
-      model.compile({ loss: compile.loss, optimizer, metrics: compile.metrics });
-    } catch (err) {
-      fail('bad-header', `cannot compile the model as saved: ${(err as Error).message}`, err);
-    }
+  try {
+    compileAsSaved(model, compile);
+  } catch (err) {
+    fail('bad-header', `cannot compile the model as saved: ${(err as Error).message}`, err);
   }
   return { model, preprocessing: decodePreprocessing(file, path) };
 }

@@ -6,7 +6,7 @@ import { Dense as DenseLayer } from '../../layers/dense.ts';
 import type { TimeDistributed } from '../../layers/time_distributed.ts';
 import { emitActivation } from './activation.ts';
 import type { ExportGraph, Flow } from './graph.ts';
-import { registerLayerExporter } from './registry.ts';
+import { registerLayerExporter, sized } from './registry.ts';
 
 /** Dense over the last axis of x (channels last); `prefix` names the initializers as vigil's weight names. */
 function emitDense(x: Flow, layer: Dense, g: ExportGraph, prefix: string): Flow {
@@ -25,11 +25,27 @@ function emitDense(x: Flow, layer: Dense, g: ExportGraph, prefix: string): Flow 
   return { ...x, name: emitActivation(g, z, layer.activation), dims: [...x.dims.slice(0, -1), U] };
 }
 
+/** The inverse of emitDense: the kernel from `kernel` [units, input] or its transpose `kernel_t`. */
+function restoreDense(layer: Dense, get: (name: string) => Float32Array, prefix: string): void {
+  const U = layer.units, I = layer.inputDim;
+  let W: Float32Array;
+  try {
+    W = sized(get(`${prefix}/kernel`), U * I, `${prefix}/kernel`);
+  } catch {
+    const Wt = sized(get(`${prefix}/kernel_t`), U * I, `${prefix}/kernel_t`);
+    W = new Float32Array(U * I);
+    for (let u = 0; u < U; u++) for (let i = 0; i < I; i++) W[u * I + i] = Wt[i * U + u]!;
+  }
+  layer.kernel.set(W);
+  if (layer.bias) layer.bias.set(sized(get(`${prefix}/bias`), U, `${prefix}/bias`));
+}
+
 registerLayerExporter<Dense>('Dense', {
   padding: () => 'any',
   perStep: true,
   channels: 'last',
   emit: (x, layer, g) => emitDense(x, layer, g, layer.name),
+  restore: (layer, get) => restoreDense(layer, get, layer.name),
 });
 
 registerLayerExporter<TimeDistributed>('TimeDistributed', {
@@ -42,4 +58,5 @@ registerLayerExporter<TimeDistributed>('TimeDistributed', {
     }
     return emitDense(x, layer.layer, g, layer.name);
   },
+  restore: (layer, get) => restoreDense(layer.layer as Dense, get, layer.name),
 });

@@ -15,7 +15,7 @@
 import type { Bidirectional, MergeMode } from '../../layers/bidirectional.ts';
 import type { Recurrent } from '../../layers/recurrent.ts';
 import type { ExportGraph, Flow } from './graph.ts';
-import { registerLayerExporter } from './registry.ts';
+import { registerLayerExporter, sized } from './registry.ts';
 
 const LSTM_BLOCKS = [0, 3, 1, 2];
 
@@ -38,6 +38,30 @@ function onnxWeights(dirs: readonly Recurrent[]): { W: Float32Array; R: Float32A
     reorder(d.bias, H, 1, blocks, B, k * 2 * G); // Rb, the second half, stays 0
   });
   return { W, R, B, G };
+}
+
+/** The inverse of onnxWeights: each direction's kernel, recurrent kernel and bias back in vigil's order. */
+function restoreWeights(dirs: readonly Recurrent[], get: (name: string) => Float32Array, name: string): void {
+  const l = dirs[0]!;
+  const H = l.units, I = l.inputDim, G = l.kernel.length / I, D = dirs.length;
+  const blocks = G === 4 * H ? LSTM_BLOCKS : [0];
+  const W = sized(get(`${name}/W`), D * G * I, `${name}/W`);
+  const R = sized(get(`${name}/R`), D * G * H, `${name}/R`);
+  const B = sized(get(`${name}/B`), D * 2 * G, `${name}/B`);
+  // ONNX block k holds vigil's block blocks[k]; Wb and Rb add up to vigil's one bias.
+  const back = (from: Float32Array, at: number, cols: number, out: Float32Array, extra?: number) => {
+    blocks.forEach((to, k) => {
+      for (let j = 0; j < H * cols; j++) {
+        out[to * H * cols + j] = from[at + k * H * cols + j]! + (extra === undefined ? 0 : from[extra + k * H * cols + j]!);
+      }
+    });
+  };
+  dirs.forEach((d, k) => {
+    back(W, k * G * I, I, d.kernel);
+    back(R, k * G * H, H, d.recurrentKernel);
+    back(B, k * 2 * G, 1, d.bias, k * 2 * G + G);
+    d.weightsChanged();
+  });
 }
 
 function emitRecurrent(x: Flow, dirs: readonly Recurrent[], merge: MergeMode, returnSequences: boolean, name: string, g: ExportGraph): Flow {
@@ -73,6 +97,7 @@ for (const className of ['LSTM', 'SimpleRNN']) {
     padding: () => 'post',
     channels: 'any',
     emit: (x, layer, g) => emitRecurrent(x, [layer], 'concat', layer.returnSequences, layer.name, g),
+    restore: (layer, get) => restoreWeights([layer], get, layer.name),
   });
 }
 
@@ -80,5 +105,6 @@ registerLayerExporter<Bidirectional>('Bidirectional', {
   padding: () => 'post',
   channels: 'any',
   emit: (x, layer, g) => emitRecurrent(x, [layer.forwardLayer, layer.backwardLayer], layer.mergeMode, layer.returnSequences, layer.name, g),
+  restore: (layer, get) => restoreWeights([layer.forwardLayer, layer.backwardLayer], get, layer.name),
 });
 

@@ -18,6 +18,23 @@ export interface LayerExporter<L extends Layer = Layer> {
   channels: 'first' | 'last' | 'any';
   /** Adds the layer's nodes; returns its output flow. */
   emit(x: Flow, layer: L, g: ExportGraph): Flow;
+  /**
+   * The inverse for vigil's own files: sets the (built) layer's weights from the initializers `emit`
+   * wrote, read by name through `get`. Default: every weight is the initializer `<layer name>/<weight
+   * name>` in vigil's layout (Embedding, Conv1D, TCN); layers without weights have nothing to read.
+   */
+  restore?(layer: L, get: (name: string) => Float32Array): void;
+}
+
+/** The default restore: each weight from the initializer of its own name, as vigil stores it. */
+export function restoreByName(layer: Layer, get: (name: string) => Float32Array, prefix = layer.name): void {
+  for (const w of layer.weights) w.value.set(sized(get(`${prefix}/${w.name}`), w.value.length, `${prefix}/${w.name}`));
+}
+
+/** `v` when it holds `n` values; an Error naming the initializer otherwise. */
+export function sized(v: Float32Array, n: number, name: string): Float32Array {
+  if (v.length !== n) throw new Error(`initializer '${name}' holds ${v.length} values, the layer needs ${n}`);
+  return v;
 }
 
 const exporters = new Map<string, LayerExporter>();

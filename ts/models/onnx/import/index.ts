@@ -9,6 +9,7 @@ import type { Sequential } from '../../sequential.ts';
 import { decodeModel, type ModelProto } from '../proto.ts';
 import type { ImportedGraph } from './assemble.ts';
 import { importSequential } from './sequential.ts';
+import { isVigilSequential, restoreSequential } from '../export/restore.ts';
 
 export interface ImportedModel {
   kind: 'sequential' | 'detector';
@@ -29,6 +30,13 @@ export interface OnnxImporter {
 }
 
 const sequentialImporter: OnnxImporter = { name: 'sequential', accepts: () => true, import: importSequential };
+// Files vigil exported come back from their metadata and initializers (export/restore.ts), whatever
+// nodes their padding and masking needs.
+const vigilImporter: OnnxImporter = {
+  name: 'vigil-sequential',
+  accepts: isVigilSequential,
+  import: (model, what) => ({ kind: 'sequential', ...restoreSequential(model, what) }),
+};
 const importers: OnnxImporter[] = [];
 
 /** Adds an importer, tried before the ones registered earlier's fallback (the Sequential importer stays last). */
@@ -53,7 +61,7 @@ export async function readOnnxSource(source: string | Uint8Array, fn = 'importOn
 
 /** Decodes and imports a decoded model with the first importer that accepts it. */
 export async function importModel(model: ModelProto, what: string): Promise<ImportedModel> {
-  const importer = [...importers, sequentialImporter].find((i) => i.accepts(model))!;
+  const importer = [...importers, vigilImporter, sequentialImporter].find((i) => i.accepts(model))!;
   return importer.import(model, what);
 }
 
