@@ -1,0 +1,103 @@
+#include <algorithm>
+#include <cstring>
+
+#include "cuda/runtime.cuh"
+
+namespace vigil {
+namespace cuda {
+
+void fail(cudaError_t err, const std::string& where, const char* call) {
+  // cudaGetLastError resets a non-sticky error; a sticky one (the context is corrupted) stays.
+  cudaGetLastError();
+  const bool sticky = cudaPeekAtLastError() != cudaSuccess;
+  std::string msg = where + ": " + call + " failed: " + cudaGetErrorName(err) + ": " + cudaGetErrorString(err);
+  if (sticky) msg += " (the CUDA context is lost for this process: restart it to use the GPU again)";
+  throw CudaError(msg);
+}
+
+namespace {
+
+// Two pinned chunks per thread, allocated on first use and kept: pinning memory costs about as much
+// as copying it, so it is paid once per worker thread, not per call. 2 x 4 MiB per thread.
+constexpr size_t kChunk = size_t(4) << 20;
+
+struct Staging {
+  void* buf[2] = {nullptr, nullptr};
+  cudaEvent_t done[2] = {nullptr, nullptr};  // the last DMA that used buf[i]
+  bool ready = false;
+
+  void init(const std::string& where) {
+    if (ready) return;
+    for (int i = 0; i < 2; ++i) {
+      if (buf[i] == nullptr) check(cudaMallocHost(&buf[i], kChunk), where, "allocating pinned staging memory");
+      if (done[i] == nullptr) check(cudaEventCreateWithFlags(&done[i], cudaEventDisableTiming), where, "cudaEventCreate");
+    }
+    ready = true;
+  }
+  ~Staging() {
+    // At thread exit; errors (a context already torn down at process exit) are of no use here.
+    for (int i = 0; i < 2; ++i) {
+      if (done[i] != nullptr) cudaEventDestroy(done[i]);
+      if (buf[i] != nullptr) cudaFreeHost(buf[i]);
+    }
+  }
+};
+
+Staging& staging(const std::string& where) {
+  thread_local Staging s;
+  s.init(where);
+  return s;
+}
+
+}  // namespace
+
+void upload(void* device, const void* host, size_t bytes, cudaStream_t stream, const std::string& where) {
+  if (bytes == 0) return;
+  Staging& st = staging(where);
+  char* dst = static_cast<char*>(device);
+  const char* src = static_cast<const char*>(host);
+  int b = 0;
+  for (size_t off = 0; off < bytes; off += kChunk, b ^= 1) {
+    const size_t n = std::min(kChunk, bytes - off);
+    check(cudaEventSynchronize(st.done[b]), where, "cudaEventSynchronize (staging)");  // its last DMA is done
+    std::memcpy(st.buf[b], src + off, n);
+    check(cudaMemcpyAsync(dst + off, st.buf[b], n, cudaMemcpyHostToDevice, stream), where, "cudaMemcpyAsync (upload)");
+    check(cudaEventRecord(st.done[b], stream), where, "cudaEventRecord (staging)");
+  }
+  // The staging buffers are reused by the next call on this thread: wait for both DMAs.
+  check(cudaEventSynchronize(st.done[0]), where, "cudaEventSynchronize (staging)");
+  check(cudaEventSynchronize(st.done[1]), where, "cudaEventSynchronize (staging)");
+}
+
+void download(void* host, const void* device, size_t bytes, cudaStream_t stream, const std::string& where) {
+  if (bytes == 0) return;
+  Staging& st = staging(where);
+  char* dst = static_cast<char*>(host);
+  const char* src = static_cast<const char*>(device);
+  const size_t chunks = (bytes + kChunk - 1) / kChunk;
+  auto part = [&](size_t c) { return std::min(kChunk, bytes - c * kChunk); };
+  // Chunk c goes to buf[c % 2]; its DMA is queued before chunk c - 1 is copied out, and chunk c + 1
+  // reuses buf[(c + 1) % 2] only after chunk c - 1 has left it.
+  for (size_t c = 0; c <= chunks; ++c) {
+    if (c < chunks) {
+      check(cudaMemcpyAsync(st.buf[c % 2], src + c * kChunk, part(c), cudaMemcpyDeviceToHost, stream), where,
+            "cudaMemcpyAsync (download)");
+      check(cudaEventRecord(st.done[c % 2], stream), where, "cudaEventRecord (staging)");
+    }
+    if (c > 0) {
+      const size_t p = c - 1;
+      check(cudaEventSynchronize(st.done[p % 2]), where, "cudaEventSynchronize (download)");
+      std::memcpy(dst + p * kChunk, st.buf[p % 2], part(p));
+    }
+  }
+}
+
+unsigned gridBlocks(int64_t blocks, unsigned limit, const std::string& where) {
+  if (blocks < 1 || blocks > static_cast<int64_t>(limit))
+    throw CudaError(where + ": needs " + std::to_string(blocks) + " blocks along a grid dimension, the limit is " +
+                    std::to_string(limit));
+  return static_cast<unsigned>(blocks);
+}
+
+}  // namespace cuda
+}  // namespace vigil
