@@ -1,15 +1,37 @@
 #include <algorithm>
 #include <cstring>
 
+#include "cuda/device.h"
 #include "cuda/runtime.cuh"
 
 namespace vigil {
 namespace cuda {
 
+namespace {
+// The errors after which, as the CUDA runtime documents them, the context is unusable until the
+// process ends: faults inside a kernel. (No driver or no device also persist, but are not news.)
+bool corruptsContext(cudaError_t err) {
+  switch (err) {
+    case cudaErrorIllegalAddress:
+    case cudaErrorLaunchFailure:
+    case cudaErrorHardwareStackError:
+    case cudaErrorIllegalInstruction:
+    case cudaErrorMisalignedAddress:
+    case cudaErrorInvalidAddressSpace:
+    case cudaErrorInvalidPc:
+    case cudaErrorAssert:
+    case cudaErrorLaunchTimeout:
+      return true;
+    default:
+      return false;
+  }
+}
+}  // namespace
+
 void fail(cudaError_t err, const std::string& where, const char* call) {
-  // cudaGetLastError resets a non-sticky error; a sticky one (the context is corrupted) stays.
+  // Resets the error when it is not sticky, so the next call starts clean.
   cudaGetLastError();
-  const bool sticky = cudaPeekAtLastError() != cudaSuccess;
+  const bool sticky = corruptsContext(err);
   std::string msg = where + ": " + call + " failed: " + cudaGetErrorName(err) + ": " + cudaGetErrorString(err);
   if (sticky) msg += " (the CUDA context is lost for this process: restart it to use the GPU again)";
   throw CudaError(msg);
@@ -90,6 +112,13 @@ void download(void* host, const void* device, size_t bytes, cudaStream_t stream,
       std::memcpy(dst + p * kChunk, st.buf[p % 2], part(p));
     }
   }
+}
+
+void probeAlloc(double bytes) {
+  const std::string where = "probeAlloc (bytes=" + std::to_string(static_cast<uint64_t>(bytes)) + ")";
+  Stream stream(where);
+  DeviceBuffer<char> buf(static_cast<size_t>(bytes), stream.get(), where);
+  stream.sync(where);
 }
 
 unsigned gridBlocks(int64_t blocks, unsigned limit, const std::string& where) {

@@ -51,3 +51,8 @@ export function resolveDevice(fn: string, device: Device): 'cpu' | 'cuda' {
   }
   return device;
 }
+
+/** Test-only: forgets the 'auto' choice, so that the next autoDevice() resolves and logs again. */
+export function _resetAutoDevice(): void {
+  auto = null;
+}
