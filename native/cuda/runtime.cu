@@ -1,5 +1,7 @@
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
+#include <mutex>
 
 #include "cuda/device.h"
 #include "cuda/runtime.cuh"
@@ -35,6 +37,22 @@ void fail(cudaError_t err, const std::string& where, const char* call) {
   std::string msg = where + ": " + call + " failed: " + cudaGetErrorName(err) + ": " + cudaGetErrorString(err);
   if (sticky) msg += " (the CUDA context is lost for this process: restart it to use the GPU again)";
   throw CudaError(msg);
+}
+
+void keepPoolMemory() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    int dev = 0;
+    cudaMemPool_t pool;
+    // Best effort: without pools (some virtualised GPUs) DeviceBuffer falls back to cudaMalloc.
+    if (cudaGetDevice(&dev) == cudaSuccess && cudaDeviceGetDefaultMemPool(&pool, dev) == cudaSuccess) {
+      // Up to 1 GiB stays mapped between calls: the working set of repeated calls, without holding
+      // a peak's worth of memory away from other processes for good.
+      uint64_t keep = uint64_t(1) << 30;
+      cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep);
+    }
+    cudaGetLastError();
+  });
 }
 
 namespace {

@@ -45,6 +45,10 @@ class Stream {
   cudaStream_t s_ = nullptr;
 };
 
+// Lets the current device's default memory pool keep up to 1 GiB of what calls free (it hands memory
+// back to the driver at every synchronisation otherwise: each per-call buffer would cost a cudaMalloc).
+void keepPoolMemory();
+
 // n elements of device memory: stream-ordered (cudaMallocAsync, from the device's pool: cheap per
 // call) when a stream is given, else plain cudaMalloc (long-lived data such as a resident forest).
 // The stream must outlive the buffer: declare the Stream first.
@@ -57,6 +61,7 @@ class DeviceBuffer {
     void* p = nullptr;
     const size_t bytes = n * sizeof(T);
     if (stream != nullptr) {
+      keepPoolMemory();
       cudaError_t err = cudaMallocAsync(&p, bytes, stream);
       if (err == cudaErrorNotSupported) {  // no memory pools (some virtualised GPUs)
         cudaGetLastError();
