@@ -45,7 +45,8 @@ void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alph
   // C comes back whole: when beta == 0 it is only written, unless gaps between its rows (ldc > N)
   // must come back as they were.
   if (beta != 0.0f || ldc != N) upload(dC.get(), C, dC.bytes(), stream.get(), where);
-  const Gemm p{transA, transB, M, N, K, alpha, dA.get(), lda, dB.get(), ldb, beta, dC.get(), ldc};
+  const Gemm p{transA, transB, M, N, K, alpha, dA.get(), lda, dB.get(), ldb, beta, dC.get(), ldc,
+               vec4Ok(dA.get(), lda), vec4Ok(dB.get(), ldb)};
   sgemmKernel<<<grid, dim3(kTX, kTY), 0, stream.get()>>>(p);
   checkLaunch(where, "sgemmKernel launch");
   download(C, dC.get(), dC.bytes(), stream.get(), where);

@@ -27,22 +27,60 @@ constexpr int kTN = kBN / kTX;  // columns per thread
 // depth-contiguous) writes with a stride of 65 words, which hits 32 different banks.
 constexpr int kPad = 1;
 
+// Four consecutive floats at p, 16-byte aligned: one 128-bit load on the device.
+VIGIL_HD void load4(const float* p, float v[4]) {
+#if defined(__CUDA_ARCH__)
+  const float4 q = *reinterpret_cast<const float4*>(p);
+  v[0] = q.x;
+  v[1] = q.y;
+  v[2] = q.z;
+  v[3] = q.w;
+#else
+  for (int i = 0; i < 4; ++i) v[i] = p[i];
+#endif
+}
+
+// Whether an operand's rows can be read four floats at a time: 16-byte aligned base and leading
+// dimension a multiple of 4, so every 4-float group a thread reads (tile offsets are multiples of
+// 4) is aligned.
+VIGIL_HD bool vec4Ok(const float* src, int64_t ld) {
+  return reinterpret_cast<uintptr_t>(src) % 16 == 0 && ld % 4 == 0;
+}
+
 // Copies the kRows x kBK slice at (r0, k0) of an operand into dst[k][r], with 0 past its edges.
 // The operand has `rows` x `depth` logical elements, stored row-major either as [rows, depth]
-// (depthContiguous; leading dimension ld) or as [depth, rows]. Thread tid of kThreads copies
-// every kThreads-th element, mapped so that consecutive threads read consecutive addresses.
+// (depthContiguous; leading dimension ld) or as [depth, rows]. Each thread copies four elements
+// that are consecutive in memory (along the depth, or along the rows), with one 16-byte load when
+// vec4 (vec4Ok) and all four lie inside; consecutive threads read consecutive groups.
 template <int kRows>
-VIGIL_HD void loadTile(int tid, const float* src, int64_t ld, bool depthContiguous, int64_t rows, int64_t depth,
-                       int64_t r0, int64_t k0, float (*dst)[kRows + kPad]) {
-  static_assert(kRows * kBK % kThreads == 0, "a tile is a whole number of loads per thread");
-  for (int q = 0; q < kRows * kBK / kThreads; ++q) {
-    const int e = tid + q * kThreads;
-    const int r = depthContiguous ? e / kBK : e % kRows;
-    const int k = depthContiguous ? e % kBK : e / kRows;
+VIGIL_HD void loadTile(int tid, const float* src, int64_t ld, bool depthContiguous, bool vec4, int64_t rows,
+                       int64_t depth, int64_t r0, int64_t k0, float (*dst)[kRows + kPad]) {
+  static_assert(kRows * kBK == 4 * kThreads, "a tile is one 4-float group per thread");
+  float v[4];
+  if (depthContiguous) {
+    const int r = tid / (kBK / 4), k = (tid % (kBK / 4)) * 4;
     const int64_t gr = r0 + r, gk = k0 + k;
-    float v = 0.0f;
-    if (gr < rows && gk < depth) v = depthContiguous ? src[gr * ld + gk] : src[gk * ld + gr];
-    dst[k][r] = v;
+    if (gr < rows) {
+      const float* p = src + gr * ld + gk;
+      if (vec4 && gk + 3 < depth) load4(p, v);
+      else
+        for (int i = 0; i < 4; ++i) v[i] = gk + i < depth ? p[i] : 0.0f;
+    } else {
+      for (int i = 0; i < 4; ++i) v[i] = 0.0f;
+    }
+    for (int i = 0; i < 4; ++i) dst[k + i][r] = v[i];
+  } else {
+    const int k = tid / (kRows / 4), r = (tid % (kRows / 4)) * 4;
+    const int64_t gr = r0 + r, gk = k0 + k;
+    if (gk < depth) {
+      const float* p = src + gk * ld + gr;
+      if (vec4 && gr + 3 < rows) load4(p, v);
+      else
+        for (int i = 0; i < 4; ++i) v[i] = gr + i < rows ? p[i] : 0.0f;
+    } else {
+      for (int i = 0; i < 4; ++i) v[i] = 0.0f;
+    }
+    for (int i = 0; i < 4; ++i) dst[k][r + i] = v[i];
   }
 }
 
@@ -57,6 +95,7 @@ struct Gemm {
   float beta;
   float* C;
   int64_t ldc;
+  bool vecA, vecB;  // vec4Ok of A and B
 };
 
 struct GemmShared {
@@ -71,8 +110,8 @@ struct Acc {
 
 // Phase load: this thread's share of both slices at depth k0 for the block at (m0, n0).
 VIGIL_HD void gemmLoad(int tid, const Gemm& p, GemmShared& s, int64_t m0, int64_t n0, int64_t k0) {
-  loadTile<kBM>(tid, p.A, p.lda, !p.transA, p.M, p.K, m0, k0, s.a);
-  loadTile<kBN>(tid, p.B, p.ldb, p.transB, p.N, p.K, n0, k0, s.b);
+  loadTile<kBM>(tid, p.A, p.lda, !p.transA, p.vecA, p.M, p.K, m0, k0, s.a);
+  loadTile<kBN>(tid, p.B, p.ldb, p.transB, p.vecB, p.N, p.K, n0, k0, s.b);
 }
 
 // Phase multiply: acc += the staged slices' product, k in order.

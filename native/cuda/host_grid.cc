@@ -24,7 +24,7 @@ using namespace tile;
 
 void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
            const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  const Gemm p{transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc};
+  const Gemm p{transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, vec4Ok(A, lda), vec4Ok(B, ldb)};
   GemmShared s;
   std::vector<Acc> acc(kThreads);
   for (int64_t m0 = 0; m0 < M; m0 += kBM) {      // blockIdx.x
@@ -54,7 +54,7 @@ void iforestScore(int64_t trees, int height, const int32_t* feature, const float
 
 void svmDecisionRbf(int64_t m, int64_t d, int64_t nSV, const float* x, const float* sv, const float* coef, double gamma,
                     double rho, float* out) {
-  const SvmRbf p{m, d, nSV, x, sv, coef, static_cast<float>(gamma), rho, out};
+  const SvmRbf p{m, d, nSV, x, sv, coef, static_cast<float>(gamma), rho, out, vec4Ok(x, d), vec4Ok(sv, d)};
   SvmShared s;
   std::vector<Acc> d2(kThreads);
   std::vector<float> part(static_cast<size_t>(kThreads * kTM));

@@ -48,7 +48,8 @@ void svmDecisionRbf(int64_t m, int64_t d, int64_t nSV, const float* x, const flo
   upload(dx.get(), x, dx.bytes(), stream.get(), where);
   upload(dsv.get(), sv, dsv.bytes(), stream.get(), where);
   upload(dcoef.get(), coef, dcoef.bytes(), stream.get(), where);
-  const SvmRbf p{m, d, nSV, dx.get(), dsv.get(), dcoef.get(), static_cast<float>(gamma), rho, dout.get()};
+  const SvmRbf p{m, d, nSV, dx.get(), dsv.get(), dcoef.get(), static_cast<float>(gamma), rho, dout.get(),
+                 vec4Ok(dx.get(), d), vec4Ok(dsv.get(), d)};
   svmRbfKernel<<<blocks, dim3(kTX, kTY), 0, stream.get()>>>(p);
   checkLaunch(where, "svmRbfKernel launch");
   download(out, dout.get(), dout.bytes(), stream.get(), where);

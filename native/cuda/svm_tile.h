@@ -25,6 +25,7 @@ struct SvmRbf {
   float gamma;
   double rho;
   float* out;  // [m]
+  bool vecX, vecSV;  // vec4Ok of x and sv
 };
 
 struct SvmShared {
@@ -35,8 +36,8 @@ struct SvmShared {
 
 // Phase load: this thread's share of the rows' and support vectors' features k0 .. k0 + 15.
 VIGIL_HD void svmLoad(int tid, const SvmRbf& p, SvmShared& s, int64_t r0, int64_t j0, int64_t k0) {
-  loadTile<kBM>(tid, p.x, p.d, true, p.m, p.d, r0, k0, s.x);
-  loadTile<kBN>(tid, p.sv, p.d, true, p.nSV, p.d, j0, k0, s.sv);
+  loadTile<kBM>(tid, p.x, p.d, true, p.vecX, p.m, p.d, r0, k0, s.x);
+  loadTile<kBN>(tid, p.sv, p.d, true, p.vecSV, p.nSV, p.d, j0, k0, s.sv);
 }
 
 // Phase distance: d2 += the staged features' squared differences, features in order.

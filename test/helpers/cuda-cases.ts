@@ -59,6 +59,13 @@ const GEMM_SHAPES: Array<[number, number, number]> = [
   [1, 1, 1], [1, 7, 3], [5, 1, 17], [64, 64, 16], [65, 63, 17], [33, 130, 40], [129, 65, 1],
 ];
 
+/** The same values in a view that starts one float past the start of its buffer. */
+function offset(a: F32): F32 {
+  const buf = new Float32Array(a.length + 1);
+  buf.set(a, 1);
+  return buf.subarray(1);
+}
+
 export function gemmCases(seed: number, shapes = GEMM_SHAPES): GemmCase[] {
   const out: GemmCase[] = [];
   let s = seed;
@@ -67,7 +74,9 @@ export function gemmCases(seed: number, shapes = GEMM_SHAPES): GemmCase[] {
       for (const tB of [false, true]) {
         for (const [alpha, beta] of [[1, 0], [-0.75, 0.5]]) {
           const r = rng(s++);
-          const A = randomF32(r, M * K);
+          // Every other case reads A from 4 bytes past an aligned start: the loads' scalar path
+          // (the others take 16-byte loads where the leading dimension allows).
+          const A = s % 2 === 0 ? randomF32(r, M * K) : offset(randomF32(r, M * K));
           const B = randomF32(r, K * N);
           const C0 = beta === 0 ? new Float32Array(M * N).fill(Number.NaN) : randomF32(r, M * N);
           out.push({
