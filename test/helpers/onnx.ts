@@ -1,6 +1,6 @@
 // What the ONNX export tests share: random weights and padded token ids, running exported bytes through
 // onnxruntime-node, and the agreement check against vigil's own predict. With VIGIL_ONNX_EXPORT_DIR
-// set, every exported model is also written there (test/fixtures/check_onnx_export.py checks them).
+// set, every exported model is also written there (test/fixtures/check_onnx.py checks them).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -59,7 +59,11 @@ export async function runOrt(bytes: Uint8Array, feeds: Record<string, ort.Tensor
 }
 
 let written = 0;
-function keep(name: string, bytes: Uint8Array): void {
+/**
+ * With VIGIL_ONNX_EXPORT_DIR set, writes an exported test model there, numbered in the order written,
+ * for test/fixtures/check_onnx.py (onnx.checker) to check.
+ */
+export function keepOnnx(name: string, bytes: Uint8Array): void {
   const dir = process.env.VIGIL_ONNX_EXPORT_DIR;
   if (!dir) return;
   mkdirSync(dir, { recursive: true });
@@ -73,7 +77,7 @@ function keep(name: string, bytes: Uint8Array): void {
 export async function expectAgreement(name: string, model: Sequential, input: ModelInput, feeds: Record<string, ort.Tensor>,
   opts: OnnxExportOptions = {}): Promise<number> {
   const bytes = await exportOnnx(model, null, opts);
-  keep(name, bytes);
+  keepOnnx(name, bytes);
   const mine = await model.predict(input, { batchSize: 1024 });
   const theirs = await runOrt(bytes, feeds);
   assert.equal([...theirs.dims], mine.shape, `${name}: output shape`);
