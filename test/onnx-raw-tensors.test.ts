@@ -163,7 +163,9 @@ for (const variant of [
     randomizeWeights(model, 9);
     const pre = new Preprocessing({ tokenizer, pad: variant.pad });
     const bytes = await exportOnnx(model, null, { preprocessing: pre });
-    keepOnnx(`raw_text_${variant.pad.padding}`, bytes);
+    const encoded = pre.encode(TEXTS) as ModelInput;
+    const ids = ('tokens' in encoded ? encoded.tokens : encoded) as { data: Int32Array; shape: number[] };
+    keepOnnx(`raw_text_${variant.pad.padding}`, bytes, { texts: TEXTS, tokens: { shape: ids.shape, data: Array.from(ids.data) } });
 
     const meta = metadataProps(bytes);
     assert.is(meta['vigil.kind'], 'sequential');
@@ -173,9 +175,10 @@ for (const variant of [
       assert.equal([s.inputNames, s.outputNames], [['tokens'], ['output']]);
       const tokens = encodeTexts(meta, TEXTS);
       const out = (await s.run({ tokens })).output!;
-      const want = await model.predict(pre.encode(TEXTS) as ModelInput);
+      const want = await model.predict(encoded);
       assert.equal(out.dims, [TEXTS.length, 1]);
       assert.equal(tokens.dims, [TEXTS.length, variant.pad.maxlen]);
+      assert.equal(Array.from(tokens.data as BigInt64Array, Number), Array.from(ids.data), 'the ids vigil pads');
       const got = out.data as Float32Array;
       for (let i = 0; i < TEXTS.length; i++) {
         assert.ok(Math.abs(got[i]! - want.data[i]!) <= TOL, `text ${i} ${JSON.stringify(TEXTS[i])}: onnxruntime ${got[i]} vs vigil ${want.data[i]}`);
@@ -209,7 +212,8 @@ for (const c of [
     });
     await det.fit(TRAIN);
     const bytes = await exportOnnx(det as never);
-    keepOnnx(`raw_detector_${det.modelType}`, bytes);
+    const features = det.preprocessing!.transform(SCORE);
+    keepOnnx(`raw_detector_${det.modelType}`, bytes, { rows: SCORE, X: { shape: features.shape, data: Array.from(features.data) } });
 
     const meta = metadataProps(bytes);
     assert.is(meta['vigil.kind'], 'detector');
@@ -220,6 +224,7 @@ for (const c of [
     const s = await session(bytes);
     let out: ort.InferenceSession.ReturnType;
     const X = tableFeatures(meta, SCORE);
+    assert.equal(Array.from(X.data as Float32Array), Array.from(features.data), 'the features vigil\'s pipeline makes');
     try {
       assert.equal([s.inputNames, s.outputNames], [['X'], ['label', 'scores', 'anomaly_score']]);
       out = await s.run({ X });

@@ -61,13 +61,18 @@ export async function runOrt(bytes: Uint8Array, feeds: Record<string, ort.Tensor
 let written = 0;
 /**
  * With VIGIL_ONNX_EXPORT_DIR set, writes an exported test model there, numbered in the order written,
- * for test/fixtures/check_onnx.py (onnx.checker) to check.
+ * for test/fixtures/check_onnx.py (onnx.checker) to check; `expect`, when given, goes beside it as
+ * FILE.onnx.expect.json (raw inputs and the tensors vigil makes of them, for check_onnx.py to compare
+ * with docs/examples/vigil_onnx.py). Returns the file's path, or null when the variable is not set.
  */
-export function keepOnnx(name: string, bytes: Uint8Array): void {
+export function keepOnnx(name: string, bytes: Uint8Array, expect?: object): string | null {
   const dir = process.env.VIGIL_ONNX_EXPORT_DIR;
-  if (!dir) return;
+  if (!dir) return null;
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${String(++written).padStart(2, '0')}-${name.replace(/[^a-z0-9]+/gi, '_')}.onnx`), bytes);
+  const file = join(dir, `${String(++written).padStart(2, '0')}-${name.replace(/[^a-z0-9]+/gi, '_')}.onnx`);
+  writeFileSync(file, bytes);
+  if (expect) writeFileSync(`${file}.expect.json`, JSON.stringify(expect));
+  return file;
 }
 
 /**
