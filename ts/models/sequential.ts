@@ -107,6 +107,17 @@ function rowsOf(t: Float32Array | Int32Array, rows: ArrayLike<number>, width: nu
   return out;
 }
 
+/**
+ * Index of the first id outside [0, limit), or -1. Its own small function so that the pass over
+ * fit's tokens (27 M in the fit bench) runs as one monomorphic loop: inline in data() it took
+ * about twice as long.
+ */
+function firstOutOfRange(ids: Int32Array, limit: number): number {
+  // Unsigned, a negative id is above any limit: one compare checks both ends.
+  for (let i = 0; i < ids.length; i++) if (ids[i] >>> 0 >= limit) return i;
+  return -1;
+}
+
 /** The longest of `lengths`, at least 1: the steps a batch keeps when cut to its longest sequence. */
 function longest(lengths: Int32Array): number {
   let keep = 1;
@@ -300,10 +311,9 @@ export class Sequential implements CallbackModel {
         }
         data = ids;
       }
-      for (let i = 0; i < data.length; i++) {
-        if (data[i] < 0 || data[i] >= first.inputDim) {
-          throw new RangeError(`${fn}: ${argX} token ids must be in [0, ${first.inputDim - 1}] (Embedding inputDim), got ${data[i]} at index ${i}`);
-        }
+      const i = firstOutOfRange(data, first.inputDim);
+      if (i >= 0) {
+        throw new RangeError(`${fn}: ${argX} token ids must be in [0, ${first.inputDim - 1}] (Embedding inputDim), got ${data[i]} at index ${i}`);
       }
     } else if (data instanceof Int32Array) {
       data = Float32Array.from(data);
