@@ -12,7 +12,7 @@ namespace vigil {
 namespace cuda {
 
 namespace {
-constexpr const char* kNoCuda = "vigil was built without CUDA (nvcc was not found at install time)";
+constexpr const char* kNoCuda = "vigil was built without CUDA (nvcc was not found at build time, or VIGIL_CUDA=OFF)";
 [[noreturn]] void noCuda() { throw std::runtime_error(kNoCuda); }
 }  // namespace
 
