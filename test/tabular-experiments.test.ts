@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { main } from '../ts/cli.ts';
 import { kddHttp, kddPipeline, KDD_CLIP } from '../ts/experiments/tabular/kdd.ts';
 import { atFullSetShare, FULL_SET_ATTACK_RATIO } from '../ts/experiments/tabular/kdd-iforest.ts';
+import { CREDITCARD_RBM_STEPS, creditcardRbmEpochs } from '../ts/experiments/tabular/creditcard-rbm.ts';
+import type { RBM } from '../ts/models/detectors/rbm.ts';
 import { runTabular, spreadOf, TABULAR_EXPERIMENTS, tabularReportJSON } from '../ts/experiments/tabular/index.ts';
 import type { TabularReport } from '../ts/experiments/tabular/index.ts';
 
@@ -110,6 +112,18 @@ test('kdd-ocsvm on real KDD rows: novelty set of every attack and as many unused
   assert.is(r.testRows, 120);
   assert.ok(r.metrics.rocAuc > 0.9, `ROC AUC ${r.metrics.rocAuc}`);
   assert.equal(r.book.map((b) => b.published), [0.8909, 0.8949, 0.9583]);
+});
+
+test('creditcard-rbm trains for the book\'s 7,820 gradient steps (20 epochs of 200,000 rows), not its 20 epochs', async () => {
+  assert.is(CREDITCARD_RBM_STEPS, 20 * 391);
+  assert.is(creditcardRbmEpochs(200_000), 20);
+  assert.is(creditcardRbmEpochs(199_615), 20);
+  assert.is(creditcardRbmEpochs(828), 3910);
+  assert.is(creditcardRbmEpochs(512), 7820);
+  assert.is(creditcardRbmEpochs(10_000_000), 1);
+  const det = (await TABULAR_EXPERIMENTS['creditcard-rbm'].detector(3, 828)) as unknown as RBM;
+  assert.is(det.epochs, 3910);
+  assert.is(det.batchSize, 512);
 });
 
 test('creditcard-rbm on the bundled subsample: split by Time, fitted on legitimate rows', async () => {
