@@ -11,7 +11,8 @@ import type { Io } from './common.ts';
 export const CREDITCARD_TCN_USAGE = `usage: vigil eval ${CREDITCARD_TCN_ID} [options]
 
   The book's dilated TCN and ED-TCN classifying credit-card rows read as sequences: ROC AUC, PR AUC
-  and accuracy of each on the held-out rows.
+  and accuracy of each on the held-out rows, and the figure the book calls AUC ((precision +
+  negative predictive value) / 2 at the 0.5 cut: its roc_auc_score of rounded predictions).
   protocol: ${CREDITCARD_TCN_PROTOCOL}
 
 options:
