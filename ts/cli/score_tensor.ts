@@ -63,7 +63,8 @@ async function runNative(modelPath: string, x: NdArray, batchSize: number): Prom
     const imported = await importOnnx(modelPath);
     if (imported.model instanceof Detector) {
       const rows = castTensor(x, 'float32', '--input');
-      const scores = await (imported.model as Detector<Tensor>).scoreSamples({ data: rows.data as Float32Array, shape: rows.shape });
+      // The graph's input X is the features after the file's TabularPipeline: scored as such, as onnxruntime would.
+      const scores = await (imported.model as Detector<Tensor>).scoreFeatures({ data: rows.data as Float32Array, shape: rows.shape });
       return { output: { dtype: 'float32', shape: [scores.length], data: scores }, engine: 'native (vigil detector)' };
     }
     const model = imported.model as Sequential;

@@ -85,6 +85,8 @@ export interface DetectorRecord {
   fitted: JSONObject;
   weights: Map<string, Float32Array>;
   threshold: number;
+  /** `vigil.preprocessing` of a file vigil wrote (a TabularPipeline's toJSON, or what the exporter was given); null otherwise. */
+  preprocessing?: JSONObject | null;
 }
 
 /** A weight of a fitted state by name; an Error when the state lacks it. */
@@ -177,6 +179,7 @@ export interface VigilDetectorMeta {
   config: JSONObject;
   fitted: JSONObject;
   threshold: number;
+  preprocessing: JSONObject | null;
 }
 
 export function vigilMetadata(r: GraphReader): VigilDetectorMeta | null {
@@ -197,7 +200,16 @@ export function vigilMetadata(r: GraphReader): VigilDetectorMeta | null {
   if (m[META.threshold] === undefined || !Number.isFinite(threshold)) {
     throw new Error(`${r.what}: metadata '${META.threshold}' must be a finite number, got ${JSON.stringify(m[META.threshold])}`);
   }
-  return { type, config: p.config, fitted: p.fitted, threshold };
+  let preprocessing: unknown = null;
+  if (m[META.preprocessing] !== undefined) {
+    try {
+      preprocessing = JSON.parse(m[META.preprocessing]);
+    } catch {
+      throw new Error(`${r.what}: metadata '${META.preprocessing}' is not JSON`);
+    }
+    if (!isObj(preprocessing)) throw new Error(`${r.what}: metadata '${META.preprocessing}' must hold a JSON object`);
+  }
+  return { type, config: p.config, fitted: p.fitted, threshold, preprocessing: preprocessing as JSONObject | null };
 }
 
 /**
