@@ -13,10 +13,10 @@ import { DataType, GraphBuilder, valueInfo } from '../build.ts';
 import { encodeModel, floatTensor, int64Tensor, tensorToFloat32, type NodeProto, type TensorProto } from '../proto.ts';
 import { attrInt, type GraphReader } from '../read.ts';
 import { META } from '../metadata.ts';
+import { vigilVersion } from '../../../version.ts';
 
 export const INPUT = 'X';
 export const OUTPUTS = { label: 'label', scores: 'scores', anomaly: 'anomaly_score' } as const;
-const VERSION = '0.1.0';
 
 export interface DetectorExportOptions {
   /**
@@ -56,7 +56,7 @@ export function finishDetectorGraph(g: GraphBuilder, type: string, state: Fitted
     [META.threshold]: String(state.threshold),
     [META.config]: JSON.stringify({ config: state.config, fitted: { ...state.fitted, ...extra.fitted } }),
     [META.score]: convention,
-    [META.version]: VERSION,
+    [META.version]: vigilVersion(),
   };
   if (opts.preprocessing !== undefined) metadata[META.preprocessing] = JSON.stringify(opts.preprocessing);
   const model = g.toModel({
