@@ -72,7 +72,7 @@ async function runOnnxruntime(model: string, x: NdArray, providers: string | und
     pick = await detectorScoreOutput(bytes, decodeModel(bytes, what), what);
   } catch (err) {
     if (!(err instanceof NotAVigilDetector)) throw err;
-    io.stderr.write(`vigil: note: ${what} has ai.onnx.ml detector nodes, but vigil does not read it as a detector ` +
+    io.stderr.write(`vigil: note: ${what} looks like a detector, but vigil does not read it as one ` +
       `(${err.message}); writing its first output\n`);
   }
   const provider = providers === undefined || providers === 'auto' ? 'auto' : providers.split(',').map((p) => p.trim());

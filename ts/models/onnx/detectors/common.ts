@@ -12,7 +12,7 @@ import type { FittedDetectorState, JSONObject } from '../../detectors/detector.t
 import { DataType, GraphBuilder, valueInfo } from '../build.ts';
 import { encodeModel, floatTensor, int64Tensor, tensorToFloat32, type NodeProto, type TensorProto } from '../proto.ts';
 import { attrInt, type GraphReader } from '../read.ts';
-import { META } from '../metadata.ts';
+import { checkVigilFile, META } from '../metadata.ts';
 import { vigilVersion } from '../../../version.ts';
 
 export const INPUT = 'X';
@@ -184,6 +184,7 @@ export interface VigilDetectorMeta {
 
 export function vigilMetadata(r: GraphReader): VigilDetectorMeta | null {
   const m = r.metadata();
+  checkVigilFile(m, r.what);
   if (m[META.kind] !== 'detector') return null;
   const type = m[META.detector];
   if (!type) throw new Error(`${r.what}: metadata '${META.kind}' is 'detector' but '${META.detector}' is missing`);

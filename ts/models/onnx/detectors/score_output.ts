@@ -2,7 +2,8 @@
 // a reader that runs the graph itself (onnxruntime) and must get what vigil's import of the same file
 // gives: `vigil score --engine onnxruntime` writes what `--engine native` writes.
 //
-//   vigil's files (`vigil.kind` = detector): the output `anomaly_score`, as it is.
+//   vigil's files (`vigil.kind` = detector): the output `anomaly_score`, as it is (unless a newer vigil
+//     wrote the file, metadata.ts's checkVigilFile: its outputs may mean something else).
 //   skl2onnx's IsolationForest / OneClassSVM: the second output (skl2onnx's `scores`, after `label`) is
 //     scikit-learn's decision_function, lower = more abnormal. vigil's score is threshold - scores with
 //     the threshold vigil's import gives the detector: -offset_ for a forest (so the score is minus
@@ -11,7 +12,8 @@
 import { DataType } from '../build.ts';
 import type { ModelProto } from '../proto.ts';
 import { GraphReader } from '../read.ts';
-import { OUTPUTS, vigilMetadata } from './common.ts';
+import { checkVigilFile, META } from '../metadata.ts';
+import { OUTPUTS } from './common.ts';
 import { isDetectorGraph } from './convert.ts';
 import { detectorFromOnnxAsync } from './index.ts';
 
@@ -24,21 +26,28 @@ export interface DetectorScoreOutput {
   reads: string;
 }
 
-/** Why a graph that looks like a detector (ai.onnx.ml tree-ensemble or SVM nodes) is not one vigil scores as such. */
+/** Why a graph that looks like a detector (vigil's metadata, ai.onnx.ml tree-ensemble or SVM nodes) is not one vigil scores as such. */
 export class NotAVigilDetector extends Error {}
 
 /**
  * The output of a detector graph that gives vigil's score, or null when the model is not a detector
  * graph (no vigil detector metadata, no ai.onnx.ml tree-ensemble or SVM node). `bytes` are the model's
  * bytes (decoded as `model`): a file from elsewhere is imported (on a worker thread) for its threshold.
- * Rejects with NotAVigilDetector when the graph has such nodes but vigil's import refuses it (a
- * regressor that is not an isolation forest, a pipeline with steps before the model, ...), and with an
- * Error when a vigil detector file lacks its `anomaly_score` output.
+ * Rejects with NotAVigilDetector when the graph looks like one but vigil does not read it as one (a
+ * regressor that is not an isolation forest, a pipeline with steps before the model, a newer vigil's
+ * file), and with an Error when a vigil detector file lacks its `anomaly_score` output.
  */
 export async function detectorScoreOutput(bytes: Uint8Array, model: ModelProto, what: string): Promise<DetectorScoreOutput | null> {
   if (!isDetectorGraph(model)) return null;
   const reader = new GraphReader(model, what);
-  if (vigilMetadata(reader)) {
+  const meta = reader.metadata();
+  if (meta[META.kind] === 'detector') {
+    // A newer vigil's file may have changed what its outputs mean: read as any other model.
+    try {
+      checkVigilFile(meta, what);
+    } catch (err) {
+      throw new NotAVigilDetector((err as Error).message, { cause: err });
+    }
     if (!reader.outputs.includes(OUTPUTS.anomaly)) {
       throw new Error(`${what}: a vigil detector file without its '${OUTPUTS.anomaly}' output (outputs: ${reader.outputs.join(', ')})`);
     }
