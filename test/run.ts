@@ -50,4 +50,6 @@ for (const group of g.UVU_QUEUE) {
   }
 }
 await uvu.exec(false);
-console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+// CI reads the last line, which must be exactly "N passed, N failed": skips go on the line before.
+if (skipped) console.log(`${skipped} skipped`);
+console.log(`${passed} passed, ${failed} failed`);
