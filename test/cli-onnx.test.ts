@@ -1,5 +1,5 @@
 // `vigil score` on ONNX files with both engines and `vigil import`: PyTorch's exports give PyTorch's
-// outputs to 1e-4 (the issue's bar; in practice ~1e-7) from numpy .npy and JSON inputs; a graph that
+// outputs to 1e-4 (the issue's bar; in practice ~1e-7), and each other's, from numpy .npy and JSON inputs; a graph that
 // can't be imported fails clearly under --engine native and still runs under onnxruntime.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +30,7 @@ for (const [name, input] of [['text_lstm_last', 'npy'], ['stacked_lstm', 'npy'],
       // A nested array as a user would write it: [rows][1][30].
       writeFileSync(x, JSON.stringify(Array.from({ length: rows }, (_, r) => [f.input.data.slice(r * per, (r + 1) * per)])));
     }
+    const byEngine = new Map<string, Float32Array>();
     for (const engine of ['native', 'onnxruntime']) {
       for (const file of f.files) {
         const y = join(dir, `${name}-${engine}-${file}.npy`);
@@ -41,6 +42,12 @@ for (const [name, input] of [['text_lstm_last', 'npy'], ['stacked_lstm', 'npy'],
         assert.equal(out.shape, f.output.shape);
         const e = maxAbsDiff(out.data as Float32Array, f.output.data);
         assert.ok(e <= 1e-4, `${engine} ${file}: max |y - torch| = ${e}`);
+        const other = byEngine.get(file);
+        if (other) {
+          const d = maxAbsDiff(out.data as Float32Array, other);
+          assert.ok(d <= 1e-4, `${file}: max |native - onnxruntime| = ${d}`);
+        }
+        byEngine.set(file, out.data as Float32Array);
       }
     }
   });

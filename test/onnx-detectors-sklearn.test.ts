@@ -1,11 +1,17 @@
 // scikit-learn's IsolationForest and OneClassSVM in skl2onnx's ONNX layout (fixtures written by
 // test/fixtures/make_onnx_sklearn_fixtures.py on KDD Cup 99 http rows) import into vigil's native forest
 // and SVM and give scikit-learn's scores to 1e-5 relative; onnxruntime-node on the same files gives them
-// too (the fixtures' graphs are right). Then the importer's errors, on mutated copies of those files.
+// too (the fixtures' graphs are right). Then the importer's errors, on mutated copies of those files, and
+// importOnnx's dispatch of such files (with `vigil import` and `vigil score --engine native`).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { main } from '../ts/cli.ts';
+import { loadDetector } from '../ts/models/detectors/detector.ts';
 import type { Detector } from '../ts/models/detectors/detector.ts';
 import { IsolationForest } from '../ts/models/detectors/iforest.ts';
 import type { TabularInput } from '../ts/models/detectors/matrix.ts';
@@ -13,8 +19,10 @@ import { OneClassSVM } from '../ts/models/detectors/ocsvm.ts';
 import { detectorFromOnnx, detectorToOnnx, importDetectorOnnx } from '../ts/models/onnx/detectors/index.ts';
 import { decodeModel, encodeModel, type AttributeProto, type ModelProto, type NodeProto } from '../ts/models/onnx/proto.ts';
 import { GraphReader } from '../ts/models/onnx/read.ts';
+import { importOnnx } from '../ts/models/onnx/import/index.ts';
+import { readNpy } from '../ts/models/preprocessing/npy.ts';
 import { tensor, type Tensor } from '../ts/models/tensor.ts';
-import { throwsError } from './helpers/errors.ts';
+import { rejectsError, throwsError } from './helpers/errors.ts';
 import { rng } from './helpers/random.ts';
 
 interface Case {
@@ -262,6 +270,50 @@ test('mutated files import or fail with an Error: no crash, no hang', () => {
     }
   }
   assert.ok(imported > 0 && failed > 0, `both outcomes occur (${imported} imported, ${failed} refused)`);
+});
+
+// ---------------------------------------------------------------------------------------------
+// importOnnx's dispatch and the CLI
+
+const tmp = mkdtempSync(join(tmpdir(), 'vigil-onnx-sklearn-'));
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function vigil(...argv: string[]): Promise<{ code: number; err: string }> {
+  const err: string[] = [];
+  const code = await main(argv, { stdout: { write: () => true }, stderr: { write: (s: string) => err.push(s) }, progressStream: null });
+  return { code, err: err.join('') };
+}
+
+test('importOnnx, vigil import and vigil score --engine native take skl2onnx files to the detector importer', async () => {
+  for (const c of fixture.cases) {
+    const file = fileURLToPath(new URL(c.file, DIR));
+    const imported = await importOnnx(file);
+    assert.is(imported.kind, 'detector', c.file);
+    assert.ok(imported.model instanceof (c.kind === 'IsolationForest' ? IsolationForest : OneClassSVM), `${c.file}: a ${c.kind}`);
+    assert.is(imported.preprocessing, null);
+    await checkDetector(c, imported.model as Detector<TabularInput>, 'importOnnx');
+
+    const saved = join(tmp, `${c.name}.vigil`);
+    const imp = await vigil('import', file, '--out', saved);
+    assert.is(imp.code, 0, imp.err);
+    await checkDetector(c, await loadDetector(saved), 'vigil import');
+
+    // The native engine writes vigil's scoreSamples of the rows as given (the graph's input X).
+    const x = join(tmp, `${c.name}-x.json`);
+    const rows = rowsOf(c);
+    writeFileSync(x, JSON.stringify(Array.from({ length: c.rows }, (_, i) => Array.from(rows.data.subarray(i * fixture.cols, (i + 1) * fixture.cols)))));
+    const y = join(tmp, `${c.name}-y.npy`);
+    const r = await vigil('score', '--model', file, '--input', x, '--output', y, '--engine', 'native');
+    assert.is(r.code, 0, r.err);
+    assert.match(r.err, /native \(vigil detector\)/);
+    const got = readNpy(readFileSync(y)).data as Float32Array;
+    const want = await (imported.model as Detector<TabularInput>).scoreSamples(rows);
+    assert.equal(Array.from(got), Array.from(want));
+  }
+  // A classifier is a detector graph vigil refuses by name, not a neural graph the Sequential importer trips on.
+  const m = load('iforest_kdd');
+  for (const n of nodesOf(m, 'TreeEnsembleRegressor')) n.op_type = 'TreeEnsembleClassifier';
+  await rejectsError(importOnnx(encodeModel(m)), Error, /TreeEnsembleClassifier node '\w+' is a classifier; vigil imports scikit-learn's IsolationForest/);
 });
 
 test.run();

@@ -2,11 +2,9 @@
 // (anomaly_score with scoreSamples, scores with threshold - scoreSamples, label with predict) to 1e-5 on
 // random rows, for every detector type, SVM kernel and RBM visible type; the file imports back into the
 // same detector, bit for bit. With VIGIL_ONNX_EXPORT_DIR set, every exported file is also written there
-// for test/fixtures/check_onnx_detectors.py (onnx.checker).
+// for test/fixtures/check_onnx.py (onnx.checker).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Detector } from '../ts/models/detectors/detector.ts';
 import { IsolationForest } from '../ts/models/detectors/iforest.ts';
@@ -21,6 +19,7 @@ import {
 } from '../ts/models/onnx/detectors/index.ts';
 import { tensor, type Tensor } from '../ts/models/tensor.ts';
 import { rejectsError, throwsError } from './helpers/errors.ts';
+import { keepOnnx } from './helpers/onnx.ts';
 import { randomF32, rng } from './helpers/random.ts';
 
 const ROWS = 160;
@@ -68,20 +67,13 @@ async function runOrt(bytes: Uint8Array, x: Tensor<Float32Array>): Promise<Recor
   }
 }
 
-function dump(name: string, bytes: Uint8Array): void {
-  const dir = process.env.VIGIL_ONNX_EXPORT_DIR;
-  if (!dir) return;
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `detector_${name}.onnx`), bytes);
-}
-
 for (const [k, c] of CASES.entries()) {
   test(`${c.name}: onnxruntime-node on the exported file agrees with vigil to ${TOL}`, async () => {
     const { train, score } = tables(100 + k, c.bernoulli);
     const det = c.make();
     await det.fit(train);
     const bytes = detectorToOnnx(det);
-    dump(c.name, bytes);
+    keepOnnx(`detector_${c.name}`, bytes);
     const out = await runOrt(bytes, score);
     const want = await det.scoreSamples(score);
     const predicted = await det.predict(score);

@@ -249,6 +249,7 @@ test('bad inputs throw TypeError / RangeError naming the argument', async () => 
   await rejectsError(m.predict(d.x, { batchSize: 0 }), RangeError, /batchSize/);
   await rejectsError(m.predict(tensor(Int32Array.of(1, 2, 3), [3])), RangeError, /shape \[n, \.\.\.\]/);
   await rejectsError(m.predict(tensor(Int32Array.of(1, 2, V), [1, 3])), RangeError, /token ids must be in \[0, 9\]/);
+  await rejectsError(m.predict(tensor(Int32Array.of(1, -1, 2), [1, 3])), RangeError, /token ids must be in \[0, 9\].*got -1 at index 1/);
   await rejectsError(m.predict(tensor(Float32Array.of(1, 2.5), [1, 2])), TypeError, /integers/);
   await rejectsError(m.predict({ tokens: d.tokens, lengths: new Int32Array(8).fill(T + 1) }), RangeError, /lengths values/);
   await rejectsError(m.predict({ tokens: d.tokens, lengths: new Int32Array(3) }), RangeError, /lengths must have 8/);

@@ -8,8 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../ts/cli.ts';
+import { loadCreditcard } from '../ts/models/tabular_datasets.ts';
 import { kddHttp, kddPipeline, KDD_CLIP } from '../ts/experiments/tabular/kdd.ts';
 import { atFullSetShare, FULL_SET_ATTACK_RATIO } from '../ts/experiments/tabular/kdd-iforest.ts';
+import { CREDITCARD_RBM_STEPS, creditcardRbmEpochs } from '../ts/experiments/tabular/creditcard-rbm.ts';
+import type { RBM } from '../ts/models/detectors/rbm.ts';
 import { runTabular, spreadOf, TABULAR_EXPERIMENTS, tabularReportJSON } from '../ts/experiments/tabular/index.ts';
 import type { TabularReport } from '../ts/experiments/tabular/index.ts';
 
@@ -110,6 +113,37 @@ test('kdd-ocsvm on real KDD rows: novelty set of every attack and as many unused
   assert.is(r.testRows, 120);
   assert.ok(r.metrics.rocAuc > 0.9, `ROC AUC ${r.metrics.rocAuc}`);
   assert.equal(r.book.map((b) => b.published), [0.8909, 0.8949, 0.9583]);
+});
+
+test('creditcard-rbm trains for the book\'s 7,820 gradient steps (20 epochs of 200,000 rows), not its 20 epochs', async () => {
+  assert.is(CREDITCARD_RBM_STEPS, 20 * 391);
+  assert.is(creditcardRbmEpochs(200_000), 20);
+  assert.is(creditcardRbmEpochs(199_615), 20);
+  assert.is(creditcardRbmEpochs(828), 3910);
+  assert.is(creditcardRbmEpochs(512), 7820);
+  assert.is(creditcardRbmEpochs(10_000_000), 1);
+  const det = (await TABULAR_EXPERIMENTS['creditcard-rbm'].detector(3, 828)) as unknown as RBM;
+  assert.is(det.epochs, 3910);
+  assert.is(det.batchSize, 512);
+});
+
+test('creditcard-rbm takes V1..V28 unscaled (the book\'s notebook), creditcard-autoencoder z-scores its columns', () => {
+  const d = loadCreditcard();
+  const W = d.names.length;
+  const t = d.names.indexOf('Time');
+  let first = -1;
+  for (let i = 0; i < d.labels.length; i++) {
+    if (d.labels[i] === 0 && (first < 0 || d.features.data[i * W + t] < d.features.data[first * W + t])) first = i;
+  }
+  const rbm = TABULAR_EXPERIMENTS['creditcard-rbm'].prepare({ seed: 1 });
+  assert.is(rbm.train.shape[1], 28);
+  for (let k = 0; k < 28; k++) assert.is(rbm.train.data[k], d.features.data[first * W + d.names.indexOf(`V${k + 1}`)]);
+  const ae = TABULAR_EXPERIMENTS['creditcard-autoencoder'].prepare({ seed: 1 });
+  const n = ae.train.shape[0];
+  const cols = ae.train.shape[1];
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += ae.train.data[i * cols];
+  assert.ok(Math.abs(mean / n) < 1e-5, `column 0 mean ${mean / n}`);
 });
 
 test('creditcard-rbm on the bundled subsample: split by Time, fitted on legitimate rows', async () => {

@@ -1,6 +1,6 @@
 // What the ONNX export tests share: random weights and padded token ids, running exported bytes through
 // onnxruntime-node, and the agreement check against vigil's own predict. With VIGIL_ONNX_EXPORT_DIR
-// set, every exported model is also written there (test/fixtures/check_onnx_export.py checks them).
+// set, every exported model is also written there (test/fixtures/check_onnx.py checks them).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -59,11 +59,20 @@ export async function runOrt(bytes: Uint8Array, feeds: Record<string, ort.Tensor
 }
 
 let written = 0;
-function keep(name: string, bytes: Uint8Array): void {
+/**
+ * With VIGIL_ONNX_EXPORT_DIR set, writes an exported test model there, numbered in the order written,
+ * for test/fixtures/check_onnx.py (onnx.checker) to check; `expect`, when given, goes beside it as
+ * FILE.onnx.expect.json (raw inputs and the tensors vigil makes of them, for check_onnx.py to compare
+ * with docs/examples/vigil_onnx.py). Returns the file's path, or null when the variable is not set.
+ */
+export function keepOnnx(name: string, bytes: Uint8Array, expect?: object): string | null {
   const dir = process.env.VIGIL_ONNX_EXPORT_DIR;
-  if (!dir) return;
+  if (!dir) return null;
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${String(++written).padStart(2, '0')}-${name.replace(/[^a-z0-9]+/gi, '_')}.onnx`), bytes);
+  const file = join(dir, `${String(++written).padStart(2, '0')}-${name.replace(/[^a-z0-9]+/gi, '_')}.onnx`);
+  writeFileSync(file, bytes);
+  if (expect) writeFileSync(`${file}.expect.json`, JSON.stringify(expect));
+  return file;
 }
 
 /**
@@ -73,7 +82,7 @@ function keep(name: string, bytes: Uint8Array): void {
 export async function expectAgreement(name: string, model: Sequential, input: ModelInput, feeds: Record<string, ort.Tensor>,
   opts: OnnxExportOptions = {}): Promise<number> {
   const bytes = await exportOnnx(model, null, opts);
-  keep(name, bytes);
+  keepOnnx(name, bytes);
   const mine = await model.predict(input, { batchSize: 1024 });
   const theirs = await runOrt(bytes, feeds);
   assert.equal([...theirs.dims], mine.shape, `${name}: output shape`);

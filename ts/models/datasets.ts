@@ -2,6 +2,7 @@
 // format. gzip is detected from the file's magic bytes, so a plain copy reads the same.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { csvRecords, DataFormatError } from './preprocessing/csv.ts';
 
@@ -9,6 +10,23 @@ export { DataFormatError } from './preprocessing/csv.ts';
 
 // ts/models/ (through tsx) and dist/models/ (published) both sit two levels below the package root.
 const dataDir = new URL('../../data/', import.meta.url);
+
+/** The bundled data's folder: data/ in a clone of the repository; the npm package leaves it out. */
+export const BUNDLED_DATA_DIR = fileURLToPath(dataDir);
+
+/**
+ * The error for a path inside the bundled data folder when that folder is absent, as in an
+ * installed package (the experiments' data stays in the repository); null for any other path, or
+ * when the folder is there. `dataDir` is a parameter for the tests.
+ */
+export function missingDataError(what: string, path: string, dataDirPath: string = BUNDLED_DATA_DIR): Error | null {
+  const rel = relative(dataDirPath, resolve(path));
+  if (rel.startsWith('..') || isAbsolute(rel) || existsSync(dataDirPath)) return null;
+  return new Error(
+    `${what}: ${path} is bundled data, which is in vigil's repository, not the npm package; ` +
+      'clone the repository to use it, or pass the path of your own file in the same format',
+  );
+}
 
 /** Absolute paths of the bundled files. */
 export const BUNDLED_DATA = {
@@ -44,7 +62,7 @@ export function readDataText(path: string, what: string): string {
   if (typeof path !== 'string' || path.length === 0) {
     throw new TypeError(`${what}: path must be a non-empty string, got ${String(path)}`);
   }
-  if (!existsSync(path)) throw new Error(`${what}: file not found: ${path}`);
+  if (!existsSync(path)) throw missingDataError(what, path) ?? new Error(`${what}: file not found: ${path}`);
   if (!statSync(path).isFile()) throw new Error(`${what}: not a file: ${path}`);
   let bytes: Buffer = readFileSync(path);
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isAbsolute, join } from 'node:path';
 import { csvRecords, DataFormatError } from '../models/preprocessing/csv.ts';
-import { readDataText } from '../models/datasets.ts';
+import { missingDataError, readDataText } from '../models/datasets.ts';
 import { parseNabTime } from './time.ts';
 
 /** The NAB corpus bundled in data/nab (16 of NAB's 58 series; see data/nab/README.md). */
@@ -237,7 +237,7 @@ function seriesFiles(dataDir: string): Array<{ key: string; path: string }> {
  */
 export function loadNabCorpus(dir: string = BUNDLED_NAB, options: LoadNabOptions = {}): NabCorpus {
   if (typeof dir !== 'string' || dir === '') throw new TypeError(`loadNabCorpus: dir must be a non-empty string, got ${String(dir)}`);
-  if (!isDir(dir)) throw new NabError(`NAB folder not found: ${dir}`);
+  if (!isDir(dir)) throw new NabError(missingDataError('loadNabCorpus', dir)?.message ?? `NAB folder not found: ${dir}`);
   const at = (p: string) => (isAbsolute(p) ? p : join(dir, p));
   const dataDir = join(dir, 'data');
   if (!isDir(dataDir)) throw new NabError(`${dir} has no data/ folder (expected NAB's layout data/<category>/<series>.csv)`);

@@ -5,7 +5,7 @@ import { softmaxBackward, softmaxForward } from '../../bindings/activation.ts';
 import { activate, activateBackward } from './activate.ts';
 import { glorotUniform } from '../initializers.ts';
 import { ASYNC_WORK, Buffers, Layer, options, positiveInt } from './layer.ts';
-import type { CallContext, Flow, Shape } from './layer.ts';
+import type { CallContext, Flow, Reserve, Shape } from './layer.ts';
 
 /** Dense's constructor options as plain JSON (getConfig). */
 export type DenseConfig = { units: number; activation: Activation; useBias: boolean; inputShape: Shape | null };
@@ -59,6 +59,18 @@ export class Dense extends Layer {
     this.built = true;
     this.outShape = [...inputShape.slice(0, -1), this.units];
     return this.outShape;
+  }
+
+  override reserve(shape: readonly number[], r: Reserve): number[] | null {
+    const U = this.units;
+    const N = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+    this.buffers.reserve('z', N * U);
+    if (this.activation !== 'linear') {
+      this.buffers.reserve('y', N * U);
+      if (r.training) this.buffers.reserve('dZ', N * U);
+    }
+    if (r.training && r.inputGrad) this.buffers.reserve('dX', N * this.inputDim);
+    return [...shape.slice(0, -1), U];
   }
 
   async forward(input: Flow, ctx: CallContext): Promise<Flow> {

@@ -7,7 +7,7 @@ import {
   dropoutBackward, dropoutBackwardAsync, dropoutForward, dropoutForwardAsync, dropoutSequences, dropoutSequencesAsync,
 } from '../../bindings/dropout.ts';
 import { ASYNC_WORK, Buffers, Layer, rate } from './layer.ts';
-import type { CallContext, Flow, Shape } from './layer.ts';
+import type { CallContext, Flow, Reserve, Shape } from './layer.ts';
 
 interface Saved {
   seed: number;
@@ -36,6 +36,16 @@ export class Dropout extends Layer {
     this.built = true;
     this.outShape = [...inputShape];
     return this.outShape;
+  }
+
+  override reserve(shape: readonly number[], r: Reserve): number[] | null {
+    // Inference passes the input through: only training uses the buffers.
+    if (r.training && this.rate > 0) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      this.buffers.reserve('y', n);
+      if (r.inputGrad) this.buffers.reserve('dX', n);
+    }
+    return [...shape];
   }
 
   async forward(input: Flow, ctx: CallContext): Promise<Flow> {

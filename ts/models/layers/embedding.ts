@@ -4,7 +4,7 @@
 import { embeddingBackward, embeddingBackwardAsync, embeddingForward, embeddingForwardAsync } from '../../bindings/embedding.ts';
 import { uniform } from '../initializers.ts';
 import { ASYNC_WORK, Buffers, Layer, options, positiveInt } from './layer.ts';
-import type { CallContext, Flow, Shape } from './layer.ts';
+import type { CallContext, Flow, Reserve, Shape } from './layer.ts';
 
 export interface EmbeddingOptions {
   /** Treat id 0 as padding: sequences without explicit lengths get length = time - leading zeros. */
@@ -51,6 +51,13 @@ export class Embedding extends Layer {
     this.built = true;
     this.outShape = [inputShape[0], this.outputDim];
     return this.outShape;
+  }
+
+  override reserve(shape: readonly number[], _r: Reserve): number[] | null {
+    const [B, T] = shape;
+    if (this.folded) return [B, T];
+    this.buffers.reserve('out', B * T * this.outputDim);
+    return [B, T, this.outputDim];
   }
 
   async forward(input: Flow, _ctx: CallContext): Promise<Flow> {

@@ -1,6 +1,6 @@
 // Keras Flatten(): [batch, d1, d2, ...] -> [batch, d1·d2·...] (row-major, so no data moves).
 import { Layer } from './layer.ts';
-import type { CallContext, Flow, Shape } from './layer.ts';
+import type { CallContext, Flow, Reserve, Shape } from './layer.ts';
 
 export class Flatten extends Layer {
   readonly className = 'Flatten';
@@ -22,6 +22,10 @@ export class Flatten extends Layer {
     this.built = true;
     this.outShape = [n];
     return this.outShape;
+  }
+
+  override reserve(shape: readonly number[], _r: Reserve): number[] | null {
+    return [shape[0], shape.slice(1).reduce((a, b) => a * b, 1)];
   }
 
   async forward(input: Flow, _ctx: CallContext): Promise<Flow> {

@@ -21,6 +21,14 @@ export interface CallContext {
 /** Shape without the batch axis; null marks a dimension only known from the data (the time axis). */
 export type Shape = (number | null)[];
 
+/** What a capacity hint (Layer.reserve) is for. */
+export interface Reserve {
+  /** Training batches (forward caches, backward buffers) or inference only. */
+  training: boolean;
+  /** Whether backward will be asked for the gradient w.r.t. the input (a layer with weights sits before). */
+  inputGrad: boolean;
+}
+
 /**
  * Calls whose work exceeds this many multiply-adds go through the kernels' Async form (a libuv
  * worker thread); smaller ones run on the calling thread. The hop costs ~0.2 ms per call, and far
@@ -89,6 +97,17 @@ export abstract class Layer {
    */
   abstract getConfig(): LayerConfig;
 
+  /**
+   * Capacity hint: grow this layer's buffers once to hold a batch of `shape` (batch axis first, every
+   * axis at the largest size the caller will send, e.g. fit's batch size and longest sequence), so
+   * that the batches that follow, of that shape or smaller, reuse them instead of reallocating as
+   * batch shapes vary. Returns the output shape of such a batch, or null when the layer takes no
+   * hints (the layers after it then grow their buffers as batches come, as they do without a hint).
+   */
+  reserve(_shape: readonly number[], _r: Reserve): number[] | null {
+    return null;
+  }
+
   /** Called after the weights change (optimizer step, setWeights): drop anything derived from them. */
   weightsChanged(): void {}
 
@@ -114,21 +133,52 @@ export abstract class Layer {
 /**
  * Reusable buffers by name: one backing array per name grows to the largest size asked for, and
  * each call returns a view of exactly the size wanted. Batches trimmed to their longest sequence
- * vary in size; fresh pages for every size would cost more than the math.
+ * vary in size; fresh pages for every size would cost more than the math. reserve() grows a
+ * buffer ahead of time (Layer.reserve), so a training epoch allocates nothing.
  */
 export class Buffers {
-  private readonly map = new Map<string, Float32Array>();
+  /** Backing arrays created by every Buffers so far (a test hook: an epoch after reserve adds none). */
+  static allocations = 0;
+  private readonly floats = new Map<string, Float32Array>();
+  private readonly ints = new Map<string, Int32Array>();
 
   get(name: string, n: number): Float32Array {
-    let b = this.map.get(name);
+    return this.view(this.floats, Float32Array, name, n);
+  }
+
+  /** As get(), for Int32 values (token ids, lengths, class labels); names are separate from get()'s. */
+  getInt(name: string, n: number): Int32Array {
+    return this.view(this.ints, Int32Array, name, n);
+  }
+
+  /** Makes `name` hold at least n values without handing out a view (n is known to be the largest). */
+  reserve(name: string, n: number): void {
+    const b = this.floats.get(name);
+    if (!b || b.length < n) this.grow(this.floats, Float32Array, name, n);
+  }
+
+  /** As reserve(), for getInt(). */
+  reserveInt(name: string, n: number): void {
+    const b = this.ints.get(name);
+    if (!b || b.length < n) this.grow(this.ints, Int32Array, name, n);
+  }
+
+  private view<T extends Float32Array | Int32Array>(map: Map<string, T>, kind: new (n: number) => T, name: string, n: number): T {
+    let b = map.get(name);
     if (!b || b.length < n) {
-      // A quarter of headroom when growing: batches cut to their longest sequence creep up in
-      // size (1,008, 1,016, 1,020, ... steps), and every regrowth touches fresh pages (the fit
+      // A quarter of headroom when growing unannounced: batches cut to their longest sequence creep
+      // up in size (1,008, 1,016, 1,020, ... steps), and every regrowth touches fresh pages (the fit
       // bench measured ~1 s per 200 MB of LSTM cache).
-      b = new Float32Array(b ? Math.max(n, Math.ceil(b.length * 1.25)) : n);
-      this.map.set(name, b);
+      b = this.grow(map, kind, name, b ? Math.max(n, Math.ceil(b.length * 1.25)) : n);
     }
-    return b.length === n ? b : b.subarray(0, n);
+    return (b.length === n ? b : b.subarray(0, n)) as T;
+  }
+
+  private grow<T>(map: Map<string, T>, kind: new (n: number) => T, name: string, n: number): T {
+    const b = new kind(n);
+    Buffers.allocations += 1;
+    map.set(name, b);
+    return b;
   }
 }
 

@@ -7,7 +7,7 @@
 // - GlobalAveragePooling1D: the mean over the valid steps, i.e. how much of the sequence a
 //   feature covers (padding never dilutes it).
 import { Buffers, Layer, options } from './layer.ts';
-import type { CallContext, Flow, LayerConfig, Shape } from './layer.ts';
+import type { CallContext, Flow, LayerConfig, Reserve, Shape } from './layer.ts';
 
 export interface GlobalPooling1DOptions {
   /** Keras' input_shape [time, features] when this is the first layer. */
@@ -38,6 +38,17 @@ abstract class GlobalPooling1D extends Layer {
     return this.outShape;
   }
 
+  override reserve(shape: readonly number[], r: Reserve): number[] | null {
+    const [B, T, F] = shape;
+    this.buffers.reserve('out', B * F);
+    if (r.training && r.inputGrad) this.buffers.reserve('dX', B * T * F);
+    this.reserveScratch(B, F);
+    return [B, F];
+  }
+
+  /** Grows the subclass's own scratch arrays for B rows of F features. */
+  protected abstract reserveScratch(B: number, F: number): void;
+
   /** The input's data and [B, T, F], or a TypeError naming the layer. */
   protected input3d(input: Flow): [Float32Array, number, number, number] {
     const x = input.data;
@@ -57,6 +68,10 @@ export class GlobalMaxPooling1D extends GlobalPooling1D {
 
   constructor(opts?: GlobalMaxPooling1DOptions) {
     super('GlobalMaxPooling1D', opts);
+  }
+
+  protected reserveScratch(B: number, F: number): void {
+    if (this.argmax.length < B * F) this.argmax = new Int32Array(B * F);
   }
 
   async forward(input: Flow, ctx: CallContext): Promise<Flow> {
@@ -109,6 +124,10 @@ export class GlobalAveragePooling1D extends GlobalPooling1D {
 
   constructor(opts?: GlobalAveragePooling1DOptions) {
     super('GlobalAveragePooling1D', opts);
+  }
+
+  protected reserveScratch(_B: number, F: number): void {
+    if (this.sum.length < F) this.sum = new Float64Array(F);
   }
 
   async forward(input: Flow, ctx: CallContext): Promise<Flow> {

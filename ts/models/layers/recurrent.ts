@@ -5,7 +5,7 @@
 import { glorotUniform, orthogonal } from '../initializers.ts';
 import type { Embedding } from './embedding.ts';
 import { ASYNC_WORK, Buffers, Layer, options, positiveInt, rate } from './layer.ts';
-import type { CallContext, Flow, Shape } from './layer.ts';
+import type { CallContext, Flow, Reserve, Shape } from './layer.ts';
 import type { LstmBackwardOptions, LstmForwardOptions } from '../../bindings/lstm.ts';
 
 export interface RecurrentOptions {
@@ -108,6 +108,21 @@ export abstract class Recurrent extends Layer {
     if (V * E * this.gates > ASYNC_WORK) await this.kernels.foldAsync(V, E, H, emb.embeddings, this.kernel, this.bias, table);
     else this.kernels.fold(V, E, H, emb.embeddings, this.kernel, this.bias, table);
     this.tableStale = false;
+  }
+
+  override reserve(shape: readonly number[], r: Reserve): number[] | null {
+    const [B, T] = shape;
+    const H = this.units;
+    if (r.training) this.buffers.reserve('cache', this.kernels.cacheSize(B, T, H));
+    this.buffers.reserve(this.returnSequences ? 'out' : 'hLast', this.returnSequences ? B * T * H : B * H);
+    // Inference after returnSequences may take forwardMaxPooled (a GlobalMaxPooling1D next).
+    if (this.returnSequences) this.buffers.reserve('outMax', B * H);
+    if (r.training) {
+      const emb = this.gatherFrom;
+      if (emb) this.buffers.reserve('dTable', emb.inputDim * this.gates);
+      else if (r.inputGrad) this.buffers.reserve('dX', B * T * this.inputDim);
+    }
+    return this.returnSequences ? [B, T, H] : [B, H];
   }
 
   async forward(input: Flow, ctx: CallContext): Promise<Flow> {

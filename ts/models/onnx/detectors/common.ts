@@ -12,11 +12,11 @@ import type { FittedDetectorState, JSONObject } from '../../detectors/detector.t
 import { DataType, GraphBuilder, valueInfo } from '../build.ts';
 import { encodeModel, floatTensor, int64Tensor, tensorToFloat32, type NodeProto, type TensorProto } from '../proto.ts';
 import { attrInt, type GraphReader } from '../read.ts';
-import { META } from '../metadata.ts';
+import { checkVigilFile, META } from '../metadata.ts';
+import { vigilVersion } from '../../../version.ts';
 
 export const INPUT = 'X';
 export const OUTPUTS = { label: 'label', scores: 'scores', anomaly: 'anomaly_score' } as const;
-const VERSION = '0.1.0';
 
 export interface DetectorExportOptions {
   /**
@@ -56,7 +56,7 @@ export function finishDetectorGraph(g: GraphBuilder, type: string, state: Fitted
     [META.threshold]: String(state.threshold),
     [META.config]: JSON.stringify({ config: state.config, fitted: { ...state.fitted, ...extra.fitted } }),
     [META.score]: convention,
-    [META.version]: VERSION,
+    [META.version]: vigilVersion(),
   };
   if (opts.preprocessing !== undefined) metadata[META.preprocessing] = JSON.stringify(opts.preprocessing);
   const model = g.toModel({
@@ -85,6 +85,8 @@ export interface DetectorRecord {
   fitted: JSONObject;
   weights: Map<string, Float32Array>;
   threshold: number;
+  /** `vigil.preprocessing` of a file vigil wrote (a TabularPipeline's toJSON, or what the exporter was given); null otherwise. */
+  preprocessing?: JSONObject | null;
 }
 
 /** A weight of a fitted state by name; an Error when the state lacks it. */
@@ -177,10 +179,12 @@ export interface VigilDetectorMeta {
   config: JSONObject;
   fitted: JSONObject;
   threshold: number;
+  preprocessing: JSONObject | null;
 }
 
 export function vigilMetadata(r: GraphReader): VigilDetectorMeta | null {
   const m = r.metadata();
+  checkVigilFile(m, r.what);
   if (m[META.kind] !== 'detector') return null;
   const type = m[META.detector];
   if (!type) throw new Error(`${r.what}: metadata '${META.kind}' is 'detector' but '${META.detector}' is missing`);
@@ -197,7 +201,16 @@ export function vigilMetadata(r: GraphReader): VigilDetectorMeta | null {
   if (m[META.threshold] === undefined || !Number.isFinite(threshold)) {
     throw new Error(`${r.what}: metadata '${META.threshold}' must be a finite number, got ${JSON.stringify(m[META.threshold])}`);
   }
-  return { type, config: p.config, fitted: p.fitted, threshold };
+  let preprocessing: unknown = null;
+  if (m[META.preprocessing] !== undefined) {
+    try {
+      preprocessing = JSON.parse(m[META.preprocessing]);
+    } catch {
+      throw new Error(`${r.what}: metadata '${META.preprocessing}' is not JSON`);
+    }
+    if (!isObj(preprocessing)) throw new Error(`${r.what}: metadata '${META.preprocessing}' must hold a JSON object`);
+  }
+  return { type, config: p.config, fitted: p.fitted, threshold, preprocessing: preprocessing as JSONObject | null };
 }
 
 /**

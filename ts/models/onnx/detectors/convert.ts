@@ -4,9 +4,9 @@
 import type { FittedDetectorState } from '../../detectors/detector.ts';
 import { ML_DOMAIN } from '../build.ts';
 import { META } from '../metadata.ts';
-import { decodeModel } from '../proto.ts';
+import { decodeModel, type ModelProto } from '../proto.ts';
 import { GraphReader } from '../read.ts';
-import { nodeName, vigilMetadata, type DetectorExportOptions, type DetectorRecord } from './common.ts';
+import { nodeName, vigilMetadata, type DetectorExportOptions, type DetectorRecord, type VigilDetectorMeta } from './common.ts';
 import { importIsolationForest, isolationForestToOnnx } from './iforest.ts';
 import { importOneClassSvm, oneClassSvmToOnnx } from './ocsvm.ts';
 import { importRbm, rbmToOnnx } from './rbm.ts';
@@ -26,7 +26,26 @@ export function stateToOnnx(type: string, state: FittedDetectorState, opts: Dete
   return exporter(state, opts);
 }
 
+const VIGIL_IMPORTERS: Record<string, (r: GraphReader, meta: VigilDetectorMeta) => DetectorRecord> = {
+  IsolationForest: importIsolationForest,
+  OneClassSVM: importOneClassSvm,
+  RBM: importRbm,
+};
+
 const CLASSIFIERS = new Set(['TreeEnsembleClassifier', 'SVMClassifier']);
+const DETECTOR_OPS = new Set(['TreeEnsembleRegressor', 'SVMRegressor', ...CLASSIFIERS]);
+
+/**
+ * Whether readDetectorRecord should have the model: vigil's metadata says it is a detector, or (a file
+ * from elsewhere, no `vigil.kind`) it has ai.onnx.ml tree-ensemble or SVM nodes, as skl2onnx writes them.
+ * Cheap (no conversion), for importOnnx's dispatch; the classifiers are taken too, so that their import
+ * fails with readDetectorRecord's message rather than the Sequential importer's.
+ */
+export function isDetectorGraph(model: ModelProto): boolean {
+  const kind = model.metadata_props?.find((e) => e.key === META.kind)?.value;
+  if (kind !== undefined) return kind === 'detector';
+  return (model.graph?.node ?? []).some((n) => n.domain === ML_DOMAIN && DETECTOR_OPS.has(n.op_type ?? ''));
+}
 
 /**
  * The detector record a graph holds, or undefined when it is not a detector graph (no vigil detector
@@ -36,10 +55,9 @@ const CLASSIFIERS = new Set(['TreeEnsembleClassifier', 'SVMClassifier']);
 export function readDetectorRecord(reader: GraphReader): DetectorRecord | undefined {
   const meta = vigilMetadata(reader);
   if (meta) {
-    if (meta.type === 'IsolationForest') return importIsolationForest(reader, meta);
-    if (meta.type === 'OneClassSVM') return importOneClassSvm(reader, meta);
-    if (meta.type === 'RBM') return importRbm(reader, meta);
-    throw new Error(`${reader.what}: metadata names the detector type '${meta.type}', which has no ONNX import (${EXPORTABLE.join(', ')})`);
+    const importer = VIGIL_IMPORTERS[meta.type];
+    if (!importer) throw new Error(`${reader.what}: metadata names the detector type '${meta.type}', which has no ONNX import (${EXPORTABLE.join(', ')})`);
+    return { ...importer(reader, meta), preprocessing: meta.preprocessing };
   }
   if (reader.metadata()[META.kind] !== undefined) return undefined;
   const ml = reader.nodes.filter((n) => n.domain === ML_DOMAIN);

@@ -2,52 +2,74 @@
 // common.ts for the outputs every exported detector has). Each entry point has an async twin that does
 // the work on a worker thread (a 100-tree forest takes tens of milliseconds each way).
 import { Worker } from 'node:worker_threads';
-import { Detector, restoreDetector, type FittedDetectorState } from '../../detectors/detector.ts';
+import { Detector, restoreDetector, type FittedDetectorState, type JSONObject } from '../../detectors/detector.ts';
 // The detector modules register their types with restoreDetector.
 import '../../detectors/iforest.ts';
 import '../../detectors/ocsvm.ts';
 import '../../detectors/rbm.ts';
 import type { TabularInput } from '../../detectors/matrix.ts';
+import { TabularPipeline } from '../../preprocessing/tabular_pipeline.ts';
 import type { GraphReader } from '../read.ts';
 import type { DetectorExportOptions, DetectorRecord } from './common.ts';
 import { bytesToRecord, EXPORTABLE, readDetectorRecord, stateToOnnx } from './convert.ts';
 
 export type { DetectorExportOptions, DetectorRecord } from './common.ts';
+export { isDetectorGraph } from './convert.ts';
 export { OUTPUTS as DETECTOR_OUTPUTS } from './common.ts';
 
-function exportable(detector: unknown, opts: unknown): { type: string; state: FittedDetectorState } {
+function exportable(detector: unknown, opts: unknown): { type: string; state: FittedDetectorState; opts: DetectorExportOptions } {
   if (typeof opts !== 'object' || opts === null) throw new TypeError('detectorToOnnx: options must be an object');
   if (!(detector instanceof Detector)) {
     throw new TypeError(`detectorToOnnx: expected a fitted detector (${EXPORTABLE.join(', ')}), got ${detector === null ? 'null' : typeof detector}`);
   }
   const type = detector.modelType;
   if (!EXPORTABLE.includes(type)) throw new TypeError(`detectorToOnnx: a ${type} has no ONNX export (${EXPORTABLE.join(', ')} do)`);
-  return { type, state: detector.fittedState() };
+  // The detector's own TabularPipeline travels in the file unless the caller gives other preprocessing:
+  // the graph takes the pipeline's output, so without it the file would not be the whole model.
+  const o = opts as DetectorExportOptions;
+  const p = detector.preprocessing;
+  const withPipeline = o.preprocessing === undefined && p !== null ? { ...o, preprocessing: p.toJSON() as unknown as JSONObject } : o;
+  return { type, state: detector.fittedState(), opts: withPipeline };
 }
 
 /**
  * A fitted detector as ONNX bytes (IsolationForest, OneClassSVM, RBM). Outputs: `label` (int64, -1 =
  * anomaly, 1 = normal), `scores` (threshold - anomaly_score: scikit-learn's decision_function sign) and
  * `anomaly_score` (vigil's scoreSamples, higher = more anomalous); the threshold, options and fitted
- * values travel in `vigil.*` metadata.
+ * values travel in `vigil.*` metadata, and so does the detector's TabularPipeline (`vigil.preprocessing`;
+ * the graph's input `X` is that pipeline's output).
  */
 export function detectorToOnnx(detector: Detector<TabularInput>, opts: DetectorExportOptions = {}): Uint8Array {
-  const { type, state } = exportable(detector, opts);
-  return stateToOnnx(type, state, opts);
+  const e = exportable(detector, opts);
+  return stateToOnnx(e.type, e.state, e.opts);
 }
 
 /** detectorToOnnx on a worker thread. */
 export async function detectorToOnnxAsync(detector: Detector<TabularInput>, opts: DetectorExportOptions = {}): Promise<Uint8Array> {
-  const { type, state } = exportable(detector, opts);
-  return ((await request({ export: { type, state, opts } })) as { bytes: Uint8Array }).bytes;
+  const e = exportable(detector, opts);
+  return ((await request({ export: e })) as { bytes: Uint8Array }).bytes;
 }
 
+/**
+ * The detector of a record, with the TabularPipeline its file carries as its preprocessing (other
+ * `vigil.preprocessing` JSON, given to detectorToOnnx by hand, stays in the file for its reader).
+ */
 function restore(record: DetectorRecord, what: string): Detector<TabularInput> {
+  let det: Detector<TabularInput>;
   try {
-    return restoreDetector(record.type, record) as unknown as Detector<TabularInput>;
+    det = restoreDetector(record.type, record) as unknown as Detector<TabularInput>;
   } catch (err) {
     throw new Error(`${what}: the ${record.type} does not fit vigil's: ${(err as Error).message}`, { cause: err });
   }
+  const pre = record.preprocessing;
+  if (pre?.type === 'TabularPipeline') {
+    try {
+      det.preprocessing = TabularPipeline.fromJSON(pre);
+    } catch (err) {
+      throw new Error(`${what}: metadata 'vigil.preprocessing': ${(err as Error).message}`, { cause: err });
+    }
+  }
+  return det;
 }
 
 /**

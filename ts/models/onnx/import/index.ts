@@ -1,20 +1,24 @@
-// importOnnx: an ONNX file into vigil's native engine. Importers are tried in registration order; the
-// first that accepts the model imports it. The Sequential importer (neural graphs: LSTM, RNN, Gemm,
-// MatMul, Conv, ...) accepts every model and comes last; detector importers (ai.onnx.ml trees, SVMs,
-// an RBM's free energy) register before it with registerOnnxImporter.
+// importOnnx: an ONNX file into vigil's native engine. Importers are tried in order; the first that
+// accepts the model imports it: those added with registerOnnxImporter, then the detectors (vigil's own
+// detector files and scikit-learn's IsolationForest / OneClassSVM in skl2onnx's ai.onnx.ml layout), then
+// vigil's own Sequential files, and last the Sequential importer (neural graphs: LSTM, RNN, Gemm,
+// MatMul, Conv, ...), which accepts every model.
 import { readFile } from 'node:fs/promises';
 import type { Detector } from '../../detectors/detector.ts';
-import type { Preprocessing } from '../../serialize.ts';
+import { Preprocessing } from '../../serialize.ts';
 import type { Sequential } from '../../sequential.ts';
 import { decodeModel, type ModelProto } from '../proto.ts';
 import type { ImportedGraph } from './assemble.ts';
 import { importSequential } from './sequential.ts';
 import { isVigilSequential, restoreSequential } from '../export/restore.ts';
+import { importDetectorOnnx, isDetectorGraph } from '../detectors/index.ts';
+import { checkVigilFile } from '../metadata.ts';
+import { GraphReader } from '../read.ts';
 
 export interface ImportedModel {
   kind: 'sequential' | 'detector';
   model: Sequential | Detector<unknown>;
-  /** Tokenizer and padding from the file's `vigil.*` metadata (null when it has none). */
+  /** Tokenizer and padding (a Sequential) or TabularPipeline (`table`, a detector) from the file's `vigil.*` metadata; null when it has none. */
   preprocessing: Preprocessing | null;
   /** Sequential imports: how the graph's input and output map onto the model's. */
   graph?: ImportedGraph;
@@ -36,6 +40,15 @@ const vigilImporter: OnnxImporter = {
   name: 'vigil-sequential',
   accepts: isVigilSequential,
   import: (model, what) => ({ kind: 'sequential', ...restoreSequential(model, what) }),
+};
+const detectorImporter: OnnxImporter = {
+  name: 'detector',
+  accepts: isDetectorGraph,
+  import: (model, what) => {
+    const det = importDetectorOnnx(new GraphReader(model, what));
+    if (!det) throw new Error(`${what}: not a detector graph vigil imports`);
+    return { kind: 'detector', model: det, preprocessing: det.preprocessing ? new Preprocessing({ table: det.preprocessing }) : null };
+  },
 };
 const importers: OnnxImporter[] = [];
 
@@ -61,7 +74,12 @@ export async function readOnnxSource(source: string | Uint8Array, fn = 'importOn
 
 /** Decodes and imports a decoded model with the first importer that accepts it. */
 export async function importModel(model: ModelProto, what: string): Promise<ImportedModel> {
-  const importer = [...importers, vigilImporter, sequentialImporter].find((i) => i.accepts(model))!;
+  const custom = importers.find((i) => i.accepts(model));
+  if (custom) return custom.import(model, what);
+  // A newer vigil's file (or one of a kind this vigil doesn't know) is refused before an importer
+  // misreads it: the Sequential importer would otherwise try any graph.
+  checkVigilFile(Object.fromEntries((model.metadata_props ?? []).map((e) => [e.key, e.value])), what);
+  const importer = [detectorImporter, vigilImporter, sequentialImporter].find((i) => i.accepts(model))!;
   return importer.import(model, what);
 }
 
