@@ -16,20 +16,12 @@
 #include "cpu/lstm.h"
 #include "glue/common.h"
 #include "glue/families.h"
+#include "glue/recurrent.h"
 
 #include <limits>
 
 namespace vigil {
 namespace glue {
-
-struct RecurrentKernels {
-  const char* prefix;      // "lstm" or "rnn"
-  int64_t gatesPerHidden;  // 4 or 1
-  bool hasCell;
-  int64_t (*cacheSize)(int64_t, int64_t, int64_t);
-  void (*forward)(const RecurrentArgs&, float* cache, float* y, float* hLast, float* cLast, float* yMax);
-  void (*backward)(const RecurrentArgs&, float* cache, const RecurrentGrads&);
-};
 
 namespace {
 
