@@ -11,7 +11,7 @@ struct RecurrentKernels {
   int64_t gatesPerHidden;
   bool hasCell;
   int64_t (*cacheSize)(int64_t, int64_t, int64_t);
-  void (*forward)(const RecurrentArgs&, float* cache, float* y, float* hLast, float* cLast);
+  void (*forward)(const RecurrentArgs&, float* cache, float* y, float* hLast, float* cLast, float* yMax);
   void (*backward)(const RecurrentArgs&, float* cache, const RecurrentGrads&);
 };
 // Defined in glue/lstm.cc.
