@@ -9,6 +9,7 @@
 #include "cpu/cpu_features.h"
 #include "cpu/gemm.h"
 #include "cpu/philox.h"
+#include "cpu/spin_barrier.h"
 #include "cpu/threadpool.h"
 
 namespace vigil {
@@ -29,12 +30,12 @@ double squaredError(int64_t n, const float* x, const float* y) {
   return rbm_detail::squaredError(n, x, y);
 }
 
-void columnSums(int64_t m, int64_t width, const float* a, const float* b, double sign, double* sums) {
+void columnSums(int64_t m, int64_t width, int64_t ld, const float* a, const float* b, double sign, double* sums) {
 #if defined(VIGIL_X86)
-  if (useAvx512()) return avx512::rbmColumnSums(m, width, a, b, sign, sums);
-  if (useAvx2()) return avx2::rbmColumnSums(m, width, a, b, sign, sums);
+  if (useAvx512()) return avx512::rbmColumnSums(m, width, ld, a, b, sign, sums);
+  if (useAvx2()) return avx2::rbmColumnSums(m, width, ld, a, b, sign, sums);
 #endif
-  rbm_detail::columnSums(m, width, a, b, sign, sums);
+  rbm_detail::columnSums(m, width, ld, a, b, sign, sums);
 }
 
 // Rows [r0, r1) of A [., width]: A[r] += bias, then the sigmoid when `squash`.
@@ -88,8 +89,8 @@ struct Work {
 constexpr int64_t kChainRows = 16;
 
 // The Gibbs chain of rows [r0, r1) of a batch of m rows (see rbmCdGradient), on one thread.
-void chainRows(const RbmChain& ch, int64_t m, int64_t V, int64_t H, Work& w, const float* W, const float* b,
-               const float* c, float* persistentH, uint64_t seed, uint64_t stream, int64_t r0, int64_t r1) {
+void chainRows(const RbmChain& ch, int64_t m, int64_t V, int64_t H, Work& w, const PackedB& wt, const PackedB& wv,
+               const float* b, const float* c, float* persistentH, uint64_t seed, uint64_t stream, int64_t r0, int64_t r1) {
   const uint64_t S = static_cast<uint64_t>(m * H + m * V);
   const int64_t n = r1 - r0;
   const float* v0 = w.vs.data() + r0 * V;
@@ -102,11 +103,11 @@ void chainRows(const RbmChain& ch, int64_t m, int64_t V, int64_t H, Work& w, con
 
   const bool squash = ch.visible == RbmVisible::Bernoulli;
   auto hidden = [&](const float* v, float* P) {
-    sgemmPacked(false, n, 1.0f, v, V, w.wt, 0.0f, P, H);
+    sgemmPacked(false, n, 1.0f, v, V, wt, 0.0f, P, H);
     biasRows(0, n, H, c, true, P);
   };
   auto visible = [&](const float* hs, float* X) {
-    sgemmPacked(false, n, 1.0f, hs, H, w.w, 0.0f, X, V);
+    sgemmPacked(false, n, 1.0f, hs, H, wv, 0.0f, X, V);
     biasRows(0, n, V, b, squash, X);
   };
   hidden(v0, p0);
@@ -133,7 +134,7 @@ double cdGradient(const RbmChain& ch, int64_t m, int64_t V, int64_t H, Work& w, 
   w.wt = packB(true, V, H, W, V);
   w.w = packB(false, H, V, W, V);
   parallelFor(m, kChainRows, [&](int64_t r0, int64_t r1) {
-    chainRows(ch, m, V, H, w, W, b, c, persistentH, seed, stream, r0, r1);
+    chainRows(ch, m, V, H, w, w.wt, w.w, b, c, persistentH, seed, stream, r0, r1);
   });
   double err = 0;
   for (int64_t r = 0; r < m; ++r) err += w.err[r];
@@ -145,8 +146,8 @@ double cdGradient(const RbmChain& ch, int64_t m, int64_t V, int64_t H, Work& w, 
   double* sh = w.colH.data();
   std::fill(w.colV.begin(), w.colV.end(), 0.0);
   std::fill(w.colH.begin(), w.colH.end(), 0.0);
-  columnSums(m, V, v0, v0 + m * V, -1.0, sv);
-  columnSums(m, H, p0, p0 + m * H, 1.0, sh);
+  columnSums(m, V, V, v0, v0 + m * V, -1.0, sv);
+  columnSums(m, H, H, p0, p0 + m * H, 1.0, sh);
   const double inv = 1.0 / static_cast<double>(m);
   for (int64_t i = 0; i < V; ++i) db[i] = static_cast<float>(sv[i] * inv);
   for (int64_t j = 0; j < H; ++j) dc[j] = static_cast<float>(sh[j] * inv);
@@ -177,9 +178,9 @@ double squaredError(int64_t n, const float* x, const float* y) {
   return e;
 }
 
-void columnSums(int64_t m, int64_t width, const float* a, const float* b, double sign, double* sums) {
+void columnSums(int64_t m, int64_t width, int64_t ld, const float* a, const float* b, double sign, double* sums) {
   for (int64_t r = 0; r < m; ++r) {
-    for (int64_t i = 0; i < width; ++i) sums[i] += static_cast<double>(a[r * width + i]) + sign * b[r * width + i];
+    for (int64_t i = 0; i < width; ++i) sums[i] += static_cast<double>(a[r * ld + i]) + sign * b[r * ld + i];
   }
 }
 
@@ -249,36 +250,121 @@ double rbmCdGradient(const RbmChain& chain, int64_t m, int64_t V, int64_t H, con
 
 uint64_t rbmBatchStream(uint64_t epoch, uint64_t batch) { return (uint64_t(1) << 52) + (epoch << 32) + batch; }
 
+// An epoch is a strict sequence of batches (each reads the weights the previous one wrote), and a
+// batch of 128 rows is ~30 us of work: a parallel region per phase (the chain, then dW) cost as
+// much in wake-ups and joins as it saved. So the whole epoch is one region whose members meet at a
+// barrier twice per batch: after the chains (every row's p_0, p_k, v_k is needed for the
+// gradient) and after the updates (the next chain needs all of W). Each phase splits its outputs
+// over members, and every output is computed exactly as on one thread: chain rows as parallelFor
+// would split them, dW and the weight update by rows of W, the bias sums by columns.
+namespace {
+
+struct EpochState {
+  const RbmTrainOptions& o;
+  int64_t N, V, H, B;
+  const float* x;
+  const int32_t* order;
+  float *W, *b, *c, *velW, *velB, *velC, *persistentH;
+  Work w;
+  std::vector<float> gW;
+  std::vector<double> batchErr;
+};
+
+// Bounds of member p of P over [0, n): multiples of 16 floats (whole SIMD columns; the split does
+// not change any value, only keeps members off each other's cache lines).
+int64_t memberBound(int64_t n, int p, int P) { return p >= P ? n : std::min(n, (n * p / P) / 16 * 16); }
+
+// Member p of P runs its share of every batch of the epoch.
+void epochMember(EpochState& st, SpinBarrier& barrier, int p, int P) {
+  const int64_t N = st.N, V = st.V, H = st.H, B = st.B;
+  const RbmTrainOptions& o = st.o;
+  Work& w = st.w;
+  const float lr = o.learningRate, mom = o.momentum, wd = o.weightDecay;
+  for (int64_t t = 0, r0 = 0; r0 < N; ++t, r0 += B) {
+    const int64_t m = std::min(B, N - r0);
+    const uint64_t stream = rbmBatchStream(o.epoch, t);
+    // The chains: rows split as parallelFor(m, kChainRows) splits them; each member packs its own
+    // copy of W (16 KiB at 64 x 64, cheaper than another meeting).
+    const int64_t chunks = std::min<int64_t>(P, (m + kChainRows - 1) / kChainRows);
+    if (p < chunks) {
+      const int64_t a = m * p / chunks, e = m * (p + 1) / chunks;
+      float* v0 = w.vs.data();
+      for (int64_t r = a; r < e; ++r)
+        std::memcpy(v0 + r * V, st.x + static_cast<int64_t>(st.order[r0 + r]) * V, sizeof(float) * V);
+      const PackedB wt = packB(true, V, H, st.W, V), wv = packB(false, H, V, st.W, V);
+      chainRows(o.chain, m, V, H, w, wt, wv, st.b, st.c, st.persistentH, o.seed, stream, a, e);
+    }
+    barrier.wait();
+
+    // The updates. Same arithmetic as cdGradient followed by the momentum step, output by output.
+    const float* v0 = w.vs.data();
+    const float* p0 = w.ps.data();
+    const double inv = 1.0 / static_cast<double>(m);
+    if (p == 0) {
+      double err = 0;
+      for (int64_t r = 0; r < m; ++r) err += w.err[r];
+      st.batchErr[t] = err;
+    }
+    const int64_t j0 = memberBound(H, p, P), j1 = memberBound(H, p + 1, P);
+    if (j1 > j0) {
+      float* gW = st.gW.data() + j0 * V;
+      // dW rows [j0, j1) = [p_0; -p_k]^T[:, j0:j1] [v_0; v_k] / m.
+      sgemm(true, false, j1 - j0, V, 2 * m, static_cast<float>(inv), p0 + j0, H, v0, V, 0.0f, gW, V);
+      for (int64_t i = 0; i < (j1 - j0) * V; ++i) {
+        float* Wi = st.W + j0 * V + i;
+        float* vi = st.velW + j0 * V + i;
+        *vi = mom * *vi + lr * (gW[i] - wd * *Wi);
+        *Wi += *vi;
+      }
+      double* sh = w.colH.data() + j0;
+      std::fill(sh, sh + (j1 - j0), 0.0);
+      columnSums(m, j1 - j0, H, p0 + j0, p0 + m * H + j0, 1.0, sh);
+      for (int64_t j = j0; j < j1; ++j) {
+        st.velC[j] = mom * st.velC[j] + lr * static_cast<float>(w.colH[j] * inv);
+        st.c[j] += st.velC[j];
+      }
+    }
+    const int64_t i0 = memberBound(V, p, P), i1 = memberBound(V, p + 1, P);
+    if (i1 > i0) {
+      double* sv = w.colV.data() + i0;
+      std::fill(sv, sv + (i1 - i0), 0.0);
+      columnSums(m, i1 - i0, V, v0 + i0, v0 + m * V + i0, -1.0, sv);
+      for (int64_t i = i0; i < i1; ++i) {
+        st.velB[i] = mom * st.velB[i] + lr * static_cast<float>(w.colV[i] * inv);
+        st.b[i] += st.velB[i];
+      }
+    }
+    barrier.wait();
+  }
+}
+
+}  // namespace
+
 double rbmTrainEpoch(const RbmTrainOptions& o, int64_t N, int64_t V, int64_t H, const float* x, const int32_t* order,
                      float* W, float* b, float* c, float* velW, float* velB, float* velC, float* persistentH) {
   const int64_t B = std::min(o.batchSize, N);
-  Work w(B, V, H);
-  std::vector<float> gW(H * V), gb(V), gc(H);
-  const float lr = o.learningRate, mom = o.momentum, wd = o.weightDecay;
-  double err = 0;
-  for (int64_t t = 0, r0 = 0; r0 < N; ++t, r0 += B) {
-    const int64_t m = std::min(B, N - r0);
-    float* v0 = w.vs.data();
-    parallelFor(m, rowGrain(V), [&](int64_t a, int64_t e) {
-      for (int64_t r = a; r < e; ++r) std::memcpy(v0 + r * V, x + static_cast<int64_t>(order[r0 + r]) * V, sizeof(float) * V);
-    });
-    err += cdGradient(o.chain, m, V, H, w, W, b, c, persistentH, o.seed, rbmBatchStream(o.epoch, t), gW.data(), gb.data(),
-                      gc.data());
-    parallelFor(H * V, kGrain, [&](int64_t a, int64_t e) {
-      for (int64_t i = a; i < e; ++i) {
-        velW[i] = mom * velW[i] + lr * (gW[i] - wd * W[i]);
-        W[i] += velW[i];
+  const int64_t batches = (N + B - 1) / B;
+  EpochState st{o, N, V, H, B, x, order, W, b, c, velW, velB, velC, persistentH, Work(B, V, H),
+                std::vector<float>(H * V), std::vector<double>(batches)};
+  // Members: as many as a batch's chains can use; small batches (scikit-learn's default of 10)
+  // run on one thread, where a meeting per batch would cost more than it shares.
+  const int P = static_cast<int>(std::min<int64_t>(getNumThreads(), (B + kChainRows - 1) / kChainRows));
+  SpinBarrier barrier(P);
+  if (P == 1) {
+    epochMember(st, barrier, 0, 1);
+  } else {
+    // One chunk per member; run inline as a single call when already inside a region.
+    parallelChunks(P, 1, [&](int, int64_t a, int64_t e) {
+      if (e - a == 1) {
+        epochMember(st, barrier, static_cast<int>(a), P);
+      } else {
+        SpinBarrier alone(1);
+        epochMember(st, alone, 0, 1);
       }
     });
-    for (int64_t i = 0; i < V; ++i) {
-      velB[i] = mom * velB[i] + lr * gb[i];
-      b[i] += velB[i];
-    }
-    for (int64_t j = 0; j < H; ++j) {
-      velC[j] = mom * velC[j] + lr * gc[j];
-      c[j] += velC[j];
-    }
   }
+  double err = 0;
+  for (double e : st.batchErr) err += e;
   return err / (static_cast<double>(N) * static_cast<double>(V));
 }
 

@@ -93,9 +93,10 @@ float sigmoid(float z);
 double softplusSum(int64_t H, const float* z, const float* c);
 // sum_i (x_i - y_i)^2 over [0, n) in double; the SIMD paths sum lane-wise first.
 double squaredError(int64_t n, const float* x, const float* y);
-// sums[i] += a[r][i] + sign * b[r][i] over rows r of [m, width] in order, in double (every path
-// gives the same bits: each column is one chain of double additions).
-void columnSums(int64_t m, int64_t width, const float* a, const float* b, double sign, double* sums);
+// sums[i] += a[r][i] + sign * b[r][i] over rows r of [m, width] (row stride ld) in order, in double
+// (every path gives the same bits: each column is one chain of double additions, so any split of
+// the columns does too).
+void columnSums(int64_t m, int64_t width, int64_t ld, const float* a, const float* b, double sign, double* sums);
 }  // namespace rbm_detail
 
 #if defined(VIGIL_X86)
@@ -105,14 +106,14 @@ double rbmSoftplusSum(int64_t H, const float* z, const float* c);
 // Rows [0, n) of A [n, width]: A += bias, then the sigmoid when squash.
 void rbmBiasRows(int64_t n, int64_t width, const float* bias, bool squash, float* A);
 double rbmSquaredError(int64_t n, const float* x, const float* y);
-void rbmColumnSums(int64_t m, int64_t width, const float* a, const float* b, double sign, double* sums);
+void rbmColumnSums(int64_t m, int64_t width, int64_t ld, const float* a, const float* b, double sign, double* sums);
 }
 namespace avx512 {
 void rbmSampleSpan(int64_t n, uint64_t seed, uint64_t stream, uint64_t offset, const float* p, float* out);
 double rbmSoftplusSum(int64_t H, const float* z, const float* c);
 void rbmBiasRows(int64_t n, int64_t width, const float* bias, bool squash, float* A);
 double rbmSquaredError(int64_t n, const float* x, const float* y);
-void rbmColumnSums(int64_t m, int64_t width, const float* a, const float* b, double sign, double* sums);
+void rbmColumnSums(int64_t m, int64_t width, int64_t ld, const float* a, const float* b, double sign, double* sums);
 }
 #endif
 

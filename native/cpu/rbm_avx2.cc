@@ -88,19 +88,19 @@ double rbmSquaredError(int64_t n, const float* x, const float* y) {
   return e + rbm_detail::squaredError(n - i, x + i, y + i);
 }
 
-void rbmColumnSums(int64_t m, int64_t width, const float* a, const float* b, double sign, double* sums) {
+void rbmColumnSums(int64_t m, int64_t width, int64_t ld, const float* a, const float* b, double sign, double* sums) {
   const __m256d sg = _mm256_set1_pd(sign);
   int64_t i = 0;
   for (; i + 4 <= width; i += 4) {
     __m256d acc = _mm256_loadu_pd(sums + i);
     for (int64_t r = 0; r < m; ++r) {
-      const __m256d bb = _mm256_mul_pd(sg, _mm256_cvtps_pd(_mm_loadu_ps(b + r * width + i)));
-      acc = _mm256_add_pd(acc, _mm256_add_pd(_mm256_cvtps_pd(_mm_loadu_ps(a + r * width + i)), bb));
+      const __m256d bb = _mm256_mul_pd(sg, _mm256_cvtps_pd(_mm_loadu_ps(b + r * ld + i)));
+      acc = _mm256_add_pd(acc, _mm256_add_pd(_mm256_cvtps_pd(_mm_loadu_ps(a + r * ld + i)), bb));
     }
     _mm256_storeu_pd(sums + i, acc);
   }
   for (; i < width; ++i) {
-    for (int64_t r = 0; r < m; ++r) sums[i] += static_cast<double>(a[r * width + i]) + sign * b[r * width + i];
+    for (int64_t r = 0; r < m; ++r) sums[i] += static_cast<double>(a[r * ld + i]) + sign * b[r * ld + i];
   }
 }
 
