@@ -229,6 +229,57 @@ test('epochs are bit-identical for 1, 2 and 3 threads (CD and PCD, both visible 
   }
 });
 
+test('epochs at batch 128 and 10 (the bench\'s) are bit-identical for 1, 2 and 3 threads and still momentum SGD on the batch gradients', () => {
+  const r = rng(38);
+  const N = 600; // 4 full batches of 128 and a part
+  const before = getNumThreads();
+  try {
+    for (const [V, H] of [[64, 64], [37, 50]]) {
+      for (const batchSize of [128, 10]) {
+        const o = epochOptions({ visible: 'bernoulli', batchSize });
+        const start = model(r, V, H, 0.1);
+        const x = data(r, 'bernoulli', N * V);
+        const order = Int32Array.from({ length: N }, (_, i) => (i * 7) % N);
+        const runs: Float32Array[][] = [];
+        for (const t of [1, 2, 3]) {
+          setNumThreads(t);
+          const m = copyModel(start);
+          const vel = { W: new Float32Array(H * V), b: new Float32Array(V), c: new Float32Array(H) };
+          const stats = nanF32(1);
+          rbmTrainEpoch(o, N, m, x, order, vel, null, stats);
+          runs.push([m.W, m.b, m.c, vel.W, vel.b, vel.c, stats]);
+        }
+        const what = `${V}x${H} b${batchSize}`;
+        for (const k of runs[0].keys()) {
+          assert.equal(runs[1][k], runs[0][k], `${what} #${k} t=2`);
+          assert.equal(runs[2][k], runs[0][k], `${what} #${k} t=3`);
+        }
+        // The threaded epoch against its definition: rbmCdGradient per batch, then the momentum step.
+        const want = copyModel(start);
+        const wantVel = { W: new Float64Array(H * V), b: new Float64Array(V), c: new Float64Array(H) };
+        for (let t = 0, r0 = 0; r0 < N; t++, r0 += batchSize) {
+          const m = Math.min(batchSize, N - r0);
+          const v0 = new Float32Array(m * V);
+          for (let k = 0; k < m; k++) v0.set(x.subarray(order[r0 + k] * V, order[r0 + k] * V + V), k * V);
+          const g = gradient(V, H);
+          rbmCdGradient(o, m, want, v0, null, o.seed, rbmBatchStream(o.epoch, t), g);
+          for (const [p, v, d, decay] of [[want.W, wantVel.W, g.dW, o.weightDecay], [want.b, wantVel.b, g.db, 0], [want.c, wantVel.c, g.dc, 0]] as const) {
+            for (let i = 0; i < p.length; i++) {
+              v[i] = o.momentum * v[i] + o.learningRate * (d[i] - decay * p[i]);
+              p[i] += v[i];
+            }
+          }
+        }
+        assert.ok(maxRelErr(runs[1][0], want.W) < 1e-5, `W ${what}`);
+        assert.ok(maxRelErr(runs[1][1], want.b) < 1e-5, `b ${what}`);
+        assert.ok(maxRelErr(runs[1][2], want.c) < 1e-5, `c ${what}`);
+      }
+    }
+  } finally {
+    setNumThreads(before);
+  }
+});
+
 test('async forms give the same results', async () => {
   const r = rng(38);
   const [N, V, H] = [9, 6, 4];
