@@ -9,7 +9,7 @@ import { gemm } from '../ts/bindings/gemm.ts';
 import { iforestScore } from '../ts/bindings/iforest.ts';
 import { ocsvmDecision } from '../ts/bindings/ocsvm.ts';
 import { throwsError } from './helpers/errors.ts';
-import { firstUnwritten, gemmCases, hostGrid, iforestCases, relNorm, svmCases } from './helpers/cuda-cases.ts';
+import { conv1dDims, firstUnwritten, gemmCases, hostGrid, iforestCases, relNorm, svmCases } from './helpers/cuda-cases.ts';
 
 test('sgemm grid: every element written, within 1e-6 of float64 and of the CPU kernel', () => {
   for (const c of gemmCases(100)) {
@@ -98,6 +98,9 @@ test('the emulation bindings check their arguments as the CPU ones do', () => {
   const [c] = iforestCases(600, [[3, 2, 2, 8]]);
   throwsError(() => hostGrid()._cudaHostEmulateIforestScore(c.forest.handle, 3, 5, new Float32Array(15), null, null), RangeError,
     /cols must be 2/);
+  const s = { batch: 1, time: 2, inChannels: 1, outChannels: 1, kernelSize: 3, dilation: 1, padding: 'valid' } as const;
+  throwsError(() => hostGrid()._cudaHostEmulateConv1dForward(...conv1dDims(s), new Float32Array(2), new Float32Array(3), null,
+    new Float32Array(1), 'linear'), RangeError, /time must be at least/);
 });
 
 test.run();

@@ -9,6 +9,7 @@ import { _resetAutoDevice, autoDevice, checkDevice, resolveDevice, setDeviceLog 
 import { gemm } from '../ts/bindings/gemm.ts';
 import { IsolationForest } from '../ts/models/detectors/iforest.ts';
 import { OneClassSVM } from '../ts/models/detectors/ocsvm.ts';
+import { RBM } from '../ts/models/detectors/rbm.ts';
 import { tensor } from '../ts/models/tensor.ts';
 import { rejectsError, throwsError } from './helpers/errors.ts';
 import { randomF32, rng } from './helpers/random.ts';
@@ -77,6 +78,22 @@ test('detectors take a device; bad ones are refused at construction', async () =
     // The field is public: a bad value set later is refused at the next call.
     cpu.device = 'tpu' as never;
     await rejectsError(cpu.scoreSamples(x), RangeError, /device must be/);
+  }
+});
+
+test('the RBM detector scores and transforms on its device; training stays on the CPU', async () => {
+  throwsError(() => new RBM({ device: 'gpu' as never }), RangeError, /RBM: device must be/);
+  assert.is(new RBM().device, 'auto');
+  const x = tensor(randomF32(rng(8), 120 * 4), [120, 4]);
+  const cpu = await new RBM({ hiddenUnits: 6, epochs: 2, device: 'cpu' }).fit(x);
+  const auto = await new RBM({ hiddenUnits: 6, epochs: 2 }).fit(x);
+  const a = await cpu.scoreSamples(x);
+  const b = await auto.scoreSamples(x);
+  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-5 * Math.max(1, Math.abs(a[i])), `row ${i}: ${a[i]} vs ${b[i]}`);
+  if (!cuda) {
+    await rejectsError(new RBM({ hiddenUnits: 3, epochs: 1, device: 'cuda' }).fit(x), Error, /CUDA is unavailable/);
+    cpu.device = 'cuda';
+    await rejectsError(cpu.transform(x), Error, /CUDA is unavailable/);
   }
 });
 

@@ -3,9 +3,11 @@
 // backend().cuda is false; the message is for a caller that does anyway).
 #include <stdexcept>
 
+#include "cuda/conv1d.h"
 #include "cuda/device.h"
 #include "cuda/gemm.h"
 #include "cuda/iforest.h"
+#include "cuda/rbm.h"
 #include "cuda/svm_kernel.h"
 
 namespace vigil {
@@ -34,6 +36,21 @@ void sgemm(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, 
 std::shared_ptr<DeviceForest> iforestUpload(int64_t, int, const int32_t*, const float*, const float*) { noCuda(); }
 void iforestScore(const DeviceForest&, const float*, int64_t, int64_t, int64_t, float*, float*) { noCuda(); }
 void svmDecisionRbf(int64_t, int64_t, int64_t, const float*, const float*, const float*, double, double, float*) {
+  noCuda();
+}
+void conv1dForward(const Conv1dShape&, const float*, const float*, const float*, float*, Conv1dActivation) { noCuda(); }
+void conv1dBackward(const Conv1dShape&, const float*, const float*, const float*, float*, float*, float*, const float*,
+                    float*) {
+  noCuda();
+}
+void rbmHiddenProbs(int64_t, int64_t, int64_t, const float*, const float*, const float*, float*) { noCuda(); }
+void rbmVisibleMeans(RbmVisible, int64_t, int64_t, int64_t, const float*, const float*, const float*, float*) { noCuda(); }
+void rbmSampleBernoulli(int64_t, uint64_t, uint64_t, uint64_t, const float*, float*) { noCuda(); }
+void rbmFreeEnergy(RbmVisible, int64_t, int64_t, int64_t, const float*, const float*, const float*, const float*, float*) {
+  noCuda();
+}
+double rbmCdGradient(const RbmChain&, int64_t, int64_t, int64_t, const float*, const float*, const float*, const float*,
+                     float*, uint64_t, uint64_t, float*, float*, float*) {
   noCuda();
 }
 

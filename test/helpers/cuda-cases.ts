@@ -3,8 +3,12 @@
 // row, sizes below, at and just past the 64-wide tiles and the 16-deep steps, and odd sizes; every
 // output starts poisoned with NaN, so an element the grid misses shows.
 import { addon } from '../../ts/bindings/addon.ts';
+import { conv1dOutputLength } from '../../ts/bindings/conv1d.ts';
+import type { Conv1dActivation, Conv1dShape } from '../../ts/bindings/conv1d.ts';
 import { createForest, iforestFit, PackedForest } from '../../ts/bindings/iforest.ts';
 import type { SvmKernelSpec } from '../../ts/bindings/ocsvm.ts';
+import type { RbmModel, RbmVisible } from '../../ts/bindings/rbm.ts';
+import { conv1dBackwardRef, conv1dRef } from '../reference/conv1d.ts';
 import { gemmRef } from '../reference/gemm.ts';
 import { randomF32, rng } from './random.ts';
 
@@ -18,7 +22,20 @@ export interface HostGrid {
     score: F32 | null): void;
   _cudaHostEmulateSvmDecision(m: number, d: number, nSV: number, x: F32, sv: F32, coef: F32, kernel: string, gamma: number,
     degree: number, coef0: number, rho: number, out: F32): void;
+  _cudaHostEmulateConv1dForward(...a: [...Conv1dDims, x: F32, W: F32, b: F32 | null, y: F32, activation: Conv1dActivation]): void;
+  _cudaHostEmulateConv1dBackward(...a: [...Conv1dDims, x: F32, W: F32, dY: F32, dX: F32 | null, dW: F32 | null, db: F32 | null,
+    reluOut: F32 | null, dZ: F32 | null]): void;
+  _cudaHostEmulateRbmHiddenProbs(N: number, V: number, H: number, x: F32, W: F32, c: F32, P: F32): void;
+  _cudaHostEmulateRbmVisibleMeans(visible: RbmVisible, N: number, V: number, H: number, h: F32, W: F32, b: F32, X: F32): void;
+  _cudaHostEmulateRbmSampleBernoulli(seed: number, stream: number, offset: number, p: F32, out: F32): void;
+  _cudaHostEmulateRbmFreeEnergy(visible: RbmVisible, N: number, V: number, H: number, x: F32, W: F32, b: F32, c: F32, F: F32): void;
+  /** rbmCdGradient's arguments (visible, gibbsSteps, persistent, m, V, H, v0, W, b, c, chain, seed, stream, dW, db, dc, stats). */
+  _cudaHostEmulateRbmCdGradient(...a: unknown[]): void;
 }
+type Conv1dDims = [number, number, number, number, number, number, Conv1dShape['padding']];
+/** A Conv1dShape as the bindings' first seven arguments. */
+export const conv1dDims = (s: Conv1dShape): Conv1dDims =>
+  [s.batch, s.time, s.inChannels, s.outChannels, s.kernelSize, s.dilation, s.padding];
 export const hostGrid = (): HostGrid => addon<HostGrid>();
 
 /** ||a - b|| / ||b|| in float64: the issue's relative-norm measure. */
@@ -156,4 +173,80 @@ export function svmCases(seed: number, shapes = SVM_SHAPES): SvmCase[] {
     return { label: `${m} rows x ${d} features, ${nSV} support vectors`, m, d, nSV, x, sv, coef,
       kernel: { kernel: 'rbf', gamma, degree: 3, coef0: 0 }, want };
   });
+}
+
+export interface Conv1dCase {
+  label: string;
+  s: Conv1dShape;
+  x: F32;
+  W: F32;
+  b: F32 | null;
+  dY: F32;
+  /** float64 references of the linear convolution and its gradients (computed on first use: large cases skip them). */
+  readonly y: Float64Array;
+  readonly grads: { dX: Float64Array; dW: Float64Array; db: Float64Array };
+}
+
+// [B, T, Cin, Cout, K, dilation]: one step, one channel, a kernel wider than the sequence (taps
+// that only read padding), counts of steps around the 256-thread blocks and the 256-step reduction
+// stride, channel counts that are not multiples of anything.
+const CONV1D_SHAPES: Array<[B: number, T: number, Cin: number, Cout: number, K: number, d: number]> = [
+  [1, 1, 1, 1, 1, 1], [1, 5, 3, 2, 3, 4], [2, 17, 5, 7, 2, 1], [3, 100, 4, 9, 3, 2], [1, 257, 2, 3, 5, 3], [2, 130, 33, 17, 2, 8],
+];
+
+export function conv1dCases(seed: number, shapes = CONV1D_SHAPES): Conv1dCase[] {
+  const out: Conv1dCase[] = [];
+  let n = seed;
+  for (const [B, T, Cin, Cout, K, dilation] of shapes) {
+    for (const padding of ['causal', 'same', 'valid'] as const) {
+      if (padding === 'valid' && T - (K - 1) * dilation < 1) continue;
+      const s: Conv1dShape = { batch: B, time: T, inChannels: Cin, outChannels: Cout, kernelSize: K, dilation, padding };
+      const r = rng(n++);
+      const x = randomF32(r, B * T * Cin);
+      const W = randomF32(r, Cout * Cin * K, -0.5, 0.5);
+      const b = n % 2 === 0 ? randomF32(r, Cout) : null;
+      const dY = randomF32(r, B * conv1dOutputLength(s) * Cout);
+      let y: Float64Array | undefined;
+      let grads: Conv1dCase['grads'] | undefined;
+      out.push({
+        label: `B=${B} T=${T} Cin=${Cin} Cout=${Cout} K=${K} d=${dilation} ${padding}${b ? '' : ' no bias'}`, s, x, W, b, dY,
+        get y() { return (y ??= conv1dRef(s, x, W, b)); },
+        get grads() { return (grads ??= conv1dBackwardRef(s, x, W, dY)); },
+      });
+    }
+  }
+  return out;
+}
+
+export interface RbmCase {
+  label: string;
+  visible: RbmVisible;
+  N: number;
+  V: number;
+  H: number;
+  model: RbmModel;
+  /** Data rows [N, V]: 0/1 for Bernoulli visibles, standardised-like values for Gaussian ones. */
+  x: F32;
+  /** Hidden values [N, H] (0/1) for the visible means. */
+  h: F32;
+}
+
+// [N, V, H]: one unit, widths around the 256-thread blocks, and V, H above 256 so the free
+// energy's threads each take more than one unit.
+const RBM_SHAPES: Array<[N: number, V: number, H: number]> = [[1, 1, 1], [5, 3, 9], [9, 13, 11], [33, 21, 17], [3, 300, 270], [40, 7, 260]];
+
+export function rbmCases(seed: number, shapes = RBM_SHAPES): RbmCase[] {
+  const out: RbmCase[] = [];
+  let n = seed;
+  for (const [N, V, H] of shapes) {
+    for (const visible of ['bernoulli', 'gaussian'] as const) {
+      const r = rng(n++);
+      const scale = 1 / Math.sqrt(V);
+      const model: RbmModel = { V, H, W: randomF32(r, H * V, -scale, scale), b: randomF32(r, V, -0.5, 0.5), c: randomF32(r, H, -0.5, 0.5) };
+      const x = visible === 'bernoulli' ? randomF32(r, N * V).map((v) => (v < 0 ? 0 : 1)) : randomF32(r, N * V, -2, 2);
+      const h = randomF32(r, N * H).map((v) => (v < 0 ? 0 : 1));
+      out.push({ label: `${visible} N=${N} V=${V} H=${H}`, visible, N, V, H, model, x, h });
+    }
+  }
+  return out;
 }

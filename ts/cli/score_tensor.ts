@@ -1,19 +1,30 @@
 // `vigil score --model FILE --input X --output Y [--engine native|onnxruntime]`: one tensor in, one
-// output out: a detector's anomaly score (vigil's scoreSamples, on either engine), else the model's
-// first output. X is .npy (any element type the model's input takes) or a .json nested array; Y is
-// .npy (float32) or .json. onnxruntime runs any .onnx file; native imports it into vigil's
-// kernels (or loads a .vigil model) and fails clearly when the graph can't be imported.
+// output out: a detector's anomaly score (vigil's scoreSamples of X as features, on either engine, from
+// an .onnx or a .vigil file: detector_tensor.ts), else the model's first output. X is .npy (any element
+// type the model's input takes) or a .json nested array; Y is .npy (float32) or .json. onnxruntime runs
+// any .onnx file; native imports it into vigil's kernels (or loads a .vigil model of any kind) and fails
+// clearly when the graph can't be imported.
 import { Sequential } from '../models/sequential.ts';
-import { Detector } from '../models/detectors/detector.ts';
+import { Detector, loadDetector } from '../models/detectors/detector.ts';
+// Every detector type a .vigil file may hold registers itself with loadDetector on import.
+import '../models/detectors/iforest.ts';
+import '../models/detectors/ocsvm.ts';
+import '../models/detectors/rbm.ts';
+import '../models/detectors/autoencoder.ts';
+import '../models/detectors/vae.ts';
+import '../models/detectors/lstm_forecaster.ts';
+import '../models/detectors/lstm_autoencoder.ts';
+import '../models/detectors/tcn_forecaster.ts';
 import { detectorScoreOutput, NotAVigilDetector, toVigilScores, type DetectorScoreOutput } from '../models/onnx/detectors/score_output.ts';
 import { graphOutputShape, importOnnx, readOnnxSource } from '../models/onnx/import/index.ts';
 import { decodeModel } from '../models/onnx/proto.ts';
 import { OnnxModel } from '../models/onnx/runtime/model.ts';
 import { isElementType, type ElementType, type NdArray } from '../models/preprocessing/npy.ts';
 import { Embedding } from '../models/layers/embedding.ts';
-import type { Tensor } from '../models/tensor.ts';
+import { readModelFile } from '../models/serialize.ts';
 import { fileFlag, parseFlags, positiveInt, UsageError } from './common.ts';
 import type { Io } from './common.ts';
+import { scoreDetectorTensor } from './detector_tensor.ts';
 import { castTensor, readTensorFile, tensorFormat, writeTensorFile } from './tensor_files.ts';
 
 export const SCORE_TENSOR_USAGE = `usage: vigil score --model FILE.onnx|FILE.vigil --input X.npy|X.json --output Y.npy|Y.json [options]
@@ -25,9 +36,17 @@ export const SCORE_TENSOR_USAGE = `usage: vigil score --model FILE.onnx|FILE.vig
     where scores is scikit-learn's decision_function and threshold the one vigil's import gives the
     detector (-offset_ for a forest: minus scikit-learn's score_samples; 0 for an SVM). The input is the
     graph's X: the features after any vigil.preprocessing, which is not applied here.
-  - any other ONNX file: its first output (native imports only graphs with one output).
+  - a detector saved as a .vigil file (det.save(), vigil train --detector; native engine): the same
+    score, of X read the same way: IsolationForest, OneClassSVM, RBM, Autoencoder and
+    VariationalAutoencoder take X [N, features] after the detector's saved preprocessing, which is not
+    applied here (so the file and its ONNX export give the same numbers); to score raw rows through
+    that preprocessing, give them as a CSV or JSON-lines file instead (above). LstmForecaster,
+    LstmAutoencoder and TcnForecaster read X as one series, [steps] or [steps, features]: one score
+    per step, NaN (null in .json) before the first full window.
+  - a Sequential .vigil file: the model's output; any other ONNX file: its first output (native
+    imports only graphs with one output).
 
-  --model FILE             an ONNX file (or, with --engine native, a vigil model file)
+  --model FILE             an ONNX file, or a vigil model file (a Sequential model or a detector; native)
   --input X                .npy of any element type the model's input takes, or .json nested array
   --output Y               .npy (float32) or .json of that output
   --engine E               onnxruntime (default for .onnx: any ONNX model, through onnxruntime-node) or
@@ -97,21 +116,25 @@ async function runOnnxruntime(model: string, x: NdArray, providers: string | und
   }
 }
 
-async function runNative(modelPath: string, x: NdArray, batchSize: number): Promise<Scored> {
+async function runNative(modelPath: string, x: NdArray, batchSize: number, io: Io): Promise<Scored> {
+  const what = `'${modelPath}'`;
   if (modelPath.endsWith('.onnx')) {
     const imported = await importOnnx(modelPath);
-    if (imported.model instanceof Detector) {
-      const rows = castTensor(x, 'float32', '--input');
-      // The graph's input X is the features after the file's TabularPipeline: scored as such, as onnxruntime would.
-      const scores = await (imported.model as Detector<Tensor>).scoreFeatures({ data: rows.data as Float32Array, shape: rows.shape });
-      return { output: { dtype: 'float32', shape: [scores.length], data: scores }, engine: 'native (vigil detector)', wrote: 'vigil\'s anomaly score' };
-    }
+    if (imported.model instanceof Detector) return detectorScored(imported.model as Detector<never>, x, what, io);
     const model = imported.model as Sequential;
     const y = await predict(model, x, batchSize);
     return { output: { ...y, shape: graphOutputShape(imported.graph!.outputAxes, y.shape) }, engine: 'native (vigil)', wrote: 'the model\'s output' };
   }
+  // A vigil model file of any kind, by the type in its header: a Sequential model, else a detector
+  // (loadDetector knows every registered type and names the known ones when the type is not one).
+  const file = await readModelFile(modelPath);
+  if (file.header.modelType !== 'sequential') return detectorScored(await loadDetector(modelPath), x, what, io);
   const { model } = await Sequential.load(modelPath);
   return { output: await predict(model, x, batchSize), engine: 'native (vigil)', wrote: 'the model\'s output' };
+}
+
+async function detectorScored(det: Detector<never>, x: NdArray, what: string, io: Io): Promise<Scored> {
+  return { output: await scoreDetectorTensor(det, x, what, io), engine: 'native (vigil detector)', wrote: 'vigil\'s anomaly score' };
 }
 
 async function predict(model: Sequential, x: NdArray, batchSize: number): Promise<NdArray> {
@@ -156,7 +179,7 @@ export async function scoreTensorCommand(args: string[], io: Io): Promise<number
   const t0 = performance.now();
   const { output, engine: ran, wrote } = engine === 'onnxruntime'
     ? await runOnnxruntime(modelPath, x, o.providers, threads, io)
-    : await runNative(modelPath, x, batchSize);
+    : await runNative(modelPath, x, batchSize, io);
   const seconds = (performance.now() - t0) / 1000;
   const y = outputPath.endsWith('.npy') ? castTensor(output, 'float32', 'the output') : output;
   await writeTensorFile(outputPath, y);
