@@ -214,6 +214,9 @@ test('clear errors for a badly wired graph and bad inputs', async () => {
   throwsError(() => Input({ shape: [0] }), RangeError, /positive integers/);
   throwsError(() => new Dot({ axes: 2 }), RangeError, /axes must be -1 or 1/);
   throwsError(() => new Sequential([new Dense(2, { inputShape: [3] }), new Add()]).build(), TypeError, /merge layer takes a list of inputs/);
+  const used = new Dense(1);
+  new Model({ inputs: c, outputs: used.apply(c) });
+  throwsError(() => new Model({ inputs: c, outputs: used.apply(c) }), TypeError, /dense is already built \(in another model\)/);
   const wide = Input({ shape: [5] });
   throwsError(() => new Model({ inputs: [a, wide], outputs: new Add().apply([a, wide]) }), RangeError, /same shape/);
 

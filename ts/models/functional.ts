@@ -26,7 +26,7 @@ import { compileAsSaved, decodePreprocessing, encodeModelFile, ModelFileError, p
 import type { FunctionalJSON, ModelFileProblem, Preprocessing, SaveOptions } from './serialize.ts';
 import { snake } from './sequential.ts';
 import { sizeOf } from './tensor.ts';
-import { checkInput, intOption, lengthsFromLeadingZeros, longest, rowsOf, TrainableModel } from './training.ts';
+import { batchRows, checkInput, intOption, lengthsFromLeadingZeros, reserveRows, TrainableModel } from './training.ts';
 import type { Data, ModelInput, Targets } from './training.ts';
 
 export interface ModelOptions {
@@ -109,6 +109,8 @@ export class Model extends TrainableModel<FunctionalInput> {
     for (const t of order) {
       const l = (t.node as NonNullable<typeof t.node>).layer;
       if (this.layers.includes(l)) continue;
+      // Building again would give the layer fresh arrays behind the back of the model that built it.
+      if (l.isBuilt) throw new TypeError(`Model: layer ${l.name || l.className} is already built (in another model): a Model needs new layers`);
       const base = snake(l.className);
       const k = names.get(base) ?? 0;
       names.set(base, k + 1);
@@ -296,40 +298,14 @@ export class Model extends TrainableModel<FunctionalInput> {
     return i === 0 ? ['x', 'lengths'] : [`x${i}`, `lengths${i}`];
   }
 
-  // Each input is cut to its own longest sequence, as Sequential cuts its one input (batchOf there).
+  // Each input is cut to its own longest sequence, as Sequential cuts its one input.
   protected batchOf(d: Data, rows: ArrayLike<number>, into?: Buffers): Flow[] {
-    return d.flows.map((f, i) => {
-      const [xName, lName] = Model.names(i);
-      const lengths = f.lengths ? (rowsOf(f.lengths, rows, 1, into, lName) as Int32Array) : null;
-      const T = f.shape[1];
-      const keep = lengths && this.trim[i] ? longest(lengths) : T;
-      const inner = f.shape.slice(2);
-      const step = sizeOf(inner);
-      if (keep === T) return { data: rowsOf(f.data, rows, T * step, into, xName), shape: [rows.length, ...f.shape.slice(1)], lengths };
-      const n = rows.length * keep * step;
-      const data = into ? (f.data instanceof Int32Array ? into.getInt(xName, n) : into.get(xName, n))
-        : new (f.data.constructor as new (n: number) => Float32Array | Int32Array)(n);
-      for (let r = 0; r < rows.length; r++) {
-        const from = (rows[r] * T + T - keep) * step;
-        data.set(f.data.subarray(from, from + keep * step), r * keep * step);
-      }
-      return { data, shape: [rows.length, keep, ...inner], lengths };
-    });
+    return d.flows.map((f, i) => batchRows(f, rows, this.trim[i], into, ...Model.names(i)));
   }
 
   protected reserve(d: Data, batchSize: number, training: boolean, batches: Buffers): void {
     const rows = Math.min(batchSize, d.n);
-    const shapes: (number[] | null)[] = d.flows.map((f, i) => {
-      const [xName, lName] = Model.names(i);
-      const shape = [rows, ...f.shape.slice(1)];
-      if (f.lengths) {
-        batches.reserveInt(lName, rows);
-        if (this.trim[i]) shape[1] = longest(f.lengths);
-      }
-      if (f.data instanceof Int32Array) batches.reserveInt(xName, sizeOf(shape));
-      else batches.reserve(xName, sizeOf(shape));
-      return shape;
-    });
+    const shapes: (number[] | null)[] = d.flows.map((f, i) => reserveRows(f, rows, this.trim[i], batches, ...Model.names(i)));
     this.reserveTargets(d, rows, sizeOf(this.outputShapeFor(d.flows)), training, batches);
     for (const n of this.nodes) {
       const ins = n.reads.map((s) => shapes[s]);

@@ -16,7 +16,7 @@ import { textModel } from './stream/models.ts';
 import type { TextStreamOptions } from './stream/models.ts';
 import type { StreamInput } from './stream/source.ts';
 import { sizeOf } from './tensor.ts';
-import { checkInput, intOption, lengthsFromLeadingZeros, longest, rowsOf, TrainableModel } from './training.ts';
+import { batchRows, checkInput, intOption, lengthsFromLeadingZeros, reserveRows, TrainableModel } from './training.ts';
 import type { Data, ModelInput, Targets } from './training.ts';
 
 export type { CompileOptions, EvaluateResult, FitOptions, History, ModelInput, Targets } from './training.ts';
@@ -165,29 +165,9 @@ export class Sequential extends TrainableModel<ModelInput> {
       !this.layers.some((l) => l.className === 'Flatten');
   }
 
-  /**
-   * Rows of d as a batch. With lengths ('pre' padding) the batch keeps only its last max(length)
-   * steps: recurrent layers skip padded steps anyway, but their buffers and step loops scale with
-   * the time axis, so a 1,024-step padding of 150-step sequences would still cost.
-   */
+  /** Rows of d as a batch (batchRows: cut to the longest sequence when the result cannot depend on the time axis). */
   protected batchOf(d: Data, rows: ArrayLike<number>, into?: Buffers): Flow[] {
-    const f = d.flows[0];
-    const lengths = f.lengths ? (rowsOf(f.lengths, rows, 1, into, 'lengths') as Int32Array) : null;
-    const T = f.shape[1];
-    const keep = lengths && this.trimmable ? longest(lengths) : T;
-    const inner = f.shape.slice(2);
-    const step = sizeOf(inner);
-    if (keep === T) {
-      return [{ data: rowsOf(f.data, rows, T * step, into, 'x'), shape: [rows.length, ...f.shape.slice(1)], lengths }];
-    }
-    const n = rows.length * keep * step;
-    const data = into ? (f.data instanceof Int32Array ? into.getInt('x', n) : into.get('x', n))
-      : new (f.data.constructor as new (n: number) => Float32Array | Int32Array)(n);
-    for (let i = 0; i < rows.length; i++) {
-      const from = (rows[i] * T + T - keep) * step;
-      data.set(f.data.subarray(from, from + keep * step), i * keep * step);
-    }
-    return [{ data, shape: [rows.length, keep, ...inner], lengths }];
+    return [batchRows(d.flows[0], rows, this.trimmable, into)];
   }
 
   /**
@@ -197,16 +177,8 @@ export class Sequential extends TrainableModel<ModelInput> {
    * same memory instead of reallocating, and touching fresh pages, whenever a batch is the longest yet.
    */
   protected reserve(d: Data, batchSize: number, training: boolean, batches: Buffers): void {
-    const f = d.flows[0];
     const rows = Math.min(batchSize, d.n);
-    const shape = [rows, ...f.shape.slice(1)];
-    if (f.lengths) {
-      batches.reserveInt('lengths', rows);
-      if (this.trimmable) shape[1] = longest(f.lengths);
-    }
-    const n = sizeOf(shape);
-    if (f.data instanceof Int32Array) batches.reserveInt('x', n);
-    else batches.reserve('x', n);
+    const shape = reserveRows(d.flows[0], rows, this.trimmable, batches);
     this.reserveTargets(d, rows, sizeOf(this.outputShapeFor(shape[1])), training, batches);
     const hasWeights = this.layers.map((l) => l.countParams() > 0);
     let s: number[] | null = shape;

@@ -583,3 +583,41 @@ export abstract class TrainableModel<X> implements CallbackModel {
     });
   }
 }
+
+/**
+ * Rows of one input's flow as a batch, copied into `into`'s buffers `xName`/`lName` when given.
+ * With lengths ('pre' padding) and `trim`, the batch keeps only its last max(length) steps:
+ * recurrent layers skip padded steps anyway, but their buffers and step loops scale with the time
+ * axis, so a 1,024-step padding of 150-step sequences would still cost.
+ */
+export function batchRows(f: Flow, rows: ArrayLike<number>, trim: boolean, into?: Buffers, xName = 'x', lName = 'lengths'): Flow {
+  const lengths = f.lengths ? (rowsOf(f.lengths, rows, 1, into, lName) as Int32Array) : null;
+  const T = f.shape[1];
+  const keep = lengths && trim ? longest(lengths) : T;
+  const inner = f.shape.slice(2);
+  const step = sizeOf(inner);
+  if (keep === T) {
+    return { data: rowsOf(f.data, rows, T * step, into, xName), shape: [rows.length, ...f.shape.slice(1)], lengths };
+  }
+  const n = rows.length * keep * step;
+  const data = into ? (f.data instanceof Int32Array ? into.getInt(xName, n) : into.get(xName, n))
+    : new (f.data.constructor as new (n: number) => Float32Array | Int32Array)(n);
+  for (let i = 0; i < rows.length; i++) {
+    const from = (rows[i] * T + T - keep) * step;
+    data.set(f.data.subarray(from, from + keep * step), i * keep * step);
+  }
+  return { data, shape: [rows.length, keep, ...inner], lengths };
+}
+
+/** Grows `batches`' copies of one input (batchRows) for batches of `rows` rows; returns the largest batch's shape. */
+export function reserveRows(f: Flow, rows: number, trim: boolean, batches: Buffers, xName = 'x', lName = 'lengths'): number[] {
+  const shape = [rows, ...f.shape.slice(1)];
+  if (f.lengths) {
+    batches.reserveInt(lName, rows);
+    if (trim) shape[1] = longest(f.lengths);
+  }
+  const n = sizeOf(shape);
+  if (f.data instanceof Int32Array) batches.reserveInt(xName, n);
+  else batches.reserve(xName, n);
+  return shape;
+}
