@@ -1,4 +1,4 @@
-// npm run bench [-- --suite gemm,lstm,fit,conv1d,iforest,ocsvm,rbm,lstm-seq,stream] [--json FILE] [--threads 1,2] [--repeats 5] [--simd avx2]
+// npm run bench [-- --suite gemm,lstm,fit,conv1d,iforest,ocsvm,rbm,lstm-seq,stream,cuda] [--json FILE] [--threads 1,2] [--repeats 5] [--simd avx2]
 // Measures vigil and its peers in one process run (python peers as sequential child processes), prints
 // the tables with the machine ceilings, and optionally writes every row as JSON.
 import { writeFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { type Row, type SuiteOptions } from './harness.ts';
 import { measureMachine } from './machine.ts';
 import { printReport } from './report.ts';
 import { runConv1dSuite } from './suites/conv1d.ts';
+import { runCudaSuite } from './suites/cuda.ts';
 import { runFitSuite } from './suites/fit.ts';
 import { runGemmSuite } from './suites/gemm.ts';
 import { runIforestSuite } from './suites/iforest.ts';
@@ -22,7 +23,7 @@ import { runStreamSuite } from './suites/stream.ts';
 const SUITES: Record<string, (o: SuiteOptions) => Promise<Row[]>> = {
   gemm: runGemmSuite, lstm: runLstmSuite, fit: runFitSuite, conv1d: runConv1dSuite, iforest: runIforestSuite,
   ocsvm: runOcsvmSuite, rbm: runRbmSuite, 'lstm-seq': runLstmSeqSuite, stream: runStreamSuite,
-  onnx: runOnnxSuite,
+  onnx: runOnnxSuite, cuda: runCudaSuite,
 };
 const ALL = [...Object.keys(SUITES), 'machine'];
 // Run only when named: `stream` writes ~2 GB of files and scores them for about half an hour.

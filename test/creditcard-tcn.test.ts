@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../ts/cli.ts';
-import { runCreditcardTcn } from '../ts/experiments/tabular/creditcard-tcn.ts';
+import { rocAuc } from '../ts/models/metrics.ts';
+import { bookThresholdedAuc, runCreditcardTcn } from '../ts/experiments/tabular/creditcard-tcn.ts';
 import { rejectsError } from './helpers/errors.ts';
 
 const SAMPLE = fileURLToPath(new URL('./fixtures/creditcard_sample_small.csv', import.meta.url));
@@ -38,7 +39,13 @@ test('both TCNs on real credit-card rows: stratified 60/40 split, fraud scores r
     assert.is(x.testAnomalies, 16);
     assert.ok(x.metrics.rocAuc > 0.8, `${x.variant}: ROC AUC ${x.metrics.rocAuc}`);
     for (const v of [x.metrics.prAuc, x.metrics.accuracy, x.trainSeconds, x.scoreSeconds, x.samplesPerSecond]) assert.ok(Number.isFinite(v));
-    assert.is(x.book[0].value, x.metrics.rocAuc);
+    // The book's figure from the confusion table: (TP / flagged + TN / passed) / 2.
+    const m = x.metrics;
+    const tp = m.recall * x.testAnomalies;
+    const fp = tp / m.precision - tp;
+    const tn = m.accuracy * x.testRows - tp;
+    const fn = x.testAnomalies - tp;
+    assert.ok(Math.abs(x.book[0].value - (tp / (tp + fp) + tn / (tn + fn)) / 2) < 1e-9, `${x.variant}: ${x.book[0].value}`);
     assert.is(x.book[1].value, x.metrics.accuracy);
   }
   assert.equal(r.map((x) => x.book[1].published), [0.965, 0.99]);
@@ -56,13 +63,27 @@ test('both TCNs on real credit-card rows: stratified 60/40 split, fraud scores r
   await rejectsError(runCreditcardTcn({ dataPath: SAMPLE, epochs: 0 }), RangeError, /epochs must be a positive integer/);
 });
 
+test('the book\'s "AUC" is roc_auc_score with predictions and labels swapped: (precision + NPV) / 2', () => {
+  const labels = Int32Array.from([1, 1, 1, 0, 0, 0, 0, 0, 0, 0]);
+  const scores = Float32Array.from([0.9, 0.8, 0.2, 0.7, 0.6, 0.1, 0.3, 0.2, 0.4, 0.1]);
+  // Flagged: rows 0, 1, 3, 4 (2 frauds of 4); passed: 6 rows, 5 legitimate.
+  assert.ok(Math.abs(bookThresholdedAuc(labels, scores) - (2 / 4 + 5 / 6) / 2) < 1e-12);
+  const predictions = Int32Array.from(scores, (p) => (p > 0.5 ? 1 : 0));
+  assert.ok(Math.abs(bookThresholdedAuc(labels, scores) - rocAuc(predictions, labels)) < 1e-12);
+  // Not the balanced accuracy (TPR + TNR) / 2 that rocAuc(labels, predictions) gives.
+  assert.ok(Math.abs(rocAuc(labels, predictions) - (2 / 3 + 5 / 7) / 2) < 1e-12);
+  assert.ok(Math.abs(rocAuc(labels, predictions) - bookThresholdedAuc(labels, scores)) > 0.01);
+  assert.ok(Number.isNaN(bookThresholdedAuc(labels, new Float32Array(10))));
+});
+
 test('vigil eval creditcard-tcn: both rows, --json with the dilated TCN on top and both variants, --seeds spread', async () => {
   const c = capture();
   const json = join(dir, 'cc.json');
   assert.is(await main(['eval', 'creditcard-tcn', '--data', SAMPLE, '--epochs', '2', '--seeds', '2', '--json', json, '-v'], c.io), 0);
   assert.match(c.out(), /creditcard-tcn \[dilated\] \(seed 42\): 72 training rows, 48 test rows \(16 anomalies\)/);
   assert.match(c.out(), /creditcard-tcn \[ed\] \(seed 43\)/);
-  assert.match(c.out(), /ROC AUC against the book +[\d.]+ \(book: 0.9864\)/);
+  assert.match(c.out(), /the book's "AUC" \(\(precision \+ NPV\) \/ 2 at 0.5\) +[\d.]+ \(book: 0.9864\)/);
+  assert.match(c.out(), /the book's "AUC" .* against its 0.9741 to 0.9902 +[\d.]+\n/);
   assert.match(c.out(), /creditcard-tcn \[ed\] over 2 seeds \(42, 43\): mean ± sd/);
   assert.match(c.err(), /ed epoch 2, .* val loss/);
   const j = JSON.parse(readFileSync(json, 'utf8'));

@@ -11,6 +11,7 @@ import {
 import type { LstmBackwardOptions, LstmForwardOptions } from '../ts/bindings/lstm.ts';
 import { getNumThreads, setNumThreads } from '../ts/bindings/backend.ts';
 import { lstmRefBackward, lstmRefForward, randomCase, validRange } from './reference/lstm.ts';
+import { maxOverSteps } from './helpers/max_pooled.ts';
 import type { CaseSpec, RefArgs, RefGrads } from './reference/lstm.ts';
 
 type Case = RefArgs & { V: number };
@@ -266,6 +267,41 @@ test('every slower SIMD path agrees with the best one', () => {
     const slow = withSimd(level, () => runNative(a, true, l));
     assert.ok(maxRelErr(slow.out, fast.out) < 1e-5);
     for (const k of Object.keys(fast.grads!)) assert.ok(maxRelErr(slow.grads![k], fast.grads![k]) < 1e-4, k);
+  }
+});
+
+test('outMax (fused GlobalMaxPooling1D) is the max of out over the valid steps: every path, 1-3 threads, without out', () => {
+  const before = getNumThreads();
+  const r = rng(21);
+  const specs: CaseSpec[] = [
+    ...cases.map(([, spec]) => ({ ...spec, dropout: 0 })),
+    // Rows of mixed lengths dealt to the threads by length; H not a multiple of 8 or 16.
+    { B: 40, T: 30, I: 0, H: 37, G: 148, V: 9, gather: true, lengths: true, padding: 'pre', h0: true, c0: true },
+    { B: 23, T: 17, I: 5, H: 21, G: 84, lengths: true, padding: 'post' },
+    { B: 7, T: 9, I: 3, H: 8, G: 32 },
+  ];
+  try {
+    for (const [n, spec] of specs.entries()) {
+      const a = randomCase(r, spec);
+      for (const level of simdPaths()) {
+        for (const threads of [1, 2, 3]) {
+          setNumThreads(threads);
+          const what = `case ${n} ${level} t=${threads}`;
+          const full = { ...forwardOptions(a, false), outMax: nan(a.B * a.H) };
+          withSimd(level, () => lstmForward(full));
+          const want = maxOverSteps(a, full.out!);
+          assert.ok(bytes(full.outMax).equals(bytes(want)), `${what}: outMax with out`);
+          // Only the pooled output (the predict path): the same bits, hLast and cLast unchanged.
+          const pooled = { ...forwardOptions(a, false), out: null, outMax: nan(a.B * a.H) };
+          withSimd(level, () => lstmForward(pooled));
+          assert.ok(bytes(pooled.outMax).equals(bytes(want)), `${what}: outMax without out`);
+          assert.ok(bytes(pooled.hLast!).equals(bytes(full.hLast!)), `${what}: hLast`);
+          assert.ok(bytes(pooled.cLast!).equals(bytes(full.cLast!)), `${what}: cLast`);
+        }
+      }
+    }
+  } finally {
+    setNumThreads(before);
   }
 });
 

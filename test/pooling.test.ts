@@ -9,6 +9,7 @@ import { Dense } from '../ts/models/layers/dense.ts';
 import { Dropout } from '../ts/models/layers/dropout.ts';
 import { Embedding } from '../ts/models/layers/embedding.ts';
 import { LSTM } from '../ts/models/layers/lstm.ts';
+import { SimpleRNN } from '../ts/models/layers/simple_rnn.ts';
 import { GlobalAveragePooling1D, GlobalMaxPooling1D } from '../ts/models/layers/pooling.ts';
 import type { Layer } from '../ts/models/layers/layer.ts';
 import { layerFromConfig } from '../ts/models/layers/registry.ts';
@@ -111,6 +112,59 @@ test('Concatenate([average, max]): outputs side by side, gradients through both,
     new Concatenate([new GlobalMaxPooling1D(), new LSTM(2, { returnSequences: true })])]).build(), RangeError, /differ only in their last axis/);
   throwsError(() => layerFromConfig('Concatenate', { branches: 3 }), TypeError, /branches must be/);
   throwsError(() => layerFromConfig('Concatenate', { branches: [{ className: 'Nope', config: {} }, { className: 'Flatten', config: {} }] }), RangeError, /unknown layer class/);
+});
+
+test('predict fuses a returnSequences recurrent layer with the GlobalMaxPooling1D after it: same bits as the layers one by one', async () => {
+  const r = rng(13);
+  const B = 9, T = 7, V = 6, I = 3;
+  const ids = randomInts(r, B * T, V);
+  const lengths = Int32Array.of(7, 0, 3, 1, 7, 5, 2, 6, 4);
+  const feats = randomF32(r, B * T * I);
+  const models: Array<[string, Sequential, { tokens: ReturnType<typeof tensor>; lengths: Int32Array } | ReturnType<typeof tensor>]> = [
+    ['embedding lstm', new Sequential([new Embedding(V, 4), new LSTM(19, { returnSequences: true }), new GlobalMaxPooling1D(),
+      new Dense(2)], { seed: 4 }), { tokens: tensor(ids, [B, T]), lengths }],
+    ['embedding simple rnn', new Sequential([new Embedding(V, 4), new SimpleRNN(17, { returnSequences: true }), new GlobalMaxPooling1D()],
+      { seed: 5 }), { tokens: tensor(ids, [B, T]), lengths }],
+    ['dense lstm', new Sequential([new LSTM(21, { returnSequences: true, inputShape: [T, I] }), new GlobalMaxPooling1D()], { seed: 6 }),
+      tensor(feats, [B, T, I])],
+  ];
+  for (const [name, m, x] of models) {
+    const got = await m.predict(x, { batchSize: 4 });
+    // The same batches through each layer's own forward (the pooling scans the [B, T, H] output).
+    const eval0 = { training: false, seed: 0, stream: 0 };
+    for (let b0 = 0; b0 < B; b0 += 4) {
+      const n = Math.min(4, B - b0);
+      const tokens = 'tokens' in x;
+      const data = tokens ? ids.slice(b0 * T, (b0 + n) * T) : feats.slice(b0 * T * I, (b0 + n) * T * I);
+      let f = { data, shape: tokens ? [n, T] : [n, T, I], lengths: tokens ? lengths.slice(b0, b0 + n) : null } as Parameters<Layer['forward']>[0];
+      for (const l of m.layers) f = await l.forward(f, eval0);
+      const want = f.data as Float32Array;
+      assert.ok(allWritten(got.data.subarray(b0 * want.length / n, (b0 + n) * want.length / n)), `${name}: written`);
+      assert.equal(got.data.subarray(b0 * want.length / n, (b0 + n) * want.length / n), want, `${name}: rows ${b0}..${b0 + n}`);
+    }
+  }
+});
+
+test('GlobalMaxPooling1D: the first maximum wins ties, NaN sticks, the gradient goes to the winning step', async () => {
+  const B = 2, T = 4, F = 3;
+  // Row 0: feature 0 ties at steps 1 and 3, feature 1 has a NaN at step 2, feature 2 rises.
+  // Row 1 (length 2, 'pre' padding): the padded steps hold larger values that must not count.
+  const x = Float32Array.of(
+    0, 1, 1, /**/ 5, 2, 2, /**/ 1, Number.NaN, 3, /**/ 5, 9, 4,
+    99, 99, 99, /**/ 99, 99, 99, /**/ -1, -2, -3, /**/ -4, -1, -5);
+  const pool = new GlobalMaxPooling1D();
+  pool.build([null, F], 0, 1);
+  const out = await pool.forward({ data: x, shape: [B, T, F], lengths: Int32Array.of(4, 2) }, TRAIN);
+  assert.equal(Array.from(out.data), [5, Number.NaN, 4, -1, -1, -3]);
+  const dX = (await pool.backward(Float32Array.of(1, 2, 3, 4, 5, 6), true)) as Float32Array;
+  const want = new Float32Array(B * T * F);
+  want[1 * F + 0] = 1; // the first 5
+  want[2 * F + 1] = 2; // the NaN
+  want[3 * F + 2] = 3;
+  want[(T + 2) * F + 0] = 4;
+  want[(T + 3) * F + 1] = 5;
+  want[(T + 2) * F + 2] = 6;
+  assert.equal(dX, want);
 });
 
 test.run();

@@ -13,6 +13,7 @@ import { getNumThreads, setNumThreads } from '../ts/bindings/backend.ts';
 import { randomCase, validRange } from './reference/lstm.ts';
 import type { CaseSpec, RefArgs, RefGrads } from './reference/lstm.ts';
 import { rnnRefBackward, rnnRefForward } from './reference/rnn.ts';
+import { maxOverSteps } from './helpers/max_pooled.ts';
 
 type Case = RefArgs & { V: number };
 const nan = (n: number) => new Float32Array(n).fill(Number.NaN);
@@ -147,6 +148,37 @@ test('rnn: bit-identical for 1, 2, 3 threads; portable path agrees', () => {
     const slow = withSimd(level, () => runNative(a, true, l));
     assert.ok(maxRelErr(slow.out, runs[0].out) < 1e-5);
     for (const k of Object.keys(slow.grads!)) assert.ok(maxRelErr(slow.grads![k], runs[0].grads![k]) < 1e-4, k);
+  }
+});
+
+test('rnn outMax (fused GlobalMaxPooling1D) is the max of out over the valid steps: every path, 1-3 threads', () => {
+  const before = getNumThreads();
+  const r = rng(24);
+  const eq = (p: Float32Array, q: Float32Array) => Buffer.from(p.buffer).equals(Buffer.from(q.buffer));
+  const specs: CaseSpec[] = [
+    ...cases.map(([, spec]) => ({ ...spec, dropout: 0 })),
+    { B: 30, T: 20, I: 0, H: 21, G: 21, V: 8, gather: true, lengths: true, padding: 'pre', h0: true },
+    { B: 13, T: 11, I: 4, H: 35, G: 35, lengths: true, padding: 'post' },
+  ];
+  try {
+    for (const [n, spec] of specs.entries()) {
+      const a = randomCase(r, spec);
+      for (const level of simdPaths()) {
+        for (const threads of [1, 2, 3]) {
+          setNumThreads(threads);
+          const full = { ...forwardOptions(a, false), outMax: nan(a.B * a.H) };
+          withSimd(level, () => rnnForward(full));
+          const want = maxOverSteps(a, full.out!);
+          assert.ok(eq(full.outMax, want), `case ${n} ${level} t=${threads}: with out`);
+          const pooled = { ...forwardOptions(a, false), out: null, outMax: nan(a.B * a.H) };
+          withSimd(level, () => rnnForward(pooled));
+          assert.ok(eq(pooled.outMax, want), `case ${n} ${level} t=${threads}: without out`);
+          assert.ok(eq(pooled.hLast!, full.hLast!), `case ${n} ${level} t=${threads}: hLast`);
+        }
+      }
+    }
+  } finally {
+    setNumThreads(before);
   }
 });
 

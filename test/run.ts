@@ -40,12 +40,16 @@ for (const group of g.UVU_QUEUE) {
     group[k] = async () => {
       const r = await suiteRun();
       const [, ran, skip, max] = r;
+      // uvu's max counts the tests that ran (test.skip and tests left out by .only are not among
+      // them; they are in skip), so every test that ran and did not pass failed.
       passed += ran;
       skipped += skip;
-      failed += max - ran - skip;
+      failed += max - ran;
       return r;
     };
   }
 }
 await uvu.exec(false);
-console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+// CI reads the last line, which must be exactly "N passed, N failed": skips go on the line before.
+if (skipped) console.log(`${skipped} skipped`);
+console.log(`${passed} passed, ${failed} failed`);

@@ -8,9 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../ts/cli.ts';
-import { kddHttp, kddPipeline, KDD_CLIP } from '../ts/experiments/tabular/kdd.ts';
-import { atFullSetShare, FULL_SET_ATTACK_RATIO } from '../ts/experiments/tabular/kdd-iforest.ts';
-import { runTabular, spreadOf, TABULAR_EXPERIMENTS, tabularReportJSON } from '../ts/experiments/tabular/index.ts';
+import { loadCreditcard } from '../ts/models/tabular_datasets.ts';
+import { KDD_BASIC_HTTP, kddHttp, kddPipeline, KDD_CLIP } from '../ts/experiments/tabular/kdd.ts';
+import { atFullSetShare, BOOK_SCORE_CUT, bookAuc, FULL_SET_ATTACK_RATIO } from '../ts/experiments/tabular/kdd-iforest.ts';
+import { CREDITCARD_RBM_STEPS, creditcardRbmEpochs } from '../ts/experiments/tabular/creditcard-rbm.ts';
+import type { RBM } from '../ts/models/detectors/rbm.ts';
+import { runTabular, spreadOf, TABULAR_EXPERIMENTS, tabularReportJSON, thresholdedAuc } from '../ts/experiments/tabular/index.ts';
 import type { TabularReport } from '../ts/experiments/tabular/index.ts';
 
 const KDD_SAMPLE = fileURLToPath(new URL('./fixtures/kdd_http_sample.csv', import.meta.url));
@@ -57,6 +60,41 @@ test('the KDD pipeline: encoded, log1p of the byte counts, standardised on the t
   assert.ok(Math.abs(h.data[1] - Math.log1p(d.rows[0][src] as number)) < 1e-6);
 });
 
+test('the isolation forest\'s KDD features: duration, flag, src_bytes, dst_bytes; flag as its sorted code, the counts log1p, unscaled', () => {
+  const d = kddHttp(KDD_SAMPLE);
+  assert.equal(KDD_BASIC_HTTP, ['duration', 'flag', 'src_bytes', 'dst_bytes']);
+  const x = kddPipeline(d.names, 'basic').fit(d.rows).transform(d.rows);
+  assert.equal(x.shape, [d.rows.length, 4]);
+  const at = (c: string) => d.names.indexOf(c);
+  const flags = [...new Set(d.rows.map((r) => r[at('flag')] as string))].sort();
+  assert.ok(flags.includes('REJ') && flags.includes('SF'), `the sample's flags: ${flags}`);
+  for (let i = 0; i < d.rows.length; i += 13) {
+    const r = d.rows[i];
+    assert.ok(Math.abs(x.data[i * 4] - Math.log1p(r[at('duration')] as number)) < 1e-5);
+    assert.is(x.data[i * 4 + 1], flags.indexOf(r[at('flag')] as string));
+    assert.ok(Math.abs(x.data[i * 4 + 2] - Math.log1p(r[at('src_bytes')] as number)) < 1e-5);
+    assert.ok(Math.abs(x.data[i * 4 + 3] - Math.log1p(r[at('dst_bytes')] as number)) < 1e-5);
+  }
+});
+
+test('the book\'s iforest AUC as its notebook computes it: score >= 0.69 flags, roc_auc_score(predicted normal, actually normal)', () => {
+  assert.ok(Math.abs(BOOK_SCORE_CUT - 0.69) < 1e-12);
+  // 4 attacks, 6 normal rows; flagged (score >= 0.69): 3 attacks and 1 normal row, the 0.69 itself included.
+  const labels = [1, 1, 1, 1, 0, 0, 0, 0, 0, 0];
+  const scores = [0.8, 0.75, 0.69, 0.5, 0.7, 0.4, 0.45, 0.3, 0.6, 0.55];
+  const precision = 3 / 4;
+  const npv = 5 / 6;
+  assert.ok(Math.abs(bookAuc(labels, scores) - (precision + npv) / 2) < 1e-12);
+  const other = [1, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  const otherScores = [0.8, 0.7, 0.7, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1];
+  assert.ok(Math.abs(bookAuc(other, otherScores) - (1 / 3 + 1) / 2) < 1e-12, 'precision 1/3, NPV 1');
+  // Not (recall + specificity) / 2 = (1 + 7/9) / 2, the ROC AUC of the flags with truth and prediction in their places.
+  assert.ok(Math.abs(thresholdedAuc(other, otherScores.map((v) => (v >= 0.69 ? 1 : 0))) - (1 + 7 / 9) / 2) < 1e-12);
+  // No row flagged, or every row: scikit-learn raises (one class); vigil gives NaN.
+  assert.ok(Number.isNaN(bookAuc(labels, scores.map(() => 0.1))));
+  assert.ok(Number.isNaN(bookAuc(labels, scores.map(() => 0.9))));
+});
+
 test('kdd-iforest fits on the full set\'s attack share: every normal row, the first attacks in the given order', () => {
   const labels = Int32Array.from({ length: 2000 }, (_, i) => (i % 10 === 3 ? 1 : 0)); // 10% attacks
   const idx = Int32Array.from({ length: 2000 }, (_, i) => 1999 - i);
@@ -96,8 +134,8 @@ test('kdd-iforest on real KDD rows, with the book\'s thresholded figures for tes
   const main = Math.round(460 * 500_000 / 623_091);
   assert.is(r.testRows, main - Math.round(main * 0.8));
   assert.ok(r.trainRows < Math.round(main * 0.8), 'attacks cut to the full set\'s share');
-  assert.equal(r.model.match(/log1p\(duration, src_bytes, dst_bytes\)/)?.length, 1);
-  assert.equal(r.book.map((b) => b.published), [0.9982, 0.9981, null]);
+  assert.match(r.model, /duration, flag, src_bytes, dst_bytes/);
+  assert.equal(r.book.map((b) => b.published), [0.9982, 0.9981, null, null]);
   assert.ok(r.metrics.rocAuc > 0.8, `ROC AUC ${r.metrics.rocAuc}`);
 });
 
@@ -110,6 +148,37 @@ test('kdd-ocsvm on real KDD rows: novelty set of every attack and as many unused
   assert.is(r.testRows, 120);
   assert.ok(r.metrics.rocAuc > 0.9, `ROC AUC ${r.metrics.rocAuc}`);
   assert.equal(r.book.map((b) => b.published), [0.8909, 0.8949, 0.9583]);
+});
+
+test('creditcard-rbm trains for the book\'s 7,820 gradient steps (20 epochs of 200,000 rows), not its 20 epochs', async () => {
+  assert.is(CREDITCARD_RBM_STEPS, 20 * 391);
+  assert.is(creditcardRbmEpochs(200_000), 20);
+  assert.is(creditcardRbmEpochs(199_615), 20);
+  assert.is(creditcardRbmEpochs(828), 3910);
+  assert.is(creditcardRbmEpochs(512), 7820);
+  assert.is(creditcardRbmEpochs(10_000_000), 1);
+  const det = (await TABULAR_EXPERIMENTS['creditcard-rbm'].detector(3, 828)) as unknown as RBM;
+  assert.is(det.epochs, 3910);
+  assert.is(det.batchSize, 512);
+});
+
+test('creditcard-rbm takes V1..V28 unscaled (the book\'s notebook), creditcard-autoencoder z-scores its columns', () => {
+  const d = loadCreditcard();
+  const W = d.names.length;
+  const t = d.names.indexOf('Time');
+  let first = -1;
+  for (let i = 0; i < d.labels.length; i++) {
+    if (d.labels[i] === 0 && (first < 0 || d.features.data[i * W + t] < d.features.data[first * W + t])) first = i;
+  }
+  const rbm = TABULAR_EXPERIMENTS['creditcard-rbm'].prepare({ seed: 1 });
+  assert.is(rbm.train.shape[1], 28);
+  for (let k = 0; k < 28; k++) assert.is(rbm.train.data[k], d.features.data[first * W + d.names.indexOf(`V${k + 1}`)]);
+  const ae = TABULAR_EXPERIMENTS['creditcard-autoencoder'].prepare({ seed: 1 });
+  const n = ae.train.shape[0];
+  const cols = ae.train.shape[1];
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += ae.train.data[i * cols];
+  assert.ok(Math.abs(mean / n) < 1e-5, `column 0 mean ${mean / n}`);
 });
 
 test('creditcard-rbm on the bundled subsample: split by Time, fitted on legitimate rows', async () => {

@@ -56,14 +56,33 @@ test('edTcnClassifier: encoder-decoder layout, shapes through the levels, parame
     'Conv1D', 'SpatialDropout1D', 'MaxPooling1D', 'Conv1D', 'SpatialDropout1D', 'MaxPooling1D',
     'UpSampling1D', 'Conv1D', 'SpatialDropout1D', 'UpSampling1D', 'Conv1D', 'SpatialDropout1D', 'Flatten', 'Dense',
   ]);
-  // 31 -> pool 15 -> pool 7 -> up 14 -> up 28 steps; decoder filters mirror the encoder (96 then 64).
-  assert.equal(m.layers[2].outputShape, [15, 64]);
-  assert.equal(m.layers[5].outputShape, [7, 96]);
-  assert.equal(m.layers[8].outputShape, [14, 96]);
-  assert.equal(m.layers[11].outputShape, [28, 64]);
+  // 'same' pooling: 31 -> pool 16 -> pool 8 -> up 16 -> up 32 steps; decoder filters mirror the encoder (96 then 64).
+  assert.equal(m.layers[2].outputShape, [16, 64]);
+  assert.equal(m.layers[5].outputShape, [8, 96]);
+  assert.equal(m.layers[8].outputShape, [16, 96]);
+  assert.equal(m.layers[11].outputShape, [32, 64]);
   const p = (k: number, cin: number, f: number) => k * cin * f + f;
-  assert.is(m.countParams(), p(3, 1, 64) + p(3, 64, 96) + p(3, 96, 96) + p(3, 96, 64) + (28 * 64 * 2 + 2));
+  assert.is(m.countParams(), p(3, 1, 64) + p(3, 64, 96) + p(3, 96, 96) + p(3, 96, 64) + (32 * 64 * 2 + 2));
+  // 'valid' pooling (Keras' default): 31 -> 15 -> 7 -> 14 -> 28.
+  const v = edTcnClassifier({ timesteps: 31, channels: 1, classes: 2, poolPadding: 'valid' });
+  assert.equal([2, 5, 8, 11].map((i) => v.layers[i].outputShape), [[15, 64], [7, 96], [14, 96], [28, 64]]);
+  assert.is(v.countParams(), p(3, 1, 64) + p(3, 64, 96) + p(3, 96, 96) + p(3, 96, 64) + (28 * 64 * 2 + 2));
+  throwsError(() => edTcnClassifier({ timesteps: 31, channels: 1, classes: 2, poolPadding: 'causal' as never }), RangeError, /poolPadding/);
   throwsError(() => edTcnClassifier({ timesteps: 3, channels: 1, classes: 2 }), RangeError, /timesteps must be at least 4/);
+});
+
+test('edTcnClassifier: \'same\' pooling keeps the last steps of an odd length in play, \'valid\' drops them', async () => {
+  // 30 steps: the second 'valid' pooling drops the 15th pooled step, the only one that has seen steps 29 and 30.
+  const x = { data: Float32Array.from({ length: 30 }, (_, i) => Math.sin(i)), shape: [1, 30, 1] };
+  const changed = { data: Float32Array.from(x.data), shape: [1, 30, 1] };
+  changed.data[29] += 5;
+  changed.data[28] -= 5;
+  for (const [poolPadding, moves] of [['same', true], ['valid', false]] as const) {
+    const m = edTcnClassifier({ timesteps: 30, channels: 1, classes: 2, poolPadding, seed: 3 });
+    const a = await m.predict(x);
+    const b = await m.predict(changed);
+    assert.is(Math.abs(a.data[1] - b.data[1]) > 1e-6, moves, `${poolPadding}: ${a.data[1]} vs ${b.data[1]}`);
+  }
 });
 
 test('TcnClassifier (dilated) learns a seeded 3-class wave task well above chance', async () => {

@@ -2,6 +2,8 @@
 // compose their own models.
 export { backend, getNumThreads, setNumThreads } from './bindings/backend.ts';
 export type { Backend, CudaDevice } from './bindings/backend.ts';
+export { autoDevice, resolveDevice, setDeviceLog } from './bindings/device.ts';
+export type { Device } from './bindings/device.ts';
 
 export { glorotUniform, orthogonal, uniform } from './models/initializers.ts';
 

@@ -56,7 +56,7 @@ async function vigilRows(opts: SuiteOptions, data: Map<number, Float32Array>): P
       const x = data.get(cols)!;
       const xt = tensor(x, [ROWS, cols]);
       try {
-        const det = await new IsolationForest({ nEstimators: TREES, maxSamples: MAX_SAMPLES }).fit(xt);
+        const det = await new IsolationForest({ nEstimators: TREES, maxSamples: MAX_SAMPLES, device: 'cpu' }).fit(xt);
         const bad = spotCheck(det.forest, x, cols, await det.pathLengths(xt));
         if (bad) {
           note(`vigil iforest ${cols} features gives wrong path lengths (${bad}); not timed`);

@@ -70,7 +70,7 @@ export async function ocsvmTableRows(opts: SuiteOptions, t: OcsvmBenchTable): Pr
   const last: { det: OneClassSVM | null } = { det: null };
   for (const threads of opts.threads) {
     setNumThreads(threads);
-    const make = () => new OneClassSVM({ kernel: 'rbf', gamma: t.gamma, nu: t.nu });
+    const make = () => new OneClassSVM({ kernel: 'rbf', gamma: t.gamma, nu: t.nu, device: 'cpu' });
     const ft = await measure(async () => {
       last.det = await make().fit(train);
     }, opts.repeats);

@@ -90,8 +90,12 @@ constexpr int64_t kMaxTile = 14 * 32;
 // Output steps per work unit (rounded up to whole tiles): the unit's tiles sweep one column block
 // of weights at a time, which then stays in L1, while its ~130 input rows stay in L2.
 constexpr int64_t kUnitRows = 128;
-// Below this many multiply-adds per chunk of work, waking the pool costs more than it saves.
-constexpr int64_t kMinParallelWork = int64_t(1) << 17;
+// Below this many multiply-adds per chunk of work, waking the pool costs more than it saves. On
+// the 2-vCPU VM of bench/README.md a second thread did not shorten a 12.6M multiply-add layer (the
+// onnx suite's TCN at batch 1: p50 0.50-0.59 ms for the stack at 1 and at 2 threads) but made its
+// tail ~4x longer (the woken worker waits for a core when other processes run), so a chunk is
+// ~0.1-0.2 ms of work at least.
+constexpr int64_t kMinParallelWork = int64_t(1) << 24;
 // Weight gradient: time steps of one sequence per unit (its x and dY rows stay in L2 while every
 // tile sweeps them), at most this many partial sums, at most this many floats for all of them, and
 // rows per float block of the bias sums.

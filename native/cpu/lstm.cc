@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
+#include <numeric>
 #include <vector>
 
 #include "cpu/activation_math.h"
@@ -22,6 +24,49 @@ void validRange(const RecurrentArgs& a, int64_t b, int64_t* s, int64_t* e) {
     *s = 0;
     *e = len;
   }
+}
+
+RowPlan planRows(const RecurrentArgs& a, int64_t grain) {
+  const int64_t B = a.B;
+  const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(getNumThreads(), (B + grain - 1) / grain));
+  std::vector<int64_t> len(B);
+  for (int64_t b = 0; b < B; ++b) len[b] = a.lengths ? a.lengths[b] : a.T;
+  std::vector<int64_t> byLength(B);
+  std::iota(byLength.begin(), byLength.end(), int64_t{0});
+  std::stable_sort(byLength.begin(), byLength.end(), [&](int64_t x, int64_t y) { return len[x] > len[y]; });
+  // Greedy longest-first; a row costs its valid steps plus one (its setup and its tiles' share
+  // of the per-step overhead), so rows of length 0 spread out too.
+  std::vector<std::vector<int64_t>> rows(chunks);
+  std::vector<int64_t> load(chunks, 0);
+  for (int64_t b : byLength) {
+    const int64_t c = std::min_element(load.begin(), load.end()) - load.begin();
+    rows[c].push_back(b);
+    load[c] += len[b] + 1;
+  }
+  RowPlan plan;
+  plan.order.reserve(B);
+  plan.bounds.push_back(0);
+  for (const auto& r : rows) {
+    plan.order.insert(plan.order.end(), r.begin(), r.end());
+    plan.bounds.push_back(static_cast<int64_t>(plan.order.size()));
+  }
+  return plan;
+}
+
+void maxInto(int64_t n, const float* h, float* m) {
+#if defined(VIGIL_X86)
+  if (useAvx512()) return avx512::maxInto(n, h, m);
+  if (useAvx2()) return avx2::maxInto(n, h, m);
+#endif
+  // Strictly greater: the earlier of equal values stays (as GlobalMaxPooling1D's first maximum).
+  for (int64_t j = 0; j < n; ++j)
+    if (m[j] == m[j] && (h[j] > m[j] || h[j] != h[j])) m[j] = h[j];
+}
+
+void startMax(const RecurrentArgs& a, int64_t b, float* yMax) {
+  int64_t s, e;
+  validRange(a, b, &s, &e);
+  std::fill(yMax + b * a.H, yMax + (b + 1) * a.H, s < e ? -std::numeric_limits<float>::infinity() : 0.0f);
 }
 
 void zeroPaddedRows(const RecurrentArgs& a, int64_t b, int64_t s, int64_t e, int64_t G, float* dG) {
@@ -409,7 +454,8 @@ constexpr int64_t kRowGrain = 4;
 // alternates between two buffers (the step reads h_{t-1} of every row while it writes h_t), and
 // a padded step just leaves the row's buffer as it is. P (dense mode) may be the cache's gate
 // plane: a tile reads a row's pre-activations of its units before writing their gates back.
-void forwardFused(const RecurrentArgs& a, const float* P, float* cache, float* y, float* hLast, float* cLast) {
+void forwardFused(const RecurrentArgs& a, const float* P, float* cache, float* y, float* hLast, float* cLast,
+                  float* yMax) {
   const int64_t B = a.B, T = a.T, H = a.H, G = 4 * H;
   const bool gather = a.tokens != nullptr;
   const bool dropout = a.dropout > 0;
@@ -421,9 +467,10 @@ void forwardFused(const RecurrentArgs& a, const float* P, float* cache, float* y
   float* cacheG = cache;
   float* cacheC = cache ? cache + B * T * G : nullptr;
   float* cacheH = cache ? cacheC + B * T * H : nullptr;
+  const RowPlan plan = planRows(a, kRowGrain);
 
-  parallelFor(B, kRowGrain, [&](int64_t b0, int64_t b1) {
-    const int64_t n = b1 - b0;
+  // Chunk c runs rows ids[0..n): row r of the chunk is sequence ids[r].
+  auto runRows = [&](const int64_t* ids, int64_t n) {
     std::vector<float> hbuf(2 * n * H, 0.0f), cs(n * H, 0.0f), mask, hm;
     std::vector<uint8_t> cur(n, 0);
     std::vector<int64_t> s(n), e(n), act(n);
@@ -431,22 +478,23 @@ void forwardFused(const RecurrentArgs& a, const float* P, float* cache, float* y
     std::vector<float*> cRow(n), hOut(n), gates(n);
     auto state = [&](int64_t r) { return &hbuf[(cur[r] * n + r) * H]; };
     for (int64_t r = 0; r < n; ++r) {
-      const int64_t b = b0 + r;
+      const int64_t b = ids[r];
       validRange(a, b, &s[r], &e[r]);
       if (a.h0) std::memcpy(&hbuf[r * H], a.h0 + b * H, H * sizeof(float));
       if (a.c0) std::memcpy(&cs[r * H], a.c0 + b * H, H * sizeof(float));
+      if (yMax) startMax(a, b, yMax);
     }
     if (dropout) {
       mask.resize(n * H);
       hm.resize(n * H);
-      for (int64_t r = 0; r < n; ++r) dropoutRow(a, b0 + r, &mask[r * H]);
+      for (int64_t r = 0; r < n; ++r) dropoutRow(a, ids[r], &mask[r * H]);
     }
     const LstmStepRows rows{hIn.data(), init.data(), cRow.data(), hOut.data(), cache ? gates.data() : nullptr};
 
     for (int64_t t = 0; t < T; ++t) {
       int64_t m = 0;
       for (int64_t r = 0; r < n; ++r) {
-        const int64_t b = b0 + r, bt = b * T + t, tb = t * B + b;
+        const int64_t b = ids[r], bt = b * T + t, tb = t * B + b;
         if (t < s[r] || t >= e[r]) {
           if (y) std::memset(y + bt * H, 0, H * sizeof(float));
           if (cache) std::memcpy(cacheH + tb * H, state(r), H * sizeof(float));
@@ -468,27 +516,31 @@ void forwardFused(const RecurrentArgs& a, const float* P, float* cache, float* y
       }
       if (m == 0) continue;
       step(m, H, panel.data(), rows);
-      if (!cache && !y) continue;
+      if (!cache && !y && !yMax) continue;
       for (int64_t q = 0; q < m; ++q) {
-        const int64_t r = act[q], bt = (b0 + r) * T + t, tb = t * B + b0 + r;
+        const int64_t b = ids[act[q]], bt = b * T + t, tb = t * B + b;
         if (cache) {
           std::memcpy(cacheC + tb * H, cRow[q], H * sizeof(float));
           std::memcpy(cacheH + tb * H, hOut[q], H * sizeof(float));
         }
         if (y) std::memcpy(y + bt * H, hOut[q], H * sizeof(float));
+        if (yMax) maxInto(H, hOut[q], yMax + b * H);
       }
     }
     for (int64_t r = 0; r < n; ++r) {
-      if (hLast) std::memcpy(hLast + (b0 + r) * H, state(r), H * sizeof(float));
-      if (cLast) std::memcpy(cLast + (b0 + r) * H, &cs[r * H], H * sizeof(float));
+      if (hLast) std::memcpy(hLast + ids[r] * H, state(r), H * sizeof(float));
+      if (cLast) std::memcpy(cLast + ids[r] * H, &cs[r * H], H * sizeof(float));
     }
+  };
+  parallelFor(plan.chunks(), 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) runRows(plan.order.data() + plan.bounds[c], plan.bounds[c + 1] - plan.bounds[c]);
   });
 }
 #endif
 
 }  // namespace
 
-void lstmForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast) {
+void lstmForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast, float* yMax) {
   const int64_t B = a.B, T = a.T, H = a.H, G = 4 * H;
   const bool gather = a.tokens != nullptr;
   const bool dropout = a.dropout > 0;
@@ -509,34 +561,36 @@ void lstmForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, f
     inputProjection(a, G, P);
   }
 #if defined(VIGIL_X86)
-  if (useAvx2()) return forwardFused(a, P, cache, y, hLast, cLast);
+  if (useAvx2()) return forwardFused(a, P, cache, y, hLast, cLast, yMax);
 #endif
   std::vector<float> wT = transposeWhh(a, G);
+  const RowPlan plan = planRows(a, kRowGrain);
 
-  parallelFor(B, kRowGrain, [&](int64_t b0, int64_t b1) {
-    const int64_t n = b1 - b0;
+  // Chunk c runs rows ids[0..n): row r of the chunk is sequence ids[r].
+  auto runRows = [&](const int64_t* ids, int64_t n) {
     std::vector<float> hs(n * H, 0.0f), cs(n * H, 0.0f), mask, hm, zs;
     std::vector<int64_t> s(n), e(n);
     std::vector<const float*> aptr(n), init(n);
     std::vector<float*> out(n);
     std::vector<int64_t> act(n);
     for (int64_t r = 0; r < n; ++r) {
-      const int64_t b = b0 + r;
+      const int64_t b = ids[r];
       validRange(a, b, &s[r], &e[r]);
       if (a.h0) std::memcpy(&hs[r * H], a.h0 + b * H, H * sizeof(float));
       if (a.c0) std::memcpy(&cs[r * H], a.c0 + b * H, H * sizeof(float));
+      if (yMax) startMax(a, b, yMax);
     }
     if (dropout) {
       mask.resize(n * H);
       hm.resize(n * H);
-      for (int64_t r = 0; r < n; ++r) dropoutRow(a, b0 + r, &mask[r * H]);
+      for (int64_t r = 0; r < n; ++r) dropoutRow(a, ids[r], &mask[r * H]);
     }
     if (gather && !cache) zs.resize(n * G);
 
     for (int64_t t = 0; t < T; ++t) {
       int64_t m = 0;
       for (int64_t r = 0; r < n; ++r) {
-        const int64_t b = b0 + r, bt = b * T + t, tb = t * B + b;
+        const int64_t b = ids[r], bt = b * T + t, tb = t * B + b;
         if (t < s[r] || t >= e[r]) {
           if (y) std::memset(y + bt * H, 0, H * sizeof(float));
           // The backward reads slot t as h_t of the next step's product (see lstmBackward).
@@ -557,7 +611,7 @@ void lstmForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, f
       if (m == 0) continue;
       product(m, H, G, aptr.data(), wT.data(), init.data(), out.data());
       for (int64_t q = 0; q < m; ++q) {
-        const int64_t r = act[q], bt = (b0 + r) * T + t, tb = t * B + b0 + r;
+        const int64_t r = act[q], b = ids[r], bt = b * T + t, tb = t * B + b;
         float* hr = &hs[r * H];
         float* cr = &cs[r * H];
         lstmCellForward(H, out[q], cr, hr);
@@ -566,10 +620,16 @@ void lstmForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, f
           std::memcpy(cacheH + tb * H, hr, H * sizeof(float));
         }
         if (y) std::memcpy(y + bt * H, hr, H * sizeof(float));
+        if (yMax) maxInto(H, hr, yMax + b * H);
       }
     }
-    if (hLast) std::memcpy(hLast + b0 * H, hs.data(), n * H * sizeof(float));
-    if (cLast) std::memcpy(cLast + b0 * H, cs.data(), n * H * sizeof(float));
+    for (int64_t r = 0; r < n; ++r) {
+      if (hLast) std::memcpy(hLast + ids[r] * H, &hs[r * H], H * sizeof(float));
+      if (cLast) std::memcpy(cLast + ids[r] * H, &cs[r * H], H * sizeof(float));
+    }
+  };
+  parallelFor(plan.chunks(), 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) runRows(plan.order.data() + plan.bounds[c], plan.bounds[c + 1] - plan.bounds[c]);
   });
 }
 

@@ -29,12 +29,19 @@
 // - Backward: dY [B, T, H] (or null) and/or dHlast [B, H] (or null), optional dCn [B, H]. Outputs
 //   overwrite (never accumulate): dX (dense) or dTable (gather), dW_ih (dense), dW_hh, dBias,
 //   dh0, dc0; each may be null when not wanted.
+// - Optional yMax [B, H] (inference): each unit's maximum over the sequence's valid steps, i.e.
+//   Keras' masked GlobalMaxPooling1D fused into the recurrence, so that a returnSequences layer
+//   feeding the pooling never writes y (B*T*H floats, mostly the zeros of padded steps). 0 for a
+//   row with no valid steps. The maximum is NaN-sticky as the pooling layer's, although the glue's
+//   finite-input checks and the clamped activations keep NaN out of h.
 // - Sequences are independent: the recurrence is split over the batch (each pool chunk runs its
 //   rows through all T steps) and every row's arithmetic is the same whatever rows share its
-//   chunk, so results are bit-identical for any thread count.
+//   chunk, so results are bit-identical for any thread count. The forward deals the rows to the
+//   chunks by length (recurrent::planRows) so that each gets a similar number of valid steps.
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 namespace vigil {
 
@@ -74,8 +81,8 @@ struct RecurrentGrads {
 
 int64_t lstmCacheSize(int64_t B, int64_t T, int64_t H);
 
-// cache may be null when not training (then dropout must be 0). y, hLast, cLast may be null.
-void lstmForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast);
+// cache may be null when not training (then dropout must be 0). y, hLast, cLast, yMax may be null.
+void lstmForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast, float* yMax);
 // Consumes (overwrites) cache.
 void lstmBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g);
 
@@ -102,6 +109,20 @@ void zeroPaddedRows(const RecurrentArgs& a, int64_t b, int64_t s, int64_t e, int
 
 // Valid steps [*s, *e) of sequence b.
 void validRange(const RecurrentArgs& a, int64_t b, int64_t* s, int64_t* e);
+// How the forward splits the batch over the pool: chunk c runs rows order[bounds[c]..bounds[c+1]).
+// Rows are dealt longest first to the chunk with the fewest valid steps so far (a contiguous split
+// of a batch of mixed lengths leaves one thread waiting), so each chunk's rows are in descending
+// length and its active rows at any step are a prefix. The plan depends only on the lengths and
+// the thread count; no row's arithmetic depends on it.
+struct RowPlan {
+  std::vector<int64_t> order, bounds;
+  int64_t chunks() const { return static_cast<int64_t>(bounds.size()) - 1; }
+};
+RowPlan planRows(const RecurrentArgs& a, int64_t grain);
+// m[j] = max(m[j], h[j]) for j < n, NaN sticky (a NaN in h or m leaves m NaN): yMax's update.
+void maxInto(int64_t n, const float* h, float* m);
+// Rows of yMax start at -inf when the sequence has valid steps, and are 0 (final) when it has none.
+void startMax(const RecurrentArgs& a, int64_t b, float* yMax);
 // The dropout mask of sequence b (scale included), H values.
 void dropoutRow(const RecurrentArgs& a, int64_t b, float* mask);
 // out[r][0..N) = init[r] (or 0 when init is null) + a[r][0..K) · w [K, N], for r < n rows.
@@ -160,6 +181,7 @@ void recurrentProduct(int64_t n, int64_t K, int64_t N, const float* const* a, co
 void lstmCellBackward(int64_t H, const float* gates, const float* cPrev, const float* c, const float* dh, float* dc,
                       float* dz);
 void tanhInPlace(int64_t n, float* v);
+void maxInto(int64_t n, const float* h, float* m);
 // As avx512::productOverRows.
 void productOverRows(int64_t rows, int64_t m0, int64_t m1, int64_t N, const float* A, int64_t lda, const float* Bm,
                      int64_t ldb, float beta, float* C);
@@ -172,6 +194,7 @@ void recurrentProduct(int64_t n, int64_t K, int64_t N, const float* const* a, co
                       const float* const* init, float* const* out);
 void lstmCellBackward(int64_t H, const float* gates, const float* cPrev, const float* c, const float* dh, float* dc,
                       float* dz);
+void maxInto(int64_t n, const float* h, float* m);
 // Rows m0..m1-1 of C [M, N] = Aᵀ · Bm + beta·C over `rows` rows (A [rows, M], Bm [rows, N]);
 // every element adds the rows in order, so splitting [0, M) between threads changes nothing.
 void productOverRows(int64_t rows, int64_t m0, int64_t m1, int64_t N, const float* A, int64_t lda, const float* Bm,

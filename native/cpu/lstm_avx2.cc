@@ -288,6 +288,18 @@ void tanhInPlace(int64_t n, float* v) {
   }
 }
 
+void maxInto(int64_t n, const float* h, float* m) {
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const __m256 hv = _mm256_loadu_ps(h + j), mv = _mm256_loadu_ps(m + j);
+    // As avx512::maxInto: max_ps keeps m on ties and NaNs, then a NaN in h is put in explicitly.
+    const __m256 r = _mm256_max_ps(hv, mv);
+    _mm256_storeu_ps(m + j, _mm256_blendv_ps(r, hv, _mm256_cmp_ps(hv, hv, _CMP_UNORD_Q)));
+  }
+  for (; j < n; ++j)
+    if (m[j] == m[j] && (h[j] > m[j] || h[j] != h[j])) m[j] = h[j];
+}
+
 }  // namespace avx2
 }  // namespace vigil
 #endif

@@ -272,6 +272,18 @@ void lstmCellBackward(int64_t H, const float* gates, const float* cPrev, const f
   }
 }
 
+void maxInto(int64_t n, const float* h, float* m) {
+  for (int64_t j = 0; j < n; j += 16) {
+    const __mmask16 k = laneMask(n - j);
+    const __m512 hv = _mm512_maskz_loadu_ps(k, h + j), mv = _mm512_maskz_loadu_ps(k, m + j);
+    // max_ps gives its second operand on ties and whenever either is NaN: the earlier value stays
+    // and a NaN already in m sticks; a NaN in h is then put in explicitly.
+    __m512 r = _mm512_maskz_max_ps(k, hv, mv);  // maskz: GCC 12 warns on the unmasked form
+    r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(hv, hv, _CMP_UNORD_Q), hv);
+    _mm512_mask_storeu_ps(m + j, k, r);
+  }
+}
+
 }  // namespace avx512
 }  // namespace vigil
 #endif

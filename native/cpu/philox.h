@@ -5,11 +5,9 @@
 #pragma once
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define VIGIL_HD __host__ __device__ __forceinline__
-#else
-#define VIGIL_HD inline
-#endif
+// VIGIL_HD: the generator is compiled into the CUDA kernels too (cuda/rbm_elem.h), where the same
+// (seed, stream, i) gives the CPU's bits; one definition of the macro for every such header.
+#include "cuda/hd.h"
 
 namespace vigil {
 

@@ -16,7 +16,7 @@ namespace {
 constexpr int64_t kRowGrain = 4;
 }
 
-void rnnForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, float*) {
+void rnnForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, float*, float* yMax) {
   const int64_t B = a.B, T = a.T, H = a.H;
   const bool gather = a.tokens != nullptr;
   const bool dropout = a.dropout > 0;
@@ -31,25 +31,28 @@ void rnnForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, fl
     inputProjection(a, H, P);
   }
 
-  parallelFor(B, kRowGrain, [&](int64_t b0, int64_t b1) {
-    const int64_t n = b1 - b0;
+  const RowPlan plan = planRows(a, kRowGrain);
+
+  // Chunk c runs rows ids[0..n): row r of the chunk is sequence ids[r].
+  auto runRows = [&](const int64_t* ids, int64_t n) {
     std::vector<float> hs(n * H, 0.0f), mask, hm, zs(n * H);
     std::vector<int64_t> s(n), e(n), act(n);
     std::vector<const float*> aptr(n), init(n);
     std::vector<float*> out(n);
     for (int64_t r = 0; r < n; ++r) {
-      validRange(a, b0 + r, &s[r], &e[r]);
-      if (a.h0) std::memcpy(&hs[r * H], a.h0 + (b0 + r) * H, H * sizeof(float));
+      validRange(a, ids[r], &s[r], &e[r]);
+      if (a.h0) std::memcpy(&hs[r * H], a.h0 + ids[r] * H, H * sizeof(float));
+      if (yMax) startMax(a, ids[r], yMax);
     }
     if (dropout) {
       mask.resize(n * H);
       hm.resize(n * H);
-      for (int64_t r = 0; r < n; ++r) dropoutRow(a, b0 + r, &mask[r * H]);
+      for (int64_t r = 0; r < n; ++r) dropoutRow(a, ids[r], &mask[r * H]);
     }
     for (int64_t t = 0; t < T; ++t) {
       int64_t m = 0;
       for (int64_t r = 0; r < n; ++r) {
-        const int64_t bt = (b0 + r) * T + t, tb = t * B + b0 + r;
+        const int64_t bt = ids[r] * T + t, tb = t * B + ids[r];
         if (t < s[r] || t >= e[r]) {
           if (y) std::memset(y + bt * H, 0, H * sizeof(float));
           // The backward reads slot t as h_t of the next step's product (recurrentWeightGrad).
@@ -71,14 +74,19 @@ void rnnForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, fl
       if (m == 0) continue;
       product(m, H, H, aptr.data(), wT.data(), init.data(), out.data());
       for (int64_t q = 0; q < m; ++q) {
-        const int64_t r = act[q], bt = (b0 + r) * T + t, tb = t * B + b0 + r;
+        const int64_t r = act[q], bt = ids[r] * T + t, tb = t * B + ids[r];
         tanhInPlace(H, out[q]);
         std::memcpy(&hs[r * H], out[q], H * sizeof(float));
         if (cache) std::memcpy(cache + tb * H, out[q], H * sizeof(float));
         if (y) std::memcpy(y + bt * H, out[q], H * sizeof(float));
+        if (yMax) maxInto(H, out[q], yMax + ids[r] * H);
       }
     }
-    if (hLast) std::memcpy(hLast + b0 * H, hs.data(), n * H * sizeof(float));
+    if (hLast)
+      for (int64_t r = 0; r < n; ++r) std::memcpy(hLast + ids[r] * H, &hs[r * H], H * sizeof(float));
+  };
+  parallelFor(plan.chunks(), 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) runRows(plan.order.data() + plan.bounds[c], plan.bounds[c + 1] - plan.bounds[c]);
   });
 }
 

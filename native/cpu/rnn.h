@@ -14,7 +14,7 @@ namespace vigil {
 
 int64_t rnnCacheSize(int64_t B, int64_t T, int64_t H);
 // c arguments are unused (the RNN has no cell state); the signature matches the LSTM's for the glue.
-void rnnForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast);
+void rnnForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast, float* yMax);
 void rnnBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g);
 
 }  // namespace vigil

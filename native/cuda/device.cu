@@ -1,5 +1,7 @@
 #include <cuda_runtime.h>
 
+#include <string>
+
 #include "cuda/device.h"
 
 namespace vigil {
@@ -13,7 +15,13 @@ std::vector<DeviceInfo> devices(std::string* why) {
   cudaError_t err = cudaGetDeviceCount(&count);
   if (err != cudaSuccess) {
     // No driver, or no device: the CPU path is used. Clear the sticky error state.
-    if (why) *why = cudaGetErrorString(err);
+    if (why) {
+      // The runtime says "insufficient driver" when there is no driver at all: say both.
+      *why = err == cudaErrorInsufficientDriver
+                 ? "no NVIDIA driver, or one older than the CUDA " + std::to_string(CUDART_VERSION / 1000) + "." +
+                       std::to_string(CUDART_VERSION % 1000 / 10) + " runtime vigil was built with"
+                 : std::string(cudaGetErrorName(err)) + ": " + cudaGetErrorString(err);
+    }
     cudaGetLastError();
     return out;
   }

@@ -21,5 +21,9 @@ bool compiled();
 // `why` gets a one-line reason when the list is empty.
 std::vector<DeviceInfo> devices(std::string* why);
 
+// Test-only: takes `bytes` of device memory on a stream and gives it back, so that the tests can
+// provoke an out-of-memory failure and check that it is an exception and that the next call works.
+void probeAlloc(double bytes);
+
 }  // namespace cuda
 }  // namespace vigil

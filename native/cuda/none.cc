@@ -1,14 +1,57 @@
-// Built instead of the .cu files when the addon is compiled without CUDA.
+// Built instead of the .cu files when the addon is compiled without CUDA: discovery answers
+// "none", and the device entry points throw (the TypeScript layer never calls them then, since
+// backend().cuda is false; the message is for a caller that does anyway).
+#include <stdexcept>
+
+#include "cuda/conv1d.h"
 #include "cuda/device.h"
+#include "cuda/gemm.h"
+#include "cuda/iforest.h"
+#include "cuda/rbm.h"
+#include "cuda/svm_kernel.h"
 
 namespace vigil {
 namespace cuda {
 
+namespace {
+constexpr const char* kNoCuda = "vigil was built without CUDA (nvcc was not found at build time, or VIGIL_CUDA=OFF)";
+[[noreturn]] void noCuda() { throw std::runtime_error(kNoCuda); }
+}  // namespace
+
 bool compiled() { return false; }
 
 std::vector<DeviceInfo> devices(std::string* why) {
-  if (why) *why = "vigil was built without CUDA (nvcc was not found at install time)";
+  if (why) *why = kNoCuda;
   return {};
+}
+
+void probeAlloc(double) { noCuda(); }
+
+class DeviceForest {};
+
+void sgemm(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float, float*,
+           int64_t) {
+  noCuda();
+}
+std::shared_ptr<DeviceForest> iforestUpload(int64_t, int, const int32_t*, const float*, const float*) { noCuda(); }
+void iforestScore(const DeviceForest&, const float*, int64_t, int64_t, int64_t, float*, float*) { noCuda(); }
+void svmDecisionRbf(int64_t, int64_t, int64_t, const float*, const float*, const float*, double, double, float*) {
+  noCuda();
+}
+void conv1dForward(const Conv1dShape&, const float*, const float*, const float*, float*, Conv1dActivation) { noCuda(); }
+void conv1dBackward(const Conv1dShape&, const float*, const float*, const float*, float*, float*, float*, const float*,
+                    float*) {
+  noCuda();
+}
+void rbmHiddenProbs(int64_t, int64_t, int64_t, const float*, const float*, const float*, float*) { noCuda(); }
+void rbmVisibleMeans(RbmVisible, int64_t, int64_t, int64_t, const float*, const float*, const float*, float*) { noCuda(); }
+void rbmSampleBernoulli(int64_t, uint64_t, uint64_t, uint64_t, const float*, float*) { noCuda(); }
+void rbmFreeEnergy(RbmVisible, int64_t, int64_t, int64_t, const float*, const float*, const float*, const float*, float*) {
+  noCuda();
+}
+double rbmCdGradient(const RbmChain&, int64_t, int64_t, int64_t, const float*, const float*, const float*, const float*,
+                     float*, uint64_t, uint64_t, float*, float*, float*) {
+  noCuda();
 }
 
 }  // namespace cuda

@@ -42,6 +42,12 @@ void register_backend(Napi::Env env, Napi::Object exports) {
     return info.Env().Undefined();
   }, "setNumThreads"));
 
+  // Test-only: device memory taken and given back (cuda/device.h); a JS Error when it fails.
+  define(env, exports, "_cudaProbeAlloc", [](Args& a) -> std::function<void()> {
+    const double bytes = a.number(0, "bytes", 1, 1e18);
+    return [bytes] { cuda::probeAlloc(bytes); };
+  });
+
   // Caps the SIMD level kernels use, so tests can run every path on one machine.
   exports.Set("setSimdCap", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
     Args a(info, "setSimdCap");

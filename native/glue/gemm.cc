@@ -1,5 +1,6 @@
 // gemm / gemmAsync: dense row-major SGEMM for JavaScript callers.
 #include "cpu/gemm.h"
+#include "cuda/gemm.h"
 #include "glue/common.h"
 #include "glue/families.h"
 
@@ -12,9 +13,12 @@ constexpr double kFloatMax = 3.4028234663852886e38;
 
 bool overlaps(const float* a, int64_t na, const float* b, int64_t nb) { return a < b + nb && b < a + na; }
 
+// Which implementation a binding runs.
+enum class Path { Cpu, CpuPacked, Cuda, CudaHost };
+
 // gemm(transA, transB, M, N, K, alpha, A, B, beta, C): C = alpha * op(A) op(B) + beta * C
 // with dense leading dimensions.
-std::function<void()> bind(Args& a, bool packed) {
+std::function<void()> bind(Args& a, Path path) {
   const bool transA = a.boolean(0, "transA");
   const bool transB = a.boolean(1, "transB");
   const int64_t M = a.dim(2, "M"), N = a.dim(3, "N"), K = a.dim(4, "K");
@@ -31,21 +35,32 @@ std::function<void()> bind(Args& a, bool packed) {
   if (overlaps(C, lenC, A, lenA)) a.rangeError("C must not share memory with A");
   if (overlaps(C, lenC, B, lenB)) a.rangeError("C must not share memory with B");
   const int64_t lda = transA ? M : K, ldb = transB ? K : N;
-  if (packed) {
-    return [=] {
-      PackedB pb = packB(transB, K, N, B, ldb);
-      sgemmPacked(transA, M, alpha, A, lda, pb, beta, C, N);
-    };
+  switch (path) {
+    case Path::CpuPacked:
+      return [=] {
+        PackedB pb = packB(transB, K, N, B, ldb);
+        sgemmPacked(transA, M, alpha, A, lda, pb, beta, C, N);
+      };
+    case Path::Cuda:
+      return [=] { cuda::sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, N); };
+    case Path::CudaHost:
+      return [=] { cuda::host::sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, N); };
+    case Path::Cpu:
+      break;
   }
   return [=] { sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, N); };
 }
 }  // namespace
 
 void register_gemm(Napi::Env env, Napi::Object exports) {
-  define(env, exports, "gemm", [](Args& a) { return bind(a, false); });
+  define(env, exports, "gemm", [](Args& a) { return bind(a, Path::Cpu); });
+  // The same product on the GPU (cuda/gemm.cu); a JS Error when the addon has no CUDA or the call fails.
+  define(env, exports, "gemmCuda", [](Args& a) { return bind(a, Path::Cuda); });
   // Test-only: the same product through packB + sgemmPacked (what the LSTM uses), so the
   // packed path is checked against the reference too.
-  define(env, exports, "_gemmPacked", [](Args& a) { return bind(a, true); });
+  define(env, exports, "_gemmPacked", [](Args& a) { return bind(a, Path::CpuPacked); });
+  // Test-only: the CUDA kernel's grid run as host loops (cuda/host_grid.cc), in every build.
+  define(env, exports, "_cudaHostEmulateGemm", [](Args& a) { return bind(a, Path::CudaHost); });
 }
 
 }  // namespace glue

@@ -6,10 +6,12 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <vector>
 
 #include "cpu/iforest.h"
+#include "cuda/iforest.h"
 #include "glue/common.h"
 #include "glue/families.h"
 
@@ -30,6 +32,16 @@ struct PackedForest {
   std::vector<float> threshold, leafValue;
 
   size_t bytes() const { return feature.size() * 4 + threshold.size() * 4 + leafValue.size() * 4; }
+
+  // The forest's copy on the GPU, made by the first CUDA call and kept for the next ones; freed
+  // with the handle. Async calls may ask for it concurrently.
+  const cuda::DeviceForest& onDevice() const {
+    std::lock_guard<std::mutex> lock(deviceMutex);
+    if (!device) device = cuda::iforestUpload(trees, height, feature.data(), threshold.data(), leafValue.data());
+    return *device;
+  }
+  mutable std::mutex deviceMutex;
+  mutable std::shared_ptr<cuda::DeviceForest> device;
 };
 
 using Holder = std::shared_ptr<const PackedForest>;
@@ -45,8 +57,10 @@ Holder forestArg(const Napi::CallbackInfo& info, Args& a, size_t i) {
   return *v.As<Napi::External<Holder>>().Data();
 }
 
+enum class Path { Cpu, Cuda, CudaHost };
+
 // (forest, rows, cols, x [rows, cols], pathLength [rows] | null, score [rows] | null)
-Napi::Value score(const Napi::CallbackInfo& info, const char* fn, bool async) {
+Napi::Value score(const Napi::CallbackInfo& info, const char* fn, bool async, Path path) {
   Args a(info, fn);
   Holder f = forestArg(info, a, 0);
   int64_t rows = a.dim(1, "rows"), cols = a.dim(2, "cols");
@@ -59,6 +73,15 @@ Napi::Value score(const Napi::CallbackInfo& info, const char* fn, bool async) {
   float* pathLength = a.f32Opt(4, "pathLength", rows, false);
   float* out = a.f32Opt(5, "score", rows, false);
   // The work holds the forest: a pending async call outlives a collected handle.
+  if (path == Path::Cuda) {
+    return run(a, async, [=] { cuda::iforestScore(f->onDevice(), x, rows, cols, f->maxSamples, pathLength, out); });
+  }
+  if (path == Path::CudaHost) {
+    return run(a, async, [=] {
+      cuda::host::iforestScore(f->trees, f->height, f->feature.data(), f->threshold.data(), f->leafValue.data(), x, rows,
+                               cols, f->maxSamples, pathLength, out);
+    });
+  }
   return run(a, async, [=] {
     iforestScore(x, rows, cols, f->trees, f->height, f->feature.data(), f->threshold.data(), f->leafValue.data(), f->maxSamples,
                  pathLength, out);
@@ -126,12 +149,24 @@ void register_iforest(Napi::Env env, Napi::Object exports) {
     return ext;
   }, "iforestPack"));
 
-  exports.Set("iforestScore", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
-    return score(info, "iforestScore", false);
-  }, "iforestScore"));
-  exports.Set("iforestScoreAsync", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
-    return score(info, "iforestScoreAsync", true);
-  }, "iforestScoreAsync"));
+  // iforestScore[Async] on the CPU, iforestScoreCuda[Async] on the GPU (the forest is copied to
+  // it on the first call and stays), _cudaHostEmulateIforestScore (test-only) the CUDA kernel's
+  // grid run as host loops (cuda/host_grid.cc), in every build.
+  struct Entry {
+    const char* name;
+    bool async;
+    Path path;
+  };
+  static const Entry entries[] = {
+      {"iforestScore", false, Path::Cpu},          {"iforestScoreAsync", true, Path::Cpu},
+      {"iforestScoreCuda", false, Path::Cuda},     {"iforestScoreCudaAsync", true, Path::Cuda},
+      {"_cudaHostEmulateIforestScore", false, Path::CudaHost},
+  };
+  for (const Entry& e : entries) {
+    exports.Set(e.name, Napi::Function::New(env, [&e](const Napi::CallbackInfo& info) {
+      return score(info, e.name, e.async, e.path);
+    }, e.name));
+  }
 }
 
 }  // namespace glue

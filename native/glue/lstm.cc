@@ -3,7 +3,7 @@
 // through defineRecurrent below.
 //
 // xForward(batch, time, input, hidden, vocab, x, wIh, bias, tokens, table, wHh, h0, [c0],
-//          lengths, padding, training, dropout, seed, stream, cache, out, hLast, [cLast])
+//          lengths, padding, training, dropout, seed, stream, cache, out, hLast, [cLast], outMax)
 // xBackward(batch, time, input, hidden, vocab, x, wIh, tokens, wHh, h0, [c0], lengths, padding,
 //           dropout, seed, stream, cache, dY, dHlast, [dCn], dX, dWIh, dTable, dWHh, dBias, dh0, [dc0])
 // xCacheSize(batch, time, hidden) -> number
@@ -16,20 +16,12 @@
 #include "cpu/lstm.h"
 #include "glue/common.h"
 #include "glue/families.h"
+#include "glue/recurrent.h"
 
 #include <limits>
 
 namespace vigil {
 namespace glue {
-
-struct RecurrentKernels {
-  const char* prefix;      // "lstm" or "rnn"
-  int64_t gatesPerHidden;  // 4 or 1
-  bool hasCell;
-  int64_t (*cacheSize)(int64_t, int64_t, int64_t);
-  void (*forward)(const RecurrentArgs&, float* cache, float* y, float* hLast, float* cLast);
-  void (*backward)(const RecurrentArgs&, float* cache, const RecurrentGrads&);
-};
 
 namespace {
 
@@ -122,8 +114,9 @@ void defineRecurrent(Napi::Env env, Napi::Object exports, const RecurrentKernels
     float* y = g.f32Opt(i++, "out", g.product({a.B, a.T, a.H}, "out"), false);
     float* hLast = g.f32Opt(i++, "hLast", a.B * a.H, false);
     float* cLast = kk.hasCell ? g.f32Opt(i++, "cLast", a.B * a.H, false) : nullptr;
+    float* yMax = g.f32Opt(i++, "outMax", a.B * a.H, false);
     auto fwd = kk.forward;
-    return [a, fwd, cache, y, hLast, cLast] { fwd(a, cache, y, hLast, cLast); };
+    return [a, fwd, cache, y, hLast, cLast, yMax] { fwd(a, cache, y, hLast, cLast, yMax); };
   });
 
   define(env, exports, name(k, "Backward").c_str(), [kk](Args& g) -> std::function<void()> {

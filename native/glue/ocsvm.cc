@@ -5,6 +5,7 @@
 
 #include "cpu/ocsvm.h"
 #include "cpu/svm_kernel.h"
+#include "cuda/svm_kernel.h"
 #include "glue/common.h"
 #include "glue/families.h"
 
@@ -29,6 +30,29 @@ SvmKernel readKernel(Args& a, size_t i) {
 void splitDouble(double v, float* hi, float* lo) {
   *hi = static_cast<float>(v);
   *lo = std::isfinite(*hi) ? static_cast<float>(v - static_cast<double>(*hi)) : 0.0f;
+}
+
+enum class Path { Cpu, Cuda, CudaHost };
+
+// (m, d, nSV, x [m,d], sv [nSV,d], coef [nSV], kernel, gamma, degree, coef0, rho, out [m])
+std::function<void()> decision(Args& a, Path path) {
+  const int64_t m = a.dim(0, "m"), d = a.dim(1, "d"), nSV = a.dim(2, "nSV");
+  const float* x = a.f32(3, "x", a.product({m, d}, "m * d"));
+  const float* sv = a.f32(4, "sv", a.product({nSV, d}, "nSV * d"));
+  const float* coef = a.f32(5, "coef", nSV);
+  const SvmKernel k = readKernel(a, 6);
+  const double rho = a.number(10, "rho");
+  float* out = a.f32(11, "out", m, false);
+  if (path != Path::Cpu && k.type != SvmKernelType::Rbf) a.rangeError("kernel must be 'rbf' on CUDA (the others run on the CPU)");
+  switch (path) {
+    case Path::Cuda:
+      return [=] { cuda::svmDecisionRbf(m, d, nSV, x, sv, coef, k.gamma, rho, out); };
+    case Path::CudaHost:
+      return [=] { cuda::host::svmDecisionRbf(m, d, nSV, x, sv, coef, k.gamma, rho, out); };
+    case Path::Cpu:
+      break;
+  }
+  return [=] { svmDecision(k, m, d, nSV, x, sv, coef, rho, out); };
 }
 
 }  // namespace
@@ -72,16 +96,12 @@ void register_ocsvm(Napi::Env env, Napi::Object exports) {
 
   // (m, d, nSV, x [m,d], sv [nSV,d], coef [nSV], kernel, gamma, degree, coef0, rho, out [m]):
   // out = Σ_j coef_j K(sv_j, x) - rho (scikit-learn's decision_function sign).
-  define(env, exports, "ocsvmDecision", [](Args& a) -> std::function<void()> {
-    const int64_t m = a.dim(0, "m"), d = a.dim(1, "d"), nSV = a.dim(2, "nSV");
-    const float* x = a.f32(3, "x", a.product({m, d}, "m * d"));
-    const float* sv = a.f32(4, "sv", a.product({nSV, d}, "nSV * d"));
-    const float* coef = a.f32(5, "coef", nSV);
-    const SvmKernel k = readKernel(a, 6);
-    const double rho = a.number(10, "rho");
-    float* out = a.f32(11, "out", m, false);
-    return [=] { svmDecision(k, m, d, nSV, x, sv, coef, rho, out); };
-  });
+  define(env, exports, "ocsvmDecision", [](Args& a) { return decision(a, Path::Cpu); });
+  // The same on the GPU (cuda/svm_kernel.cu), rbf only; a JS Error when the addon has no CUDA or
+  // the call fails.
+  define(env, exports, "ocsvmDecisionCuda", [](Args& a) { return decision(a, Path::Cuda); });
+  // Test-only: the CUDA kernel's grid run as host loops (cuda/host_grid.cc), in every build.
+  define(env, exports, "_cudaHostEmulateSvmDecision", [](Args& a) { return decision(a, Path::CudaHost); });
 }
 
 }  // namespace glue

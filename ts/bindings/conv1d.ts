@@ -1,6 +1,8 @@
 // 1-D convolution, stride 1, channels-last as Keras: x [B, T, Cin] -> y [B, Tout, Cout], weights in
 // PyTorch's layout W [Cout, Cin, K], optional bias [Cout], any kernel size and dilation.
 import { addon } from './addon.ts';
+import { resolveDevice } from './device.ts';
+import type { Device } from './device.ts';
 
 type F32 = Float32Array;
 export type Conv1dPadding = 'valid' | 'same' | 'causal';
@@ -36,6 +38,10 @@ interface Conv1dAddon {
   conv1dForwardAsync(...a: [...Dims, F32, F32, F32 | null, F32, Conv1dActivation]): Promise<void>;
   conv1dBackward(...a: [...Dims, ...Grads]): void;
   conv1dBackwardAsync(...a: [...Dims, ...Grads]): Promise<void>;
+  conv1dForwardCuda: Conv1dAddon['conv1dForward'];
+  conv1dForwardCudaAsync: Conv1dAddon['conv1dForwardAsync'];
+  conv1dBackwardCuda: Conv1dAddon['conv1dBackward'];
+  conv1dBackwardCudaAsync: Conv1dAddon['conv1dBackwardAsync'];
 }
 
 const native = () => addon<Conv1dAddon>();
@@ -53,30 +59,47 @@ export function conv1dOutputLength(s: Pick<Conv1dShape, 'time' | 'kernelSize' | 
 /**
  * `y[b, t, o] = act(b[o] + Σ_{k,c} W[o, c, k] · x[b, t + k·dilation − padLeft, c])`; `b = null` for
  * no bias; `activation` 'linear' (default) or 'relu'.
+ *
+ * `device` (default 'cpu'; 'auto' as resolveDevice): 'cuda' runs native/cuda/conv1d.cu, copying the
+ * operands to the GPU and y back for each call; a float32 fmaf chain per output in (tap, channel)
+ * order, within ~1e-6 relative of the CPU. A CUDA failure throws an Error naming the kernel and shape.
  */
-export function conv1dForward(s: Conv1dShape, x: F32, W: F32, b: F32 | null, y: F32, activation: Conv1dActivation = 'linear'): void {
-  native().conv1dForward(...dims(s), x, W, b ?? null, y, activation);
+export function conv1dForward(
+  s: Conv1dShape, x: F32, W: F32, b: F32 | null, y: F32, activation: Conv1dActivation = 'linear', device: Device = 'cpu',
+): void {
+  const n = native();
+  (resolveDevice('conv1dForward', device) === 'cuda' ? n.conv1dForwardCuda : n.conv1dForward)(...dims(s), x, W, b ?? null, y, activation);
 }
 
 export async function conv1dForwardAsync(
-  s: Conv1dShape, x: F32, W: F32, b: F32 | null, y: F32, activation: Conv1dActivation = 'linear',
+  s: Conv1dShape, x: F32, W: F32, b: F32 | null, y: F32, activation: Conv1dActivation = 'linear', device: Device = 'cpu',
 ): Promise<void> {
-  return native().conv1dForwardAsync(...dims(s), x, W, b ?? null, y, activation);
+  const n = native();
+  return (resolveDevice('conv1dForwardAsync', device) === 'cuda' ? n.conv1dForwardCudaAsync : n.conv1dForwardAsync)(
+    ...dims(s), x, W, b ?? null, y, activation);
 }
 
 /**
  * Gradients from `dY [B, Tout, Cout]`, each overwritten (not accumulated) and skipped when null:
  * `dX [B, T, Cin]`, `dW [Cout, Cin, K]`, `db [Cout]`. Bit-identical for any thread count. With
  * `relu`, dY is the gradient of the ReLU's output and the mask is applied first (see Conv1dRelu).
+ * `device` as conv1dForward; on the GPU dW and db are block reductions in an order fixed by the
+ * shape (the same bits on every run), within ~1e-5 relative of the CPU's.
  */
 export function conv1dBackward(
   s: Conv1dShape, x: F32, W: F32, dY: F32, dX: F32 | null, dW: F32 | null, db: F32 | null, relu: Conv1dRelu | null = null,
+  device: Device = 'cpu',
 ): void {
-  native().conv1dBackward(...dims(s), x, W, dY, dX ?? null, dW ?? null, db ?? null, relu?.out ?? null, relu?.dZ ?? null);
+  const n = native();
+  (resolveDevice('conv1dBackward', device) === 'cuda' ? n.conv1dBackwardCuda : n.conv1dBackward)(
+    ...dims(s), x, W, dY, dX ?? null, dW ?? null, db ?? null, relu?.out ?? null, relu?.dZ ?? null);
 }
 
 export async function conv1dBackwardAsync(
   s: Conv1dShape, x: F32, W: F32, dY: F32, dX: F32 | null, dW: F32 | null, db: F32 | null, relu: Conv1dRelu | null = null,
+  device: Device = 'cpu',
 ): Promise<void> {
-  return native().conv1dBackwardAsync(...dims(s), x, W, dY, dX ?? null, dW ?? null, db ?? null, relu?.out ?? null, relu?.dZ ?? null);
+  const n = native();
+  return (resolveDevice('conv1dBackwardAsync', device) === 'cuda' ? n.conv1dBackwardCudaAsync : n.conv1dBackwardAsync)(
+    ...dims(s), x, W, dY, dX ?? null, dW ?? null, db ?? null, relu?.out ?? null, relu?.dZ ?? null);
 }

@@ -9,6 +9,8 @@
 // bottom level.
 import { addon } from './addon.ts';
 import { isDetached } from './check.ts';
+import { resolveDevice } from './device.ts';
+import type { Device } from './device.ts';
 
 type F32 = Float32Array;
 type I32 = Int32Array;
@@ -24,6 +26,8 @@ interface IForestAddon {
   iforestPack(cols: number, trees: number, height: number, maxSamples: number, feature: I32, threshold: F32, leafValue: F32): Handle;
   iforestScore(forest: Handle, rows: number, cols: number, x: F32, pathLength: F32 | null, score: F32 | null): void;
   iforestScoreAsync(forest: Handle, rows: number, cols: number, x: F32, pathLength: F32 | null, score: F32 | null): Promise<void>;
+  iforestScoreCuda: IForestAddon['iforestScore'];
+  iforestScoreCudaAsync: IForestAddon['iforestScoreAsync'];
 }
 
 const native = () => addon<IForestAddon>();
@@ -126,11 +130,21 @@ export class PackedForest {
  * Scores x [rows, cols]: `pathLength[r]` = E[h(x_r)], the mean path length over the trees;
  * `score[r]` = 2^(-E[h]/c(maxSamples)) (higher = more anomalous), which is minus scikit-learn's
  * score_samples. Pass null to skip either output. Bit-identical for any thread count.
+ *
+ * `device` (default 'cpu'): 'cuda' walks the rows on the GPU (native/cuda/iforest.cu; the forest
+ * is copied there on the first such call and stays with the PackedForest), 'auto' does when a GPU
+ * is usable. The GPU walk sums the trees in the CPU's order and precision: the same path lengths.
  */
-export function iforestScore(forest: PackedForest, rows: number, x: F32, pathLength: F32 | null, score: F32 | null): void {
-  native().iforestScore(forest.handle, rows, forest.cols, x, pathLength ?? null, score ?? null);
+export function iforestScore(forest: PackedForest, rows: number, x: F32, pathLength: F32 | null, score: F32 | null,
+  device: Device = 'cpu'): void {
+  const n = native();
+  (resolveDevice('iforestScore', device) === 'cuda' ? n.iforestScoreCuda : n.iforestScore)(
+    forest.handle, rows, forest.cols, x, pathLength ?? null, score ?? null);
 }
 
-export async function iforestScoreAsync(forest: PackedForest, rows: number, x: F32, pathLength: F32 | null, score: F32 | null): Promise<void> {
-  return native().iforestScoreAsync(forest.handle, rows, forest.cols, x, pathLength ?? null, score ?? null);
+export async function iforestScoreAsync(forest: PackedForest, rows: number, x: F32, pathLength: F32 | null, score: F32 | null,
+  device: Device = 'cpu'): Promise<void> {
+  const n = native();
+  return (resolveDevice('iforestScoreAsync', device) === 'cuda' ? n.iforestScoreCudaAsync : n.iforestScoreAsync)(
+    forest.handle, rows, forest.cols, x, pathLength ?? null, score ?? null);
 }

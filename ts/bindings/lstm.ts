@@ -47,6 +47,9 @@ export interface RecurrentForwardOptions {
   out?: Opt<F32>;
   /** Hidden state after the last valid step [batch, hidden]. */
   hLast?: Opt<F32>;
+  /** Inference: each unit's maximum over the valid steps [batch, hidden] (Keras' masked
+   * GlobalMaxPooling1D fused into the recurrence; 0 for a row with no valid steps, NaN sticky). */
+  outMax?: Opt<F32>;
 }
 
 export interface LstmForwardOptions extends RecurrentForwardOptions {
@@ -160,6 +163,7 @@ export function forwardArgs(fn: string, o: LstmForwardOptions, gatesPerHidden: n
   args.push(o.lengths ?? null, paddingCode(fn, o.padding), training, o.dropout ?? 0, o.seed ?? 0, o.stream ?? 0);
   args.push(o.cache ?? null, o.out ?? null, o.hLast ?? null);
   if (cell) args.push(o.cLast ?? null);
+  args.push(o.outMax ?? null);
   return args;
 }
 

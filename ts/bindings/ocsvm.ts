@@ -1,6 +1,8 @@
 // The one-class SVM kernels (native/cpu/ocsvm.h, native/cpu/svm_kernel.h): libsvm's SMO solver
 // and the blocked decision function.
 import { addon } from './addon.ts';
+import { resolveDevice } from './device.ts';
+import type { Device } from './device.ts';
 
 type F32 = Float32Array;
 
@@ -67,6 +69,8 @@ interface OcsvmAddon {
     m: number, d: number, nSV: number, x: F32, sv: F32, coef: F32, kernel: string, gamma: number, degree: number,
     coef0: number, rho: number, out: F32,
   ): Promise<void>;
+  ocsvmDecisionCuda: OcsvmAddon['ocsvmDecision'];
+  ocsvmDecisionCudaAsync: OcsvmAddon['ocsvmDecisionAsync'];
 }
 
 const native = () => addon<OcsvmAddon>();
@@ -113,20 +117,38 @@ export async function ocsvmFitAsync(
 }
 
 /**
+ * Whether a decision call runs on the GPU: 'cuda' asks for it (the native side refuses kernels
+ * other than rbf with a RangeError), 'auto' takes it for rbf when a GPU is usable.
+ */
+function onGpu(fn: string, kernel: unknown, device: Device): boolean {
+  if (device === 'auto' && kernel !== 'rbf') return false;
+  return resolveDevice(fn, device) === 'cuda';
+}
+
+/**
  * `out[r] = Σ_j coef[j] K(sv_j, x_r) - rho` for `x [m, d]`, `sv [nSV, d]`: scikit-learn's
  * decision_function (positive = inlier). Blocked over rows and support vectors, multi-threaded,
  * bitwise the same for any thread count.
+ *
+ * `device` (default 'cpu'): 'cuda' runs the rbf kernel on the GPU (native/cuda/svm_kernel.cu; the
+ * rows and support vectors are copied there for each call; other kernels: RangeError), 'auto'
+ * does so for rbf when a GPU is usable and runs the other kernels on the CPU. The GPU computes
+ * |x - sv|² directly in float32: not the CPU's bits, within ~1e-5 relative.
  */
 export function ocsvmDecision(
-  m: number, d: number, nSV: number, x: F32, sv: F32, coef: F32, k: SvmKernelSpec, rho: number, out: F32,
+  m: number, d: number, nSV: number, x: F32, sv: F32, coef: F32, k: SvmKernelSpec, rho: number, out: F32, device: Device = 'cpu',
 ): void {
   const o = spec('ocsvmDecision', k);
-  native().ocsvmDecision(m, d, nSV, x, sv, coef, o.kernel, o.gamma, o.degree, o.coef0, rho, out);
+  const n = native();
+  (onGpu('ocsvmDecision', o.kernel, device) ? n.ocsvmDecisionCuda : n.ocsvmDecision)(
+    m, d, nSV, x, sv, coef, o.kernel, o.gamma, o.degree, o.coef0, rho, out);
 }
 
 export async function ocsvmDecisionAsync(
-  m: number, d: number, nSV: number, x: F32, sv: F32, coef: F32, k: SvmKernelSpec, rho: number, out: F32,
+  m: number, d: number, nSV: number, x: F32, sv: F32, coef: F32, k: SvmKernelSpec, rho: number, out: F32, device: Device = 'cpu',
 ): Promise<void> {
   const o = spec('ocsvmDecisionAsync', k);
-  return native().ocsvmDecisionAsync(m, d, nSV, x, sv, coef, o.kernel, o.gamma, o.degree, o.coef0, rho, out);
+  const n = native();
+  return (onGpu('ocsvmDecisionAsync', o.kernel, device) ? n.ocsvmDecisionCudaAsync : n.ocsvmDecisionAsync)(
+    m, d, nSV, x, sv, coef, o.kernel, o.gamma, o.degree, o.coef0, rho, out);
 }

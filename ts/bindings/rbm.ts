@@ -3,6 +3,8 @@
 // the shared Philox stream: a Bernoulli draw of probability p at index i of (seed, stream) is 1 iff
 // `randomUniform(seed, stream)[i] < p`, so tests can replay every draw.
 import { addon } from './addon.ts';
+import { resolveDevice } from './device.ts';
+import type { Device } from './device.ts';
 
 type F32 = Float32Array;
 
@@ -21,31 +23,55 @@ interface RbmAddon {
   rbmCdGradientAsync(...args: unknown[]): Promise<void>;
   rbmTrainEpoch(...args: unknown[]): void;
   rbmTrainEpochAsync(...args: unknown[]): Promise<void>;
+  rbmHiddenProbsCuda: RbmAddon['rbmHiddenProbs'];
+  rbmHiddenProbsCudaAsync: RbmAddon['rbmHiddenProbsAsync'];
+  rbmVisibleMeansCuda: RbmAddon['rbmVisibleMeans'];
+  rbmVisibleMeansCudaAsync: RbmAddon['rbmVisibleMeansAsync'];
+  rbmSampleBernoulliCuda: RbmAddon['rbmSampleBernoulli'];
+  rbmFreeEnergyCuda: RbmAddon['rbmFreeEnergy'];
+  rbmFreeEnergyCudaAsync: RbmAddon['rbmFreeEnergyAsync'];
+  rbmCdGradientCuda: RbmAddon['rbmCdGradient'];
+  rbmCdGradientCudaAsync: RbmAddon['rbmCdGradientAsync'];
 }
 
 const native = () => addon<RbmAddon>();
+/** Whether a call with `device` runs on the GPU (resolveDevice: 'auto' as backend(), 'cuda' or an Error). */
+const onGpu = (fn: string, device: Device) => resolveDevice(fn, device) === 'cuda';
+
+// Every binding below takes `device` last (default 'cpu'): 'cuda' runs the twin in
+// native/cuda/rbm.cu, copying the operands to the GPU and the results back for each call. There,
+// each conditional is a float32 fmaf chain (within ~1e-6 relative of the CPU), samples are the
+// CPU's draws (the same Philox counters) compared with those probabilities, so a sample can differ
+// where a probability lies within an ulp of its uniform; the free energy sums in double.
 
 /** `P[N, H] = sigmoid(x W^T + c)`: the hidden units' probabilities of being on. */
-export function rbmHiddenProbs(N: number, V: number, H: number, x: F32, W: F32, c: F32, P: F32): void {
-  native().rbmHiddenProbs(N, V, H, x, W, c, P);
+export function rbmHiddenProbs(N: number, V: number, H: number, x: F32, W: F32, c: F32, P: F32, device: Device = 'cpu'): void {
+  const n = native();
+  (onGpu('rbmHiddenProbs', device) ? n.rbmHiddenProbsCuda : n.rbmHiddenProbs)(N, V, H, x, W, c, P);
 }
 
-export async function rbmHiddenProbsAsync(N: number, V: number, H: number, x: F32, W: F32, c: F32, P: F32): Promise<void> {
-  return native().rbmHiddenProbsAsync(N, V, H, x, W, c, P);
+export async function rbmHiddenProbsAsync(N: number, V: number, H: number, x: F32, W: F32, c: F32, P: F32, device: Device = 'cpu'): Promise<void> {
+  const n = native();
+  return (onGpu('rbmHiddenProbsAsync', device) ? n.rbmHiddenProbsCudaAsync : n.rbmHiddenProbsAsync)(N, V, H, x, W, c, P);
 }
 
 /** `X[N, V]` = the visible means given hidden values `h[N, H]`: `sigmoid(b + h W)` (Bernoulli) or `b + h W` (Gaussian). */
-export function rbmVisibleMeans(visible: RbmVisible, N: number, V: number, H: number, h: F32, W: F32, b: F32, X: F32): void {
-  native().rbmVisibleMeans(visible, N, V, H, h, W, b, X);
+export function rbmVisibleMeans(visible: RbmVisible, N: number, V: number, H: number, h: F32, W: F32, b: F32, X: F32, device: Device = 'cpu'): void {
+  const n = native();
+  (onGpu('rbmVisibleMeans', device) ? n.rbmVisibleMeansCuda : n.rbmVisibleMeans)(visible, N, V, H, h, W, b, X);
 }
 
-export async function rbmVisibleMeansAsync(visible: RbmVisible, N: number, V: number, H: number, h: F32, W: F32, b: F32, X: F32): Promise<void> {
-  return native().rbmVisibleMeansAsync(visible, N, V, H, h, W, b, X);
+export async function rbmVisibleMeansAsync(
+  visible: RbmVisible, N: number, V: number, H: number, h: F32, W: F32, b: F32, X: F32, device: Device = 'cpu',
+): Promise<void> {
+  const n = native();
+  return (onGpu('rbmVisibleMeansAsync', device) ? n.rbmVisibleMeansCudaAsync : n.rbmVisibleMeansAsync)(visible, N, V, H, h, W, b, X);
 }
 
 /** `out[i] = 1` when draw `offset + i` of (seed, stream) is below `p[i]`, else 0; `out` may be `p`. */
-export function rbmSampleBernoulli(p: F32, seed: number, stream: number, offset = 0, out: F32 = p): F32 {
-  native().rbmSampleBernoulli(seed, stream, offset, p, out);
+export function rbmSampleBernoulli(p: F32, seed: number, stream: number, offset = 0, out: F32 = p, device: Device = 'cpu'): F32 {
+  const n = native();
+  (onGpu('rbmSampleBernoulli', device) ? n.rbmSampleBernoulliCuda : n.rbmSampleBernoulli)(seed, stream, offset, p, out);
   return out;
 }
 
@@ -53,12 +79,18 @@ export function rbmSampleBernoulli(p: F32, seed: number, stream: number, offset 
  * `F[N]`: free energy of each row, `-b.v - sum softplus(c + W v)` (Bernoulli) or
  * `|v - b|^2 / 2 - sum softplus(c + W v)` (Gaussian); higher = less probable under the model.
  */
-export function rbmFreeEnergy(visible: RbmVisible, N: number, V: number, H: number, x: F32, W: F32, b: F32, c: F32, F: F32): void {
-  native().rbmFreeEnergy(visible, N, V, H, x, W, b, c, F);
+export function rbmFreeEnergy(
+  visible: RbmVisible, N: number, V: number, H: number, x: F32, W: F32, b: F32, c: F32, F: F32, device: Device = 'cpu',
+): void {
+  const n = native();
+  (onGpu('rbmFreeEnergy', device) ? n.rbmFreeEnergyCuda : n.rbmFreeEnergy)(visible, N, V, H, x, W, b, c, F);
 }
 
-export async function rbmFreeEnergyAsync(visible: RbmVisible, N: number, V: number, H: number, x: F32, W: F32, b: F32, c: F32, F: F32): Promise<void> {
-  return native().rbmFreeEnergyAsync(visible, N, V, H, x, W, b, c, F);
+export async function rbmFreeEnergyAsync(
+  visible: RbmVisible, N: number, V: number, H: number, x: F32, W: F32, b: F32, c: F32, F: F32, device: Device = 'cpu',
+): Promise<void> {
+  const n = native();
+  return (onGpu('rbmFreeEnergyAsync', device) ? n.rbmFreeEnergyCudaAsync : n.rbmFreeEnergyAsync)(visible, N, V, H, x, W, b, c, F);
 }
 
 /** The Gibbs chain of a contrastive-divergence gradient. */
@@ -104,12 +136,21 @@ function gradientArgs(o: RbmChainOptions, m: number, model: RbmModel, v0: F32, c
  * probabilities p. Draws lie in stream `stream` at the offsets native/cpu/rbm.h lists. `chain`
  * ([m, H] persistent hidden states, updated) only with `persistent`.
  */
-export function rbmCdGradient(o: RbmChainOptions, m: number, model: RbmModel, v0: F32, chain: F32 | null, seed: number, stream: number, g: RbmGradient): void {
-  native().rbmCdGradient(...gradientArgs(o, m, model, v0, chain, seed, stream, g));
+export function rbmCdGradient(
+  o: RbmChainOptions, m: number, model: RbmModel, v0: F32, chain: F32 | null, seed: number, stream: number, g: RbmGradient,
+  device: Device = 'cpu',
+): void {
+  const n = native();
+  (onGpu('rbmCdGradient', device) ? n.rbmCdGradientCuda : n.rbmCdGradient)(...gradientArgs(o, m, model, v0, chain, seed, stream, g));
 }
 
-export async function rbmCdGradientAsync(o: RbmChainOptions, m: number, model: RbmModel, v0: F32, chain: F32 | null, seed: number, stream: number, g: RbmGradient): Promise<void> {
-  return native().rbmCdGradientAsync(...gradientArgs(o, m, model, v0, chain, seed, stream, g));
+export async function rbmCdGradientAsync(
+  o: RbmChainOptions, m: number, model: RbmModel, v0: F32, chain: F32 | null, seed: number, stream: number, g: RbmGradient,
+  device: Device = 'cpu',
+): Promise<void> {
+  const n = native();
+  return (onGpu('rbmCdGradientAsync', device) ? n.rbmCdGradientCudaAsync : n.rbmCdGradientAsync)(
+    ...gradientArgs(o, m, model, v0, chain, seed, stream, g));
 }
 
 export interface RbmEpochOptions extends RbmChainOptions {

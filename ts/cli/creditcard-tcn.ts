@@ -11,7 +11,8 @@ import type { Io } from './common.ts';
 export const CREDITCARD_TCN_USAGE = `usage: vigil eval ${CREDITCARD_TCN_ID} [options]
 
   The book's dilated TCN and ED-TCN classifying credit-card rows read as sequences: ROC AUC, PR AUC
-  and accuracy of each on the held-out rows.
+  and accuracy of each on the held-out rows, and the figure the book calls AUC ((precision +
+  negative predictive value) / 2 at the 0.5 cut: its roc_auc_score of rounded predictions).
   protocol: ${CREDITCARD_TCN_PROTOCOL}
 
 options:
@@ -19,7 +20,7 @@ options:
   --test FILE      train on all rows of the data, report on FILE (same format)
   --seed N         seed of the split and the models (default 42)
   --seeds K        run seeds N, N+1, ..., N+K-1 and report each model's spread (mean, sd, min, max)
-  --epochs N       epoch cap (default 40; early stopping usually ends sooner), for quick checks
+  --epochs N       training epochs (default 30), for quick checks
   --json FILE      write { experiment, metrics, trainSeconds, scoreSeconds, samplesPerSecond, ... } of the
                    dilated TCN (the book's main model) and variants: { dilated: {...}, ed: {...} } in that form
                    (with --seeds: the means, each run and the spread)

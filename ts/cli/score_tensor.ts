@@ -1,25 +1,54 @@
-// `vigil score --model FILE --input X --output Y [--engine native|onnxruntime]`: one tensor in, the
-// model's first output out. X is .npy (any element type the model's input takes) or a .json nested
-// array; Y is .npy (float32) or .json. onnxruntime runs any .onnx file; native imports it into vigil's
-// kernels (or loads a .vigil model) and fails clearly when the graph can't be imported.
+// `vigil score --model FILE --input X --output Y [--engine native|onnxruntime]`: one tensor in, one
+// output out: a detector's anomaly score (vigil's scoreSamples of X as features, on either engine, from
+// an .onnx or a .vigil file: detector_tensor.ts), else the model's first output. X is .npy (any element
+// type the model's input takes) or a .json nested array; Y is .npy (float32) or .json. onnxruntime runs
+// any .onnx file; native imports it into vigil's kernels (or loads a .vigil model of any kind) and fails
+// clearly when the graph can't be imported.
 import { Sequential } from '../models/sequential.ts';
-import { Detector } from '../models/detectors/detector.ts';
-import { graphOutputShape, importOnnx } from '../models/onnx/import/index.ts';
+import { Detector, loadDetector } from '../models/detectors/detector.ts';
+// Every detector type a .vigil file may hold registers itself with loadDetector on import.
+import '../models/detectors/iforest.ts';
+import '../models/detectors/ocsvm.ts';
+import '../models/detectors/rbm.ts';
+import '../models/detectors/autoencoder.ts';
+import '../models/detectors/vae.ts';
+import '../models/detectors/lstm_forecaster.ts';
+import '../models/detectors/lstm_autoencoder.ts';
+import '../models/detectors/tcn_forecaster.ts';
+import { detectorScoreOutput, NotAVigilDetector, toVigilScores, type DetectorScoreOutput } from '../models/onnx/detectors/score_output.ts';
+import { graphOutputShape, importOnnx, readOnnxSource } from '../models/onnx/import/index.ts';
+import { decodeModel } from '../models/onnx/proto.ts';
 import { OnnxModel } from '../models/onnx/runtime/model.ts';
 import { isElementType, type ElementType, type NdArray } from '../models/preprocessing/npy.ts';
 import { Embedding } from '../models/layers/embedding.ts';
-import type { Tensor } from '../models/tensor.ts';
+import { readModelFile } from '../models/serialize.ts';
 import { fileFlag, parseFlags, positiveInt, UsageError } from './common.ts';
 import type { Io } from './common.ts';
+import { scoreDetectorTensor } from './detector_tensor.ts';
 import { castTensor, readTensorFile, tensorFormat, writeTensorFile } from './tensor_files.ts';
 
 export const SCORE_TENSOR_USAGE = `usage: vigil score --model FILE.onnx|FILE.vigil --input X.npy|X.json --output Y.npy|Y.json [options]
 
-  Runs a model on one input tensor and writes its first output.
+  Runs a model on one input tensor and writes one of its outputs, the same with either engine:
+  - a detector file (vigil's IsolationForest, OneClassSVM or RBM export, or scikit-learn's IsolationForest
+    or OneClassSVM as skl2onnx writes them): vigil's anomaly score of each row, float32 [N], HIGHER = MORE
+    ANOMALOUS (scoreSamples): vigil's files' output anomaly_score; for skl2onnx's, threshold - scores,
+    where scores is scikit-learn's decision_function and threshold the one vigil's import gives the
+    detector (-offset_ for a forest: minus scikit-learn's score_samples; 0 for an SVM). The input is the
+    graph's X: the features after any vigil.preprocessing, which is not applied here.
+  - a detector saved as a .vigil file (det.save(), vigil train --detector; native engine): the same
+    score, of X read the same way: IsolationForest, OneClassSVM, RBM, Autoencoder and
+    VariationalAutoencoder take X [N, features] after the detector's saved preprocessing, which is not
+    applied here (so the file and its ONNX export give the same numbers); to score raw rows through
+    that preprocessing, give them as a CSV or JSON-lines file instead (above). LstmForecaster,
+    LstmAutoencoder and TcnForecaster read X as one series, [steps] or [steps, features]: one score
+    per step, NaN (null in .json) before the first full window.
+  - a Sequential .vigil file: the model's output; any other ONNX file: its first output (native
+    imports only graphs with one output).
 
-  --model FILE             an ONNX file (or, with --engine native, a vigil model file)
+  --model FILE             an ONNX file, or a vigil model file (a Sequential model or a detector; native)
   --input X                .npy of any element type the model's input takes, or .json nested array
-  --output Y               .npy (float32) or .json of the model's first output
+  --output Y               .npy (float32) or .json of that output
   --engine E               onnxruntime (default for .onnx: any ONNX model, through onnxruntime-node) or
                            native (the model imported into vigil's kernels; fails when it can't be)
   --providers P            onnxruntime's providers: auto (default), cpu, or cuda,cpu
@@ -40,9 +69,31 @@ export function wantsTensorScore(args: readonly string[]): boolean {
 interface Scored {
   output: NdArray;
   engine: string;
+  /** What `output` is, for the report line. */
+  wrote: string;
 }
 
-async function runOnnxruntime(model: string, x: NdArray, providers: string | undefined, threads: number | undefined): Promise<Scored> {
+/** A graph output as one score per row: [N] from [N, 1] (or [N]), the way the native engine writes a detector's scores. */
+function scoreColumn(values: Float32Array, dims: readonly number[], what: string): NdArray {
+  const n = dims[0] ?? 0;
+  if (dims.length > 2 || dims.slice(1).some((d) => d !== 1) || values.length !== n) {
+    throw new Error(`${what}: the score output has shape [${dims.join(', ')}], not one score per row`);
+  }
+  return { dtype: 'float32', shape: [n], data: values };
+}
+
+async function runOnnxruntime(model: string, x: NdArray, providers: string | undefined, threads: number | undefined, io: Io): Promise<Scored> {
+  const { bytes, what } = await readOnnxSource(model, 'vigil score');
+  // A detector file writes vigil's score whichever engine runs it (detectors/score_output.ts); any other
+  // file its first output.
+  let pick: DetectorScoreOutput | null = null;
+  try {
+    pick = await detectorScoreOutput(bytes, decodeModel(bytes, what), what);
+  } catch (err) {
+    if (!(err instanceof NotAVigilDetector)) throw err;
+    io.stderr.write(`vigil: note: ${what} looks like a detector, but vigil does not read it as one ` +
+      `(${err.message}); writing its first output\n`);
+  }
   const provider = providers === undefined || providers === 'auto' ? 'auto' : providers.split(',').map((p) => p.trim());
   const session = await OnnxModel.load(model, { providers: provider as 'auto', threads });
   try {
@@ -51,28 +102,39 @@ async function runOnnxruntime(model: string, x: NdArray, providers: string | und
     if (!isElementType(input.type)) throw new Error(`'${model}' takes ${input.type} input, which vigil score can't write`);
     const cast = castTensor(x, input.type, `--input for input '${input.name}'`);
     const out = await session.run({ [input.name]: { type: cast.dtype, dims: cast.shape, data: cast.data } });
-    const first = out[session.outputs[0]!.name]!;
-    return { output: { dtype: first.type, shape: first.dims, data: first.data }, engine: `onnxruntime (${session.provider})` };
+    const engine = `onnxruntime (${session.provider})`;
+    if (pick) {
+      const t = out[pick.output]!;
+      const values = castTensor({ dtype: t.type as ElementType, shape: t.dims, data: t.data }, 'float32', `output '${pick.output}'`).data as Float32Array;
+      return { output: scoreColumn(toVigilScores(pick, values), t.dims, what), engine, wrote: `vigil's anomaly score (${pick.reads})` };
+    }
+    const name = session.outputs[0]!.name;
+    const first = out[name]!;
+    return { output: { dtype: first.type, shape: first.dims, data: first.data }, engine, wrote: `first output '${name}'` };
   } finally {
     await session.close();
   }
 }
 
-async function runNative(modelPath: string, x: NdArray, batchSize: number): Promise<Scored> {
+async function runNative(modelPath: string, x: NdArray, batchSize: number, io: Io): Promise<Scored> {
+  const what = `'${modelPath}'`;
   if (modelPath.endsWith('.onnx')) {
     const imported = await importOnnx(modelPath);
-    if (imported.model instanceof Detector) {
-      const rows = castTensor(x, 'float32', '--input');
-      // The graph's input X is the features after the file's TabularPipeline: scored as such, as onnxruntime would.
-      const scores = await (imported.model as Detector<Tensor>).scoreFeatures({ data: rows.data as Float32Array, shape: rows.shape });
-      return { output: { dtype: 'float32', shape: [scores.length], data: scores }, engine: 'native (vigil detector)' };
-    }
+    if (imported.model instanceof Detector) return detectorScored(imported.model as Detector<never>, x, what, io);
     const model = imported.model as Sequential;
     const y = await predict(model, x, batchSize);
-    return { output: { ...y, shape: graphOutputShape(imported.graph!.outputAxes, y.shape) }, engine: 'native (vigil)' };
+    return { output: { ...y, shape: graphOutputShape(imported.graph!.outputAxes, y.shape) }, engine: 'native (vigil)', wrote: 'the model\'s output' };
   }
+  // A vigil model file of any kind, by the type in its header: a Sequential model, else a detector
+  // (loadDetector knows every registered type and names the known ones when the type is not one).
+  const file = await readModelFile(modelPath);
+  if (file.header.modelType !== 'sequential') return detectorScored(await loadDetector(modelPath), x, what, io);
   const { model } = await Sequential.load(modelPath);
-  return { output: await predict(model, x, batchSize), engine: 'native (vigil)' };
+  return { output: await predict(model, x, batchSize), engine: 'native (vigil)', wrote: 'the model\'s output' };
+}
+
+async function detectorScored(det: Detector<never>, x: NdArray, what: string, io: Io): Promise<Scored> {
+  return { output: await scoreDetectorTensor(det, x, what, io), engine: 'native (vigil detector)', wrote: 'vigil\'s anomaly score' };
 }
 
 async function predict(model: Sequential, x: NdArray, batchSize: number): Promise<NdArray> {
@@ -115,12 +177,12 @@ export async function scoreTensorCommand(args: string[], io: Io): Promise<number
 
   const x = readTensorFile(inputPath);
   const t0 = performance.now();
-  const { output, engine: ran } = engine === 'onnxruntime'
-    ? await runOnnxruntime(modelPath, x, o.providers, threads)
-    : await runNative(modelPath, x, batchSize);
+  const { output, engine: ran, wrote } = engine === 'onnxruntime'
+    ? await runOnnxruntime(modelPath, x, o.providers, threads, io)
+    : await runNative(modelPath, x, batchSize, io);
   const seconds = (performance.now() - t0) / 1000;
   const y = outputPath.endsWith('.npy') ? castTensor(output, 'float32', 'the output') : output;
   await writeTensorFile(outputPath, y);
-  io.stderr.write(`scored [${x.shape.join(', ')}] with ${ran} in ${seconds.toFixed(3)} s; output [${y.shape.join(', ')}] in ${outputPath}\n`);
+  io.stderr.write(`scored [${x.shape.join(', ')}] with ${ran} in ${seconds.toFixed(3)} s; ${wrote} [${y.shape.join(', ')}] in ${outputPath}\n`);
   return 0;
 }

@@ -7,6 +7,7 @@ import { Dense } from './layers/dense.ts';
 import { Embedding } from './layers/embedding.ts';
 import { Layer } from './layers/layer.ts';
 import type { Flow, Shape } from './layers/layer.ts';
+import { GlobalMaxPooling1D } from './layers/pooling.ts';
 import { Recurrent } from './layers/recurrent.ts';
 import { encodeSequential, loadSequential, preprocessingToJSON, writeFileAtomic } from './serialize.ts';
 import type { LoadedModel, SaveOptions, SequentialJSON } from './serialize.ts';
@@ -190,7 +191,16 @@ export class Sequential extends TrainableModel<ModelInput> {
   protected async forward(x: Flow[], training: boolean, seed: number): Promise<Flow> {
     let f = x[0];
     for (let i = 0; i < this.layers.length; i++) {
-      f = await this.layers[i].forward(f, { training, seed, stream: this.steps * 1024 + i });
+      const layer = this.layers[i];
+      const ctx = { training, seed, stream: this.steps * 1024 + i };
+      // Inference: a sequence-returning recurrent layer and the GlobalMaxPooling1D after it run as
+      // one kernel call, without the [B, T, H] per-step output (see Recurrent.forwardMaxPooled).
+      if (!training && layer instanceof Recurrent && layer.returnSequences && this.layers[i + 1] instanceof GlobalMaxPooling1D) {
+        f = await layer.forwardMaxPooled(f, ctx);
+        i++;
+        continue;
+      }
+      f = await layer.forward(f, ctx);
     }
     return f;
   }

@@ -19,10 +19,10 @@
 // the saved loss, optimizer settings and metrics and starts a fresh optimizer state, as Keras'
 // load_model does for a model saved without its optimizer weights.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { open, readFile, rename, rm, stat, chmod } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as zlib from 'node:zlib';
+import { vigilVersion } from '../version.ts';
 import { CharTokenizer } from './preprocessing/tokenizer.ts';
 import type { CharTokenizerJSON } from './preprocessing/tokenizer.ts';
 import { TabularPipeline } from './preprocessing/tabular_pipeline.ts';
@@ -276,20 +276,6 @@ export const crc32Portable: Crc = (data) => {
 };
 
 const crc32: Crc = zlibCrc ? (d) => zlibCrc(d) >>> 0 : crc32Portable;
-
-let version: string | null = null;
-/** vigil's version from package.json (ts/models and dist/models both sit two levels below it). */
-export function vigilVersion(): string {
-  if (version === null) {
-    try {
-      const v = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
-      version = typeof v === 'string' ? v : 'unknown';
-    } catch {
-      version = 'unknown';
-    }
-  }
-  return version;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Bytes

@@ -11,7 +11,8 @@
 //   after the ReLU is left out (vigil has no such layer; a plain ReLU, as the book's Keras code
 //   allows with activation='relu'). Their defaults are kept where the recipe says nothing:
 //   filters [64, 96], SpatialDropout 0.3; kernelSize defaults to 3 (their 25 is for video frames,
-//   wider than a 31-step row).
+//   wider than a 31-step row). Pooling pads odd lengths ('same') instead of dropping the last step:
+//   after causal convolutions the last step is the only one that has seen the end of the sequence.
 // - TcnClassifier: either model behind fit / predictProba / save / load, standardising its input
 //   with a StandardScaler fitted on the training rows (each (step, channel) position is a column,
 //   so a table read as a sequence gets the per-column scaling the book applies before reshaping).
@@ -60,6 +61,12 @@ export interface EdTcnOptions {
   l2?: number;
   /** SpatialDropout1D rate after every Conv1D (default 0.3, as Lea et al.). */
   spatialDropout?: number;
+  /**
+   * Padding of the MaxPooling1D layers (default 'same'): 'valid' drops the last step of an
+   * odd-length input, which after causal convolutions is the one that has seen the latest steps
+   * (a 30-step row loses its last two features at the second pooling).
+   */
+  poolPadding?: 'same' | 'valid';
   seed?: number;
 }
 
@@ -121,6 +128,10 @@ export function edTcnClassifier(opts: EdTcnOptions): Sequential {
   const k = int(fn, 'kernelSize', o.kernelSize ?? 3, 1);
   const reg = penalty(fn, o.l2 ?? 0);
   const rate = o.spatialDropout ?? 0.3;
+  const poolPadding = o.poolPadding ?? 'same';
+  if (poolPadding !== 'same' && poolPadding !== 'valid') {
+    throw new RangeError(`${fn}: poolPadding must be 'same' or 'valid', got ${JSON.stringify(poolPadding)}`);
+  }
   if (T < 2 ** filters.length) {
     throw new RangeError(`${fn}: timesteps must be at least ${2 ** filters.length} for ${filters.length} pooling levels, got ${T}`);
   }
@@ -128,7 +139,7 @@ export function edTcnClassifier(opts: EdTcnOptions): Sequential {
     padding: 'causal', activation: 'relu', kernelRegularizer: reg, ...(first ? { inputShape: [T, C] } : {}),
   });
   const layers: Layer[] = [];
-  filters.forEach((f, i) => layers.push(conv(f, i === 0), new SpatialDropout1D(rate), new MaxPooling1D(2)));
+  filters.forEach((f, i) => layers.push(conv(f, i === 0), new SpatialDropout1D(rate), new MaxPooling1D(2, { padding: poolPadding })));
   [...filters].reverse().forEach((f) => layers.push(new UpSampling1D(2), conv(f, false), new SpatialDropout1D(rate)));
   layers.push(new Flatten(), new Dense(classes, { activation: 'softmax' }));
   const m = new Sequential(layers, { seed: o.seed ?? 0, name: 'ed_tcn' });

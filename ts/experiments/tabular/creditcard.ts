@@ -6,7 +6,8 @@
 // instead of 0.17%), so vigil keeps the split's share (70.2% of the rows by Time) and fits on the
 // legitimate rows of the training period only: at the original rate the book's training rows
 // were almost all legitimate, here training on 28.6% frauds would teach the model the frauds.
-// The split does not depend on the seed. Columns are z-scored with the fitted rows' statistics.
+// The split does not depend on the seed. Columns are z-scored with the fitted rows' statistics
+// unless `standardise` is false (creditcard-rbm: the book feeds V1..V28 as they are).
 import { StandardScaler } from '../../models/preprocessing/scalers.ts';
 import { loadCreditcard } from '../../models/tabular_datasets.ts';
 import type { CreditcardDataset } from '../../models/tabular_datasets.ts';
@@ -32,15 +33,17 @@ function frauds(labels: ArrayLike<number>): number {
   return a;
 }
 
-/** The split of SEEDS.md's credit-card protocol on columns `features`, z-scored on the fitted rows. */
-export function creditcardSplit({ dataPath, testPath }: PrepareOptions, features: readonly string[]): PreparedData {
+const IDENTITY = { transform: (x: Tensor<Float32Array>) => x };
+
+/** The split of SEEDS.md's credit-card protocol on columns `features`, z-scored on the fitted rows unless `standardise` is false. */
+export function creditcardSplit({ dataPath, testPath }: PrepareOptions, features: readonly string[], standardise = true): PreparedData {
   const d = loadCreditcard(dataPath);
   const n = d.labels.length;
   const time = (i: number) => d.features.data[i * d.names.length + d.names.indexOf('Time')];
   const byTime = Int32Array.from(d.labels.keys()).sort((a, b) => time(a) - time(b) || a - b);
   const cut = testPath === undefined ? Math.round(n * TRAIN_SHARE) : n;
   const fit = byTime.subarray(0, cut).filter((i) => d.labels[i] === 0);
-  const scaler = new StandardScaler().fit(pick(d, fit, features));
+  const scaler = standardise ? new StandardScaler().fit(pick(d, fit, features)) : IDENTITY;
   const train = scaler.transform(pick(d, fit, features));
   if (testPath !== undefined) {
     const t = loadCreditcard(testPath);

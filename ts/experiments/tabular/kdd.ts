@@ -15,8 +15,11 @@
 //      Gaussian RBM's free energy, against ~20 for a typical row). Beyond 5 sd a value is an
 //      outlier under any roughly Gaussian column (two-sided probability 6e-7); how far beyond
 //      carries no further evidence, so it is capped there.
-// For the isolation forest: the literature's http attributes (kdd-iforest.ts says why), log1p of
-// duration, src_bytes and dst_bytes, unscaled (its splits need no common scale).
+// For the isolation forest ('basic', kdd-iforest.ts says why): KDD's basic attributes of a TCP
+// connection that vary among http rows, duration, flag, src_bytes and dst_bytes (protocol_type,
+// land, wrong_fragment and urgent are constant there), flag as the book's label-encoded code and the
+// other three through log1p, unscaled (its splits need no common scale). 'http3' (the literature's
+// three log1p attributes, without flag) is kept for comparison.
 import type { Cell } from '../../models/preprocessing/encoders.ts';
 import { takeRows } from '../../models/preprocessing/split.ts';
 import { TabularPipeline } from '../../models/preprocessing/tabular_pipeline.ts';
@@ -31,8 +34,14 @@ export const KDD_LOG_COLUMNS: readonly string[] = ['duration', 'src_bytes', 'dst
 /** Standardised values are clipped to [-KDD_CLIP, KDD_CLIP]. */
 export const KDD_CLIP = 5;
 
-/** 'all': every column, log1p, standardised and clipped; 'http3': the three log1p byte/time columns, unscaled. */
-export type KddFeatureSet = 'all' | 'http3';
+/** KDD's basic (intrinsic) connection attributes that vary among http rows, in the file's order. */
+export const KDD_BASIC_HTTP: readonly string[] = ['duration', 'flag', 'src_bytes', 'dst_bytes'];
+
+/**
+ * 'all': every column, log1p, standardised and clipped; 'basic': KDD_BASIC_HTTP (flag label-encoded,
+ * the others log1p), unscaled; 'http3': the three log1p byte/time columns, unscaled.
+ */
+export type KddFeatureSet = 'all' | 'basic' | 'http3';
 
 /** The http rows of a KDD file (the bundled 10% set by default). */
 export function kddHttp(path?: string): KddRecords {
@@ -41,6 +50,7 @@ export function kddHttp(path?: string): KddRecords {
 
 /** The unfitted pipeline of a feature set for rows with these column names. */
 export function kddPipeline(names: readonly string[], set: KddFeatureSet = 'all'): TabularPipeline {
+  if (set === 'basic') return new TabularPipeline({ columns: names, features: KDD_BASIC_HTTP, categorical: ['flag'], log: KDD_LOG_COLUMNS });
   if (set === 'http3') return new TabularPipeline({ columns: names, features: KDD_LOG_COLUMNS, log: KDD_LOG_COLUMNS });
   return new TabularPipeline({
     columns: names,

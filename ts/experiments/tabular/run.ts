@@ -55,8 +55,8 @@ export interface TabularExperiment {
   /** Whether the detector draws random numbers (several seeds then show its spread). */
   randomised: boolean;
   prepare(opts: PrepareOptions): PreparedData;
-  /** The detector, unfitted. */
-  detector(seed: number): Promise<Detector<TabularInput>>;
+  /** The detector, unfitted; `trainRows` is the number of rows it will be fitted on (a protocol may size its training by it). */
+  detector(seed: number, trainRows: number): Promise<Detector<TabularInput>>;
   /** Passes over the training rows per fit (epochs), for samples per second. */
   passes(det: Detector<TabularInput>): number;
   /** The book's figures for a fitted detector (test scores given). */
@@ -109,9 +109,9 @@ export async function runTabular(exp: TabularExperiment, opts: TabularRunOptions
   for (const [name, v] of [['seed', seed], ['splitSeed', splitSeed]] as const) {
     if (!Number.isInteger(v) || v < 0 || v > Number.MAX_SAFE_INTEGER) throw new RangeError(`${name} must be a non-negative integer, got ${v}`);
   }
-  const det = await exp.detector(seed);
   const data = exp.prepare({ dataPath: opts.dataPath, testPath: opts.testPath, seed: splitSeed });
   const trainRows = data.train.shape[0];
+  const det = await exp.detector(seed, trainRows);
   const testRows = data.test.x.shape[0];
   opts.onStart?.({ experiment: exp.id, seed, splitSeed, describe: data.describe, trainRows, testRows });
   const t0 = performance.now();

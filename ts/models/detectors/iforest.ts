@@ -16,6 +16,8 @@ import {
   createForest, forestHeight, iforestFitAsync, iforestScore, iforestScoreAsync, PackedForest,
 } from '../../bindings/iforest.ts';
 import type { Forest } from '../../bindings/iforest.ts';
+import { checkDevice } from '../../bindings/device.ts';
+import type { Device } from '../../bindings/device.ts';
 import { Detector, preprocessed, registerDetector } from './detector.ts';
 import type { DetectorFitOptions, DetectorState, JSONObject, RawRows } from './detector.ts';
 import { toMatrix } from './matrix.ts';
@@ -42,6 +44,12 @@ export interface IsolationForestOptions extends ThresholdOptions {
   bootstrap?: boolean;
   /** Seed of the trees' random streams (default 0): a seed gives one forest on any thread count. */
   seed?: number;
+  /**
+   * Where scoring runs (training stays on the CPU): 'auto' (default) = the GPU when vigil was built
+   * with CUDA and one is usable, else the CPU; 'cpu'; 'cuda' (an Error when unavailable). Path
+   * lengths are the same on both. Not saved with the model: a loaded model starts at 'auto'.
+   */
+  device?: Device;
 }
 
 const FN = 'IsolationForest';
@@ -77,6 +85,8 @@ export class IsolationForest extends Detector<TabularInput> {
   readonly maxFeatures: number;
   readonly bootstrap: boolean;
   readonly seed: number;
+  /** Where scoring runs (see IsolationForestOptions.device); may be changed at any time. */
+  device: Device;
   #forest: Forest | null = null;
   #packed: PackedForest | null = null;
 
@@ -94,6 +104,7 @@ export class IsolationForest extends Detector<TabularInput> {
       throw new RangeError(`${FN}: seed must be an integer in [0, 2^53), got ${seed}`);
     }
     this.seed = seed;
+    this.device = checkDevice(FN, opts.device);
   }
 
   /** The fitted forest in the flat layout of ts/bindings/iforest.ts (read-only: copy before changing it). */
@@ -111,7 +122,7 @@ export class IsolationForest extends Detector<TabularInput> {
     const { packed } = this.#fitted('pathLengths');
     const m = toMatrix(`${FN}.pathLengths`, 'x', preprocessed(this, `${FN}.pathLengths`, x), packed.cols);
     const out = new Float32Array(m.rows);
-    await iforestScoreAsync(packed, m.rows, m.data, out, null);
+    await iforestScoreAsync(packed, m.rows, m.data, out, null, this.#device('pathLengths'));
     return out;
   }
 
@@ -123,7 +134,7 @@ export class IsolationForest extends Detector<TabularInput> {
     const { packed } = this.#fitted('scoreSamplesSync');
     const m = toMatrix(`${FN}.scoreSamplesSync`, 'x', preprocessed(this, `${FN}.scoreSamplesSync`, x), packed.cols);
     const out = new Float32Array(m.rows);
-    iforestScore(packed, m.rows, m.data, null, out);
+    iforestScore(packed, m.rows, m.data, null, out, this.#device('scoreSamplesSync'));
     return out;
   }
 
@@ -221,8 +232,13 @@ export class IsolationForest extends Detector<TabularInput> {
 
   async #scores(m: Matrix): Promise<Float32Array> {
     const out = new Float32Array(m.rows);
-    await iforestScoreAsync(this.#packed!, m.rows, m.data, null, out);
+    await iforestScoreAsync(this.#packed!, m.rows, m.data, null, out, this.#device('scoreSamples'));
     return out;
+  }
+
+  /** The device option, checked again: it is a public field. */
+  #device(what: string): Device {
+    return checkDevice(`${FN}.${what}`, this.device);
   }
 
   #fitted(what: string): { forest: Forest; packed: PackedForest } {

@@ -14,6 +14,8 @@
 // the threshold is then 0 on vigil's scale, and predict flags exactly the rows scikit-learn does.
 import { ocsvmDecision, ocsvmDecisionAsync, ocsvmFitAsync, OCSVM_CTRL } from '../../bindings/ocsvm.ts';
 import type { OcsvmFitResult, OcsvmStatus, SvmKernelName, SvmKernelSpec } from '../../bindings/ocsvm.ts';
+import { checkDevice } from '../../bindings/device.ts';
+import type { Device } from '../../bindings/device.ts';
 import { Detector, preprocessed, registerDetector } from './detector.ts';
 import type { DetectorFitOptions, DetectorState, JSONObject, RawRows } from './detector.ts';
 import { toMatrix } from './matrix.ts';
@@ -48,6 +50,12 @@ export interface OneClassSVMOptions extends ThresholdOptions {
    * the training scores; excludes contamination and thresholdQuantile.
    */
   threshold?: 'rho';
+  /**
+   * Where scoring runs (training stays on the CPU): 'auto' (default) = the GPU for the rbf kernel
+   * when vigil was built with CUDA and one is usable, else the CPU; 'cpu'; 'cuda' (rbf only; an
+   * Error when unavailable). Not saved with the model: a loaded model starts at 'auto'.
+   */
+  device?: Device;
 }
 
 const FN = 'OneClassSVM';
@@ -97,6 +105,8 @@ export class OneClassSVM extends Detector<TabularInput> {
   readonly shrinking: boolean;
   /** True with `threshold: 'rho'`: fit() puts the threshold at the SVM's boundary (0). */
   readonly rhoThreshold: boolean;
+  /** Where scoring runs (see OneClassSVMOptions.device); may be changed at any time. */
+  device: Device;
   #fit: Fitted | null = null;
 
   constructor(opts: OneClassSVMOptions = {}) {
@@ -122,6 +132,8 @@ export class OneClassSVM extends Detector<TabularInput> {
     if (opts.shrinking !== undefined && typeof opts.shrinking !== 'boolean') throw new TypeError(`${FN}: shrinking must be a boolean`);
     this.shrinking = opts.shrinking ?? true;
     this.rhoThreshold = opts.threshold === 'rho';
+    this.device = checkDevice(FN, opts.device);
+    if (this.device === 'cuda' && this.kernel !== 'rbf') throw new RangeError(`${FN}: device 'cuda' runs the rbf kernel only, got kernel '${this.kernel}'`);
   }
 
   /** Features the model was fitted on. */
@@ -181,7 +193,7 @@ export class OneClassSVM extends Detector<TabularInput> {
     const f = this.#fitted('decisionValues');
     const m = toMatrix(`${FN}.decisionValues`, 'x', preprocessed(this, `${FN}.decisionValues`, x), f.features);
     const out = new Float32Array(m.rows);
-    await ocsvmDecisionAsync(m.rows, m.cols, f.coef.length, m.data, f.sv, f.coef, this.#kernel(f), f.rho, out);
+    await ocsvmDecisionAsync(m.rows, m.cols, f.coef.length, m.data, f.sv, f.coef, this.#kernel(f), f.rho, out, checkDevice(FN, this.device));
     return out;
   }
 
@@ -190,7 +202,7 @@ export class OneClassSVM extends Detector<TabularInput> {
     const f = this.#fitted('scoreSamplesSync');
     const m = toMatrix(`${FN}.scoreSamplesSync`, 'x', preprocessed(this, `${FN}.scoreSamplesSync`, x), f.features);
     const out = new Float32Array(m.rows);
-    ocsvmDecision(m.rows, m.cols, f.coef.length, m.data, f.sv, f.coef, this.#kernel(f), f.rho, out);
+    ocsvmDecision(m.rows, m.cols, f.coef.length, m.data, f.sv, f.coef, this.#kernel(f), f.rho, out, checkDevice(FN, this.device));
     return negate(out);
   }
 
@@ -312,7 +324,7 @@ export class OneClassSVM extends Detector<TabularInput> {
   async #scores(m: Matrix): Promise<Float32Array> {
     const f = this.#fit!;
     const out = new Float32Array(m.rows);
-    await ocsvmDecisionAsync(m.rows, m.cols, f.coef.length, m.data, f.sv, f.coef, this.#kernel(f), f.rho, out);
+    await ocsvmDecisionAsync(m.rows, m.cols, f.coef.length, m.data, f.sv, f.coef, this.#kernel(f), f.rho, out, checkDevice(FN, this.device));
     return negate(out);
   }
 

@@ -1,5 +1,6 @@
 // What every layer provides to Sequential. Layers see whole batches ("flows"): the data, its shape
 // with the batch first, and the valid lengths of each sequence when the batch is padded.
+import { backend } from '../../bindings/backend.ts';
 import type { TensorData } from '../tensor.ts';
 import { applyLayer } from './symbolic.ts';
 import type { SymbolicTensor } from './symbolic.ts';
@@ -30,8 +31,15 @@ export interface Reserve {
   inputGrad: boolean;
 }
 
-/** Calls whose work exceeds this many multiply-adds go through the kernels' Async form. */
-export const ASYNC_WORK = 1 << 17;
+/**
+ * Calls whose work exceeds this many multiply-adds go through the kernels' Async form (a libuv
+ * worker thread); smaller ones run on the calling thread. The hop costs ~0.2 ms per call, and far
+ * more in the tail on a busy machine, where the woken worker waits to be scheduled (the onnx bench's
+ * TCN at batch 1: p99 14 ms through the worker, 0.8 ms inline). So calls well under a millisecond
+ * stay inline: 2^24 multiply-adds take ~0.2-0.5 ms on one core with the AVX-512/AVX2 kernels; the
+ * portable kernels are about 10x slower and keep a 16x smaller bound.
+ */
+export const ASYNC_WORK = backend().simdHardware === 'generic' ? 1 << 20 : 1 << 24;
 
 export interface Weight {
   name: string;

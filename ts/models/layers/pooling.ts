@@ -79,18 +79,26 @@ export class GlobalMaxPooling1D extends GlobalPooling1D {
     const out = this.buffers.get('out', B * F);
     if (this.argmax.length < B * F) this.argmax = new Int32Array(B * F);
     const arg = this.argmax;
+    // Step by step along each row (the features of a step are contiguous; a per-feature walk
+    // down the time axis would touch a new cache line at every read).
     for (let b = 0; b < B; b++) {
       const L = input.lengths ? input.lengths[b] : T;
-      for (let f = 0; f < F; f++) {
-        let best = -Infinity, at = -1;
-        // The first maximum wins ties; a NaN wins and stays (the max of anything with NaN is NaN).
-        for (let t = T - L; t < T && best === best; t++) {
-          const v = x[(b * T + t) * F + f];
-          if (v > best || v !== v) [best, at] = [v, (b * T + t) * F + f];
+      const o = b * F;
+      out.fill(-Infinity, o, o + F);
+      arg.fill(-1, o, o + F);
+      for (let t = T - L; t < T; t++) {
+        const row = (b * T + t) * F;
+        for (let f = 0; f < F; f++) {
+          const best = out[o + f];
+          // The first maximum wins ties; a NaN wins and stays (the max of anything with NaN is NaN).
+          const v = x[row + f];
+          if (best === best && (v > best || v !== v)) {
+            out[o + f] = v;
+            arg[o + f] = row + f;
+          }
         }
-        out[b * F + f] = at < 0 ? 0 : best;
-        arg[b * F + f] = at;
       }
+      for (let f = 0; f < F; f++) if (arg[o + f] < 0) out[o + f] = 0;
     }
     if (ctx.training) this.saved = { B, T, F };
     return { data: out, shape: [B, F], lengths: null };

@@ -115,6 +115,8 @@ export abstract class Recurrent extends Layer {
     const H = this.units;
     if (r.training) this.buffers.reserve('cache', this.kernels.cacheSize(B, T, H));
     this.buffers.reserve(this.returnSequences ? 'out' : 'hLast', this.returnSequences ? B * T * H : B * H);
+    // Inference after returnSequences may take forwardMaxPooled (a GlobalMaxPooling1D next).
+    if (this.returnSequences) this.buffers.reserve('outMax', B * H);
     if (r.training) {
       const emb = this.gatherFrom;
       if (emb) this.buffers.reserve('dTable', emb.inputDim * this.gates);
@@ -124,6 +126,21 @@ export abstract class Recurrent extends Layer {
   }
 
   async forward(input: Flow, ctx: CallContext): Promise<Flow> {
+    return this.run(input, ctx, false);
+  }
+
+  /**
+   * Inference only: this layer (returnSequences) followed by a GlobalMaxPooling1D, in one kernel
+   * call that keeps each unit's running maximum over the valid steps instead of writing every
+   * step's output ([B, T, H], mostly padding zeros) for the pooling to scan. Same values as
+   * forward then the pooling; Sequential uses it when it sees that pair outside training.
+   */
+  async forwardMaxPooled(input: Flow, ctx: CallContext): Promise<Flow> {
+    if (ctx.training || !this.returnSequences) throw new Error(`${this.className}: forwardMaxPooled is for inference after returnSequences`);
+    return this.run(input, ctx, true);
+  }
+
+  private async run(input: Flow, ctx: CallContext, maxPooled: boolean): Promise<Flow> {
     const gather = this.gatherFrom !== null;
     const [B, T] = input.shape;
     const H = this.units;
@@ -135,11 +152,12 @@ export abstract class Recurrent extends Layer {
     }
     const dropout = ctx.training ? this.recurrentDropout : 0;
     const cache = ctx.training ? this.buffers.get('cache', this.kernels.cacheSize(B, T, H)) : null;
-    const out = this.returnSequences ? this.buffers.get('out', B * T * H) : null;
+    const out = this.returnSequences && !maxPooled ? this.buffers.get('out', B * T * H) : null;
     const hLast = this.returnSequences ? null : this.buffers.get('hLast', B * H);
+    const outMax = maxPooled ? this.buffers.get('outMax', B * H) : null;
     const o: LstmForwardOptions = {
       batch: B, time: T, hidden: H, wHh: this.recurrentKernel, lengths: input.lengths, padding: 'pre',
-      training: ctx.training, dropout, seed: ctx.seed, stream: ctx.stream, cache, out, hLast,
+      training: ctx.training, dropout, seed: ctx.seed, stream: ctx.stream, cache, out, hLast, outMax,
       ...(gather
         ? { tokens: input.data as Int32Array, table: this.table as Float32Array, vocab: (this.gatherFrom as Embedding).inputDim }
         : { input: this.inputDim, x: input.data as Float32Array, wIh: this.kernel, bias: this.bias }),
@@ -148,6 +166,7 @@ export abstract class Recurrent extends Layer {
     if (work > ASYNC_WORK) await this.kernels.forwardAsync(o);
     else this.kernels.forward(o);
     if (ctx.training) this.saved = { flow: input, B, T, cache: cache as Float32Array, seed: ctx.seed, stream: ctx.stream, dropout };
+    if (maxPooled) return { data: outMax as Float32Array, shape: [B, H], lengths: null };
     return this.returnSequences
       ? { data: out as Float32Array, shape: [B, T, H], lengths: input.lengths }
       : { data: hLast as Float32Array, shape: [B, H], lengths: null };

@@ -12,11 +12,11 @@ import type { FittedDetectorState, JSONObject } from '../../detectors/detector.t
 import { DataType, GraphBuilder, valueInfo } from '../build.ts';
 import { encodeModel, floatTensor, int64Tensor, tensorToFloat32, type NodeProto, type TensorProto } from '../proto.ts';
 import { attrInt, type GraphReader } from '../read.ts';
-import { META } from '../metadata.ts';
+import { checkVigilFile, META } from '../metadata.ts';
+import { vigilVersion } from '../../../version.ts';
 
 export const INPUT = 'X';
 export const OUTPUTS = { label: 'label', scores: 'scores', anomaly: 'anomaly_score' } as const;
-const VERSION = '0.1.0';
 
 export interface DetectorExportOptions {
   /**
@@ -56,7 +56,7 @@ export function finishDetectorGraph(g: GraphBuilder, type: string, state: Fitted
     [META.threshold]: String(state.threshold),
     [META.config]: JSON.stringify({ config: state.config, fitted: { ...state.fitted, ...extra.fitted } }),
     [META.score]: convention,
-    [META.version]: VERSION,
+    [META.version]: vigilVersion(),
   };
   if (opts.preprocessing !== undefined) metadata[META.preprocessing] = JSON.stringify(opts.preprocessing);
   const model = g.toModel({
@@ -184,6 +184,7 @@ export interface VigilDetectorMeta {
 
 export function vigilMetadata(r: GraphReader): VigilDetectorMeta | null {
   const m = r.metadata();
+  checkVigilFile(m, r.what);
   if (m[META.kind] !== 'detector') return null;
   const type = m[META.detector];
   if (!type) throw new Error(`${r.what}: metadata '${META.kind}' is 'detector' but '${META.detector}' is missing`);

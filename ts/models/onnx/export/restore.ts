@@ -8,7 +8,7 @@ import { compileAsSaved, Preprocessing } from '../../serialize.ts';
 import type { CompileJSON, PadConfig, PreprocessingJSON, SequentialJSON } from '../../serialize.ts';
 import type { CharTokenizerJSON } from '../../preprocessing/tokenizer.ts';
 import { Sequential } from '../../sequential.ts';
-import { META } from '../metadata.ts';
+import { checkVigilFile, META } from '../metadata.ts';
 import type { ModelProto } from '../proto.ts';
 import { GraphReader } from '../read.ts';
 import { exporterFor, restoreByName } from './registry.ts';
@@ -38,6 +38,7 @@ function json<T>(meta: Record<string, string>, key: string, what: string): T | n
 export function restoreSequential(model: ModelProto, what = 'ONNX model'): { model: Sequential; preprocessing: Preprocessing | null } {
   const reader = new GraphReader(model, what);
   const meta = reader.metadata();
+  checkVigilFile(meta, what);
   const config = json<SequentialJSON>(meta, META.config, what);
   if (!config || typeof config !== 'object' || !Array.isArray(config.layers) || !Array.isArray(config.inputShape)) {
     throw new Error(`${what}: metadata ${META.config} must be a Sequential's architecture { name, seed, inputShape, layers }`);

@@ -12,6 +12,7 @@ import type { ImportedGraph } from './assemble.ts';
 import { importSequential } from './sequential.ts';
 import { isVigilSequential, restoreSequential } from '../export/restore.ts';
 import { importDetectorOnnx, isDetectorGraph } from '../detectors/index.ts';
+import { checkVigilFile } from '../metadata.ts';
 import { GraphReader } from '../read.ts';
 
 export interface ImportedModel {
@@ -73,7 +74,12 @@ export async function readOnnxSource(source: string | Uint8Array, fn = 'importOn
 
 /** Decodes and imports a decoded model with the first importer that accepts it. */
 export async function importModel(model: ModelProto, what: string): Promise<ImportedModel> {
-  const importer = [...importers, detectorImporter, vigilImporter, sequentialImporter].find((i) => i.accepts(model))!;
+  const custom = importers.find((i) => i.accepts(model));
+  if (custom) return custom.import(model, what);
+  // A newer vigil's file (or one of a kind this vigil doesn't know) is refused before an importer
+  // misreads it: the Sequential importer would otherwise try any graph.
+  checkVigilFile(Object.fromEntries((model.metadata_props ?? []).map((e) => [e.key, e.value])), what);
+  const importer = [detectorImporter, vigilImporter, sequentialImporter].find((i) => i.accepts(model))!;
   return importer.import(model, what);
 }
 

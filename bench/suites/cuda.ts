@@ -1,0 +1,151 @@
+// Suite `cuda`: vigil's CUDA kernels (impl 'vigil-cuda') against vigil's CPU kernels (impl 'vigil') in
+// the same run, where a GPU is usable; elsewhere one note and no rows. Every GPU time is a whole
+// binding call: upload of the operands through pinned staging, the kernel, and the download (the
+// forest stays on the device between calls). So the ratio table's "vigil / peer" reads CPU / GPU.
+// Cases: GEMM 1024³ and 4096³ (GFLOP/s); isolation-forest scoring of the iforest suite's 100,000
+// rows x 41 and 8x the rows (ms); rbf SVM scoring of 100,000 rows x 20 against 548 support vectors
+// (the ocsvm README's case) and 8x the rows (ms); one causal Conv1D layer of the conv1d suite's TCN
+// (64 -> 64 channels, kernel 3, dilation 4, 1024 steps) at its batch 64 and 512, forward and
+// backward (dX, dW, db), sequences/s; the RBM suite's shape (64 visible, 64 hidden): the free energy
+// of 100,000 and 800,000 rows (ms) and one CD-1 gradient of a batch of 128 and 1024 rows (ms),
+// every call copying its operands up and its results back. Not measured yet: the device's ceilings (a
+// device-to-device copy, the best GEMM), which the issue asks to print beside these.
+import { backend, getNumThreads, setNumThreads } from '../../ts/bindings/backend.ts';
+import type { Device } from '../../ts/bindings/device.ts';
+import { gemmAsync } from '../../ts/bindings/gemm.ts';
+import { createForest, iforestFit, iforestScoreAsync, PackedForest } from '../../ts/bindings/iforest.ts';
+import { conv1dBackwardAsync, conv1dForwardAsync, type Conv1dShape } from '../../ts/bindings/conv1d.ts';
+import { ocsvmDecisionAsync } from '../../ts/bindings/ocsvm.ts';
+import { rbmCdGradientAsync, rbmFreeEnergyAsync } from '../../ts/bindings/rbm.ts';
+import { randomUniform } from '../../ts/bindings/random.ts';
+import { measure, note, progress, type Row, type SuiteOptions } from '../harness.ts';
+
+const impl = (d: Device) => (d === 'cuda' ? 'vigil-cuda' : 'vigil');
+
+async function timed(opts: SuiteOptions, label: string, fn: (d: Device) => Promise<unknown>,
+  row: (d: Device, threads: number, seconds: number) => Row): Promise<Row[]> {
+  const rows: Row[] = [];
+  const before = getNumThreads();
+  try {
+    for (const d of ['cuda', 'cpu'] as const) {
+      for (const threads of d === 'cuda' ? [Math.max(...opts.threads)] : opts.threads) {
+        setNumThreads(threads);
+        try {
+          const t = await measure(() => fn(d), opts.repeats);
+          const r = row(d, threads, t.seconds);
+          progress(`${label} ${impl(d)} t=${threads}: ${(t.seconds * 1e3).toFixed(2)} ms (${r.value.toFixed(1)} ${r.unit})`);
+          rows.push(r);
+        } catch (e) {
+          note(`${label} ${impl(d)} t=${threads} failed: ${(e as Error).message}`);
+        }
+      }
+    }
+  } finally {
+    setNumThreads(before);
+  }
+  for (const batch of [64, 512]) {
+    const s: Conv1dShape = { batch, time: 1024, inChannels: 64, outChannels: 64, kernelSize: 3, dilation: 4, padding: 'causal' };
+    const n = batch * s.time * 64;
+    const x = randomUniform(new Float32Array(n), 7, batch, -1, 1);
+    const W = randomUniform(new Float32Array(64 * 64 * 3), 7, 1, -0.07, 0.07);
+    const bias = new Float32Array(64);
+    const y = new Float32Array(n), dX = new Float32Array(n), dW = new Float32Array(W.length), db = new Float32Array(64);
+    const name = `conv1d c64->64 k3 d4 causal b${batch} T1024`;
+    rows.push(...await timed(opts, `${name} forward`, (dev) => conv1dForwardAsync(s, x, W, bias, y, 'relu', dev),
+      (dev, threads, sec) => ({ suite: 'cuda', case: name, impl: impl(dev), threads, metric: 'forward', unit: 'seq/s', value: batch / sec })));
+    rows.push(...await timed(opts, `${name} backward`, (dev) => conv1dBackwardAsync(s, x, W, y, dX, dW, db, null, dev),
+      (dev, threads, sec) => ({ suite: 'cuda', case: name, impl: impl(dev), threads, metric: 'backward', unit: 'seq/s', value: batch / sec })));
+  }
+  const V = 64, H = 64;
+  const model = { V, H, W: randomUniform(new Float32Array(H * V), 8, 0, -0.1, 0.1), b: new Float32Array(V), c: new Float32Array(H) };
+  for (const n of [100_000, 800_000]) {
+    const x = randomUniform(new Float32Array(n * V), 9, n).map((u) => (u < 0.5 ? 0 : 1));
+    const F = new Float32Array(n);
+    const name = `rbm free energy ${n}x${V} h${H}`;
+    rows.push(...await timed(opts, name, (dev) => rbmFreeEnergyAsync('bernoulli', n, V, H, x, model.W, model.b, model.c, F, dev),
+      (dev, threads, sec) => ({ suite: 'cuda', case: name, impl: impl(dev), threads, metric: 'score', unit: 'ms', value: sec * 1e3 })));
+  }
+  for (const m of [128, 1024]) {
+    const v0 = randomUniform(new Float32Array(m * V), 10, m).map((u) => (u < 0.5 ? 0 : 1));
+    const g = { dW: new Float32Array(H * V), db: new Float32Array(V), dc: new Float32Array(H), stats: new Float32Array(1) };
+    const name = `rbm CD-1 gradient b${m} ${V}x${H}`;
+    const o = { visible: 'bernoulli' as const, gibbsSteps: 1, persistent: false };
+    rows.push(...await timed(opts, name, (dev) => rbmCdGradientAsync(o, m, model, v0, null, 0, 2 ** 52, g, dev),
+      (dev, threads, sec) => ({ suite: 'cuda', case: name, impl: impl(dev), threads, metric: 'gradient', unit: 'ms', value: sec * 1e3 })));
+  }
+  return rows;
+}
+
+export async function runCudaSuite(opts: SuiteOptions): Promise<Row[]> {
+  const b = backend();
+  if (!b.cuda) {
+    note(`cuda: skipped: no usable GPU (${b.cudaUnavailableReason})`);
+    return [];
+  }
+  note(`cuda: ${b.devices.map((d) => `${d.name} (compute ${d.computeCapability})`).join(', ')}`);
+  const rows: Row[] = [];
+  for (const n of [1024, 4096]) {
+    const A = randomUniform(new Float32Array(n * n), 1, n, -1, 1);
+    const B = randomUniform(new Float32Array(n * n), 2, n, -1, 1);
+    const C = new Float32Array(n * n);
+    const flop = 2 * n ** 3;
+    rows.push(...await timed(opts, `gemm ${n}^3`, (d) => gemmAsync(false, false, n, n, n, 1, A, B, 0, C, d),
+      (d, threads, s) => ({ suite: 'cuda', case: `gemm ${n}^3`, impl: impl(d), threads, metric: 'gemm', unit: 'GFLOP/s', value: flop / s / 1e9 })));
+  }
+  const cols = 41;
+  const trainRows = 100_000;
+  const train = randomUniform(new Float32Array(trainRows * cols), 3, 0, -2, 2);
+  const f = createForest(100, 256);
+  iforestFit(trainRows, cols, train, f, { maxFeatures: cols, bootstrap: false, seed: 0 });
+  const packed = new PackedForest(f, cols);
+  for (const rowsN of [100_000, 800_000]) {
+    const x = randomUniform(new Float32Array(rowsN * cols), 4, rowsN, -3, 3);
+    const out = new Float32Array(rowsN);
+    const name = `iforest score ${rowsN}x${cols}, 100 trees x 256`;
+    rows.push(...await timed(opts, name, (d) => iforestScoreAsync(packed, rowsN, x, null, out, d),
+      (d, threads, s) => ({ suite: 'cuda', case: name, impl: impl(d), threads, metric: 'score', unit: 'ms', value: s * 1e3 })));
+  }
+  const d = 20;
+  const nSV = 548;
+  const sv = randomUniform(new Float32Array(nSV * d), 5, 0, -1, 1);
+  const coef = randomUniform(new Float32Array(nSV), 5, 1, 0.05, 1);
+  const kernel = { kernel: 'rbf' as const, gamma: 1 / d, degree: 3, coef0: 0 };
+  for (const m of [100_000, 800_000]) {
+    const x = randomUniform(new Float32Array(m * d), 6, m, -1.5, 1.5);
+    const out = new Float32Array(m);
+    const name = `rbf svm score ${m}x${d}, ${nSV} SVs`;
+    rows.push(...await timed(opts, name, (dev) => ocsvmDecisionAsync(m, d, nSV, x, sv, coef, kernel, 0, out, dev),
+      (dev, threads, s) => ({ suite: 'cuda', case: name, impl: impl(dev), threads, metric: 'score', unit: 'ms', value: s * 1e3 })));
+  }
+  for (const batch of [64, 512]) {
+    const s: Conv1dShape = { batch, time: 1024, inChannels: 64, outChannels: 64, kernelSize: 3, dilation: 4, padding: 'causal' };
+    const n = batch * s.time * 64;
+    const x = randomUniform(new Float32Array(n), 7, batch, -1, 1);
+    const W = randomUniform(new Float32Array(64 * 64 * 3), 7, 1, -0.07, 0.07);
+    const bias = new Float32Array(64);
+    const y = new Float32Array(n), dX = new Float32Array(n), dW = new Float32Array(W.length), db = new Float32Array(64);
+    const name = `conv1d c64->64 k3 d4 causal b${batch} T1024`;
+    rows.push(...await timed(opts, `${name} forward`, (dev) => conv1dForwardAsync(s, x, W, bias, y, 'relu', dev),
+      (dev, threads, sec) => ({ suite: 'cuda', case: name, impl: impl(dev), threads, metric: 'forward', unit: 'seq/s', value: batch / sec })));
+    rows.push(...await timed(opts, `${name} backward`, (dev) => conv1dBackwardAsync(s, x, W, y, dX, dW, db, null, dev),
+      (dev, threads, sec) => ({ suite: 'cuda', case: name, impl: impl(dev), threads, metric: 'backward', unit: 'seq/s', value: batch / sec })));
+  }
+  const V = 64, H = 64;
+  const model = { V, H, W: randomUniform(new Float32Array(H * V), 8, 0, -0.1, 0.1), b: new Float32Array(V), c: new Float32Array(H) };
+  for (const n of [100_000, 800_000]) {
+    const x = randomUniform(new Float32Array(n * V), 9, n).map((u) => (u < 0.5 ? 0 : 1));
+    const F = new Float32Array(n);
+    const name = `rbm free energy ${n}x${V} h${H}`;
+    rows.push(...await timed(opts, name, (dev) => rbmFreeEnergyAsync('bernoulli', n, V, H, x, model.W, model.b, model.c, F, dev),
+      (dev, threads, sec) => ({ suite: 'cuda', case: name, impl: impl(dev), threads, metric: 'score', unit: 'ms', value: sec * 1e3 })));
+  }
+  for (const m of [128, 1024]) {
+    const v0 = randomUniform(new Float32Array(m * V), 10, m).map((u) => (u < 0.5 ? 0 : 1));
+    const g = { dW: new Float32Array(H * V), db: new Float32Array(V), dc: new Float32Array(H), stats: new Float32Array(1) };
+    const name = `rbm CD-1 gradient b${m} ${V}x${H}`;
+    const o = { visible: 'bernoulli' as const, gibbsSteps: 1, persistent: false };
+    rows.push(...await timed(opts, name, (dev) => rbmCdGradientAsync(o, m, model, v0, null, 0, 2 ** 52, g, dev),
+      (dev, threads, sec) => ({ suite: 'cuda', case: name, impl: impl(dev), threads, metric: 'gradient', unit: 'ms', value: sec * 1e3 })));
+  }
+  return rows;
+}

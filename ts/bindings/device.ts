@@ -1,0 +1,58 @@
+// Where a kernel runs: 'cpu', 'cuda', or 'auto' = CUDA when the addon was built with it and a GPU
+// is usable (backend().cuda), the CPU otherwise. 'auto' is resolved once per process, and says
+// which it chose in one line on stderr (setDeviceLog changes where that line goes).
+import { backend } from './backend.ts';
+import type { Backend } from './backend.ts';
+
+export type Device = 'auto' | 'cpu' | 'cuda';
+const DEVICES: readonly Device[] = ['auto', 'cpu', 'cuda'];
+
+/** Checks a `device` option: a TypeError for a non-string, a RangeError for an unknown name. */
+export function checkDevice(fn: string, v: unknown, dflt: Device = 'auto'): Device {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'string') throw new TypeError(`${fn}: device must be 'auto', 'cpu' or 'cuda', got ${typeof v}`);
+  if (!DEVICES.includes(v as Device)) throw new RangeError(`${fn}: device must be 'auto', 'cpu' or 'cuda', got ${JSON.stringify(v)}`);
+  return v as Device;
+}
+
+let log: ((line: string) => void) | null = (line) => process.stderr.write(`${line}\n`);
+let auto: 'cpu' | 'cuda' | null = null;
+// Looked up once: the first look initialises the CUDA runtime, which can take a while.
+let found: Backend | null = null;
+const cudaBackend = (): Backend => (found ??= backend());
+
+/** Where the one line about the 'auto' choice goes (null: nowhere). Default: stderr. */
+export function setDeviceLog(fn: ((line: string) => void) | null): void {
+  log = fn;
+}
+
+/** What 'auto' resolves to in this process (resolving it, and logging the choice, the first time). */
+export function autoDevice(): 'cpu' | 'cuda' {
+  if (auto === null) {
+    const b = cudaBackend();
+    auto = b.cuda ? 'cuda' : 'cpu';
+    const why = b.cuda
+      ? `${b.devices[0].name}, compute capability ${b.devices[0].computeCapability}`
+      : `CUDA unavailable: ${b.cudaUnavailableReason ?? 'unknown reason'}`;
+    log?.(`vigil: device 'auto' uses ${auto} (${why})`);
+  }
+  return auto;
+}
+
+/**
+ * The device a call runs on: 'auto' as autoDevice(); 'cuda' when CUDA is unavailable is an Error
+ * naming the reason (asking for a GPU and silently getting the CPU would hide a setup problem).
+ */
+export function resolveDevice(fn: string, device: Device): 'cpu' | 'cuda' {
+  if (device === 'auto') return autoDevice();
+  if (device === 'cuda') {
+    const b = cudaBackend();
+    if (!b.cuda) throw new Error(`${fn}: device 'cuda' was asked for, but CUDA is unavailable: ${b.cudaUnavailableReason ?? 'unknown reason'}`);
+  }
+  return device;
+}
+
+/** Test-only: forgets the 'auto' choice, so that the next autoDevice() resolves and logs again. */
+export function _resetAutoDevice(): void {
+  auto = null;
+}
