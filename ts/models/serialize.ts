@@ -61,6 +61,16 @@ export interface SequentialJSON {
   layers: LayerJSON[];
 }
 
+/** A functional Model's architecture: its inputs, its layers (each once) and the applications wiring them. */
+export interface FunctionalJSON {
+  name: string;
+  seed: number;
+  inputs: { name: string; shape: Shape; dtype: 'float32' | 'int32' }[];
+  layers: LayerJSON[];
+  /** In order: layer index, and the value slots read (0..inputs-1 the inputs, inputs + i node i's output). The last node is the output. */
+  nodes: { layer: number; reads: number[] }[];
+}
+
 export interface OptimizerJSON {
   name: OptimizerName;
   /** Every hyper-parameter (learningRate, beta1, ...), defaults included. */
@@ -107,7 +117,7 @@ export interface ModelFileHeader {
   vigilVersion: string;
   /** 'sequential', or a detector's type (detectors/detector.ts). */
   modelType: string;
-  model: SequentialJSON | DetectorJSON;
+  model: SequentialJSON | FunctionalJSON | DetectorJSON;
   /** null: the model was not compiled. */
   compile: CompileJSON | null;
   weights: WeightEntry[];
@@ -563,7 +573,7 @@ function checkCompileSection(c: unknown, bad: (what: string) => never): CompileJ
  * compiled with an optimizer object vigil cannot describe, stays uncompiled. Also used by the ONNX
  * files' `vigil.compile` metadata.
  */
-export function compileAsSaved(model: Sequential, compile: CompileJSON | null): void {
+export function compileAsSaved(model: { compile(opts: CompileOptions): void }, compile: CompileJSON | null): void {
   if (!compile?.optimizer) return;
   const optimizer = { ...compile.optimizer.config, name: compile.optimizer.name } as CompileOptions['optimizer'];
   model.compile({ loss: compile.loss, optimizer, metrics: compile.metrics });
