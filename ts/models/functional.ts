@@ -22,8 +22,8 @@ import { Recurrent } from './layers/recurrent.ts';
 import { layerFromConfig } from './layers/registry.ts';
 import { Input, SymbolicTensor } from './layers/symbolic.ts';
 import type { InputDtype } from './layers/symbolic.ts';
-import { compileAsSaved, decodePreprocessing, encodeModelFile, ModelFileError, preprocessingToJSON, readModelFile, writeFileAtomic } from './serialize.ts';
-import type { FunctionalJSON, ModelFileProblem, Preprocessing, SaveOptions } from './serialize.ts';
+import { checkCompileSection, encodeModelFile, layersFromFile, modelFileFailer, preprocessingToJSON, readModelFile, restoreSaved, writeFileAtomic } from './serialize.ts';
+import type { FunctionalJSON, Preprocessing, SaveOptions } from './serialize.ts';
 import { snake } from './sequential.ts';
 import { sizeOf } from './tensor.ts';
 import { batchRows, checkInput, intOption, lengthsFromLeadingZeros, reserveRows, TrainableModel } from './training.ts';
@@ -419,22 +419,15 @@ function checkFunctionalSection(m: unknown, bad: (what: string) => never): Funct
 /** Rebuilds a Model from a file written by Model.save (the graph, the weights, the compile settings). */
 async function loadFunctional(path: string): Promise<LoadedFunctionalModel> {
   const file = await readModelFile(path);
-  const fail = (problem: ModelFileProblem, message: string, cause?: unknown): never => {
-    throw new ModelFileError(path, problem, message, cause);
-  };
+  const fail = modelFileFailer(path);
+  const bad = (what: string): never => fail('bad-header', `bad header: ${what}`);
   const h = file.header;
   if (h.modelType !== 'functional') {
     fail('wrong-model-type', `this is a '${h.modelType}' model file, not a functional Model (modelType 'functional')`);
   }
-  const spec = checkFunctionalSection(h.model, (what) => fail('bad-header', `bad header: ${what}`));
-  const layers = spec.layers.map((l, i) => {
-    try {
-      return layerFromConfig(l.className, l.config);
-    } catch (err) {
-      const unknown = err instanceof RangeError && /unknown layer class/.test(err.message);
-      return fail(unknown ? 'unknown-layer' : 'bad-config', `layer ${i} (${l.name}): ${(err as Error).message}`, err);
-    }
-  });
+  const spec = checkFunctionalSection(h.model, bad);
+  const compile = checkCompileSection(h.compile, bad);
+  const layers = layersFromFile(spec.layers, fail);
   let model: Model;
   try {
     const values: SymbolicTensor[] = spec.inputs.map((t) => Input({ shape: t.shape, dtype: t.dtype, name: t.name }));
@@ -446,19 +439,5 @@ async function loadFunctional(path: string): Promise<LoadedFunctionalModel> {
   } catch (err) {
     return fail('bad-config', `cannot rebuild the model: ${(err as Error).message}`, err);
   }
-  const want = model.layers.flatMap((l) => l.weights.map((w) => ({ name: `${l.name}/${w.name}`, shape: w.shape })));
-  if (want.length !== h.weights.length) fail('weight-mismatch', `the rebuilt model has ${want.length} weights, the file holds ${h.weights.length}`);
-  want.forEach((w, i) => {
-    const got = h.weights[i];
-    if (got.name !== w.name || got.shape.length !== w.shape.length || got.shape.some((d, k) => d !== w.shape[k])) {
-      fail('weight-mismatch', `weight ${i} is ${got.name} [${got.shape.join(', ')}] in the file, but the rebuilt layers want ${w.name} [${w.shape.join(', ')}]`);
-    }
-  });
-  model.setWeights(file.weights);
-  try {
-    compileAsSaved(model, h.compile);
-  } catch (err) {
-    fail('bad-header', `cannot compile the model as saved: ${(err as Error).message}`, err);
-  }
-  return { model, preprocessing: decodePreprocessing(file, path) };
+  return restoreSaved(model, file, compile, fail, path);
 }
