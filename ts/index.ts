@@ -57,6 +57,12 @@ export { Sequential } from './models/sequential.ts';
 export type {
   CompileOptions, EvaluateResult, FitOptions, History, ModelInput, SequentialOptions, Targets,
 } from './models/sequential.ts';
+export { Model } from './models/functional.ts';
+export type { FunctionalInput, ModelOptions } from './models/functional.ts';
+export { Input } from './models/layers/symbolic.ts';
+export type { InputDtype, InputOptions, SymbolicTensor } from './models/layers/symbolic.ts';
+export { Add, Dot, MergeLayer, Multiply, Subtract } from './models/layers/merge.ts';
+export type { DotOptions } from './models/layers/merge.ts';
 export { Embedding } from './models/layers/embedding.ts';
 export type { EmbeddingOptions } from './models/layers/embedding.ts';
 export { LSTM } from './models/layers/lstm.ts';

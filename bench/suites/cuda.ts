@@ -43,36 +43,6 @@ async function timed(opts: SuiteOptions, label: string, fn: (d: Device) => Promi
   } finally {
     setNumThreads(before);
   }
-  for (const batch of [64, 512]) {
-    const s: Conv1dShape = { batch, time: 1024, inChannels: 64, outChannels: 64, kernelSize: 3, dilation: 4, padding: 'causal' };
-    const n = batch * s.time * 64;
-    const x = randomUniform(new Float32Array(n), 7, batch, -1, 1);
-    const W = randomUniform(new Float32Array(64 * 64 * 3), 7, 1, -0.07, 0.07);
-    const bias = new Float32Array(64);
-    const y = new Float32Array(n), dX = new Float32Array(n), dW = new Float32Array(W.length), db = new Float32Array(64);
-    const name = `conv1d c64->64 k3 d4 causal b${batch} T1024`;
-    rows.push(...await timed(opts, `${name} forward`, (dev) => conv1dForwardAsync(s, x, W, bias, y, 'relu', dev),
-      (dev, threads, sec) => ({ suite: 'cuda', case: name, impl: impl(dev), threads, metric: 'forward', unit: 'seq/s', value: batch / sec })));
-    rows.push(...await timed(opts, `${name} backward`, (dev) => conv1dBackwardAsync(s, x, W, y, dX, dW, db, null, dev),
-      (dev, threads, sec) => ({ suite: 'cuda', case: name, impl: impl(dev), threads, metric: 'backward', unit: 'seq/s', value: batch / sec })));
-  }
-  const V = 64, H = 64;
-  const model = { V, H, W: randomUniform(new Float32Array(H * V), 8, 0, -0.1, 0.1), b: new Float32Array(V), c: new Float32Array(H) };
-  for (const n of [100_000, 800_000]) {
-    const x = randomUniform(new Float32Array(n * V), 9, n).map((u) => (u < 0.5 ? 0 : 1));
-    const F = new Float32Array(n);
-    const name = `rbm free energy ${n}x${V} h${H}`;
-    rows.push(...await timed(opts, name, (dev) => rbmFreeEnergyAsync('bernoulli', n, V, H, x, model.W, model.b, model.c, F, dev),
-      (dev, threads, sec) => ({ suite: 'cuda', case: name, impl: impl(dev), threads, metric: 'score', unit: 'ms', value: sec * 1e3 })));
-  }
-  for (const m of [128, 1024]) {
-    const v0 = randomUniform(new Float32Array(m * V), 10, m).map((u) => (u < 0.5 ? 0 : 1));
-    const g = { dW: new Float32Array(H * V), db: new Float32Array(V), dc: new Float32Array(H), stats: new Float32Array(1) };
-    const name = `rbm CD-1 gradient b${m} ${V}x${H}`;
-    const o = { visible: 'bernoulli' as const, gibbsSteps: 1, persistent: false };
-    rows.push(...await timed(opts, name, (dev) => rbmCdGradientAsync(o, m, model, v0, null, 0, 2 ** 52, g, dev),
-      (dev, threads, sec) => ({ suite: 'cuda', case: name, impl: impl(dev), threads, metric: 'gradient', unit: 'ms', value: sec * 1e3 })));
-  }
   return rows;
 }
 

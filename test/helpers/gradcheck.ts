@@ -1,10 +1,10 @@
 // Central differences of a model's float32 loss against its backward pass, for layer tests.
 import * as assert from 'uvu/assert';
-import type { ModelInput, Sequential, Targets } from '../../ts/models/sequential.ts';
+import type { ModelInput, Targets, TrainableModel } from '../../ts/models/training.ts';
 import { rng } from './random.ts';
 
 // Central differences of the float32 loss w.r.t. a sample of every weight, against the backward.
-export async function gradCheck(m: Sequential, x: ModelInput, y: Targets, label: string, eps = 1e-2, perWeight = 6): Promise<void> {
+export async function gradCheck<X = ModelInput>(m: TrainableModel<X>, x: X, y: Targets, label: string, eps = 1e-2, perWeight = 6): Promise<void> {
   const r = rng(77);
   const { loss, grads } = await m.lossAndGradients(x, y);
   assert.ok(Number.isFinite(loss), `${label}: loss ${loss}`);

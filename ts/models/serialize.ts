@@ -61,6 +61,16 @@ export interface SequentialJSON {
   layers: LayerJSON[];
 }
 
+/** A functional Model's architecture: its inputs, its layers (each once) and the applications wiring them. */
+export interface FunctionalJSON {
+  name: string;
+  seed: number;
+  inputs: { name: string; shape: Shape; dtype: 'float32' | 'int32' }[];
+  layers: LayerJSON[];
+  /** In order: layer index, and the value slots read (0..inputs-1 the inputs, inputs + i node i's output). The last node is the output. */
+  nodes: { layer: number; reads: number[] }[];
+}
+
 export interface OptimizerJSON {
   name: OptimizerName;
   /** Every hyper-parameter (learningRate, beta1, ...), defaults included. */
@@ -107,7 +117,7 @@ export interface ModelFileHeader {
   vigilVersion: string;
   /** 'sequential', or a detector's type (detectors/detector.ts). */
   modelType: string;
-  model: SequentialJSON | DetectorJSON;
+  model: SequentialJSON | FunctionalJSON | DetectorJSON;
   /** null: the model was not compiled. */
   compile: CompileJSON | null;
   weights: WeightEntry[];
@@ -547,7 +557,7 @@ function checkModelSection(m: unknown, bad: (what: string) => never): Sequential
   return m as unknown as SequentialJSON;
 }
 
-function checkCompileSection(c: unknown, bad: (what: string) => never): CompileJSON | null {
+export function checkCompileSection(c: unknown, bad: (what: string) => never): CompileJSON | null {
   if (c === null) return null;
   if (!isObject(c)) return bad('compile must be an object or null');
   const loss = c.loss;
@@ -563,33 +573,24 @@ function checkCompileSection(c: unknown, bad: (what: string) => never): CompileJ
  * compiled with an optimizer object vigil cannot describe, stays uncompiled. Also used by the ONNX
  * files' `vigil.compile` metadata.
  */
-export function compileAsSaved(model: Sequential, compile: CompileJSON | null): void {
+export function compileAsSaved(model: { compile(opts: CompileOptions): void }, compile: CompileJSON | null): void {
   if (!compile?.optimizer) return;
   const optimizer = { ...compile.optimizer.config, name: compile.optimizer.name } as CompileOptions['optimizer'];
   model.compile({ loss: compile.loss, optimizer, metrics: compile.metrics });
 }
 
-/**
- * Rebuilds a Sequential model from a file: the layers from their configs (layers/registry.ts),
- * built for the saved input shape, the weights checked against the rebuilt layers' names and
- * shapes, then compiled as saved (fresh optimizer state).
- */
-export async function loadSequential(
-  Model: new (layers: Layer[], opts: SequentialOptions) => Sequential,
-  path: string,
-): Promise<LoadedModel> {
-  const file = await readModelFile(path);
-  const fail = (problem: ModelFileProblem, message: string, cause?: unknown): never => {
+/** Throws the ModelFileError of one file; the loaders' single way to fail. */
+export type FailModelFile = (problem: ModelFileProblem, message: string, cause?: unknown) => never;
+
+export function modelFileFailer(path: string): FailModelFile {
+  return (problem, message, cause) => {
     throw new ModelFileError(path, problem, message, cause);
   };
-  const bad = (what: string): never => fail('bad-header', `bad header: ${what}`);
-  const h = file.header;
-  if (h.modelType !== 'sequential') {
-    fail('wrong-model-type', `this is a '${h.modelType}' model file, not a Sequential model (modelType 'sequential')`);
-  }
-  const spec = checkModelSection(h.model, bad);
-  const compile = checkCompileSection(h.compile, bad);
-  const layers = spec.layers.map((l, i) => {
+}
+
+/** The saved layers rebuilt from their configs (layers/registry.ts), unbuilt. */
+export function layersFromFile(saved: readonly { className: string; name: string; config: LayerConfig }[], fail: FailModelFile): Layer[] {
+  return saved.map((l, i) => {
     try {
       return layerFromConfig(l.className, l.config);
     } catch (err) {
@@ -597,13 +598,17 @@ export async function loadSequential(
       return fail(unknown ? 'unknown-layer' : 'bad-config', `layer ${i} (${l.name}): ${(err as Error).message}`, err);
     }
   });
-  let model: Sequential;
-  try {
-    model = new Model(layers, { seed: spec.seed, name: spec.name });
-    model.build(spec.inputShape);
-  } catch (err) {
-    return fail('bad-config', `cannot rebuild the model: ${(err as Error).message}`, err);
-  }
+}
+
+/**
+ * Puts a file's weights into a rebuilt model after checking them against its layers' names and
+ * shapes, compiles it as saved (fresh optimizer state) and decodes the preprocessing: the part of
+ * loading every model class shares.
+ */
+export function restoreSaved<M extends { layers: readonly Layer[]; setWeights(w: readonly Float32Array[]): void; compile(opts: CompileOptions): void }>(
+  model: M, file: DecodedModelFile, compile: CompileJSON | null, fail: FailModelFile, path: string,
+): { model: M; preprocessing: Preprocessing | null } {
+  const h = file.header;
   const want = model.layers.flatMap((l) => l.weights.map((w) => ({ name: `${l.name}/${w.name}`, shape: w.shape })));
   if (want.length !== h.weights.length) {
     fail('weight-mismatch', `the rebuilt model has ${want.length} weights, the file holds ${h.weights.length}`);
@@ -622,4 +627,33 @@ export async function loadSequential(
     fail('bad-header', `cannot compile the model as saved: ${(err as Error).message}`, err);
   }
   return { model, preprocessing: decodePreprocessing(file, path) };
+}
+
+/**
+ * Rebuilds a Sequential model from a file: the layers from their configs (layers/registry.ts),
+ * built for the saved input shape, the weights checked against the rebuilt layers' names and
+ * shapes, then compiled as saved (fresh optimizer state).
+ */
+export async function loadSequential(
+  Model: new (layers: Layer[], opts: SequentialOptions) => Sequential,
+  path: string,
+): Promise<LoadedModel> {
+  const file = await readModelFile(path);
+  const fail = modelFileFailer(path);
+  const bad = (what: string): never => fail('bad-header', `bad header: ${what}`);
+  const h = file.header;
+  if (h.modelType !== 'sequential') {
+    fail('wrong-model-type', `this is a '${h.modelType}' model file, not a Sequential model (modelType 'sequential')`);
+  }
+  const spec = checkModelSection(h.model, bad);
+  const compile = checkCompileSection(h.compile, bad);
+  const layers = layersFromFile(spec.layers, fail);
+  let model: Sequential;
+  try {
+    model = new Model(layers, { seed: spec.seed, name: spec.name });
+    model.build(spec.inputShape);
+  } catch (err) {
+    return fail('bad-config', `cannot rebuild the model: ${(err as Error).message}`, err);
+  }
+  return restoreSaved(model, file, compile, fail, path);
 }

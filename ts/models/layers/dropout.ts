@@ -58,7 +58,7 @@ export class Dropout extends Layer {
     const x = input.data;
     if (!(x instanceof Float32Array)) throw new TypeError('Dropout: input must be a Float32Array');
     const y = this.buffers.get('y', x.length);
-    await this.apply(x, y);
+    await this.applyMask(x, y);
     return { data: y, shape: input.shape, lengths: input.lengths };
   }
 
@@ -66,12 +66,12 @@ export class Dropout extends Layer {
     if (!needInputGrad) return null;
     if (!this.saved.active) return dOut;
     const dX = this.buffers.get('dX', dOut.length);
-    await this.apply(dOut, dX);
+    await this.applyMask(dOut, dX);
     return dX;
   }
 
   // Forward and backward are the same map (x -> y, dY -> dX) under the saved seed and stream.
-  private async apply(x: Float32Array, y: Float32Array): Promise<void> {
+  private async applyMask(x: Float32Array, y: Float32Array): Promise<void> {
     const { seed, stream, seq } = this.saved;
     const big = x.length > ASYNC_WORK;
     if (seq) {

@@ -2,6 +2,8 @@
 // with the batch first, and the valid lengths of each sequence when the batch is padded.
 import { backend } from '../../bindings/backend.ts';
 import type { TensorData } from '../tensor.ts';
+import { applyLayer } from './symbolic.ts';
+import type { SymbolicTensor } from './symbolic.ts';
 
 export interface Flow {
   data: TensorData;
@@ -61,6 +63,12 @@ export abstract class Layer {
   protected built = false;
   protected outShape: Shape = [];
   protected weightList: Weight[] = [];
+  /**
+   * Set by the functional Model on the extra layer objects it makes for the second and later
+   * applications of a shared layer: weight() then hands out this layer's arrays instead of fresh
+   * ones, so both objects read and update the same values (their grads stay separate).
+   */
+  sharesWeightsOf: Layer | null = null;
 
   constructor(inputShape?: Shape | null) {
     this.inputShape = inputShape ?? null;
@@ -77,6 +85,20 @@ export abstract class Layer {
   /** Trainable weights in a fixed order (live arrays: changing them changes the layer). */
   get weights(): readonly Weight[] {
     return this.weightList;
+  }
+
+  /** Whether apply() takes a list of inputs (merge layers: Dot, Add, ...). */
+  get takesMany(): boolean {
+    return false;
+  }
+
+  /**
+   * The functional form: records this layer applied to `input` (an Input() or another layer's
+   * output; a list for merge layers) and returns the placeholder of its output, to pass on to
+   * further layers or to Model({ inputs, outputs }). Applying one layer object twice shares its weights.
+   */
+  apply(input: SymbolicTensor | readonly SymbolicTensor[]): SymbolicTensor {
+    return applyLayer(this, input, this.takesMany);
   }
 
   countParams(): number {
@@ -125,6 +147,8 @@ export abstract class Layer {
     if (shape.reduce((a, b) => a * b, 1) !== value.length) {
       throw new Error(`${this.className}: weight ${name} has ${value.length} values, not the product of [${shape.join(', ')}]`);
     }
+    const shared = this.sharesWeightsOf?.weightList[this.weightList.length];
+    if (shared && shared.name === name && shared.value.length === value.length) value = shared.value;
     this.weightList.push({ name, shape: [...shape], value, grad: new Float32Array(value.length) });
     return value;
   }

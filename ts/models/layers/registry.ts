@@ -27,6 +27,7 @@ import { TimeDistributed } from './time_distributed.ts';
 import { GaussianNoise } from './noise.ts';
 import { ActivityRegularization } from './activity_regularization.ts';
 import { Sampling } from './sampling.ts';
+import { Add, Dot, Multiply, Subtract } from './merge.ts';
 
 /** Builds an unbuilt layer from its getConfig() output. */
 export type LayerFactory = (config: LayerConfig) => Layer;
@@ -129,6 +130,10 @@ const registry = new Map<string, LayerFactory>([
   ['GaussianNoise', (c) => new GaussianNoise(num('GaussianNoise', c, 'stddev'))],
   ['ActivityRegularization', (c) => new ActivityRegularization({ l1: num('ActivityRegularization', c, 'l1'), l2: num('ActivityRegularization', c, 'l2') })],
   ['Sampling', (c) => new Sampling(num('Sampling', c, 'latent'), { klWeight: num('Sampling', c, 'klWeight') })],
+  ['Dot', (c) => new Dot({ axes: num('Dot', c, 'axes'), normalize: bool('Dot', c, 'normalize') })],
+  ['Add', () => new Add()],
+  ['Subtract', () => new Subtract()],
+  ['Multiply', () => new Multiply()],
 ]);
 
 /** Registers a layer class under its className, so model files holding it can be loaded. */

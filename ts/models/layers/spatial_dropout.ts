@@ -36,7 +36,7 @@ export class SpatialDropout1D extends Layer {
     const [B, T, C] = input.shape;
     this.saved = { seed: ctx.seed, stream: ctx.stream, B, T, C };
     const y = this.buffers.get('y', x.length);
-    await this.apply(x, y);
+    await this.applyMask(x, y);
     return { data: y, shape: input.shape, lengths: input.lengths };
   }
 
@@ -44,12 +44,12 @@ export class SpatialDropout1D extends Layer {
     if (!needInputGrad) return null;
     if (!this.saved) return dOut;
     const dX = this.buffers.get('dX', dOut.length);
-    await this.apply(dOut, dX);
+    await this.applyMask(dOut, dX);
     return dX;
   }
 
   // The same factors map x to y and dY to dX.
-  private async apply(x: Float32Array, y: Float32Array): Promise<void> {
+  private async applyMask(x: Float32Array, y: Float32Array): Promise<void> {
     const { seed, stream, B, T, C } = this.saved as NonNullable<typeof this.saved>;
     if (x.length > ASYNC_WORK) await spatialDropout1dAsync(B, T, C, this.rate, seed, stream, x, y);
     else spatialDropout1d(B, T, C, this.rate, seed, stream, x, y);

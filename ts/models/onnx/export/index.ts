@@ -130,6 +130,10 @@ export async function exportOnnx(model: Sequential | Detector<never>, path?: str
   if (typeof model !== 'object' || model === null || typeof (model as Sequential).getConfig !== 'function') {
     throw new TypeError('exportOnnx: model must be a vigil Sequential or detector');
   }
+  if (typeof (model as Sequential).build !== 'function') {
+    // A functional Model (several inputs, shared layers) has no ONNX emitter yet.
+    throw new TypeError(`exportOnnx: a functional Model ('${(model as { name?: string }).name}') cannot be exported to ONNX yet; only Sequential models and detectors can`);
+  }
   if (!model.built) {
     try {
       model.build();
