@@ -280,6 +280,34 @@ test('epochs at batch 128 and 10 (the bench\'s) are bit-identical for 1, 2 and 3
   }
 });
 
+test('an async epoch gives the one-thread result while the thread count changes under it (no deadlock)', async () => {
+  const r = rng(39);
+  const [N, V, H] = [2000, 32, 48];
+  const o = epochOptions({ visible: 'bernoulli', batchSize: 128 });
+  const start = model(r, V, H, 0.1);
+  const x = data(r, 'bernoulli', N * V);
+  const order = Int32Array.from({ length: N }, (_, i) => (i * 11) % N);
+  const run = async (threadsDuring: number[]) => {
+    const m = copyModel(start);
+    const vel = { W: new Float32Array(H * V), b: new Float32Array(V), c: new Float32Array(H) };
+    const pending = rbmTrainEpochAsync(o, N, m, x, order, vel, null, nanF32(1));
+    for (const t of threadsDuring) setNumThreads(t);
+    await pending;
+    return m.W;
+  };
+  const before = getNumThreads();
+  try {
+    setNumThreads(1);
+    const want = await run([]);
+    for (const [from, to] of [[3, 2], [3, 1], [2, 3], [2, 1]]) {
+      setNumThreads(from);
+      assert.equal(await run([to]), want, `${from} -> ${to}`);
+    }
+  } finally {
+    setNumThreads(before);
+  }
+});
+
 test('async forms give the same results', async () => {
   const r = rng(38);
   const [N, V, H] = [9, 6, 4];

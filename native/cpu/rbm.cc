@@ -294,7 +294,7 @@ void epochMember(EpochState& st, SpinBarrier& barrier, int p, int P) {
       const PackedB wt = packB(true, V, H, st.W, V), wv = packB(false, H, V, st.W, V);
       chainRows(o.chain, m, V, H, w, wt, wv, st.b, st.c, st.persistentH, o.seed, stream, a, e);
     }
-    barrier.wait();
+    barrier.wait(P);
 
     // The updates. Same arithmetic as cdGradient followed by the momentum step, output by output.
     const float* v0 = w.vs.data();
@@ -334,7 +334,7 @@ void epochMember(EpochState& st, SpinBarrier& barrier, int p, int P) {
         st.b[i] += st.velB[i];
       }
     }
-    barrier.wait();
+    barrier.wait(P);
   }
 }
 
@@ -349,19 +349,11 @@ double rbmTrainEpoch(const RbmTrainOptions& o, int64_t N, int64_t V, int64_t H, 
   // Members: as many as a batch's chains can use; small batches (scikit-learn's default of 10)
   // run on one thread, where a meeting per batch would cost more than it shares.
   const int P = static_cast<int>(std::min<int64_t>(getNumThreads(), (B + kChainRows - 1) / kChainRows));
-  SpinBarrier barrier(P);
+  SpinBarrier barrier;
   if (P == 1) {
     epochMember(st, barrier, 0, 1);
   } else {
-    // One chunk per member; run inline as a single call when already inside a region.
-    parallelChunks(P, 1, [&](int, int64_t a, int64_t e) {
-      if (e - a == 1) {
-        epochMember(st, barrier, static_cast<int>(a), P);
-      } else {
-        SpinBarrier alone(1);
-        epochMember(st, alone, 0, 1);
-      }
-    });
+    parallelTeam(P, [&](int member, int members) { epochMember(st, barrier, member, members); });
   }
   double err = 0;
   for (double e : st.batchErr) err += e;

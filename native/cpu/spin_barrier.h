@@ -10,14 +10,13 @@ namespace vigil {
 
 class SpinBarrier {
  public:
-  explicit SpinBarrier(int members) : members_(members) {}
-
-  // Returns once all members have called wait() this round. Spins briefly (the others are
-  // usually microseconds away), then yields so an oversubscribed machine still makes progress.
-  void wait() {
-    if (members_ <= 1) return;
+  // Returns once all `members` members (all passing the same count) have called wait() this round.
+  // Spins briefly (the others are usually microseconds away), then yields so an oversubscribed
+  // machine still makes progress.
+  void wait(int members) {
+    if (members <= 1) return;
     const uint32_t round = round_.load(std::memory_order_acquire);
-    if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == members_) {
+    if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == members) {
       arrived_.store(0, std::memory_order_relaxed);
       round_.fetch_add(1, std::memory_order_release);
       return;
@@ -38,7 +37,6 @@ class SpinBarrier {
     __builtin_ia32_pause();
 #endif
   }
-  const int members_;
   alignas(64) std::atomic<int> arrived_{0};
   alignas(64) std::atomic<uint32_t> round_{0};
 };

@@ -28,6 +28,9 @@ class Pool {
 
   int size() const { return nThreads_; }
 
+  // The chunk count of the region the calling member runs in (read by its chunks while it runs).
+  int regionChunks() const { return jobChunks_; }
+
   void resize(int n) {
     std::lock_guard<std::mutex> region(regionMutex_);
     if (n == nThreads_) return;
@@ -131,6 +134,23 @@ void setNumThreads(int n) { pool().resize(std::max(1, n)); }
 
 int parallelChunks(int64_t n, int64_t grain, const std::function<void(int, int64_t, int64_t)>& fn) {
   return pool().run(n, grain, fn);
+}
+
+int parallelTeam(int maxMembers, const std::function<void(int, int)>& fn) {
+  Pool& p = pool();
+  int members = 1;
+  // run() decides the chunk count under its lock (the thread count may change until then); a
+  // call covering all of [0, n) is the inline case, as a parallel region has at least 2 chunks.
+  p.run(std::max(maxMembers, 1), 1, [&](int c, int64_t b, int64_t e) {
+    if (b == 0 && e == std::max(maxMembers, 1)) {
+      fn(0, 1);
+    } else {
+      const int m = p.regionChunks();
+      if (c == 0) members = m;
+      fn(c, m);
+    }
+  });
+  return members;
 }
 
 void parallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {

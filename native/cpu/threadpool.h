@@ -22,4 +22,9 @@ void parallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int
 // Returns the number of chunks used. fn(chunk, begin, end).
 int parallelChunks(int64_t n, int64_t grain, const std::function<void(int, int64_t, int64_t)>& fn);
 
+// Runs fn(member, members) once on each of `members` threads at the same time, members =
+// min(maxMembers, thread count) (1 inside a region, where it runs inline): for kernels whose
+// members meet at barriers (spin_barrier.h) and so must know how many run. Returns members.
+int parallelTeam(int maxMembers, const std::function<void(int, int)>& fn);
+
 }  // namespace vigil
