@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { BUNDLED_DATA, DataFormatError, HTTP_PARAMS_CLASSES, loadCsic, loadHttpParams, loadPhishing } from '../ts/models/datasets.ts';
+import { groupTrainTestSplit } from '../ts/models/preprocessing/split.ts';
 import { throwsError } from './helpers/errors.ts';
 
 const sum = (a: Int32Array) => a.reduce((s, v) => s + v, 0);
@@ -45,6 +46,24 @@ test('CSIC 2010: 49,683 lines de-duplicate to 20,080 requests (12,365 attacks)',
   assert.equal(Object.keys(r), ['method', 'url']);
 });
 
+test('CSIC 2010: GET/POST twins share a group; a group split keeps them on one side', () => {
+  const d = loadCsic();
+  assert.is(d.groups.length, 20080);
+  assert.is(d.groupCount, 12504);
+  const sizes = new Map<number, number>();
+  for (const g of d.groups) sizes.set(g, (sizes.get(g) ?? 0) + 1);
+  const hist = [0, 0, 0, 0];
+  for (const c of sizes.values()) hist[c]++;
+  assert.equal(hist, [0, 4942, 7548, 14]); // 7,562 groups with twins: 15,138 of the 20,080 rows
+  const urlOf = (t: string) => (JSON.parse(t) as { url: string }).url;
+  for (let i = 1; i < 200; i++) assert.is(d.groups[i] === d.groups[i - 1], urlOf(d.texts[i]) === urlOf(d.texts[i - 1]));
+  const s = groupTrainTestSplit(d.groups, { testSize: 0.25, seed: 42, stratify: d.labels });
+  assert.is(s.train.length + s.test.length, 20080);
+  const testUrls = new Set(Array.from(s.test, (i) => urlOf(d.texts[i])));
+  assert.is(testUrls.size, 3126); // ceil(0.25 * 12,504) groups
+  for (const i of s.train) if (testUrls.has(urlOf(d.texts[i]))) assert.unreachable(`a twin of train row ${i} is in test`);
+});
+
 test('CSIC loader: copies collapse, conflicting pairs are dropped and counted', () => {
   const lines = [
     '{"method":"GET","url":"/a","breach":0}',
@@ -59,6 +78,8 @@ test('CSIC loader: copies collapse, conflicting pairs are dropped and counted', 
   assert.equal(Array.from(d.labels), [0, 1]);
   assert.is(d.rawRows, 5);
   assert.is(d.conflicting, 1);
+  assert.equal(Array.from(d.groups), [0, 0]);
+  assert.is(d.groupCount, 1);
   throwsError(() => loadCsic(file('bad.jsonl', '{"method":"GET","url":"/a","breach":0}\n{"method":"GET"')), DataFormatError, /bad\.jsonl:2: not valid JSON/);
   throwsError(() => loadCsic(file('bad2.jsonl', '{"method":"GET","url":"/a","breach":2}')), DataFormatError, /:1: "breach" must be 0 or 1/);
   throwsError(() => loadCsic(file('bad3.jsonl', '\n\n{"method":1,"url":"/a","breach":0}')), DataFormatError, /:3: expected an object/);

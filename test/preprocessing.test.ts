@@ -3,7 +3,7 @@
 // the CSV reader.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CharTokenizer, csvRecords, DataFormatError, padSequences, parseCsv, permutation, takeRows, trainTestSplit } from '../ts/models/preprocessing/index.ts';
+import { CharTokenizer, csvRecords, DataFormatError, groupTrainTestSplit, padSequences, parseCsv, permutation, takeRows, trainTestSplit } from '../ts/models/preprocessing/index.ts';
 import { throwsError } from './helpers/errors.ts';
 
 const seqs = (t: CharTokenizer, texts: string[]) => t.textsToSequences(texts).map((s) => Array.from(s));
@@ -166,6 +166,48 @@ test('trainTestSplit: stratified keeps each class share', () => {
   const z = Array.from({ length: 90 }, (_, i) => [5, 9, 12][i % 3]);
   const u = trainTestSplit(90, { testSize: 30, seed: 3, stratify: z });
   for (const c of [5, 9, 12]) assert.is(takeRows(z, u.test).filter((v) => v === c).length, 10);
+});
+
+test('groupTrainTestSplit: groups never straddle, sizes by group, stratified, deterministic', () => {
+  // 300 groups of 1-3 rows (ids scattered, not sorted); class 1 for every third group, and one
+  // mixed group that must count as class 1.
+  const groups: number[] = [];
+  const y: number[] = [];
+  for (let g = 0; g < 300; g++) {
+    for (let r = 0; r <= g % 3; r++) {
+      groups.push((g * 7919) % 1000);
+      y.push(g % 3 === 1 ? 1 : 0);
+    }
+  }
+  y[3] = 1; // the third group (rows 3-5) now mixes classes 0 and 1: it counts as class 1
+  const n = groups.length;
+  const s = groupTrainTestSplit(groups, { testSize: 0.25, seed: 42, stratify: y });
+  checkPartition(n, s);
+  const testGroups = new Set(Array.from(s.test, (i) => groups[i]));
+  for (const i of s.train) assert.not.ok(testGroups.has(groups[i]), `group ${groups[i]} straddles`);
+  assert.is(testGroups.size, 75);
+  // Class by group: 100 groups of class 1 plus the mixed one -> 101 of 300; 75 test groups get 25.25 -> 25.
+  const testClass1 = [...testGroups].filter((g) => s.test.some((i) => groups[i] === g && y[i] === 1)).length;
+  assert.is(testClass1, 25);
+  // Members of a group are adjacent on each side, so a validation cut breaks at most one group.
+  for (const part of [s.train, s.test]) {
+    const seen = new Set<number>();
+    for (let k = 0; k < part.length; k++) {
+      const g = groups[part[k]];
+      if (k > 0 && groups[part[k - 1]] !== g) assert.not.ok(seen.has(g), `group ${g} split within a side`);
+      seen.add(g);
+    }
+  }
+  assert.equal(s, groupTrainTestSplit(groups, { testSize: 0.25, seed: 42, stratify: y }));
+  assert.not.equal(Array.from(groupTrainTestSplit(groups, { testSize: 0.25, seed: 7, stratify: y }).test), Array.from(s.test));
+  // One row per group: the same split as trainTestSplit over rows.
+  const single = Array.from({ length: 50 }, (_, i) => i);
+  assert.equal(groupTrainTestSplit(single, { seed: 3 }), trainTestSplit(50, { seed: 3 }));
+  throwsError(() => groupTrainTestSplit(null as unknown as number[]), TypeError, /groups must be/);
+  throwsError(() => groupTrainTestSplit([1, 1, 1]), RangeError, /at least 2 groups/);
+  throwsError(() => groupTrainTestSplit([0, 1.5, 2]), RangeError, /groups\[1\]/);
+  throwsError(() => groupTrainTestSplit([0, 1, 2, 3], { stratify: [0, 1] }), RangeError, /stratify must hold one class per row/);
+  throwsError(() => groupTrainTestSplit([0, 1, 2, 3], { stratify: [0, 1, NaN, 1] }), RangeError, /stratify\[2\]/);
 });
 
 test('trainTestSplit and helpers: bad input', () => {

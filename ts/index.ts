@@ -26,12 +26,12 @@ export type { OcsvmFitResult, OcsvmFitSpec, OcsvmStatus, SvmKernelName, SvmKerne
 
 // Preprocessing, metrics and the bundled data sets.
 export {
-  CharTokenizer, padSequences, trainTestSplit, permutation, takeRows, csvRecords, parseCsv, CsvParser, DataFormatError,
+  CharTokenizer, padSequences, trainTestSplit, groupTrainTestSplit, permutation, takeRows, csvRecords, parseCsv, CsvParser, DataFormatError,
   parseJsonLines, readJsonLines, StandardScaler, MinMaxScaler, LabelEncoder, ColumnEncoder, compareCodePoints,
   slidingWindows, stepScores, TabularPipeline,
 } from './models/preprocessing/index.ts';
 export type {
-  CharTokenizerOptions, CharTokenizerJSON, PadOptions, PaddedBatch, Side, SplitOptions, Split, CsvOptions, CsvRecord, CsvSink,
+  CharTokenizerOptions, CharTokenizerJSON, PadOptions, PaddedBatch, Side, SplitOptions, GroupSplitOptions, Split, CsvOptions, CsvRecord, CsvSink,
   StandardScalerOptions, StandardScalerJSON, MinMaxScalerOptions, MinMaxScalerJSON,
   Cell, ColumnEncoderJSON, ColumnEncoderOptions, Label, LabelEncoderJSON, LabelEncoderOptions, UnknownPolicy,
   NanPolicy, StepReduce, StepScoreOptions, WindowOptions, Windows, TabularPipelineJSON, TabularPipelineOptions, TabularScale,

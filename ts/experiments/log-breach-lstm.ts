@@ -1,8 +1,9 @@
 // log-breach-lstm (SEEDS.md), on CSIC 2010: is a web request an attack? Requests de-duplicated by
 // (method, url) first (loadCsic), each the compact JSON {"method":…,"url":…}; stratified 75/25
-// split with seed 42; pre-padded/truncated to 1024. The notebook's model 2: Embedding(vocab, 32)
-// -> Dropout(0.5) -> LSTM(64, recurrent_dropout 0.5) -> Dropout(0.5) -> Dense(1, sigmoid), Adam,
-// batch 128, 3 epochs, validation split 0.25.
+// split with seed 42 by content group (a GET and a POST of the same path and parameters land on the
+// same side: runExperiment splits by loadCsic's groups); pre-padded/truncated to 1024. The
+// notebook's model 2: Embedding(vocab, 32) -> Dropout(0.5) -> LSTM(64, recurrent_dropout 0.5) ->
+// Dropout(0.5) -> Dense(1, sigmoid), Adam, batch 128, 3 epochs, validation split 0.25.
 import { loadCsic } from '../models/datasets.ts';
 import { Dense } from '../models/layers/dense.ts';
 import { Dropout } from '../models/layers/dropout.ts';

@@ -12,7 +12,7 @@ import type { OptimizerSpec } from '../models/optimizers.ts';
 import { CharTokenizer } from '../models/preprocessing/tokenizer.ts';
 import type { CharTokenizerOptions } from '../models/preprocessing/tokenizer.ts';
 import { padSequences } from '../models/preprocessing/pad.ts';
-import { takeRows, trainTestSplit } from '../models/preprocessing/split.ts';
+import { groupTrainTestSplit, takeRows, trainTestSplit } from '../models/preprocessing/split.ts';
 import { Sequential } from '../models/sequential.ts';
 import { tensor } from '../models/tensor.ts';
 import { defaultRecipe } from './default.ts';
@@ -146,7 +146,8 @@ function subset(data: TextDataset, limit: number, seed: number): TextDataset {
   if (!Number.isInteger(limit) || limit < 4) throw new RangeError(`limit must be an integer >= 4, got ${limit}`);
   if (limit >= data.texts.length) return data;
   const { test } = trainTestSplit(data.texts.length, { testSize: limit, seed, stratify: data.labels });
-  return { texts: takeRows(data.texts, test), labels: takeRows(data.labels, test) };
+  const rows = { texts: takeRows(data.texts, test), labels: takeRows(data.labels, test) };
+  return data.groups ? { ...rows, groups: takeRows(data.groups, test) } : rows;
 }
 
 function encode(tok: CharTokenizer, texts: string[], maxlen: number) {
@@ -172,7 +173,11 @@ export async function runExperiment(exp: Experiment, opts: RunOptions = {}): Pro
     test = exp.load(opts.testPath);
     if (opts.limit !== undefined) test = subset(test, opts.limit, seed);
   } else {
-    const s = trainTestSplit(data.texts.length, { testSize: exp.testSize, seed, stratify: exp.stratify ? data.labels : undefined });
+    // A data set with groups (CSIC's GET/POST twins) splits by group, so no test row has a twin in training.
+    const stratify = exp.stratify ? data.labels : undefined;
+    const s = data.groups
+      ? groupTrainTestSplit(data.groups, { testSize: exp.testSize, seed, stratify })
+      : trainTestSplit(data.texts.length, { testSize: exp.testSize, seed, stratify });
     train = { texts: takeRows(data.texts, s.train), labels: takeRows(data.labels, s.train) };
     test = { texts: takeRows(data.texts, s.test), labels: takeRows(data.labels, s.test) };
   }

@@ -136,3 +136,68 @@ export function takeRows<T>(values: readonly T[] | Int32Array | Float32Array, in
   }
   return Array.from({ length: indices.length }, (_, k) => (values as readonly T[])[check(indices[k])]);
 }
+
+export interface GroupSplitOptions {
+  /** Test share of the groups in (0, 1), or a group count >= 1 (default 0.25). */
+  testSize?: number;
+  /** Seed of the permutation of groups, an integer in [0, 2^53) (default 0). */
+  seed?: number;
+  /**
+   * Class of each row: the test set then keeps each class's share of groups. A group whose rows
+   * have different classes counts as its largest class.
+   */
+  stratify?: ArrayLike<number>;
+}
+
+/**
+ * Splits row indices 0..n-1 (n = groups.length) so that all rows of a group land on the same side:
+ * a model is then tested only on groups it never saw a member of. Rows that are variants of one
+ * item (the same request sent as GET and as POST) share a group. Whole groups are drawn as
+ * trainTestSplit draws rows (same sizes and stratified allocation, over groups); each side lists
+ * its groups in random order with a group's rows adjacent, in ascending row order, so a
+ * validation split cut from the end of the training rows (fit's validationSplit) breaks at most
+ * one group.
+ */
+export function groupTrainTestSplit(groups: ArrayLike<number>, options: GroupSplitOptions = {}): Split {
+  if (groups === null || typeof groups !== 'object' || typeof groups.length !== 'number') {
+    throw new TypeError('groupTrainTestSplit: groups must be an array of group ids, one per row');
+  }
+  const n = groups.length;
+  const { testSize = 0.25, seed = 0, stratify } = options;
+  const ids = new Map<number, number>();
+  const members: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const g = groups[i];
+    if (!Number.isInteger(g)) throw new RangeError(`groupTrainTestSplit: groups[${i}] is ${g}; group ids must be integers`);
+    let k = ids.get(g);
+    if (k === undefined) {
+      k = members.length;
+      ids.set(g, k);
+      members.push([]);
+    }
+    members[k].push(i);
+  }
+  if (stratify !== undefined && (stratify === null || typeof stratify !== 'object' || stratify.length !== n)) {
+    throw new RangeError(`groupTrainTestSplit: stratify must hold one class per row (${n}), got ${(stratify as ArrayLike<number> | null)?.length}`);
+  }
+  let groupClass: number[] | undefined;
+  if (stratify !== undefined) {
+    groupClass = members.map((rows) => {
+      let c = -Infinity;
+      for (const i of rows) {
+        const v = stratify[i];
+        if (!Number.isFinite(v)) throw new RangeError(`groupTrainTestSplit: stratify[${i}] is ${v}; classes must be finite numbers`);
+        if (v > c) c = v;
+      }
+      return c;
+    });
+  }
+  if (members.length < 2) throw new RangeError(`groupTrainTestSplit: needs at least 2 groups, got ${members.length}`);
+  const s = trainTestSplit(members.length, { testSize, seed, stratify: groupClass });
+  const expand = (picked: Int32Array): Int32Array => {
+    const out: number[] = [];
+    for (const k of picked) out.push(...members[k]);
+    return Int32Array.from(out);
+  };
+  return { train: expand(s.train), test: expand(s.test) };
+}
