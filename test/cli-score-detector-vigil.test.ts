@@ -21,6 +21,7 @@ import type { Cell } from '../ts/models/preprocessing/encoders.ts';
 import { readNpy, writeNpy } from '../ts/models/preprocessing/npy.ts';
 import { TabularPipeline } from '../ts/models/preprocessing/tabular_pipeline.ts';
 import { tensor, type Tensor } from '../ts/models/tensor.ts';
+import { Add, Dense, Input, Model } from '../ts/index.ts';
 import { rejectsError } from './helpers/errors.ts';
 import { randomF32, rng } from './helpers/random.ts';
 import { sine } from './helpers/series.ts';
@@ -170,6 +171,23 @@ test('wrong width or rank: a RangeError naming --input and both numbers, for the
   // The class of the error, below the CLI's exit code.
   await rejectsError(scoreDetectorTensor(det as Detector<never>, { dtype: 'float32', shape: [2, 4], data: new Float32Array(8) }, "'m'", quiet),
     RangeError, /--input has 4 features per row; the IsolationForest in 'm' takes 5/);
+});
+
+test('a functional Model file is refused by name on the tensor and the row path, not misread as a detector', async () => {
+  const a = Input({ shape: [3] }), b = Input({ shape: [3] });
+  const shared = new Dense(2);
+  const model = new Model({ inputs: [a, b], outputs: new Dense(1).apply(new Add().apply([shared.apply(a), shared.apply(b)])), seed: 1 });
+  const file = join(dir, 'functional.vigil');
+  await model.save(file);
+  const x = writeInputs('functional', tensor(randomF32(rng(5), 4 * 3), [4, 3]));
+  const csv = join(dir, 'functional.csv');
+  writeFileSync(csv, 'a,b,c\n1,2,3\n');
+  for (const input of [x.npy, csv]) {
+    const r = await vigil('score', '--model', file, '--input', input, '--output', join(dir, 'never.json'));
+    assert.is(r.code, 1, r.err);
+    assert.match(r.err, /is a functional Model \(several inputs\).*Model\.load/);
+    assert.not.match(r.err, /detector type/);
+  }
 });
 
 test('--help says a detector .vigil file takes a tensor of features', async () => {

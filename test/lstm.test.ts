@@ -305,6 +305,24 @@ test('outMax (fused GlobalMaxPooling1D) is the max of out over the valid steps: 
   }
 });
 
+test('forward outputs that share memory with each other or with an input are a RangeError naming both', () => {
+  const r = rng(22);
+  const a = randomCase(r, { B: 3, T: 4, I: 2, H: 5, G: 20, h0: true, c0: true });
+  const base = forwardOptions(a, false);
+  const out = base.out!;
+  // outMax inside out, hLast over wHh, cLast over h0: each would be written while read.
+  assert.throws(() => lstmForward({ ...base, outMax: out.subarray(0, a.B * a.H) }), (e: Error) =>
+    e instanceof RangeError && /outMax/.test(e.message) && /out\b/.test(e.message));
+  const wHh = new Float32Array(Math.max(a.B * a.H, base.wHh.length));
+  wHh.set(base.wHh);
+  assert.throws(() => lstmForward({ ...base, wHh: wHh.subarray(0, base.wHh.length), hLast: wHh.subarray(0, a.B * a.H) }), (e: Error) =>
+    e instanceof RangeError && /hLast/.test(e.message) && /wHh/.test(e.message));
+  const h0 = base.h0!;
+  assert.throws(() => lstmForward({ ...base, cLast: h0 }), (e: Error) => e instanceof RangeError && /cLast/.test(e.message) && /h0/.test(e.message));
+  // Inputs may share memory (the same zeros as h0 and c0).
+  lstmForward({ ...base, c0: h0 });
+});
+
 test('gather mode equals dense mode through the folded embedding; unfold gives the dense gradients', () => {
   const r = rng(7);
   const B = 4, T = 5, E = 3, H = 6, G = 24, V = 5;

@@ -313,23 +313,30 @@ void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alph
   }
 }
 
-PackedB packB(bool transB, int64_t K, int64_t N, const float* B, int64_t ldb) {
+void packBInto(bool transB, int64_t K, int64_t N, const float* B, int64_t ldb, PackedB& p) {
   const Geometry& g = activeGeometry();
-  PackedB p;
+  const int64_t np = (N + g.nr - 1) / g.nr;
+  const int64_t size = np * g.nr * K;
+  if (!p.data || p.size != size) {
+    AlignedFloats buf = allocFloats(size);
+    p.data = std::shared_ptr<float>(buf.release(), [](float* q) { AlignedDelete()(q); });
+  }
   p.K = K;
   p.N = N;
   p.nr = g.nr;
-  const int64_t np = (N + g.nr - 1) / g.nr;
-  p.size = np * g.nr * K;
-  AlignedFloats buf = allocFloats(p.size);
+  p.size = size;
   // Whole-K panels: any k block of panel j is contiguous at j * K * nr + k0 * nr.
   if (K > 0 && N > 0) {
-    float* out = buf.get();
+    float* out = p.data.get();
     parallelFor(np, K * N < kMinParallelWork ? np : 4, [&](int64_t p0, int64_t p1) {
       g.packB(transB, B, ldb, N, 0, 0, K, p0, p1, K * g.nr, out);
     });
   }
-  p.data = std::shared_ptr<float>(buf.release(), [](float* q) { AlignedDelete()(q); });
+}
+
+PackedB packB(bool transB, int64_t K, int64_t N, const float* B, int64_t ldb) {
+  PackedB p;
+  packBInto(transB, K, N, B, ldb, p);
   return p;
 }
 

@@ -25,6 +25,9 @@ struct PackedB {
   int64_t size = 0;
 };
 PackedB packB(bool transB, int64_t K, int64_t N, const float* B, int64_t ldb);
+// packB into p, reusing p's buffer when it has the size needed (a loop that repacks the same
+// shape allocates once). p must not share its buffer with a PackedB still in use.
+void packBInto(bool transB, int64_t K, int64_t N, const float* B, int64_t ldb, PackedB& p);
 // C[M,N] = alpha * op(A) * packed + beta * C (same conventions as sgemm). Gives the same bits
 // as sgemm at the SIMD level that packed B.
 void sgemmPacked(bool transA, int64_t M, float alpha, const float* A, int64_t lda, const PackedB& B, float beta,

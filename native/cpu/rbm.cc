@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <atomic>
 #include <cstring>
+#include <exception>
+#include <mutex>
 #include <vector>
 
 #include "cpu/activation.h"
@@ -268,7 +271,24 @@ struct EpochState {
   Work w;
   std::vector<float> gW;
   std::vector<double> batchErr;
+  // A member that throws (an allocation inside a product) must not leave the others spinning at
+  // the barrier: it records the first error, still meets them, and every member leaves at that
+  // meeting; rbmTrainEpoch rethrows on the calling thread, which the glue turns into a JS Error.
+  std::atomic<bool> failed{false};
+  std::mutex errorMutex{};
+  std::exception_ptr error{};
 };
+
+template <typename Fn>
+void guarded(EpochState& st, Fn&& fn) {
+  try {
+    fn();
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(st.errorMutex);
+    if (!st.error) st.error = std::current_exception();
+    st.failed.store(true, std::memory_order_release);
+  }
+}
 
 // Bounds of member p of P over [0, n): multiples of 16 floats (whole SIMD columns; the split does
 // not change any value, only keeps members off each other's cache lines).
@@ -280,61 +300,69 @@ void epochMember(EpochState& st, SpinBarrier& barrier, int p, int P) {
   const RbmTrainOptions& o = st.o;
   Work& w = st.w;
   const float lr = o.learningRate, mom = o.momentum, wd = o.weightDecay;
+  PackedB wt, wv;  // this member's packed copies of W, repacked every batch into the same memory
   for (int64_t t = 0, r0 = 0; r0 < N; ++t, r0 += B) {
     const int64_t m = std::min(B, N - r0);
     const uint64_t stream = rbmBatchStream(o.epoch, t);
-    // The chains: rows split as parallelFor(m, kChainRows) splits them; each member packs its own
-    // copy of W (16 KiB at 64 x 64, cheaper than another meeting).
-    const int64_t chunks = std::min<int64_t>(P, (m + kChainRows - 1) / kChainRows);
-    if (p < chunks) {
-      const int64_t a = m * p / chunks, e = m * (p + 1) / chunks;
-      float* v0 = w.vs.data();
-      for (int64_t r = a; r < e; ++r)
-        std::memcpy(v0 + r * V, st.x + static_cast<int64_t>(st.order[r0 + r]) * V, sizeof(float) * V);
-      const PackedB wt = packB(true, V, H, st.W, V), wv = packB(false, H, V, st.W, V);
-      chainRows(o.chain, m, V, H, w, wt, wv, st.b, st.c, st.persistentH, o.seed, stream, a, e);
-    }
+    guarded(st, [&] {
+      // The chains: rows split as parallelFor(m, kChainRows) splits them; each member packs its own
+      // copy of W (16 KiB at 64 x 64, cheaper than another meeting).
+      const int64_t chunks = std::min<int64_t>(P, (m + kChainRows - 1) / kChainRows);
+      if (p < chunks) {
+        const int64_t a = m * p / chunks, e = m * (p + 1) / chunks;
+        float* v0 = w.vs.data();
+        for (int64_t r = a; r < e; ++r)
+          std::memcpy(v0 + r * V, st.x + static_cast<int64_t>(st.order[r0 + r]) * V, sizeof(float) * V);
+        packBInto(true, V, H, st.W, V, wt);
+        packBInto(false, H, V, st.W, V, wv);
+        chainRows(o.chain, m, V, H, w, wt, wv, st.b, st.c, st.persistentH, o.seed, stream, a, e);
+      }
+    });
     barrier.wait(P);
+    if (st.failed.load(std::memory_order_acquire)) return;
 
-    // The updates. Same arithmetic as cdGradient followed by the momentum step, output by output.
-    const float* v0 = w.vs.data();
-    const float* p0 = w.ps.data();
-    const double inv = 1.0 / static_cast<double>(m);
-    if (p == 0) {
-      double err = 0;
-      for (int64_t r = 0; r < m; ++r) err += w.err[r];
-      st.batchErr[t] = err;
-    }
-    const int64_t j0 = memberBound(H, p, P), j1 = memberBound(H, p + 1, P);
-    if (j1 > j0) {
-      float* gW = st.gW.data() + j0 * V;
-      // dW rows [j0, j1) = [p_0; -p_k]^T[:, j0:j1] [v_0; v_k] / m.
-      sgemm(true, false, j1 - j0, V, 2 * m, static_cast<float>(inv), p0 + j0, H, v0, V, 0.0f, gW, V);
-      for (int64_t i = 0; i < (j1 - j0) * V; ++i) {
-        float* Wi = st.W + j0 * V + i;
-        float* vi = st.velW + j0 * V + i;
-        *vi = mom * *vi + lr * (gW[i] - wd * *Wi);
-        *Wi += *vi;
+    guarded(st, [&] {
+      // The updates. Same arithmetic as cdGradient followed by the momentum step, output by output.
+      const float* v0 = w.vs.data();
+      const float* p0 = w.ps.data();
+      const double inv = 1.0 / static_cast<double>(m);
+      if (p == 0) {
+        double err = 0;
+        for (int64_t r = 0; r < m; ++r) err += w.err[r];
+        st.batchErr[t] = err;
       }
-      double* sh = w.colH.data() + j0;
-      std::fill(sh, sh + (j1 - j0), 0.0);
-      columnSums(m, j1 - j0, H, p0 + j0, p0 + m * H + j0, 1.0, sh);
-      for (int64_t j = j0; j < j1; ++j) {
-        st.velC[j] = mom * st.velC[j] + lr * static_cast<float>(w.colH[j] * inv);
-        st.c[j] += st.velC[j];
+      const int64_t j0 = memberBound(H, p, P), j1 = memberBound(H, p + 1, P);
+      if (j1 > j0) {
+        float* gW = st.gW.data() + j0 * V;
+        // dW rows [j0, j1) = [p_0; -p_k]^T[:, j0:j1] [v_0; v_k] / m.
+        sgemm(true, false, j1 - j0, V, 2 * m, static_cast<float>(inv), p0 + j0, H, v0, V, 0.0f, gW, V);
+        for (int64_t i = 0; i < (j1 - j0) * V; ++i) {
+          float* Wi = st.W + j0 * V + i;
+          float* vi = st.velW + j0 * V + i;
+          *vi = mom * *vi + lr * (gW[i] - wd * *Wi);
+          *Wi += *vi;
+        }
+        double* sh = w.colH.data() + j0;
+        std::fill(sh, sh + (j1 - j0), 0.0);
+        columnSums(m, j1 - j0, H, p0 + j0, p0 + m * H + j0, 1.0, sh);
+        for (int64_t j = j0; j < j1; ++j) {
+          st.velC[j] = mom * st.velC[j] + lr * static_cast<float>(w.colH[j] * inv);
+          st.c[j] += st.velC[j];
+        }
       }
-    }
-    const int64_t i0 = memberBound(V, p, P), i1 = memberBound(V, p + 1, P);
-    if (i1 > i0) {
-      double* sv = w.colV.data() + i0;
-      std::fill(sv, sv + (i1 - i0), 0.0);
-      columnSums(m, i1 - i0, V, v0 + i0, v0 + m * V + i0, -1.0, sv);
-      for (int64_t i = i0; i < i1; ++i) {
-        st.velB[i] = mom * st.velB[i] + lr * static_cast<float>(w.colV[i] * inv);
-        st.b[i] += st.velB[i];
+      const int64_t i0 = memberBound(V, p, P), i1 = memberBound(V, p + 1, P);
+      if (i1 > i0) {
+        double* sv = w.colV.data() + i0;
+        std::fill(sv, sv + (i1 - i0), 0.0);
+        columnSums(m, i1 - i0, V, v0 + i0, v0 + m * V + i0, -1.0, sv);
+        for (int64_t i = i0; i < i1; ++i) {
+          st.velB[i] = mom * st.velB[i] + lr * static_cast<float>(w.colV[i] * inv);
+          st.b[i] += st.velB[i];
+        }
       }
-    }
+    });
     barrier.wait(P);
+    if (st.failed.load(std::memory_order_acquire)) return;
   }
 }
 
@@ -355,6 +383,7 @@ double rbmTrainEpoch(const RbmTrainOptions& o, int64_t N, int64_t V, int64_t H, 
   } else {
     parallelTeam(P, [&](int member, int members) { epochMember(st, barrier, member, members); });
   }
+  if (st.error) std::rethrow_exception(st.error);
   double err = 0;
   for (double e : st.batchErr) err += e;
   return err / (static_cast<double>(N) * static_cast<double>(V));

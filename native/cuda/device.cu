@@ -9,7 +9,9 @@ namespace cuda {
 
 bool compiled() { return true; }
 
-std::vector<DeviceInfo> devices(std::string* why) {
+namespace {
+
+std::vector<DeviceInfo> discover(std::string* why) {
   std::vector<DeviceInfo> out;
   int count = 0;
   cudaError_t err = cudaGetDeviceCount(&count);
@@ -32,6 +34,24 @@ std::vector<DeviceInfo> devices(std::string* why) {
   }
   if (out.empty() && why) *why = "no CUDA device found";
   return out;
+}
+
+}  // namespace
+
+// The devices a process sees do not change while it runs, and asking the driver costs a context
+// query: discovered once (thread-safe static), answered from memory after that.
+std::vector<DeviceInfo> devices(std::string* why) {
+  struct Found {
+    std::vector<DeviceInfo> list;
+    std::string why;
+  };
+  static const Found found = [] {
+    Found f;
+    f.list = discover(&f.why);
+    return f;
+  }();
+  if (why) *why = found.why;
+  return found.list;
 }
 
 }  // namespace cuda

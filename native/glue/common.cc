@@ -264,5 +264,23 @@ void define(Napi::Env env, Napi::Object exports, const char* name, Binding body)
   exports.Set(asyncName, Napi::Function::New(env, make(asyncName, true), asyncName));
 }
 
+namespace {
+bool overlap(const Span& x, const Span& y) {
+  return x.p != nullptr && y.p != nullptr && x.p < y.p + y.n && y.p < x.p + x.n;
+}
+}  // namespace
+
+void distinct(Args& a, std::initializer_list<Span> written, std::initializer_list<Span> read) {
+  const std::vector<Span> w(written), r(read);
+  for (size_t i = 0; i < w.size(); ++i) {
+    for (size_t j = i + 1; j < w.size(); ++j) {
+      if (overlap(w[i], w[j])) a.rangeError(std::string(w[i].name) + " must not share memory with " + w[j].name);
+    }
+    for (const Span& in : r) {
+      if (overlap(w[i], in)) a.rangeError(std::string(w[i].name) + " must not share memory with " + in.name);
+    }
+  }
+}
+
 }  // namespace glue
 }  // namespace vigil

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,18 @@ Napi::Value run(Args& args, bool async, std::function<void()> work);
 // reads its arguments through Args and returns the work to run.
 using Binding = std::function<std::function<void()>(Args&)>;
 void define(Napi::Env env, Napi::Object exports, const char* name, Binding body);
+
+// One array argument as memory: its first element, its length in floats, its name.
+struct Span {
+  const float* p;
+  int64_t n;
+  const char* name;
+};
+
+// Outputs are written while inputs are read (by several threads): an output that shares memory
+// with another output or with an input would give garbage, so that is a RangeError naming both.
+// Inputs may share memory with each other. Null spans (absent optional arguments) are skipped.
+void distinct(Args& a, std::initializer_list<Span> written, std::initializer_list<Span> read = {});
 
 }  // namespace glue
 }  // namespace vigil

@@ -115,6 +115,12 @@ void defineRecurrent(Napi::Env env, Napi::Object exports, const RecurrentKernels
     float* hLast = g.f32Opt(i++, "hLast", a.B * a.H, false);
     float* cLast = kk.hasCell ? g.f32Opt(i++, "cLast", a.B * a.H, false) : nullptr;
     float* yMax = g.f32Opt(i++, "outMax", a.B * a.H, false);
+    distinct(g,
+             {{cache, cache ? kk.cacheSize(a.B, a.T, a.H) : 0, "cache"}, {y, a.B * a.T * a.H, "out"},
+              {hLast, a.B * a.H, "hLast"}, {cLast, a.B * a.H, "cLast"}, {yMax, a.B * a.H, "outMax"}},
+             {{a.x, a.x ? a.B * a.T * a.I : 0, "x"}, {a.wIh, a.wIh ? G * a.I : 0, "wIh"}, {a.bias, G, "bias"},
+              {a.table, a.table ? a.V * G : 0, "table"}, {a.wHh, GH, "wHh"}, {a.h0, a.B * a.H, "h0"},
+              {a.c0, a.B * a.H, "c0"}});
     auto fwd = kk.forward;
     return [a, fwd, cache, y, hLast, cLast, yMax] { fwd(a, cache, y, hLast, cLast, yMax); };
   });

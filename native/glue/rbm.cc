@@ -26,25 +26,6 @@ RbmVisible visibleArg(Args& a, size_t i) {
   return a.oneOf(i, "visible", {"bernoulli", "gaussian"}) == 0 ? RbmVisible::Bernoulli : RbmVisible::Gaussian;
 }
 
-struct Span {
-  const float* p;
-  int64_t n;
-  const char* name;
-};
-
-// Outputs are written while inputs are read: any shared memory would give garbage.
-void distinct(Args& a, std::initializer_list<Span> spans) {
-  std::vector<Span> s(spans);
-  for (size_t i = 0; i < s.size(); ++i) {
-    for (size_t j = i + 1; j < s.size(); ++j) {
-      if (s[i].p == nullptr || s[j].p == nullptr) continue;
-      if (s[i].p < s[j].p + s[j].n && s[j].p < s[i].p + s[i].n) {
-        a.rangeError(std::string(s[i].name) + " must not share memory with " + s[j].name);
-      }
-    }
-  }
-}
-
 // The persistent chain: required with persistent, refused without (it would be silently ignored).
 float* chainArg(Args& a, size_t i, bool persistent, int64_t len) {
   if (!persistent) {

@@ -52,21 +52,24 @@ function describePlatform(host: AddonHost): string {
  * on the platform it was built for: linux-x64 with glibc).
  */
 export function addonCandidates(host: AddonHost): AddonCandidate[] {
-  const out: AddonCandidate[] = [];
+  return [...candidatesInOrder(host)];
+}
+
+// Lazily, so that a development build or VIGIL_ADDON is found without asking for the C library.
+function* candidatesInOrder(host: AddonHost): Generator<AddonCandidate> {
   const override = host.env.VIGIL_ADDON;
-  if (override !== undefined && override !== '') out.push({ path: override, source: 'VIGIL_ADDON' });
-  out.push({ path: join(host.root, 'build', 'Release', 'vigil.node'), source: 'local Release build' });
-  out.push({ path: join(host.root, 'build', 'Debug', 'vigil.node'), source: 'local Debug build' });
+  if (override !== undefined && override !== '') yield { path: override, source: 'VIGIL_ADDON' };
+  yield { path: join(host.root, 'build', 'Release', 'vigil.node'), source: 'local Release build' };
+  yield { path: join(host.root, 'build', 'Debug', 'vigil.node'), source: 'local Debug build' };
   const glibcLinux = host.platform === 'linux' && host.glibc !== null;
   if (glibcLinux && host.arch === 'x64') {
     const dir = host.packageDir(CUDA_PACKAGE);
-    if (dir !== null && host.hasGpu()) out.push({ path: join(dir, 'vigil.node'), source: 'CUDA package' });
+    if (dir !== null && host.hasGpu()) yield { path: join(dir, 'vigil.node'), source: 'CUDA package' };
   }
   // The prebuilt is glibc-linked; on musl it would fail to load with an obscure dlopen message.
   if (host.platform !== 'linux' || glibcLinux) {
-    out.push({ path: join(host.root, 'prebuilds', platformTag(host), 'vigil.node'), source: 'prebuilt' });
+    yield { path: join(host.root, 'prebuilds', platformTag(host), 'vigil.node'), source: 'prebuilt' };
   }
-  return out;
 }
 
 /** The error for a machine with no usable binary: names the platform and how to build one. */
@@ -88,33 +91,43 @@ export function addonNotFoundError(host: AddonHost, looked: readonly AddonCandid
  * file, not a silent fallback to another build.
  */
 export function locateAddon(host: AddonHost): AddonCandidate {
-  const candidates = addonCandidates(host);
-  const first = candidates[0];
-  if (first !== undefined && first.source === 'VIGIL_ADDON' && !host.exists(first.path)) {
-    throw addonNotFoundError(host, [first], `VIGIL_ADDON names a file that does not exist: ${first.path}`);
+  for (const c of candidatesInOrder(host)) {
+    if (host.exists(c.path)) return c;
+    if (c.source === 'VIGIL_ADDON') throw addonNotFoundError(host, [c], `VIGIL_ADDON names a file that does not exist: ${c.path}`);
   }
-  const found = candidates.find((c) => host.exists(c.path));
-  if (found === undefined) throw addonNotFoundError(host, candidates);
-  return found;
+  throw addonNotFoundError(host, addonCandidates(host));
 }
 
 function glibcVersion(): string | null {
   if (process.platform !== 'linux') return null;
-  // The report's header says which C library Node runs on; skip its network section (slow).
-  (process.report as { excludeNetwork?: boolean }).excludeNetwork = true;
-  const header = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header;
-  return header?.glibcVersionRuntime ?? null;
+  // The report's header says which C library Node runs on; skip its network section (slow), and
+  // leave the user's report setting as it was.
+  const report = process.report as { excludeNetwork?: boolean; getReport(): unknown };
+  const before = report.excludeNetwork;
+  report.excludeNetwork = true;
+  try {
+    const header = (report.getReport() as { header?: { glibcVersionRuntime?: string } }).header;
+    return header?.glibcVersionRuntime ?? null;
+  } finally {
+    report.excludeNetwork = before;
+  }
 }
 
 /** This process's machine; `root` is the package root. */
 export function realHost(root: string): AddonHost {
   const require = createRequire(join(root, 'package.json'));
+  let glibc: string | null | undefined;
   return {
     root,
     env: process.env,
     platform: process.platform,
     arch: process.arch,
-    glibc: glibcVersion(),
+    // Read only when a candidate needs it (the CUDA package, the prebuilt, the error): a report
+    // costs milliseconds, and a development build or VIGIL_ADDON never asks.
+    get glibc() {
+      if (glibc === undefined) glibc = glibcVersion();
+      return glibc;
+    },
     exists: existsSync,
     packageDir(name) {
       // Node's own search path, without resolve(): a package whose `exports` omits package.json

@@ -22,7 +22,7 @@ import { INPUT_FORMATS, inputFormatFor, openOutputFile, outputFormatFor, writeSc
 import type { InputFormat, ScoredBatch, StreamInput, StreamOptions, StreamProgress } from '../models/stream/index.ts';
 import { delimiter, fileFlag, headerFlag, metricRows, metricsJSON, parseFlags, positiveInt, table, UsageError } from './common.ts';
 import type { Io } from './common.ts';
-import { SCORE_TENSOR_USAGE, scoreTensorCommand, wantsTensorScore } from './score_tensor.ts';
+import { refuseUnscorable, SCORE_TENSOR_USAGE, scoreTensorCommand, wantsTensorScore } from './score_tensor.ts';
 
 export const SCORE_USAGE = `usage: vigil score --model FILE.vigil --input FILE [--output FILE] [options]
 
@@ -69,6 +69,7 @@ type Loaded = { kind: 'text'; m: ScoringModel } | { kind: 'detector'; det: Detec
 /** A Sequential text model or a detector, by the type written in the file. */
 async function loadModel(path: string): Promise<Loaded> {
   const file = await readModelFile(path);
+  refuseUnscorable(file.header.modelType, path);
   if (file.header.modelType === 'sequential') return { kind: 'text', m: await loadScoringModel(path) };
   return { kind: 'detector', det: await loadDetector<Detector<TabularInput>>(path) };
 }

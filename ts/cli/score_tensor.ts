@@ -116,6 +116,14 @@ async function runOnnxruntime(model: string, x: NdArray, providers: string | und
   }
 }
 
+/** Model files vigil score cannot read: a clear error instead of "not a detector type". */
+export function refuseUnscorable(modelType: string, path: string): void {
+  if (modelType === 'functional') {
+    throw new Error(`'${path}' is a functional Model (several inputs): vigil score reads Sequential models and detectors; ` +
+      'load it with Model.load and call predict with one array per input');
+  }
+}
+
 async function runNative(modelPath: string, x: NdArray, batchSize: number, io: Io): Promise<Scored> {
   const what = `'${modelPath}'`;
   if (modelPath.endsWith('.onnx')) {
@@ -128,6 +136,7 @@ async function runNative(modelPath: string, x: NdArray, batchSize: number, io: I
   // A vigil model file of any kind, by the type in its header: a Sequential model, else a detector
   // (loadDetector knows every registered type and names the known ones when the type is not one).
   const file = await readModelFile(modelPath);
+  refuseUnscorable(file.header.modelType, modelPath);
   if (file.header.modelType !== 'sequential') return detectorScored(await loadDetector(modelPath), x, what, io);
   const { model } = await Sequential.load(modelPath);
   return { output: await predict(model, x, batchSize), engine: 'native (vigil)', wrote: 'the model\'s output' };

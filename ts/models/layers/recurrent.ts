@@ -115,8 +115,9 @@ export abstract class Recurrent extends Layer {
     const H = this.units;
     if (r.training) this.buffers.reserve('cache', this.kernels.cacheSize(B, T, H));
     this.buffers.reserve(this.returnSequences ? 'out' : 'hLast', this.returnSequences ? B * T * H : B * H);
-    // Inference after returnSequences may take forwardMaxPooled (a GlobalMaxPooling1D next).
-    if (this.returnSequences) this.buffers.reserve('outMax', B * H);
+    // Inference after returnSequences may take forwardMaxPooled (a GlobalMaxPooling1D next);
+    // training never does.
+    if (this.returnSequences && !r.training) this.buffers.reserve('outMax', B * H);
     if (r.training) {
       const emb = this.gatherFrom;
       if (emb) this.buffers.reserve('dTable', emb.inputDim * this.gates);

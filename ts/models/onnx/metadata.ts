@@ -3,6 +3,12 @@
 // where structured). Other tools ignore these keys; vigil's import reads them back, after checking that
 // the vigil that wrote them is not newer than this one (checkVigilVersion).
 import { vigilVersion } from '../../version.ts';
+import type { ModelProto } from './proto.ts';
+
+/** A decoded file's metadata_props as a key -> value record. */
+export function metadataOf(model: ModelProto): Record<string, string> {
+  return Object.fromEntries((model.metadata_props ?? []).map((e) => [e.key, e.value]));
+}
 
 export const META = {
   /** 'sequential' | 'detector' (with `vigil.detector` naming the type) — what `vigil import` rebuilds. */

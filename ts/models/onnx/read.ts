@@ -1,6 +1,7 @@
 // Reading ONNX graphs for import: initializers by name, which node produces and which consume a value,
 // typed attribute access with defaults, opset checks and the model's metadata.
 import { AttributeType, tensorToFloat32, tensorToInts, type AttributeProto, type ModelProto, type NodeProto, type TensorProto } from './proto.ts';
+import { metadataOf } from './metadata.ts';
 
 const utf8 = new TextDecoder();
 
@@ -64,7 +65,7 @@ export class GraphReader {
   }
 
   metadata(): Record<string, string> {
-    return Object.fromEntries((this.model.metadata_props ?? []).map((e) => [e.key, e.value]));
+    return metadataOf(this.model);
   }
 }
 

@@ -12,7 +12,7 @@ import type { ImportedGraph } from './assemble.ts';
 import { importSequential } from './sequential.ts';
 import { isVigilSequential, restoreSequential } from '../export/restore.ts';
 import { importDetectorOnnx, isDetectorGraph } from '../detectors/index.ts';
-import { checkVigilFile } from '../metadata.ts';
+import { checkVigilFile, metadataOf } from '../metadata.ts';
 import { GraphReader } from '../read.ts';
 
 export interface ImportedModel {
@@ -78,7 +78,7 @@ export async function importModel(model: ModelProto, what: string): Promise<Impo
   if (custom) return custom.import(model, what);
   // A newer vigil's file (or one of a kind this vigil doesn't know) is refused before an importer
   // misreads it: the Sequential importer would otherwise try any graph.
-  checkVigilFile(Object.fromEntries((model.metadata_props ?? []).map((e) => [e.key, e.value])), what);
+  checkVigilFile(metadataOf(model), what);
   const importer = [detectorImporter, vigilImporter, sequentialImporter].find((i) => i.accepts(model))!;
   return importer.import(model, what);
 }

@@ -2,7 +2,7 @@
 // vigil-exported file carries in its metadata (tokenizer, padding), so a re-imported text model
 // scores raw strings.
 import { Preprocessing } from '../../serialize.ts';
-import { META } from '../metadata.ts';
+import { META, metadataOf } from '../metadata.ts';
 import type { ModelProto } from '../proto.ts';
 import { assemble } from './assemble.ts';
 import { OnnxImportError } from './context.ts';
@@ -32,6 +32,6 @@ function preprocessingOf(meta: Record<string, string>, what: string): Preprocess
 
 export function importSequential(model: ModelProto, what: string): ImportedModel {
   const graph = assemble(walkGraph(model, what));
-  const meta = Object.fromEntries((model.metadata_props ?? []).map((e) => [e.key, e.value]));
+  const meta = metadataOf(model);
   return { kind: 'sequential', model: graph.model, preprocessing: preprocessingOf(meta, what), graph };
 }
