@@ -30,6 +30,17 @@ Conv1dShape readShape(Args& a) {
   return s;
 }
 
+struct Lengths {
+  int64_t x, w, y;
+};
+
+// The element counts of x, W and y (or dY) for a shape, each checked against overflow.
+Lengths lengths(Args& a, const Conv1dShape& s) {
+  return {a.product({s.batch, s.time, s.inChannels}, "batch * time * inChannels"),
+          a.product({s.outChannels, s.inChannels, s.kernelSize}, "outChannels * inChannels * kernelSize"),
+          a.product({s.batch, s.outTime(), s.outChannels}, "batch * outTime * outChannels")};
+}
+
 // Which implementation a binding runs: the CPU kernel, the CUDA kernel, or (test-only) the CUDA
 // kernel's grids run as host loops (cuda/host_grid.cc).
 enum class Path { Cpu, Cuda, CudaHost };
@@ -38,9 +49,7 @@ enum class Path { Cpu, Cuda, CudaHost };
 //  activation 'linear' | 'relu' | undefined)
 std::function<void()> forward(Args& a, Path path) {
   Conv1dShape s = readShape(a);
-  int64_t xLen = a.product({s.batch, s.time, s.inChannels}, "batch * time * inChannels");
-  int64_t wLen = a.product({s.outChannels, s.inChannels, s.kernelSize}, "outChannels * inChannels * kernelSize");
-  int64_t yLen = a.product({s.batch, s.outTime(), s.outChannels}, "batch * outTime * outChannels");
+  const auto [xLen, wLen, yLen] = lengths(a, s);
   const float* x = a.f32(7, "x", xLen);
   const float* W = a.f32(8, "W", wLen);
   const float* b = a.f32Opt(9, "b", s.outChannels);
@@ -59,9 +68,7 @@ std::function<void()> forward(Args& a, Path path) {
 //  reluOut [B,Tout,Cout] | null, dZ [B,Tout,Cout] (given with reluOut))
 std::function<void()> backward(Args& a, Path path) {
   Conv1dShape s = readShape(a);
-  int64_t xLen = a.product({s.batch, s.time, s.inChannels}, "batch * time * inChannels");
-  int64_t wLen = a.product({s.outChannels, s.inChannels, s.kernelSize}, "outChannels * inChannels * kernelSize");
-  int64_t yLen = a.product({s.batch, s.outTime(), s.outChannels}, "batch * outTime * outChannels");
+  const auto [xLen, wLen, yLen] = lengths(a, s);
   const float* x = a.f32(7, "x", xLen);
   const float* W = a.f32(8, "W", wLen);
   const float* dY = a.f32(9, "dY", yLen);
