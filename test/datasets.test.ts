@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { BUNDLED_DATA, DataFormatError, HTTP_PARAMS_CLASSES, loadCsic, loadHttpParams, loadPhishing } from '../ts/models/datasets.ts';
+import { BUNDLED_DATA, DataFormatError, HTTP_PARAMS_CLASSES, loadCsic, loadHttpParams, loadPhishing, urlGroupKey } from '../ts/models/datasets.ts';
 import { groupTrainTestSplit } from '../ts/models/preprocessing/split.ts';
 import { throwsError } from './helpers/errors.ts';
 
@@ -32,6 +32,22 @@ test('phishing: 31,956 trimmed URLs, 15,956 phishing', () => {
   assert.is(new Set(d.texts).size, 31875);
   assert.ok(d.texts.every((u) => u.length > 0 && u === u.trim()));
   assert.ok(d.texts[0].startsWith('http://'));
+  // Trivial variants of a URL share a group (all of them phishing pages listed twice or three times).
+  const size = new Map<number, number>();
+  for (const g of d.groups!) size.set(g, (size.get(g) ?? 0) + 1);
+  assert.is(size.size, 31176);
+  const multi = [...size.values()].filter((c) => c > 1);
+  assert.is(multi.length, 732);
+  assert.is(multi.reduce((a, c) => a + c, 0), 1512);
+  assert.ok(d.texts.every((_, i) => size.get(d.groups![i])! === 1 || d.labels[i] === 1));
+});
+
+test('phishing groups: scheme, www., trailing slashes and case do not separate a URL', () => {
+  assert.is(urlGroupKey('https://WWW.Example.com/a/b//'), 'example.com/a/b');
+  assert.is(urlGroupKey('example.com/a/b'), 'example.com/a/b');
+  assert.is(urlGroupKey('http://www2.example.com/'), 'www2.example.com');
+  const p = loadPhishing(file('g.csv', 'url,phishing\nhttp://x.com/a/,1\nhttps://www.x.com/a,1\nhttp://x.com/b,0\n'));
+  assert.equal(Array.from(p.groups!), [0, 0, 1]);
 });
 
 test('CSIC 2010: 49,683 lines de-duplicate to 20,080 requests (12,365 attacks)', () => {
