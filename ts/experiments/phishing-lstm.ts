@@ -1,5 +1,6 @@
-// phishing-lstm (SEEDS.md): is a URL phishing? 67/33 split with seed 42, URLs truncated to 150
-// characters and pre-padded. The notebook's model: Embedding(vocab, 128) -> LSTM(32) ->
+// phishing-lstm (SEEDS.md): is a URL phishing? 67/33 split with seed 42 by page (trivial variants
+// of a URL land on the same side: runExperiment splits by loadPhishing's groups), URLs truncated
+// to 150 characters and pre-padded. The notebook's model: Embedding(vocab, 128) -> LSTM(32) ->
 // Dropout(0.5) -> Dense(1, sigmoid), RMSprop, batch 128, 10 epochs.
 import { loadPhishing } from '../models/datasets.ts';
 import { Dense } from '../models/layers/dense.ts';
