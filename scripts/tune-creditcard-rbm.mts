@@ -80,7 +80,11 @@ function carves(splitSeeds: number[]): Carve[] {
   return out;
 }
 
-const mean = (a: ArrayLike<number>) => Array.prototype.reduce.call(a, (s: number, v: number) => s + v, 0) as number / a.length;
+function mean(a: Float32Array): number {
+  let s = 0;
+  for (const v of a) s += v;
+  return s / a.length;
+}
 
 const [names = 'book', seedList = '42,7,1,2,3', perCarve = '2'] = process.argv.slice(2);
 for (const name of names.split(',')) {
