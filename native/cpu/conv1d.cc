@@ -96,8 +96,6 @@ constexpr int64_t kUnitRows = 128;
 // tail ~4x longer (the woken worker waits for a core when other processes run), so a chunk is
 // ~0.1-0.2 ms of work at least.
 constexpr int64_t kMinParallelWork = int64_t(1) << 24;
-// The forward pass's bound, changeable by a test-only binding (bench experiments on the split).
-int64_t gForwardMinParallelWork = kMinParallelWork;
 // Weight gradient: time steps of one sequence per unit (its x and dY rows stay in L2 while every
 // tile sweeps them), at most this many partial sums, at most this many floats for all of them, and
 // rows per float block of the bias sums.
@@ -140,7 +138,7 @@ void runPass(const Geometry& g, const Pass& p) {
   const int64_t tilesPerUnit = (kUnitRows + mr - 1) / mr, unitRows = tilesPerUnit * mr;
   const int64_t chunks = (p.Tout + unitRows - 1) / unitRows;
   const int64_t work = unitRows * p.K * p.Cin * p.ldw;
-  parallelFor(p.B * chunks, std::max<int64_t>(1, gForwardMinParallelWork / work), [&](int64_t u0, int64_t u1) {
+  parallelFor(p.B * chunks, std::max<int64_t>(1, kMinParallelWork / work), [&](int64_t u0, int64_t u1) {
     std::vector<int64_t> tapOf, edgeAt;  // per live (tile, tap): its tap; offset of its edge copy or -1
     std::vector<const float*> xs, ws(p.K);
     std::vector<int64_t> live(tilesPerUnit);
@@ -278,14 +276,6 @@ void weightGrads(const Geometry& geo, const Conv1dShape& s, const float* x, cons
 }
 
 }  // namespace
-
-namespace conv1d_detail {
-int64_t setMinParallelWork(int64_t n) {
-  const int64_t was = gForwardMinParallelWork;
-  if (n > 0) gForwardMinParallelWork = n;
-  return was;
-}
-}  // namespace conv1d_detail
 
 void conv1dForward(const Conv1dShape& s, const float* x, const float* W, const float* b, float* y, Conv1dActivation act) {
   const Geometry& g = activeGeometry();

@@ -72,10 +72,6 @@ struct GradTile {
 };
 using GradKernel = void (*)(const GradTile& t);
 
-// Test-only: the least multiply-adds per chunk of a forward (and input-gradient) pass; returns the
-// previous value and leaves it when n <= 0.
-int64_t setMinParallelWork(int64_t n);
-
 #if defined(VIGIL_X86)
 void tileAvx2(const Tile& t);  // 6 x 16
 void gradTileAvx2(const GradTile& t);

@@ -94,11 +94,6 @@ void register_conv1d(Napi::Env env, Napi::Object exports) {
   // The same on the GPU (cuda/conv1d.cu); a JS Error when the addon has no CUDA or the call fails.
   define(env, exports, "conv1dForwardCuda", [](Args& a) { return forward(a, Path::Cuda); });
   define(env, exports, "conv1dBackwardCuda", [](Args& a) { return backward(a, Path::Cuda); });
-  // Test-only: the forward pass's least work per chunk (bench experiments); returns the previous.
-  exports.Set("_conv1dMinParallelWork", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
-    Args a(info, "_conv1dMinParallelWork");
-    return Napi::Number::New(info.Env(), static_cast<double>(conv1d_detail::setMinParallelWork(a.integer(0, "n", 0, int64_t(1) << 40))));
-  }, "_conv1dMinParallelWork"));
   // Test-only: the CUDA kernels' grids run as host loops, in every build.
   define(env, exports, "_cudaHostEmulateConv1dForward", [](Args& a) { return forward(a, Path::CudaHost); });
   define(env, exports, "_cudaHostEmulateConv1dBackward", [](Args& a) { return backward(a, Path::CudaHost); });
