@@ -192,11 +192,11 @@ if (!b.cuda) {
         assert.ok(relNorm(v, emu.get(k)!) < tol, `${c.label}: ${k} ${relNorm(v, emu.get(k)!)} from the host emulation`);
       }
       const idx = definedCacheEntries(c, cpu.train.cache);
-      const got = idx.map((i) => gpu.train.cache[i]), want = idx.map((i) => cpu.train.cache[i]);
-      assert.is(firstUnwritten(got), -1, `${c.label}: a cache entry not written`);
-      assert.ok(relNorm(got, want) < 1e-5, `${c.label}: cache`);
+      const gotCache = idx.map((i) => gpu.train.cache[i]), wantCache = idx.map((i) => cpu.train.cache[i]);
+      assert.is(firstUnwritten(gotCache), -1, `${c.label}: a cache entry not written`);
+      assert.ok(relNorm(gotCache, wantCache) < 1e-5, `${c.label}: cache`);
     }
-    // Async: the same bits as sync; a CUDA cache feeds the CPU backward and the other way round.
+    // Async: the same bits as sync; the GPU's cache feeds the CPU's backward as well as its own.
     const [c] = recurrentCases(9500, [['lstm', 16, 40, 8, 24, 'mixed', 'post', true, 0.25]]);
     const o = {
       batch: c.B, time: c.T, input: c.I, hidden: c.H, x: c.x, wIh: c.wIh, bias: c.bias, wHh: c.wHh, h0: c.h0, c0: c.c0,

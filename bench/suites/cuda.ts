@@ -49,58 +49,7 @@ async function timed(opts: SuiteOptions, label: string, fn: (d: Device) => Promi
   } finally {
     setNumThreads(before);
   }
-  rows.push(...await lstmStep(opts));
   return rows;
-}
-
-interface CeilingAddon {
-  _cudaCopySeconds(bytes: number, repeats: number): number;
-  _cudaSgemmKernelSeconds(n: number, repeats: number): number;
-}
-
-// What the device reaches without host transfers: the bounds the whole-call timings are read against.
-function ceilings(opts: SuiteOptions): Row[] {
-  const n = addon<CeilingAddon>();
-  const rows: Row[] = [];
-  const threads = Math.max(...opts.threads);
-  try {
-    const bytes = 256 * 2 ** 20;
-    const s = n._cudaCopySeconds(bytes, 20);
-    const gbs = (2 * bytes) / s / 1e9;
-    progress(`device copy 256 MiB: ${(s * 1e3).toFixed(3)} ms (${gbs.toFixed(0)} GB/s read + written)`);
-    rows.push({ suite: 'cuda', case: 'ceiling: device-to-device copy 256 MiB', impl: 'vigil-cuda', threads, metric: 'copy', unit: 'GB/s', value: gbs });
-  } catch (e) {
-    note(`device copy ceiling failed: ${(e as Error).message}`);
-  }
-  try {
-    const size = 4096;
-    const s = n._cudaSgemmKernelSeconds(size, 5);
-    const gf = (2 * size ** 3) / s / 1e9;
-    progress(`sgemm kernel ${size}^3 (no transfers): ${(s * 1e3).toFixed(2)} ms (${gf.toFixed(0)} GFLOP/s)`);
-    rows.push({ suite: 'cuda', case: `ceiling: sgemm kernel ${size}^3`, impl: 'vigil-cuda', threads, metric: 'gemm', unit: 'GFLOP/s', value: gf });
-  } catch (e) {
-    note(`sgemm ceiling failed: ${(e as Error).message}`);
-  }
-  return rows;
-}
-
-// One training step of an LSTM layer: forward with the cache, then BPTT to the weight gradients.
-async function lstmStep(opts: SuiteOptions): Promise<Row[]> {
-  const B = 128, T = 1024, H = 64, I = 32, G = 4 * H;
-  const x = randomUniform(new Float32Array(B * T * I), 11, 0, -1, 1);
-  const wIh = randomUniform(new Float32Array(G * I), 11, 1, -0.125, 0.125);
-  const wHh = randomUniform(new Float32Array(G * H), 11, 2, -0.125, 0.125);
-  const bias = new Float32Array(G);
-  const cache = new Float32Array(lstmCacheSize(B, T, H));
-  const hLast = new Float32Array(B * H);
-  const dHlast = randomUniform(new Float32Array(B * H), 11, 3, -1, 1);
-  const dWIh = new Float32Array(G * I), dWHh = new Float32Array(G * H), dBias = new Float32Array(G);
-  const shape = { batch: B, time: T, input: I, hidden: H, x, wIh, wHh };
-  const name = `lstm train step b${B} T${T} i${I} h${H}`;
-  return timed(opts, name, async (device) => {
-    await lstmForwardAsync({ ...shape, bias, training: true, cache, hLast, device });
-    await lstmBackwardAsync({ ...shape, cache, dHlast, dWIh, dWHh, dBias, device });
-  }, (dev, threads, sec) => ({ suite: 'cuda', case: name, impl: impl(dev), threads, metric: 'train', unit: 'seq/s', value: B / sec }));
 }
 
 export async function runCudaSuite(opts: SuiteOptions): Promise<Row[]> {
