@@ -14,6 +14,18 @@
 namespace vigil {
 namespace glue {
 
+namespace {
+// A bench-only measurement as a JS number; a CUDA failure as a JS Error naming the binding.
+template <class F>
+Napi::Value timed(Napi::Env env, const char* fn, F&& f) {
+  try {
+    return Napi::Number::New(env, f());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string(fn) + ": " + e.what());
+  }
+}
+}  // namespace
+
 void register_backend(Napi::Env env, Napi::Object exports) {
   exports.Set("backend", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
     Napi::Env env = info.Env();
@@ -74,6 +86,20 @@ void register_backend(Napi::Env env, Napi::Object exports) {
 #endif
     return Napi::Number::New(info.Env(), advised);
   }, "adviseHugePages"));
+
+  // Bench-only: the device's ceilings (cuda/device.h), in seconds; synchronous (a few milliseconds).
+  exports.Set("_cudaCopySeconds", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    Args a(info, "_cudaCopySeconds");
+    const double bytes = a.number(0, "bytes", 4, 1e12);
+    const int repeats = static_cast<int>(a.integer(1, "repeats", 1, 1000));
+    return timed(info.Env(), "_cudaCopySeconds", [&] { return cuda::copySeconds(bytes, repeats); });
+  }, "_cudaCopySeconds"));
+  exports.Set("_cudaSgemmKernelSeconds", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    Args a(info, "_cudaSgemmKernelSeconds");
+    const int64_t n = a.integer(0, "n", 1, 16384);
+    const int repeats = static_cast<int>(a.integer(1, "repeats", 1, 1000));
+    return timed(info.Env(), "_cudaSgemmKernelSeconds", [&] { return cuda::sgemmKernelSeconds(n, repeats); });
+  }, "_cudaSgemmKernelSeconds"));
 
   // Caps the SIMD level kernels use, so tests can run every path on one machine.
   exports.Set("setSimdCap", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
