@@ -19,24 +19,32 @@ struct Forward {
   float* y;
   __device__ void operator()(int64_t i) const { act::forwardElement(i, kind, x, y); }
 };
+VIGIL_EACH_KERNEL(forwardKernel, Forward)
+
 struct Backward {
   Activation kind;
   const float *y, *dY;
   float* dX;
   __device__ void operator()(int64_t i) const { act::backwardElement(i, kind, y, dY, dX); }
 };
+VIGIL_EACH_KERNEL(backwardKernel, Backward)
+
 struct SoftmaxRow {
   int64_t C;
   const float* x;
   float* y;
   __device__ void operator()(int64_t r) const { act::softmaxRow(r, C, x, y); }
 };
+VIGIL_EACH_KERNEL(softmaxKernel, SoftmaxRow)
+
 struct SoftmaxBackwardRow {
   int64_t C;
   const float *y, *dY;
   float* dX;
   __device__ void operator()(int64_t r) const { act::softmaxBackwardRow(r, C, y, dY, dX); }
 };
+VIGIL_EACH_KERNEL(softmaxBackwardKernel, SoftmaxBackwardRow)
+
 
 const char* nameOf(Activation kind) {
   switch (kind) {
@@ -59,18 +67,18 @@ std::string rows(const char* fn, int64_t N, int64_t C) {
 namespace dev {
 
 void activationForward(cudaStream_t s, const std::string& where, Activation kind, int64_t n, const float* x, float* y) {
-  launchEach(n, Forward{kind, x, y}, s, where, "activation forward kernel launch");
+  launchEach(forwardKernel, n, Forward{kind, x, y}, s, where, "activation forward kernel launch");
 }
 void activationBackward(cudaStream_t s, const std::string& where, Activation kind, int64_t n, const float* y,
                         const float* dY, float* dX) {
-  launchEach(n, Backward{kind, y, dY, dX}, s, where, "activation backward kernel launch");
+  launchEach(backwardKernel, n, Backward{kind, y, dY, dX}, s, where, "activation backward kernel launch");
 }
 void softmaxForward(cudaStream_t s, const std::string& where, int64_t N, int64_t C, const float* x, float* y) {
-  launchEach(N, SoftmaxRow{C, x, y}, s, where, "softmax kernel launch");
+  launchEach(softmaxKernel, N, SoftmaxRow{C, x, y}, s, where, "softmax kernel launch");
 }
 void softmaxBackward(cudaStream_t s, const std::string& where, int64_t N, int64_t C, const float* y, const float* dY,
                      float* dX) {
-  launchEach(N, SoftmaxBackwardRow{C, y, dY, dX}, s, where, "softmax backward kernel launch");
+  launchEach(softmaxBackwardKernel, N, SoftmaxBackwardRow{C, y, dY, dX}, s, where, "softmax backward kernel launch");
 }
 
 }  // namespace dev

@@ -52,12 +52,16 @@ struct Scale {
   float* out;
   __device__ void operator()(int64_t i) const { scaleElement(i, scaleOf(c, sums, count, global), g, out); }
 };
+VIGIL_EACH_KERNEL(scaleKernel, Scale)
+
 struct Value {
   double c;
   const float* g;
   float* out;
   __device__ void operator()(int64_t i) const { valueElement(i, c, g, out); }
 };
+VIGIL_EACH_KERNEL(valueKernel, Value)
+
 
 }  // namespace
 
@@ -73,11 +77,11 @@ void sumSquares(cudaStream_t s, const std::string& where, int64_t n, const float
 
 void clipScale(cudaStream_t s, const std::string& where, int64_t n, double c, const double* sums, int64_t count,
                bool global, const float* g, float* out) {
-  launchEach(n, Scale{c, sums, count, global, g, out}, s, where, "clip scale kernel launch");
+  launchEach(scaleKernel, n, Scale{c, sums, count, global, g, out}, s, where, "clip scale kernel launch");
 }
 
 void clipValue(cudaStream_t s, const std::string& where, int64_t n, double c, const float* g, float* out) {
-  launchEach(n, Value{c, g, out}, s, where, "clip value kernel launch");
+  launchEach(valueKernel, n, Value{c, g, out}, s, where, "clip value kernel launch");
 }
 
 }  // namespace dev

@@ -18,12 +18,16 @@ struct BiasAdd {
   float* y;
   __device__ void operator()(int64_t e) const { densek::biasAddElement(e, out, b, y); }
 };
+VIGIL_EACH_KERNEL(biasAddKernel, BiasAdd)
+
 struct BiasGrad {
   int64_t N, out;
   const float* dY;
   float* db;
   __device__ void operator()(int64_t c) const { densek::biasGradColumn(c, N, out, dY, db); }
 };
+VIGIL_EACH_KERNEL(biasGradKernel, BiasGrad)
+
 
 std::string sizes(const char* fn, int64_t N, int64_t in, int64_t out) {
   return std::string(fn) + " (N=" + std::to_string(N) + ", in=" + std::to_string(in) + ", out=" + std::to_string(out) + ")";
@@ -34,10 +38,10 @@ std::string sizes(const char* fn, int64_t N, int64_t in, int64_t out) {
 namespace dev {
 
 void biasAdd(cudaStream_t s, const std::string& where, int64_t N, int64_t out, const float* b, float* y) {
-  launchEach(N * out, BiasAdd{out, b, y}, s, where, "dense bias add kernel launch");
+  launchEach(biasAddKernel, N * out, BiasAdd{out, b, y}, s, where, "dense bias add kernel launch");
 }
 void biasGrad(cudaStream_t s, const std::string& where, int64_t N, int64_t out, const float* dY, float* db) {
-  launchEach(out, BiasGrad{N, out, dY, db}, s, where, "dense bias gradient kernel launch");
+  launchEach(biasGradKernel, out, BiasGrad{N, out, dY, db}, s, where, "dense bias gradient kernel launch");
 }
 
 }  // namespace dev

@@ -24,6 +24,8 @@ struct Forward {
   float* mask;
   __device__ void operator()(int64_t q) const { dropk::forwardGroup(q, n, m, x, y, mask); }
 };
+VIGIL_EACH_KERNEL(forwardKernel, Forward)
+
 struct Sequences {
   int64_t T, F, n;
   const int32_t* lengths;
@@ -32,11 +34,15 @@ struct Sequences {
   float* y;
   __device__ void operator()(int64_t q) const { dropk::sequenceGroup(q, T, F, n, lengths, m, x, y); }
 };
+VIGIL_EACH_KERNEL(sequencesKernel, Sequences)
+
 struct ApplyMask {
   const float *mask, *dY;
   float* dX;
   __device__ void operator()(int64_t i) const { dropk::applyMaskElement(i, mask, dY, dX); }
 };
+VIGIL_EACH_KERNEL(applyMaskKernel, ApplyMask)
+
 
 Mask maskOf(double rate, uint64_t seed, uint64_t stream) {
   return Mask{dropout::keepThreshold(rate), static_cast<float>(1.0 / (1.0 - rate)), seed, stream};
@@ -53,15 +59,15 @@ namespace dev {
 
 void dropoutForward(cudaStream_t s, const std::string& where, int64_t n, const Mask& m, const float* x, float* y,
                     float* mask) {
-  launchEach(groups(n), Forward{n, m, x, y, mask}, s, where, "dropout kernel launch");
+  launchEach(forwardKernel, groups(n), Forward{n, m, x, y, mask}, s, where, "dropout kernel launch");
 }
 void dropoutSequences(cudaStream_t s, const std::string& where, int64_t B, int64_t T, int64_t F, const int32_t* lengths,
                       const Mask& m, const float* x, float* y) {
   const int64_t n = B * T * F;
-  launchEach(groups(n), Sequences{T, F, n, lengths, m, x, y}, s, where, "dropout sequences kernel launch");
+  launchEach(sequencesKernel, groups(n), Sequences{T, F, n, lengths, m, x, y}, s, where, "dropout sequences kernel launch");
 }
 void dropoutApplyMask(cudaStream_t s, const std::string& where, int64_t n, const float* mask, const float* dY, float* dX) {
-  launchEach(n, ApplyMask{mask, dY, dX}, s, where, "dropout mask kernel launch");
+  launchEach(applyMaskKernel, n, ApplyMask{mask, dY, dX}, s, where, "dropout mask kernel launch");
 }
 
 }  // namespace dev

@@ -19,6 +19,8 @@ struct Gather {
   float* out;
   __device__ void operator()(int64_t e) const { embk::gatherElement(e, E, ids, table, out); }
 };
+VIGIL_EACH_KERNEL(gatherKernel, Gather)
+
 struct Scatter {
   int64_t E, N;
   const int32_t* ids;
@@ -26,6 +28,8 @@ struct Scatter {
   float* dTable;
   __device__ void operator()(int64_t e) const { embk::scatterElement(e, E, N, ids, dOut, dTable); }
 };
+VIGIL_EACH_KERNEL(scatterKernel, Scatter)
+
 
 std::string sizes(const char* fn, int64_t V, int64_t E, int64_t N) {
   return std::string(fn) + " (V=" + std::to_string(V) + ", E=" + std::to_string(E) + ", N=" + std::to_string(N) + ")";
@@ -37,11 +41,11 @@ namespace dev {
 
 void embeddingGather(cudaStream_t s, const std::string& where, int64_t E, int64_t N, const int32_t* ids,
                      const float* table, float* out) {
-  launchEach(N * E, Gather{E, ids, table, out}, s, where, "embedding gather kernel launch");
+  launchEach(gatherKernel, N * E, Gather{E, ids, table, out}, s, where, "embedding gather kernel launch");
 }
 void embeddingScatter(cudaStream_t s, const std::string& where, int64_t V, int64_t E, int64_t N, const int32_t* ids,
                       const float* dOut, float* dTable) {
-  launchEach(V * E, Scatter{E, N, ids, dOut, dTable}, s, where, "embedding scatter kernel launch");
+  launchEach(scatterKernel, V * E, Scatter{E, N, ids, dOut, dTable}, s, where, "embedding scatter kernel launch");
 }
 
 }  // namespace dev

@@ -13,22 +13,23 @@ namespace cuda {
 
 constexpr int kEachThreads = 256;
 
-// The bounds are a literal before __global__: in any other form nvcc 13 does not see them on a
-// template's instances (and -Werror=missing-launch-bounds fails the build).
-static_assert(kEachThreads == 256, "eachKernel's launch bounds");
-template <class Op>
-__launch_bounds__(256) __global__ void eachKernel(int64_t n, Op op) {
-  const int64_t i = static_cast<int64_t>(blockIdx.x) * kEachThreads + threadIdx.x;
-  if (i < n) op(i);
-}
+// Defines `name`, a kernel of kEachThreads-thread blocks calling op(i) for every i below n. A macro,
+// not a template: nvcc 13's -Werror=missing-launch-bounds does not see the bounds of a template
+// kernel's instances, wherever they are written.
+#define VIGIL_EACH_KERNEL(name, Op)                                                         \
+  __global__ void __launch_bounds__(::vigil::cuda::kEachThreads) name(int64_t n, Op op) {  \
+    const int64_t i = static_cast<int64_t>(blockIdx.x) * ::vigil::cuda::kEachThreads + threadIdx.x; \
+    if (i < n) op(i);                                                                       \
+  }
 
-// op(i) for every i in [0, n), on `stream`; nothing when n == 0.
+// kernel(n, op) over [0, n) on `stream`, a VIGIL_EACH_KERNEL; nothing when n == 0.
 template <class Op>
-void launchEach(int64_t n, const Op& op, cudaStream_t stream, const std::string& where, const char* kernel) {
+void launchEach(void (*kernel)(int64_t, Op), int64_t n, const Op& op, cudaStream_t stream, const std::string& where,
+                const char* name) {
   if (n <= 0) return;
   const unsigned blocks = gridBlocks((n + kEachThreads - 1) / kEachThreads, 0x7fffffffu, where);
-  eachKernel<<<blocks, kEachThreads, 0, stream>>>(n, op);
-  checkLaunch(where, kernel);
+  kernel<<<blocks, kEachThreads, 0, stream>>>(n, op);
+  checkLaunch(where, name);
 }
 
 // n elements of device memory on s, filled from host memory (nothing copied when host is null:

@@ -19,6 +19,8 @@ struct Row {
   Rows p;
   __device__ void operator()(int64_t i) const { rowElement(i, p); }
 };
+VIGIL_EACH_KERNEL(rowKernel, Row)
+
 
 __global__ void __launch_bounds__(kReduceThreads) sumKernel(int64_t N, const double* weighted, double* out) {
   __shared__ double part[kReduceThreads];
@@ -66,7 +68,7 @@ double run(Kind kind, int64_t N, int64_t C, const float* z, const float* t, cons
 namespace dev {
 
 void loss(cudaStream_t s, const std::string& where, const Rows& rows, double* out) {
-  launchEach(rows.N, Row{rows}, s, where, "loss rows kernel launch");
+  launchEach(rowKernel, rows.N, Row{rows}, s, where, "loss rows kernel launch");
   sumKernel<<<1, kReduceThreads, 0, s>>>(rows.N, rows.weighted, out);
   checkLaunch(where, "loss sumKernel launch");
 }

@@ -19,18 +19,26 @@ struct SgdOp {
   Sgd o;
   __device__ void operator()(int64_t i) const { sgdElement(i, o); }
 };
+VIGIL_EACH_KERNEL(sgdKernel, SgdOp)
+
 struct AdamOp {
   Adam o;
   __device__ void operator()(int64_t i) const { adamElement(i, o); }
 };
+VIGIL_EACH_KERNEL(adamKernel, AdamOp)
+
 struct RmspropOp {
   Rmsprop o;
   __device__ void operator()(int64_t i) const { rmspropElement(i, o); }
 };
+VIGIL_EACH_KERNEL(rmspropKernel, RmspropOp)
+
 struct NadamOp {
   Nadam o;
   __device__ void operator()(int64_t i) const { nadamElement(i, o); }
 };
+VIGIL_EACH_KERNEL(nadamKernel, NadamOp)
+
 
 std::string sizes(const char* fn, int64_t n) { return std::string(fn) + " (n=" + std::to_string(n) + ")"; }
 
@@ -48,16 +56,16 @@ struct InPlace {
 namespace dev {
 
 void sgdStep(cudaStream_t s, const std::string& where, int64_t n, const Sgd& o) {
-  launchEach(n, SgdOp{o}, s, where, "sgd kernel launch");
+  launchEach(sgdKernel, n, SgdOp{o}, s, where, "sgd kernel launch");
 }
 void adamStep(cudaStream_t s, const std::string& where, int64_t n, const Adam& o) {
-  launchEach(n, AdamOp{o}, s, where, "adam kernel launch");
+  launchEach(adamKernel, n, AdamOp{o}, s, where, "adam kernel launch");
 }
 void rmspropStep(cudaStream_t s, const std::string& where, int64_t n, const Rmsprop& o) {
-  launchEach(n, RmspropOp{o}, s, where, "rmsprop kernel launch");
+  launchEach(rmspropKernel, n, RmspropOp{o}, s, where, "rmsprop kernel launch");
 }
 void nadamStep(cudaStream_t s, const std::string& where, int64_t n, const Nadam& o) {
-  launchEach(n, NadamOp{o}, s, where, "nadam kernel launch");
+  launchEach(nadamKernel, n, NadamOp{o}, s, where, "nadam kernel launch");
 }
 
 }  // namespace dev

@@ -172,7 +172,9 @@ function optimizerCases(seed: number): TrainCase[] {
   let s = seed;
   for (const n of [1, 257, 1001]) {
     const r = rng(s++);
-    const p = randomF32(r, n), g = randomF32(r, n, -3, 3), m = randomF32(r, n, -0.5, 0.5), v = randomF32(r, n, 0, 0.5);
+    // v >= avg² as training keeps it (an average of g² against the square of g's average), so centered
+    // RMSprop's denominator stays positive (a NaN would not compare equal to itself).
+    const p = randomF32(r, n), g = randomF32(r, n, -3, 3), m = randomF32(r, n, -0.5, 0.5), v = randomF32(r, n, 0.02, 0.5);
     const vHat = randomF32(r, n, 0, 0.5), mom = randomF32(r, n, -0.1, 0.1), avg = randomF32(r, n, -0.1, 0.1);
     const c = (a: F32) => () => a.slice();
     const st = { p: c(p), m: c(m), v: c(v), vHat: c(vHat), mom: c(mom), avg: c(avg) };

@@ -20,7 +20,7 @@ const on = <K extends keyof EmbeddingAddon & string>(name: K, device: Device) =>
  * Gathers `out[n, :] = table[ids[n], :]` for a `[V, E]` table and `N` ids.
  * Throws RangeError for any id outside `[0, V)`.
  */
-export function embeddingForward(V: number, E: number, N: number, ids: Int32Array, table: Float32Array, out: Float32Array): void {
+export function embeddingForward(V: number, E: number, N: number, ids: Int32Array, table: Float32Array, out: Float32Array, device: Device = 'cpu'): void {
   on('embeddingForward', device)(V, E, N, ids, table, out);
 }
 
@@ -34,12 +34,12 @@ export async function embeddingForwardAsync(
  * Gradient of the table: `dTable[v, :] = sum of dOut[n, :] over n with ids[n] == v` (overwritten;
  * unused rows become 0). Bit-identical for any thread count.
  */
-export function embeddingBackward(V: number, E: number, N: number, ids: Int32Array, dOut: Float32Array, dTable: Float32Array): void {
+export function embeddingBackward(V: number, E: number, N: number, ids: Int32Array, dOut: Float32Array, dTable: Float32Array, device: Device = 'cpu'): void {
   on('embeddingBackward', device)(V, E, N, ids, dOut, dTable);
 }
 
 export async function embeddingBackwardAsync(
-  V: number, E: number, N: number, ids: Int32Array, dOut: Float32Array, dTable: Float32Array,
+  V: number, E: number, N: number, ids: Int32Array, dOut: Float32Array, dTable: Float32Array, device: Device = 'cpu',
 ): Promise<void> {
   return on('embeddingBackwardAsync', device)(V, E, N, ids, dOut, dTable);
 }
