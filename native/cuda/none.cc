@@ -14,6 +14,7 @@
 #include "cuda/iforest.h"
 #include "cuda/loss.h"
 #include "cuda/optimizer.h"
+#include "cuda/lstm.h"
 #include "cuda/rbm.h"
 #include "cuda/svm_kernel.h"
 
@@ -33,6 +34,8 @@ std::vector<DeviceInfo> devices(std::string* why) {
 }
 
 void probeAlloc(double) { noCuda(); }
+double copySeconds(double, int) { noCuda(); }
+double sgemmKernelSeconds(int64_t, int) { noCuda(); }
 
 class DeviceForest {};
 
@@ -84,6 +87,10 @@ void adamStep(int64_t, int64_t, float, float, float, float, float*, const float*
 void rmspropStep(int64_t, float, float, float, float, float*, const float*, float*, float*, float*) { noCuda(); }
 void nadamStep(int64_t, int64_t, float, float, float, float, float*, const float*, float*, float*) { noCuda(); }
 void clipGradients(ClipMode, double, int64_t, const int64_t*, const float*, float*) { noCuda(); }
+void lstmForward(const RecurrentArgs&, float*, float*, float*, float*, float*) { noCuda(); }
+void lstmBackward(const RecurrentArgs&, float*, const RecurrentGrads&) { noCuda(); }
+void rnnForward(const RecurrentArgs&, float*, float*, float*, float*, float*) { noCuda(); }
+void rnnBackward(const RecurrentArgs&, float*, const RecurrentGrads&) { noCuda(); }
 
 }  // namespace cuda
 }  // namespace vigil
