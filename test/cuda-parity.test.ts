@@ -16,7 +16,13 @@ import {
 import type { RbmGradient } from '../ts/bindings/rbm.ts';
 import { randomF32, rng } from './helpers/random.ts';
 import { rejectsError, throwsError } from './helpers/errors.ts';
-import { conv1dCases, conv1dDims, firstUnwritten, gemmCases, hostGrid, iforestCases, rbmCases, relNorm, svmCases } from './helpers/cuda-cases.ts';
+import { lstmBackwardAsync, lstmCacheSize, lstmForward, lstmForwardAsync } from '../ts/bindings/lstm.ts';
+import {
+  conv1dCases, conv1dDims, definedCacheEntries, firstUnwritten, gemmCases, hostGrid, iforestCases, rbmCases, recurrentCases,
+  recurrentOutputs, relNorm, runRecurrent, svmCases,
+} from './helpers/cuda-cases.ts';
+import { largeTrainCases, runTrainCase, runTrainCaseAsync, trainCases } from './helpers/cuda-train-cases.ts';
+import { SGD } from '../ts/models/optimizers.ts';
 
 const b = backend();
 
@@ -168,6 +174,105 @@ if (!b.cuda) {
         if (persistent) assert.equal(chain, cpuChain, `${what}: chain`);
       }
     }
+  });
+
+  test('sgemm TF32 (opt-in): within 2e-3 of the CPU kernel, every element written; float32 stays the default', async () => {
+    for (const c of [...gemmCases(2500), ...gemmCases(2600, LARGE_GEMM)]) {
+      const got = c.C0.slice();
+      await gemmAsync(c.tA, c.tB, c.M, c.N, c.K, c.alpha, c.A, c.B, c.beta, got, 'cuda', 'tf32');
+      assert.is(firstUnwritten(got), -1, `${c.label}: an element not written`);
+      const cpu = c.C0.slice();
+      gemm(c.tA, c.tB, c.M, c.N, c.K, c.alpha, c.A, c.B, c.beta, cpu);
+      const e = relNorm(got, cpu);
+      assert.ok(e < 2e-3, `${c.label}: ${e} from the CPU kernel`);
+    }
+  });
+
+  test('training-step kernels (activations, losses, dense, embedding, dropout, optimizers): the CPU kernels\' results, every output written', async () => {
+    for (const c of [...trainCases(11000), ...largeTrainCases(11100)]) {
+      const gpu = runTrainCase(c, 'cuda');
+      const cpu = runTrainCase(c, 'cpu');
+      const host = runTrainCase(c, 'host');
+      const again = await runTrainCaseAsync(c, 'cuda');
+      for (const [i, tol] of c.outputs) {
+        const got = gpu[i] as Float32Array;
+        if (c.poisoned) assert.is(firstUnwritten(got), -1, `${c.label}: argument ${i}, element ${firstUnwritten(got)} not written`);
+        if (tol === 0) assert.equal(got, cpu[i], `${c.label}: argument ${i} differs from the CPU kernel`);
+        else {
+          const e = relNorm(got, cpu[i] as Float32Array);
+          assert.ok(e < tol, `${c.label}: argument ${i} is ${e} from the CPU kernel`);
+        }
+        // Deterministic kernels: the same bits on every call, sync or async.
+        assert.equal(again[i], got, `${c.label}: argument ${i}: async differs`);
+        if (tol === 0) assert.equal(got, host[i], `${c.label}: argument ${i} differs from the host emulation`);
+      }
+    }
+  });
+
+  test('gradient clipping: TypeScript\'s clipvalue, clipnorm and globalClipnorm within 1e-6, every element written', async () => {
+    const clip = addon<{ clipGradientsCuda(mode: string, c: number, count: number, sizes: Int32Array, g: Float32Array, out: Float32Array): void }>();
+    const r = rng(12000);
+    const sizes = [1, 300, 70_000, 1 << 20];
+    const grads = sizes.map((n) => randomF32(r, n));
+    const flat = new Float32Array(sizes.reduce((a, b) => a + b, 0));
+    let at = 0;
+    for (const g of grads) {
+      flat.set(g, at);
+      at += g.length;
+    }
+    for (const [mode, key, c] of [['value', 'clipvalue', 0.5], ['norm', 'clipnorm', 1], ['globalNorm', 'globalClipnorm', 10]] as const) {
+      const out = new Float32Array(flat.length).fill(Number.NaN);
+      clip.clipGradientsCuda(mode, c, sizes.length, Int32Array.from(sizes), flat, out);
+      assert.is(firstUnwritten(out), -1, `${mode}: an element not written`);
+      const params = grads.map((g) => new Float32Array(g.length));
+      await new SGD({ learningRate: 1, [key]: c }).apply(params, grads);
+      let off = 0;
+      for (const p of params) {
+        const e = relNorm(out.subarray(off, off + p.length), p.map((v) => -v));
+        off += p.length;
+        assert.ok(e < 1e-6, `${mode}: tensor of ${p.length}: ${e}`);
+      }
+    }
+  });
+
+  test('LSTM and SimpleRNN: forward within 1e-5 of the CPU kernel, gradients 1e-4, every element written; the host emulation', async () => {
+    const large = recurrentCases(9400, [
+      ['lstm', 128, 200, 32, 64, 'mixed', 'pre', true, 0.2], ['lstm', 64, 300, 20, 96, 'mixed', 'post', false, 0],
+      ['rnn', 100, 150, 16, 128, 'mixed', 'pre', true, 0.1], ['lstm', 128, 300, 0, 64, 'mixed', 'pre', false, 0, 64],
+    ]);
+    for (const c of [...recurrentCases(9300), ...large]) {
+      const gpu = runRecurrent(c, 'cuda');
+      const cpu = runRecurrent(c, 'cpu');
+      const host = runRecurrent(c, 'host');
+      const want = recurrentOutputs(cpu), emu = recurrentOutputs(host);
+      for (const [k, v] of recurrentOutputs(gpu)) {
+        assert.is(firstUnwritten(v), -1, `${c.label}: ${k} not written`);
+        const tol = k.startsWith('grads.') ? 1e-4 : 1e-5;
+        assert.ok(relNorm(v, want.get(k)!) < tol, `${c.label}: ${k} ${relNorm(v, want.get(k)!)} from the CPU kernel`);
+        // expf / tanhf differ in the last bits between the device and the host: close, not equal.
+        assert.ok(relNorm(v, emu.get(k)!) < tol, `${c.label}: ${k} ${relNorm(v, emu.get(k)!)} from the host emulation`);
+      }
+      const idx = definedCacheEntries(c, cpu.train.cache);
+      const gotCache = idx.map((i) => gpu.train.cache[i]), wantCache = idx.map((i) => cpu.train.cache[i]);
+      assert.is(firstUnwritten(gotCache), -1, `${c.label}: a cache entry not written`);
+      assert.ok(relNorm(gotCache, wantCache) < 1e-5, `${c.label}: cache`);
+    }
+    // Async: the same bits as sync; the GPU's cache feeds the CPU's backward as well as its own.
+    const [c] = recurrentCases(9500, [['lstm', 16, 40, 8, 24, 'mixed', 'post', true, 0.25]]);
+    const o = {
+      batch: c.B, time: c.T, input: c.I, hidden: c.H, x: c.x, wIh: c.wIh, bias: c.bias, wHh: c.wHh, h0: c.h0, c0: c.c0,
+      lengths: c.lengths, padding: c.padding, dropout: c.dropout, seed: c.seed, stream: c.stream,
+    };
+    const cache = nan(lstmCacheSize(c.B, c.T, c.H)), out = nan(c.B * c.T * c.H), again = nan(out.length);
+    lstmForward({ ...o, training: true, cache, out, device: 'cuda' });
+    await lstmForwardAsync({ ...o, training: true, cache: nan(cache.length), out: again, device: 'cuda' });
+    assert.equal(again, out, 'async forward');
+    const grads = (dev: 'cpu' | 'cuda', k: Float32Array) => {
+      const g = { dX: nan(c.x.length), dWHh: nan(c.wHh.length), dh0: nan(c.B * c.H) };
+      return lstmBackwardAsync({ ...o, cache: k, dY: c.dY, dHlast: c.dHlast, dCn: c.dCn, ...g, device: dev }).then(() => g);
+    };
+    const viaCpu = await grads('cpu', cache.slice()), viaGpu = await grads('cuda', cache.slice());
+    for (const k of ['dX', 'dWHh', 'dh0'] as const) assert.ok(relNorm(viaGpu[k], viaCpu[k]) < 1e-4, `mixed devices: ${k}`);
   });
 
   test('a failing call is an Error naming the kernel and sizes, and the next call works', async () => {
