@@ -62,13 +62,26 @@ test('the training-step bindings take a device: auto runs, cuda without a GPU is
   const x = Float32Array.of(-1, 0, 2);
   const y = new Float32Array(3);
   activationForward('relu', 3, x, y, 'auto');
-  if (!cuda) assert.equal(Array.from(y), [0, 0, 2]);
+  assert.equal(Array.from(y), [0, 0, 2]);
   if (cuda) return;
   throwsError(() => activationForward('relu', 3, x, y, 'cuda'), Error, /^activationForward: device 'cuda' was asked for, but CUDA is unavailable/);
   await rejectsError(adamStepAsync(1, x.slice(), x, adamState(3), {}, 'cuda'), Error, /^adamStepAsync: device 'cuda' was asked for/);
   const native = addon<Record<string, (...a: unknown[]) => void>>();
   throwsError(() => native.dropoutForwardCuda(3, 0.5, 1, 2, x, y, null), Error,
     backend().cudaCompiled ? /^dropoutForwardCuda: dropoutForward \(n=3, rate=0\.500000\): .+ failed: cuda\w+: / : /built without CUDA/);
+});
+
+test('a bad device on any kernel binding is a TypeError or RangeError naming it, never a CUDA call', async () => {
+  const x = Float32Array.of(-1, 0, 2);
+  const y = new Float32Array(3);
+  for (const bad of ['gpu', 'GPU', 'CPU']) {
+    throwsError(() => activationForward('relu', 3, x, y, bad as never), RangeError, /^activationForward: device must be 'auto', 'cpu' or 'cuda', got "/);
+    throwsError(() => gemm(false, false, 1, 1, 1, 1, x, x, 0, y, bad as never), RangeError, /^gemm: device must be/);
+    await rejectsError(adamStepAsync(1, x.slice(), x, adamState(3), {}, bad as never), RangeError, /^adamStepAsync: device must be/);
+  }
+  for (const bad of [null, 3, {}]) {
+    throwsError(() => activationForward('relu', 3, x, y, bad as never), TypeError, /^activationForward: device must be/);
+  }
 });
 
 test('detectors take a device; bad ones are refused at construction', async () => {

@@ -10,7 +10,9 @@ import { Model } from '../ts/models/functional.ts';
 import { Conv1D } from '../ts/models/layers/conv1d.ts';
 import { Dense } from '../ts/models/layers/dense.ts';
 import { Embedding } from '../ts/models/layers/embedding.ts';
+import { Bidirectional } from '../ts/models/layers/bidirectional.ts';
 import { LSTM } from '../ts/models/layers/lstm.ts';
+import { TCN } from '../ts/models/layers/tcn.ts';
 import { GlobalMaxPooling1D } from '../ts/models/layers/pooling.ts';
 import { Input } from '../ts/models/layers/symbolic.ts';
 import { Sequential } from '../ts/models/sequential.ts';
@@ -131,6 +133,26 @@ test('a last layer that cannot write into out (pooling) and a functional model (
   const of = new Float32Array(21);
   same((await fm.predict(tensor(xf, [7, 4]), { out: of, batchSize: 3 })).data, (await fm.predict(tensor(xf, [7, 4]))).data, 'functional');
   await rejectsError(fm.predict(tensor(xf, [7, 4]), { out: new Float32Array(20) }), RangeError, /out must have 21 values \(7 rows of 3\), got 20/);
+});
+
+test('wrapper layers last (TCN with a 1x1 match, Bidirectional): out gets the wrapper output, never an inner layer output', async () => {
+  const r = rng(8);
+  const n = 6;
+  const x = randomF32(r, n * T * C);
+  const models = [
+    new Sequential([new TCN({ nbFilters: 4, kernelSize: 3, dilations: [1, 2], returnSequences: true, inputShape: [null, C] })], { seed: 4 }),
+    new Sequential([new Bidirectional(new LSTM(3, { returnSequences: true }), { inputShape: [null, C] })], { seed: 5 }),
+  ];
+  for (const m of models) {
+    m.build();
+    const name = m.layers[0].className;
+    const fresh = await m.predict(tensor(x, [n, T, C]), { batchSize: 4 });
+    const out = new Float32Array(fresh.data.length).fill(NaN);
+    await m.predict(tensor(x, [n, T, C]), { batchSize: 4, out });
+    same(out, fresh.data, `${name}: into out`);
+    const again = await m.predict(tensor(x, [n, T, C]), { batchSize: 6 });
+    same(again.data, fresh.data, `${name}: one batch`);
+  }
 });
 
 test('out is validated: type, size, detached buffer, memory shared with the input', async () => {

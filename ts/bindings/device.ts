@@ -40,10 +40,12 @@ export function autoDevice(): 'cpu' | 'cuda' {
 }
 
 /**
- * The device a call runs on: 'auto' as autoDevice(); 'cuda' when CUDA is unavailable is an Error
- * naming the reason (asking for a GPU and silently getting the CPU would hide a setup problem).
+ * The device a call runs on: `device` checked as checkDevice does (undefined is 'cpu', the kernel
+ * bindings' default), 'auto' as autoDevice(); 'cuda' when CUDA is unavailable is an Error naming the
+ * reason (asking for a GPU and silently getting the CPU would hide a setup problem).
  */
-export function resolveDevice(fn: string, device: Device): 'cpu' | 'cuda' {
+export function resolveDevice(fn: string, requested: unknown): 'cpu' | 'cuda' {
+  const device = checkDevice(fn, requested, 'cpu');
   if (device === 'auto') return autoDevice();
   if (device === 'cuda') {
     const b = cudaBackend();
@@ -61,7 +63,7 @@ export function _resetAutoDevice(): void {
  * The addon function `name`, or its CUDA twin (same arguments: `fooCuda` for `foo`, `fooCudaAsync`
  * for `fooAsync`) when `device` resolves to 'cuda'. Errors name `name`, the public function's name.
  */
-export function onDevice<T extends object, K extends keyof T & string>(mod: T, name: K, device: Device): T[K] {
+export function onDevice<T extends object, K extends keyof T & string>(mod: T, name: K, device: unknown): T[K] {
   if (resolveDevice(name, device) === 'cpu') return mod[name];
   const twin = name.endsWith('Async') ? `${name.slice(0, -5)}CudaAsync` : `${name}Cuda`;
   return (mod as Record<string, unknown>)[twin] as T[K];

@@ -2,7 +2,7 @@
 // Conventions (see native/cpu/lstm.h): PyTorch gate order i, f, g, o; W_ih [4H, I], W_hh [4H, H],
 // one bias [4H] (= b_ih + b_hh); batch-major x [B, T, I], outputs [B, T, H]; all row-major.
 import { addon } from './addon.ts';
-import { checkDevice, resolveDevice } from './device.ts';
+import { resolveDevice } from './device.ts';
 import type { Device } from './device.ts';
 
 /** 'pre' (Keras pad_sequences): the valid steps are the last `len`; 'post' (PyTorch packed): the first. */
@@ -165,7 +165,7 @@ function checkObject(fn: string, o: unknown): void {
  * 'cuda' without CUDA an Error.
  */
 export function recurrentDevice(fn: string, o: { device?: unknown }): 'cpu' | 'cuda' {
-  return resolveDevice(fn, checkDevice(fn, o.device, 'cpu'));
+  return resolveDevice(fn, o.device);
 }
 
 /** @internal Positional native arguments of a forward call; gatesPerHidden 4 (LSTM) or 1 (RNN). */

@@ -4,7 +4,7 @@
 // steps in reverse and leaves the padding where it is: the packed kernels still skip it, and the
 // backward copy's last state summarises the sequence from its first real character on, as Keras
 // computes it with a mask. Composed from the existing kernels: no native code of its own.
-import { Buffers, Layer, options } from './layer.ts';
+import { Buffers, innerContext, Layer, options } from './layer.ts';
 import type { CallContext, Flow, LayerConfig, Shape, Weight } from './layer.ts';
 import { Recurrent } from './recurrent.ts';
 
@@ -103,8 +103,8 @@ export class Bidirectional extends Layer {
     const lengths = input.lengths;
     const rev = this.buffers.get('rev', B * T * F);
     reverseValid(input.data, rev, B, T, F, lengths);
-    const fo = await this.forwardLayer.forward(input, ctx);
-    const bo = await this.backwardLayer.forward({ data: rev, shape: [B, T, F], lengths }, { ...ctx, stream: ctx.stream + BACKWARD_STREAM });
+    const fo = await this.forwardLayer.forward(input, innerContext(ctx));
+    const bo = await this.backwardLayer.forward({ data: rev, shape: [B, T, F], lengths }, innerContext(ctx, BACKWARD_STREAM));
     const fwd = fo.data as Float32Array;
     let bwd = bo.data as Float32Array;
     const H = this.forwardLayer.units;

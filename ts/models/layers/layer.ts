@@ -26,6 +26,15 @@ export interface CallContext {
   out?: Float32Array;
 }
 
+/**
+ * The context a wrapper layer hands the layers inside it: the same call without `out` (an inner
+ * layer's output is not the model's, so writing it there would clobber the result or alias an
+ * input), its dropout stream moved by `streamOffset`.
+ */
+export function innerContext(ctx: CallContext, streamOffset = 0): CallContext {
+  return { training: ctx.training, seed: ctx.seed, stream: ctx.stream + streamOffset };
+}
+
 /** Shape without the batch axis; null marks a dimension only known from the data (the time axis). */
 export type Shape = (number | null)[];
 

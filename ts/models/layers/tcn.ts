@@ -14,7 +14,7 @@
 import { activate, activateBackward, ELEMENTWISE } from './activate.ts';
 import type { ElementwiseActivation } from './activate.ts';
 import { Conv1D } from './conv1d.ts';
-import { Buffers, Layer, options, positiveInt, rate, regularizerOption } from './layer.ts';
+import { Buffers, innerContext, Layer, options, positiveInt, rate, regularizerOption } from './layer.ts';
 import type { CallContext, Flow, LayerConfig, Regularizer, Shape, Weight } from './layer.ts';
 import { SpatialDropout1D } from './spatial_dropout.ts';
 
@@ -145,12 +145,13 @@ export class TCN extends Layer {
     const skip = this.useSkipConnections ? this.buffers.get('skip', n).fill(0) : null;
     let x: Flow = input;
     for (const [i, b] of this.blocks.entries()) {
-      const sub = (k: number): CallContext => ({ ...ctx, stream: ctx.stream + (2 * i + k + 1) * SUB_STREAM });
-      let h = await b.conv1.forward(x, ctx);
+      const sub = (k: number): CallContext => innerContext(ctx, (2 * i + k + 1) * SUB_STREAM);
+      const inner = innerContext(ctx);
+      let h = await b.conv1.forward(x, inner);
       h = await b.drop1.forward(h, sub(0));
-      h = await b.conv2.forward(h, ctx);
+      h = await b.conv2.forward(h, inner);
       h = await b.drop2.forward(h, sub(1));
-      const res = b.match ? (await b.match.forward(x, ctx)).data as Float32Array : x.data as Float32Array;
+      const res = b.match ? (await b.match.forward(x, inner)).data as Float32Array : x.data as Float32Array;
       const hd = h.data as Float32Array;
       const sum = this.buffers.get(`sum${i}`, n);
       for (let j = 0; j < n; j++) sum[j] = res[j] + hd[j];

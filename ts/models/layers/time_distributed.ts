@@ -31,6 +31,8 @@ export class TimeDistributed extends Layer {
 
   async forward(input: Flow, ctx: CallContext): Promise<Flow> {
     const [B, T, ...rest] = input.shape;
+    // ctx as it came (with `out` when this is the last layer): the inner layer's output, reshaped,
+    // is this layer's output, so it may write straight into the result.
     const out = await this.layer.forward({ data: input.data, shape: [B * T, ...rest], lengths: null }, ctx);
     return { data: out.data, shape: [B, T, ...out.shape.slice(1)], lengths: input.lengths };
   }
