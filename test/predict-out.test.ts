@@ -169,7 +169,7 @@ test('out is validated: type, size, detached buffer, memory shared with the inpu
   await rejectsError(m.predict(xt, { out: new Float32Array(x.buffer, 4 * 7, n * T * F) }), RangeError, /out shares memory with x/);
   const lengths = new Int32Array(n * T * F + n).fill(T);
   const shared = new Float32Array(lengths.buffer, 0, n * T * F);
-  await rejectsError(m.predict({ tokens: xt, lengths: lengths.subarray(n * T * F - 2, n * T * F - 2 + n) }, { out: shared }), RangeError, /shares memory with x/);
+  await rejectsError(m.predict({ tokens: xt, lengths: lengths.subarray(n * T * F - 2, n * T * F - 2 + n) }, { out: shared }), RangeError, /shares memory with x's lengths/);
   await rejectsError(m.predict(xt, null as unknown as object), TypeError, /predict: options must be an object/);
   // The model still works after every refusal.
   same((await m.predict(xt)).data, reference(m, x, n), 'after the errors');

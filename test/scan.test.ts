@@ -27,13 +27,20 @@ test('firstOutside finds the first value outside [lo, hi] at any position, NaN a
   assert.is(firstOutside(new Float32Array([-0, 0]), 0, 1), -1, '-0 lies in [0, 1]');
   assert.is(firstOutside(new Float32Array(0), 0, 1), -1);
   assert.is(firstNonFinite(new Float32Array([3.4028234663852886e38, -3.4028234663852886e38])), -1, 'the largest floats are finite');
+  const inf = Number.POSITIVE_INFINITY;
+  assert.is(firstOutside(new Float32Array([1, inf, -inf]), -inf, inf), -1, 'infinite bounds hold the infinities');
+  assert.is(firstOutside(new Float32Array([1, inf, Number.NaN]), 0, inf), 2, 'NaN is outside even an open range');
+  assert.is(firstOutside(new Float32Array([0.5, 1]), 0, 0.99999999), 1, 'a bound between two floats is not rounded outwards (hi)');
+  assert.is(firstOutside(new Float32Array([1, 0]), 1e-46, 1), 1, 'a bound between two floats is not rounded outwards (lo)');
+  assert.is(firstOutside(new Float32Array([0.1]), 0.1, 0.1), 0, 'float32 0.1 is not the number 0.1');
+  assert.is(firstOutside(new Float32Array([0.25]), 0.25, 0.25), -1, 'an exact bound includes its value');
 });
 
 test('firstOutside rejects bad arguments by name', () => {
   const raw = addon<{ firstOutside(x: unknown, lo: unknown, hi: unknown): number }>().firstOutside;
   throwsError(() => raw(new Float64Array(3), 0, 1), TypeError, /x must be a Float32Array/);
-  throwsError(() => raw(new Float32Array(3), Number.NaN, 1), RangeError, /lo/);
-  throwsError(() => raw(new Float32Array(3), 0, 'one'), TypeError, /hi/);
+  throwsError(() => raw(new Float32Array(3), Number.NaN, 1), RangeError, /^firstOutside: lo must not be NaN/);
+  throwsError(() => raw(new Float32Array(3), 0, 'one'), TypeError, /^firstOutside: hi must be a number/);
   const buf = new ArrayBuffer(16);
   const x = new Float32Array(buf);
   structuredClone(buf, { transfer: [buf] });

@@ -85,6 +85,10 @@ __global__ void __launch_bounds__(kThreads) sgemmTf32Kernel(Gemm p) {
       *out = gemmEpilogue(c[e / kBN][e % kBN], p.alpha, p.beta, out);
     }
   }
+#elif defined(__CUDA_ARCH__)
+  // Compiled for an architecture without TF32 (a build whose CMAKE_CUDA_ARCHITECTURES was set below
+  // 80, JIT-compiled on a newer GPU): fail the launch instead of leaving C unwritten.
+  __trap();
 #endif
 }
 

@@ -2,7 +2,9 @@
 // tables (detector inputs: finite, or in [0, 1] for Bernoulli RBMs) before any kernel runs and
 // names the offending row and column. Synchronous: it reads at memory speed (a 100,000 x 64 table
 // in a few milliseconds), where the JavaScript loop it replaces took ~3 ns per value.
+#include <cmath>
 #include <limits>
+#include <string>
 
 #include "glue/common.h"
 #include "glue/families.h"
@@ -15,10 +17,21 @@ void register_scan(Napi::Env env, Napi::Object exports) {
     Args a(info, "firstOutside");
     int64_t len = 0;
     const float* p = a.f32Any(0, "x", &len, false);
-    const float big = std::numeric_limits<float>::max();
-    const float lo = static_cast<float>(a.number(1, "lo", -big, big));
-    const float hi = static_cast<float>(a.number(2, "hi", -big, big));
-    return Napi::Number::New(info.Env(), static_cast<double>(firstOutside(p, len, lo, hi)));
+    // Bounds may be infinite (an open side), never NaN.
+    const auto bound = [&](size_t i, const char* name) {
+      const Napi::Value v = info[i];
+      if (!v.IsNumber()) a.typeError(std::string(name) + " must be a number");
+      const double d = v.As<Napi::Number>().DoubleValue();
+      if (std::isnan(d)) a.rangeError(std::string(name) + " must not be NaN");
+      return d;
+    };
+    const double lo = bound(1, "lo");
+    const double hi = bound(2, "hi");
+    // The float32 range that holds exactly the floats in [lo, hi]: each bound rounded inwards.
+    float flo = static_cast<float>(lo), fhi = static_cast<float>(hi);
+    if (static_cast<double>(flo) < lo) flo = std::nextafter(flo, std::numeric_limits<float>::infinity());
+    if (static_cast<double>(fhi) > hi) fhi = std::nextafter(fhi, -std::numeric_limits<float>::infinity());
+    return Napi::Number::New(info.Env(), static_cast<double>(firstOutside(p, len, flo, fhi)));
   }, "firstOutside"));
 }
 

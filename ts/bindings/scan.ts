@@ -8,10 +8,13 @@ interface ScanAddon {
 
 const F32_MAX = 3.4028234663852886e38;
 
-/** Index of the first value of `x` outside [lo, hi] (NaN is outside every range), or -1. */
+/**
+ * Index of the first value of `x` outside [lo, hi] (NaN is outside every range; a bound may be
+ * infinite), or -1. The bounds are exact: a float32 value is compared with them as the number it is.
+ */
 export function firstOutside(x: Float32Array, lo: number, hi: number): number {
   if (x.length === 0) return -1;
-  return addon<ScanAddon>().firstOutside(x, Math.max(lo, -F32_MAX), Math.min(hi, F32_MAX));
+  return addon<ScanAddon>().firstOutside(x, lo, hi);
 }
 
 /** Index of the first NaN or infinity in `x`, or -1. */

@@ -67,6 +67,8 @@ export interface PredictOptions {
    * no memory with the input. predict resolves to a tensor over this array. Reusing one array from
    * call to call saves allocating (and, for outputs of tens of MB, faulting in) a fresh one each time;
    * overlapping predicts into the same array run in call order, the last one's values remain.
+   * The kernels read x and write out in place on worker threads: until the promise settles, do not
+   * modify x or out, and do not transfer or detach their buffers (postMessage, ArrayBuffer.transfer).
    */
   out?: Float32Array;
 }
@@ -626,7 +628,8 @@ export abstract class TrainableModel<X> implements CallbackModel {
     if (given) {
       for (const [k, f] of d.flows.entries()) {
         const name = d.flows.length > 1 ? `x[${k}]` : 'x';
-        if (overlaps(given, f.data) || (f.lengths && overlaps(given, f.lengths))) throw new RangeError(`predict: out shares memory with ${name}`);
+        if (overlaps(given, f.data)) throw new RangeError(`predict: out shares memory with ${name}`);
+        if (f.lengths && overlaps(given, f.lengths)) throw new RangeError(`predict: out shares memory with ${name}'s lengths`);
       }
     }
     return this.exclusive(async () => {

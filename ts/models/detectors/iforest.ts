@@ -226,6 +226,15 @@ export class IsolationForest extends Detector<TabularInput> {
     if (d.extensionLevel >= features) {
       throw new RangeError(`config.extensionLevel (${d.extensionLevel}) must be below fitted.features (${features})`);
     }
+    // The stored weights' sizes are checked before the forest is allocated from the header's
+    // numbers, so a crafted header cannot ask for gigabytes (an error naming the weight instead).
+    const inner = 2 ** height - 1;
+    const sizes: Array<[string, number]> = [['feature', trees * inner], ['threshold', trees * inner], ['leafValue', trees * (inner + 1)]];
+    if (d.extensionLevel > 0) sizes.push(['normalFeature', trees * inner * (d.extensionLevel + 1)], ['normal', trees * inner * (d.extensionLevel + 1)]);
+    for (const [name, len] of sizes) {
+      const w = weights.get(name);
+      if (w && w.length !== len) throw new RangeError(`weight '${name}' has ${w.length} values, expected ${len}`);
+    }
     const forest = createForest(trees, maxSamples, d.extensionLevel);
     const take = (name: string, len: number) => {
       const w = weights.get(name);
