@@ -75,6 +75,20 @@ test('quantile interpolates linearly between order statistics (numpy.quantile)',
   throwsError(() => quantile([1, NaN], 0.5), RangeError, /NaN/);
 });
 
+test('quantile equals the sorted-order definition on random values, with ties and at q = 0 and 1', () => {
+  const r = rng(5);
+  for (let t = 0; t < 2000; t++) {
+    const n = 1 + Math.floor(r() * 60);
+    const ties = t % 2 === 0;
+    const v = Array.from({ length: n }, () => (ties ? Math.floor(r() * 4) : r() * 10 - 5));
+    const q = t % 7 === 0 ? (t % 14 === 0 ? 0 : 1) : r();
+    const s = [...v].sort((a, b) => a - b);
+    const at = q * (n - 1), lo = Math.floor(at), hi = Math.min(lo + 1, n - 1);
+    const want = s[lo] + (at - lo) * (s[hi] - s[lo]);
+    assert.is(quantile(v, q), want, `${JSON.stringify(v)} q=${q}`);
+  }
+});
+
 test('contamination flags that share of the training rows; thresholdQuantile sets the quantile', async () => {
   const x = table(1, 1000, 3);
   const d = await new MeanDistance({ contamination: 0.05 }).fit(x);

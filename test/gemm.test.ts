@@ -4,50 +4,28 @@ import { addon } from '../ts/bindings/addon.ts';
 import { backend, getNumThreads, setNumThreads } from '../ts/bindings/backend.ts';
 import { forEachSimd } from './helpers/simd.ts';
 import { gemm, gemmAsync } from '../ts/bindings/gemm.ts';
-import { maxRelErr, randomF32, rng } from './helpers/random.ts';
-import { gemmRef } from './reference/gemm.ts';
+import { gemmCase } from './helpers/cuda-cases.ts';
+import type { GemmCase } from './helpers/cuda-cases.ts';
+import { maxRelErr } from './helpers/random.ts';
 
 type GemmFn = typeof gemm;
 // packB + sgemmPacked behind gemm's signature (test-only binding).
 const gemmPacked = (addon<{ _gemmPacked: GemmFn }>()._gemmPacked) as GemmFn;
 
-interface Case {
-  tA: boolean;
-  tB: boolean;
-  M: number;
-  N: number;
-  K: number;
-  alpha: number;
-  beta: number;
-  A: Float32Array;
-  B: Float32Array;
-  C0: Float32Array; // C before the call (NaN when beta is 0: it must be neither read nor kept)
-}
-
-function makeCase(seed: number, tA: boolean, tB: boolean, M: number, N: number, K: number, alpha: number, beta: number): Case {
-  const r = rng(seed);
-  const A = randomF32(r, M * K);
-  const B = randomF32(r, K * N);
-  const C0 = beta === 0 ? new Float32Array(M * N).fill(Number.NaN) : randomF32(r, M * N);
-  return { tA, tB, M, N, K, alpha, beta, A, B, C0 };
-}
-
-function run(c: Case, fn: GemmFn = gemm): Float32Array {
+function run(c: GemmCase, fn: GemmFn = gemm): Float32Array {
   const C = c.C0.slice();
   fn(c.tA, c.tB, c.M, c.N, c.K, c.alpha, c.A, c.B, c.beta, C);
   return C;
 }
 
-function checkAgainstReference(c: Case, C: Float32Array, what: string): void {
+function checkAgainstReference(c: GemmCase, C: Float32Array, what: string): void {
   for (let i = 0; i < C.length; i++) {
     if (!Number.isFinite(C[i])) assert.unreachable(`${what}: element ${i} not written (${C[i]})`);
   }
-  const want = gemmRef(c.tA, c.tB, c.M, c.N, c.K, c.alpha, c.A, c.B, c.beta, c.C0);
-  const err = maxRelErr(C, want);
+  const err = maxRelErr(C, c.want);
   assert.ok(err < 1e-4, `${what}: max relative error ${err}`);
 }
 
-const label = (c: Case) => `${c.M}x${c.N}x${c.K} tA=${c.tA} tB=${c.tB} alpha=${c.alpha} beta=${c.beta}`;
 const bits = (x: Float32Array) => new Uint32Array(x.buffer, x.byteOffset, x.length);
 const flags = [false, true];
 
@@ -65,15 +43,15 @@ function sweep(path: string): void {
     for (const tA of flags) {
       for (const tB of flags) {
         const [alpha, beta] = scalars[seed % scalars.length];
-        const c = makeCase(seed++, tA, tB, M, N, K, alpha, beta);
-        checkAgainstReference(c, run(c), `${path} ${label(c)}`);
-        checkAgainstReference(c, run(c, gemmPacked), `${path} packed ${label(c)}`);
+        const c = gemmCase(seed++, tA, tB, M, N, K, alpha, beta);
+        checkAgainstReference(c, run(c), `${path} ${c.label}`);
+        checkAgainstReference(c, run(c, gemmPacked), `${path} packed ${c.label}`);
       }
     }
   }
   // One product larger than a cache block in every dimension.
-  const big = makeCase(99, false, true, 300, 520, 270, 0.5, 0);
-  checkAgainstReference(big, run(big), `${path} ${label(big)}`);
+  const big = gemmCase(99, false, true, 300, 520, 270, 0.5, 0);
+  checkAgainstReference(big, run(big), `${path} ${big.label}`);
 }
 
 test('matches the float64 reference: shapes, transposes, alpha/beta, on every SIMD path', () => {
@@ -84,8 +62,8 @@ test('matches the float64 reference: shapes, transposes, alpha/beta, on every SI
 test('packB + sgemmPacked gives the same bits as sgemm, on every SIMD path', () => {
   forEachSimd((level) => {
     for (const [M, N, K] of [[32, 256, 64], [128, 256, 64], [97, 131, 300], [29, 70, 400]]) {
-      const c = makeCase(M + N + K, false, true, M, N, K, 1, 0.5);
-      assert.equal(bits(run(c, gemmPacked)), bits(run(c)), `${level} ${label(c)}`);
+      const c = gemmCase(M + N + K, false, true, M, N, K, 1, 0.5);
+      assert.equal(bits(run(c, gemmPacked)), bits(run(c)), `${level} ${c.label}`);
     }
   });
 });
@@ -93,11 +71,11 @@ test('packB + sgemmPacked gives the same bits as sgemm, on every SIMD path', () 
 test('bit-identical results for 1, 2 and 3 threads, on every SIMD path', () => {
   const before = getNumThreads();
   const cases = [
-    makeCase(7, false, false, 97, 131, 300, 1, 0), // split over rows
-    makeCase(8, true, true, 8, 600, 70, -0.5, 2), // few rows: split over columns
-    makeCase(9, false, true, 128, 256, 64, 1, 1), // LSTM-sized
-    makeCase(10, true, false, 300, 200, 530, 1, 0), // several k blocks
-    makeCase(12, false, false, 1100, 70, 200, 1, 0.5), // several row blocks per thread
+    gemmCase(7, false, false, 97, 131, 300, 1, 0), // split over rows
+    gemmCase(8, true, true, 8, 600, 70, -0.5, 2), // few rows: split over columns
+    gemmCase(9, false, true, 128, 256, 64, 1, 1), // LSTM-sized
+    gemmCase(10, true, false, 300, 200, 530, 1, 0), // several k blocks
+    gemmCase(12, false, false, 1100, 70, 200, 1, 0.5), // several row blocks per thread
   ];
   try {
     forEachSimd((level) => {
@@ -107,7 +85,7 @@ test('bit-identical results for 1, 2 and 3 threads, on every SIMD path', () => {
         const onePacked = run(c, gemmPacked);
         for (const t of [2, 3]) {
           setNumThreads(t);
-          assert.equal(bits(run(c)), bits(one), `${t} threads, ${level}, ${label(c)}`);
+          assert.equal(bits(run(c)), bits(one), `${t} threads, ${level}, ${c.label}`);
           assert.equal(bits(run(c, gemmPacked)), bits(onePacked), `${t} threads packed, ${level}`);
         }
       }
@@ -118,7 +96,7 @@ test('bit-identical results for 1, 2 and 3 threads, on every SIMD path', () => {
 });
 
 test('gemmAsync resolves with the same result', async () => {
-  const c = makeCase(11, true, false, 64, 48, 80, 1.5, -0.5);
+  const c = gemmCase(11, true, false, 64, 48, 80, 1.5, -0.5);
   const want = run(c);
   const C = c.C0.slice();
   const p = gemmAsync(c.tA, c.tB, c.M, c.N, c.K, c.alpha, c.A, c.B, c.beta, C);

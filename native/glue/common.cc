@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -38,27 +39,9 @@ std::string describe(const Napi::Value& v) {
   return "an object";
 }
 
-// Index of the first NaN or infinity in p[0, len), or -1. A float is not finite when its exponent
-// bits are all ones; each block ORs that test over its values without a branch, which the compiler
-// turns into SIMD compares at the baseline ISA (SSE2), so the scan runs near memory speed instead
-// of one branch per value. Only a block that holds one is searched again for its index.
+// Index of the first NaN or infinity in p[0, len), or -1.
 int64_t firstNonFinite(const float* p, int64_t len) {
-  constexpr int64_t kBlock = 2048;
-  constexpr uint32_t kExponent = 0x7f800000u;
-  for (int64_t b = 0; b < len; b += kBlock) {
-    const int64_t n = std::min(kBlock, len - b);
-    uint32_t bad = 0;
-    for (int64_t k = 0; k < n; ++k) {
-      uint32_t u;
-      std::memcpy(&u, p + b + k, sizeof u);
-      bad |= static_cast<uint32_t>((u & kExponent) == kExponent);
-    }
-    if (bad != 0) {
-      for (int64_t k = b; k < b + n; ++k)
-        if (!std::isfinite(p[k])) return k;
-    }
-  }
-  return -1;
+  return firstOutside(p, len, -std::numeric_limits<float>::max(), std::numeric_limits<float>::max());
 }
 
 class Task : public Napi::AsyncWorker {
@@ -94,6 +77,25 @@ class Task : public Napi::AsyncWorker {
 };
 
 }  // namespace
+
+// Index of the first value of p[0, len) outside [lo, hi] (NaN is outside every range), or -1.
+// Each block ORs the range test over its values without a branch, which the compiler turns into
+// SIMD compares at the baseline ISA (SSE2), so the scan runs near memory speed instead of one
+// branch per value. Only a block that holds one is searched again for its index.
+int64_t firstOutside(const float* p, int64_t len, float lo, float hi) {
+  constexpr int64_t kBlock = 2048;
+  for (int64_t b = 0; b < len; b += kBlock) {
+    const int64_t n = std::min(kBlock, len - b);
+    const float* q = p + b;
+    int bad = 0;
+    for (int64_t k = 0; k < n; ++k) bad |= static_cast<int>(!(q[k] >= lo) | !(q[k] <= hi));
+    if (bad != 0) {
+      for (int64_t k = 0; k < n; ++k)
+        if (!(q[k] >= lo && q[k] <= hi)) return b + k;
+    }
+  }
+  return -1;
+}
 
 Args::Args(const Napi::CallbackInfo& info, const char* fn) : info_(info), fn_(fn) {}
 

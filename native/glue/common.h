@@ -74,6 +74,10 @@ Napi::Value run(Args& args, bool async, std::function<void()> work);
 
 // Registers `name` (synchronous) and `name + "Async"` (Promise) for one binding whose body
 // reads its arguments through Args and returns the work to run.
+// Index of the first value of p[0, len) outside [lo, hi] (NaN is outside every range), or -1;
+// a SIMD scan at near memory speed (the glue's NaN/Infinity check is the range of finite floats).
+int64_t firstOutside(const float* p, int64_t len, float lo, float hi);
+
 using Binding = std::function<std::function<void()>(Args&)>;
 void define(Napi::Env env, Napi::Object exports, const char* name, Binding body);
 

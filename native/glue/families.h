@@ -4,6 +4,7 @@
 
 #define VIGIL_FAMILIES(X) \
   X(backend)              \
+  X(scan)                 \
   X(random)               \
   X(gemm)                 \
   X(lstm)                 \

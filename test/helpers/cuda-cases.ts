@@ -83,6 +83,24 @@ function offset(a: F32): F32 {
   return buf.subarray(1);
 }
 
+/**
+ * One GEMM case: A, B and C0 drawn from rng(seed) in that order (C0 all NaN when beta is 0, so a
+ * kernel that reads or keeps it shows), A one float past an aligned start when misalignA.
+ */
+export function gemmCase(
+  seed: number, tA: boolean, tB: boolean, M: number, N: number, K: number, alpha: number, beta: number, misalignA = false,
+): GemmCase {
+  const r = rng(seed);
+  const A0 = randomF32(r, M * K);
+  const A = misalignA ? offset(A0) : A0;
+  const B = randomF32(r, K * N);
+  const C0 = beta === 0 ? new Float32Array(M * N).fill(Number.NaN) : randomF32(r, M * N);
+  return {
+    label: `${M}x${N}x${K} tA=${tA} tB=${tB} alpha=${alpha} beta=${beta}`,
+    tA, tB, M, N, K, alpha, beta, A, B, C0, want: gemmRef(tA, tB, M, N, K, alpha, A, B, beta, C0),
+  };
+}
+
 export function gemmCases(seed: number, shapes = GEMM_SHAPES): GemmCase[] {
   const out: GemmCase[] = [];
   let s = seed;
@@ -90,16 +108,10 @@ export function gemmCases(seed: number, shapes = GEMM_SHAPES): GemmCase[] {
     for (const tA of [false, true]) {
       for (const tB of [false, true]) {
         for (const [alpha, beta] of [[1, 0], [-0.75, 0.5]]) {
-          const r = rng(s++);
           // Every other case reads A from 4 bytes past an aligned start: the loads' scalar path
           // (the others take 16-byte loads where the leading dimension allows).
-          const A = s % 2 === 0 ? randomF32(r, M * K) : offset(randomF32(r, M * K));
-          const B = randomF32(r, K * N);
-          const C0 = beta === 0 ? new Float32Array(M * N).fill(Number.NaN) : randomF32(r, M * N);
-          out.push({
-            label: `${M}x${N}x${K} tA=${tA} tB=${tB} alpha=${alpha} beta=${beta}`,
-            tA, tB, M, N, K, alpha, beta, A, B, C0, want: gemmRef(tA, tB, M, N, K, alpha, A, B, beta, C0),
-          });
+          out.push(gemmCase(s, tA, tB, M, N, K, alpha, beta, s % 2 === 0));
+          s++;
         }
       }
     }

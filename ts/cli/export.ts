@@ -1,11 +1,7 @@
 // `vigil export`: a vigil model file (a Sequential, with its tokenizer and padding, or a fitted
 // IsolationForest, OneClassSVM or RBM) as one ONNX file.
 import { loadDetector } from '../models/detectors/detector.ts';
-import '../models/detectors/iforest.ts';
-import '../models/detectors/lstm_autoencoder.ts';
-import '../models/detectors/lstm_forecaster.ts';
-import '../models/detectors/ocsvm.ts';
-import '../models/detectors/rbm.ts';
+import '../models/detectors/registry.ts';
 import { exportOnnx } from '../models/onnx/export/index.ts';
 import type { LengthsMode } from '../models/onnx/export/index.ts';
 import { Sequential } from '../models/sequential.ts';

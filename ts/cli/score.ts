@@ -3,19 +3,13 @@
 // det.save(). The work is the models' scoreStream (models/stream/); this file reads the flags,
 // picks the model kind from the file, and writes the results, a summary and optional metrics.
 import { existsSync, statSync, writeFileSync } from 'node:fs';
-import { loadScoringModel, scoreMetrics } from '../experiments/custom.ts';
+import { scoreMetrics, scoringModelFromFile } from '../experiments/custom.ts';
 import type { ScoringModel } from '../experiments/custom.ts';
 import { scoringBar } from '../experiments/progress.ts';
-import { loadDetector } from '../models/detectors/detector.ts';
+import { detectorFromFile } from '../models/detectors/detector.ts';
 import type { Detector } from '../models/detectors/detector.ts';
 import type { TabularInput } from '../models/detectors/matrix.ts';
-import '../models/detectors/iforest.ts';
-import '../models/detectors/ocsvm.ts';
-import '../models/detectors/rbm.ts';
-import '../models/detectors/autoencoder.ts';
-import '../models/detectors/vae.ts';
-import '../models/detectors/lstm_forecaster.ts';
-import '../models/detectors/lstm_autoencoder.ts';
+import '../models/detectors/registry.ts';
 import type { DataFormatError } from '../models/preprocessing/csv.ts';
 import { readModelFile } from '../models/serialize.ts';
 import { INPUT_FORMATS, inputFormatFor, openOutputFile, outputFormatFor, writeScores } from '../models/stream/index.ts';
@@ -70,8 +64,8 @@ type Loaded = { kind: 'text'; m: ScoringModel } | { kind: 'detector'; det: Detec
 async function loadModel(path: string): Promise<Loaded> {
   const file = await readModelFile(path);
   refuseUnscorable(file.header.modelType, path);
-  if (file.header.modelType === 'sequential') return { kind: 'text', m: await loadScoringModel(path) };
-  return { kind: 'detector', det: await loadDetector<Detector<TabularInput>>(path) };
+  if (file.header.modelType === 'sequential') return { kind: 'text', m: scoringModelFromFile(file, path) };
+  return { kind: 'detector', det: detectorFromFile<Detector<TabularInput>>(file, path) };
 }
 
 /** Growable score and label columns for the metrics. */

@@ -5,23 +5,15 @@
 // any .onnx file; native imports it into vigil's kernels (or loads a .vigil model of any kind) and fails
 // clearly when the graph can't be imported.
 import { Sequential } from '../models/sequential.ts';
-import { Detector, loadDetector } from '../models/detectors/detector.ts';
-// Every detector type a .vigil file may hold registers itself with loadDetector on import.
-import '../models/detectors/iforest.ts';
-import '../models/detectors/ocsvm.ts';
-import '../models/detectors/rbm.ts';
-import '../models/detectors/autoencoder.ts';
-import '../models/detectors/vae.ts';
-import '../models/detectors/lstm_forecaster.ts';
-import '../models/detectors/lstm_autoencoder.ts';
-import '../models/detectors/tcn_forecaster.ts';
+import { Detector, detectorFromFile } from '../models/detectors/detector.ts';
+import '../models/detectors/registry.ts';
 import { detectorScoreOutput, NotAVigilDetector, toVigilScores, type DetectorScoreOutput } from '../models/onnx/detectors/score_output.ts';
 import { graphOutputShape, importOnnx, readOnnxSource } from '../models/onnx/import/index.ts';
 import { decodeModel } from '../models/onnx/proto.ts';
 import { OnnxModel } from '../models/onnx/runtime/model.ts';
 import { isElementType, type ElementType, type NdArray } from '../models/preprocessing/npy.ts';
 import { Embedding } from '../models/layers/embedding.ts';
-import { readModelFile } from '../models/serialize.ts';
+import { readModelFile, sequentialFromFile } from '../models/serialize.ts';
 import { fileFlag, parseFlags, positiveInt, UsageError } from './common.ts';
 import type { Io } from './common.ts';
 import { scoreDetectorTensor } from './detector_tensor.ts';
@@ -134,11 +126,11 @@ async function runNative(modelPath: string, x: NdArray, batchSize: number, io: I
     return { output: { ...y, shape: graphOutputShape(imported.graph!.outputAxes, y.shape) }, engine: 'native (vigil)', wrote: 'the model\'s output' };
   }
   // A vigil model file of any kind, by the type in its header: a Sequential model, else a detector
-  // (loadDetector knows every registered type and names the known ones when the type is not one).
+  // (detectorFromFile knows every registered type and names the known ones when the type is not one).
   const file = await readModelFile(modelPath);
   refuseUnscorable(file.header.modelType, modelPath);
-  if (file.header.modelType !== 'sequential') return detectorScored(await loadDetector(modelPath), x, what, io);
-  const { model } = await Sequential.load(modelPath);
+  if (file.header.modelType !== 'sequential') return detectorScored(detectorFromFile(file, modelPath), x, what, io);
+  const { model } = sequentialFromFile(Sequential, file, modelPath);
   return { output: await predict(model, x, batchSize), engine: 'native (vigil)', wrote: 'the model\'s output' };
 }
 

@@ -19,7 +19,8 @@ import { csvRecords, DataFormatError, resolveColumn as resolveCsvColumn } from '
 import { permutation, takeRows, trainTestSplit } from '../models/preprocessing/split.ts';
 import { CharTokenizer } from '../models/preprocessing/tokenizer.ts';
 import { Sequential } from '../models/sequential.ts';
-import { ModelFileError, Preprocessing } from '../models/serialize.ts';
+import { ModelFileError, Preprocessing, readModelFile, sequentialFromFile } from '../models/serialize.ts';
+import type { DecodedModelFile } from '../models/serialize.ts';
 import type { ConfigValue } from '../models/layers/layer.ts';
 import { defaultRecipe } from './default.ts';
 import { recipeCallbacks } from './run.ts';
@@ -308,7 +309,12 @@ export interface ScoringModel {
 
 /** Loads a model file for scoring: it must carry a tokenizer and end in one sigmoid-like output. */
 export async function loadScoringModel(path: string): Promise<ScoringModel> {
-  const { model, preprocessing } = await Sequential.load(path);
+  return scoringModelFromFile(await readModelFile(path), path);
+}
+
+/** loadScoringModel on a file already read and decoded (the CLI reads the header first). */
+export function scoringModelFromFile(file: DecodedModelFile, path: string): ScoringModel {
+  const { model, preprocessing } = sequentialFromFile(Sequential, file, path);
   if (!preprocessing?.tokenizer) {
     throw new ModelFileError(path, 'bad-config', 'the model was saved without a tokenizer, so it cannot score raw strings ' +
       '(save it with { preprocessing: { tokenizer, pad } }, as vigil train does)');

@@ -638,7 +638,15 @@ export async function loadSequential(
   Model: new (layers: Layer[], opts: SequentialOptions) => Sequential,
   path: string,
 ): Promise<LoadedModel> {
-  const file = await readModelFile(path);
+  return sequentialFromFile(Model, await readModelFile(path), path);
+}
+
+/** loadSequential on a file already read and decoded (callers that first looked at its header). */
+export function sequentialFromFile(
+  Model: new (layers: Layer[], opts: SequentialOptions) => Sequential,
+  file: DecodedModelFile,
+  path: string,
+): LoadedModel {
   const fail = modelFileFailer(path);
   const bad = (what: string): never => fail('bad-header', `bad header: ${what}`);
   const h = file.header;

@@ -22,7 +22,7 @@ import { TabularPipeline } from '../preprocessing/tabular_pipeline.ts';
 import {
   decodeDetectorState, decodePreprocessing, encodeModelFile, ModelFileError, Preprocessing, readModelFile, writeFileAtomic,
 } from '../serialize.ts';
-import type { DetectorJSON, WeightRecord } from '../serialize.ts';
+import type { DecodedModelFile, DetectorJSON, WeightRecord } from '../serialize.ts';
 import { streamScores } from '../stream/pipeline.ts';
 import type { ScoredBatch } from '../stream/pipeline.ts';
 import { detectorModel } from '../stream/models.ts';
@@ -206,7 +206,11 @@ export function preprocessed<X>(det: Detector<X>, fn: string, x: X | RawRows, fi
  * with a ModelFileError ('wrong-model-type') instead of being returned.
  */
 export async function loadDetector<D extends Detector<never> = Detector<never>>(path: string, expected?: string): Promise<D> {
-  const file = await readModelFile(path);
+  return detectorFromFile<D>(await readModelFile(path), path, expected);
+}
+
+/** loadDetector on a file already read and decoded (callers that first looked at its header). */
+export function detectorFromFile<D extends Detector<never> = Detector<never>>(file: DecodedModelFile, path: string, expected?: string): D {
   const type = file.header.modelType;
   if (expected !== undefined && type !== expected) {
     throw new ModelFileError(path, 'wrong-model-type', `this is a '${type}' model file, not a ${expected}`);

@@ -1,4 +1,5 @@
 // Tabular input for the detectors: rows x features, float32, every value finite.
+import { firstNonFinite } from '../../bindings/scan.ts';
 import type { Tensor } from '../tensor.ts';
 
 /** A table as detectors take it: a [rows, features] tensor, or one array of numbers per row. */
@@ -61,11 +62,10 @@ export function toMatrix(fn: string, name: string, x: unknown, cols?: number): M
   if (cols !== undefined && width !== cols) {
     throw new RangeError(`${fn}: ${name} has ${width} features per row, the detector was fitted on ${cols}`);
   }
-  for (let k = 0; k < data.length; k++) {
-    if (!Number.isFinite(data[k])) {
-      const i = Math.floor(k / width);
-      throw new RangeError(`${fn}: ${name}[${i}][${k - i * width}] is ${data[k]}: features must be finite`);
-    }
+  const k = firstNonFinite(data);
+  if (k >= 0) {
+    const i = Math.floor(k / width);
+    throw new RangeError(`${fn}: ${name}[${i}][${k - i * width}] is ${data[k]}: features must be finite`);
   }
   return { data, rows, cols: width };
 }

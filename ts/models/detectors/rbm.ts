@@ -13,6 +13,7 @@
 // transform() its transform. Initialisation follows Hinton's practical guide rather than
 // scikit-learn: W ~ N(0, 0.01²), hidden biases 0, visible biases at the data's means (Gaussian)
 // or their log-odds (Bernoulli).
+import { firstOutside } from '../../bindings/scan.ts';
 import { randomNormal } from '../../bindings/random.ts';
 import { checkDevice } from '../../bindings/device.ts';
 import type { Device } from '../../bindings/device.ts';
@@ -151,10 +152,8 @@ export class RBM extends Detector<TabularInput> {
   private table(fn: string, x: unknown, cols?: number): Matrix {
     const m = toMatrix(fn, 'x', x, cols);
     if (this.visible === 'bernoulli') {
-      const d = m.data;
-      let k = 0;
-      while (k < d.length && d[k] >= 0 && d[k] <= 1) k++;
-      if (k < d.length) {
+      const k = firstOutside(m.data, 0, 1);
+      if (k >= 0) {
         const i = Math.floor(k / m.cols);
         throw new RangeError(`${fn}: x[${i}][${k - i * m.cols}] is ${m.data[k]}: Bernoulli visible units take values in [0, 1] (scale the features, e.g. MinMaxScaler)`);
       }
