@@ -73,10 +73,13 @@ test('NormalizedReLU: weight gradients of Conv1D -> NormalizedReLU -> Dense by c
     new Conv1D(4, 2, { padding: 'causal' }), new NormalizedReLU({ epsilon: 0.25 }), new Flatten(), new Dense(2, { activation: 'softmax' }),
   ], { seed: 3 });
   m.compile({ loss: 'sparse_categorical_crossentropy', optimizer: 'adam' });
+  m.build();
   // Non-zero biases: with the zero initial ones, a step whose inputs are all 0 (a step where the
   // first NormalizedReLU saw no positive value) puts every channel of the next exactly on the
   // ReLU's kink, where one-sided differences disagree.
-  for (const w of m.layers.flatMap((l) => l.weights)) if (w.name === 'bias') w.value.set(randomF32(r, w.value.length, -0.5, 0.5));
+  const biases = m.layers.flatMap((l) => l.weights).filter((w) => w.name === 'bias');
+  assert.is(biases.length, 3);
+  for (const w of biases) w.value.set(randomF32(r, w.value.length, -0.5, 0.5));
   m.layers.forEach((l) => l.weightsChanged());
   const x = { data: randomF32(r, B * T * C), shape: [B, T, C] };
   await gradCheck(m, x, randomInts(r, B, 2), 'conv-normrelu', 1e-3);
