@@ -10,13 +10,15 @@
 //   sequences, so the head here is Flatten -> Dense(classes, softmax). Their normalised ReLU
 //   (activation 'norm_relu': Conv1D -> SpatialDropout1D -> NormalizedReLU, in their order) is an
 //   option; the default is a plain ReLU, as the book's Keras code allows with activation='relu'
-//   (README "creditcard-tcn" for which scored better). Their defaults are kept where the recipe says nothing:
+//   (the normalised one scored lower on the credit-card validation rows, README "creditcard-tcn").
+//   Their defaults are kept where the recipe says nothing:
 //   filters [64, 96], SpatialDropout 0.3; kernelSize defaults to 3 (their 25 is for video frames,
 //   wider than a 31-step row). Pooling pads odd lengths ('same') instead of dropping the last step:
 //   after causal convolutions the last step is the only one that has seen the end of the sequence.
 // - TcnClassifier: either model behind fit / predictProba / save / load, standardising its input
 //   with a StandardScaler fitted on the training rows (each (step, channel) position is a column,
-//   so a table read as a sequence gets the per-column scaling the book applies before reshaping).
+//   so a table read as a sequence gets the per-column scaling the book applies before reshaping;
+//   `standardize: false` takes the input as the caller scaled it).
 import type { Callback, EpochLogs } from './callbacks.ts';
 import { Conv1D } from './layers/conv1d.ts';
 import { Dense } from './layers/dense.ts';
