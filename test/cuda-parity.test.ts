@@ -16,7 +16,11 @@ import {
 import type { RbmGradient } from '../ts/bindings/rbm.ts';
 import { randomF32, rng } from './helpers/random.ts';
 import { rejectsError, throwsError } from './helpers/errors.ts';
-import { conv1dCases, conv1dDims, firstUnwritten, gemmCases, hostGrid, iforestCases, rbmCases, relNorm, svmCases } from './helpers/cuda-cases.ts';
+import { lstmBackwardAsync, lstmCacheSize, lstmForward, lstmForwardAsync } from '../ts/bindings/lstm.ts';
+import {
+  conv1dCases, conv1dDims, definedCacheEntries, firstUnwritten, gemmCases, hostGrid, iforestCases, rbmCases, recurrentCases,
+  recurrentOutputs, relNorm, runRecurrent, svmCases,
+} from './helpers/cuda-cases.ts';
 
 const b = backend();
 
@@ -168,6 +172,46 @@ if (!b.cuda) {
         if (persistent) assert.equal(chain, cpuChain, `${what}: chain`);
       }
     }
+  });
+
+  test('LSTM and SimpleRNN: forward within 1e-5 of the CPU kernel, gradients 1e-4, every element written; the host emulation', async () => {
+    const large = recurrentCases(9400, [
+      ['lstm', 128, 200, 32, 64, 'mixed', 'pre', true, 0.2], ['lstm', 64, 300, 20, 96, 'mixed', 'post', false, 0],
+      ['rnn', 100, 150, 16, 128, 'mixed', 'pre', true, 0.1], ['lstm', 128, 300, 0, 64, 'mixed', 'pre', false, 0, 64],
+    ]);
+    for (const c of [...recurrentCases(9300), ...large]) {
+      const gpu = runRecurrent(c, 'cuda');
+      const cpu = runRecurrent(c, 'cpu');
+      const host = runRecurrent(c, 'host');
+      const want = recurrentOutputs(cpu), emu = recurrentOutputs(host);
+      for (const [k, v] of recurrentOutputs(gpu)) {
+        assert.is(firstUnwritten(v), -1, `${c.label}: ${k} not written`);
+        const tol = k.startsWith('grads.') ? 1e-4 : 1e-5;
+        assert.ok(relNorm(v, want.get(k)!) < tol, `${c.label}: ${k} ${relNorm(v, want.get(k)!)} from the CPU kernel`);
+        // expf / tanhf differ in the last bits between the device and the host: close, not equal.
+        assert.ok(relNorm(v, emu.get(k)!) < tol, `${c.label}: ${k} ${relNorm(v, emu.get(k)!)} from the host emulation`);
+      }
+      const idx = definedCacheEntries(c, cpu.train.cache);
+      const gotCache = idx.map((i) => gpu.train.cache[i]), wantCache = idx.map((i) => cpu.train.cache[i]);
+      assert.is(firstUnwritten(gotCache), -1, `${c.label}: a cache entry not written`);
+      assert.ok(relNorm(gotCache, wantCache) < 1e-5, `${c.label}: cache`);
+    }
+    // Async: the same bits as sync; the GPU's cache feeds the CPU's backward as well as its own.
+    const [c] = recurrentCases(9500, [['lstm', 16, 40, 8, 24, 'mixed', 'post', true, 0.25]]);
+    const o = {
+      batch: c.B, time: c.T, input: c.I, hidden: c.H, x: c.x, wIh: c.wIh, bias: c.bias, wHh: c.wHh, h0: c.h0, c0: c.c0,
+      lengths: c.lengths, padding: c.padding, dropout: c.dropout, seed: c.seed, stream: c.stream,
+    };
+    const cache = nan(lstmCacheSize(c.B, c.T, c.H)), out = nan(c.B * c.T * c.H), again = nan(out.length);
+    lstmForward({ ...o, training: true, cache, out, device: 'cuda' });
+    await lstmForwardAsync({ ...o, training: true, cache: nan(cache.length), out: again, device: 'cuda' });
+    assert.equal(again, out, 'async forward');
+    const grads = (dev: 'cpu' | 'cuda', k: Float32Array) => {
+      const g = { dX: nan(c.x.length), dWHh: nan(c.wHh.length), dh0: nan(c.B * c.H) };
+      return lstmBackwardAsync({ ...o, cache: k, dY: c.dY, dHlast: c.dHlast, dCn: c.dCn, ...g, device: dev }).then(() => g);
+    };
+    const viaCpu = await grads('cpu', cache.slice()), viaGpu = await grads('cuda', cache.slice());
+    for (const k of ['dX', 'dWHh', 'dh0'] as const) assert.ok(relNorm(viaGpu[k], viaCpu[k]) < 1e-4, `mixed devices: ${k}`);
   });
 
   test('a failing call is an Error naming the kernel and sizes, and the next call works', async () => {

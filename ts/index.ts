@@ -55,7 +55,7 @@ export type {
 // Keras-style model layer.
 export { Sequential } from './models/sequential.ts';
 export type {
-  CompileOptions, EvaluateResult, FitOptions, History, ModelInput, SequentialOptions, Targets,
+  CompileOptions, EvaluateResult, FitOptions, History, ModelInput, PredictOptions, SequentialOptions, Targets,
 } from './models/sequential.ts';
 export { Model } from './models/functional.ts';
 export type { FunctionalInput, ModelOptions } from './models/functional.ts';

@@ -8,11 +8,17 @@
 // (64 -> 64 channels, kernel 3, dilation 4, 1024 steps) at its batch 64 and 512, forward and
 // backward (dX, dW, db), sequences/s; the RBM suite's shape (64 visible, 64 hidden): the free energy
 // of 100,000 and 800,000 rows (ms) and one CD-1 gradient of a batch of 128 and 1024 rows (ms),
-// every call copying its operands up and its results back. Not measured yet: the device's ceilings (a
-// device-to-device copy, the best GEMM), which the issue asks to print beside these.
+// every call copying its operands up and its results back; one LSTM training step (B=128, T=1024,
+// H=64, dense input of 32 features, the lstm suite's layer without its Embedding): the training
+// forward (cache) and the backward (dWIh, dWHh, dBias), seq/s, the cache going down to the host
+// and back up (6·B·T·H floats, 201 MB each way) as the bindings' contract has it. Beside them, the
+// device's ceilings, kernel time only (CUDA events, data resident): a device-to-device copy of
+// 256 MiB (GB/s, bytes read + written) and the SGEMM kernel at 4096³ (GFLOP/s).
 import { backend, getNumThreads, setNumThreads } from '../../ts/bindings/backend.ts';
 import type { Device } from '../../ts/bindings/device.ts';
+import { addon } from '../../ts/bindings/addon.ts';
 import { gemmAsync } from '../../ts/bindings/gemm.ts';
+import { lstmBackwardAsync, lstmCacheSize, lstmForwardAsync } from '../../ts/bindings/lstm.ts';
 import { createForest, iforestFit, iforestScoreAsync, PackedForest } from '../../ts/bindings/iforest.ts';
 import { conv1dBackwardAsync, conv1dForwardAsync, type Conv1dShape } from '../../ts/bindings/conv1d.ts';
 import { ocsvmDecisionAsync } from '../../ts/bindings/ocsvm.ts';
@@ -53,7 +59,7 @@ export async function runCudaSuite(opts: SuiteOptions): Promise<Row[]> {
     return [];
   }
   note(`cuda: ${b.devices.map((d) => `${d.name} (compute ${d.computeCapability})`).join(', ')}`);
-  const rows: Row[] = [];
+  const rows: Row[] = [...ceilings(opts)];
   for (const n of [1024, 4096]) {
     const A = randomUniform(new Float32Array(n * n), 1, n, -1, 1);
     const B = randomUniform(new Float32Array(n * n), 2, n, -1, 1);
@@ -117,5 +123,56 @@ export async function runCudaSuite(opts: SuiteOptions): Promise<Row[]> {
     rows.push(...await timed(opts, name, (dev) => rbmCdGradientAsync(o, m, model, v0, null, 0, 2 ** 52, g, dev),
       (dev, threads, sec) => ({ suite: 'cuda', case: name, impl: impl(dev), threads, metric: 'gradient', unit: 'ms', value: sec * 1e3 })));
   }
+  rows.push(...await lstmStep(opts));
   return rows;
+}
+
+interface CeilingAddon {
+  _cudaCopySeconds(bytes: number, repeats: number): number;
+  _cudaSgemmKernelSeconds(n: number, repeats: number): number;
+}
+
+// What the device reaches without host transfers: the bounds the whole-call timings are read against.
+function ceilings(opts: SuiteOptions): Row[] {
+  const n = addon<CeilingAddon>();
+  const rows: Row[] = [];
+  const threads = Math.max(...opts.threads);
+  try {
+    const bytes = 256 * 2 ** 20;
+    const s = n._cudaCopySeconds(bytes, 20);
+    const gbs = (2 * bytes) / s / 1e9;
+    progress(`device copy 256 MiB: ${(s * 1e3).toFixed(3)} ms (${gbs.toFixed(0)} GB/s read + written)`);
+    rows.push({ suite: 'cuda', case: 'ceiling: device-to-device copy 256 MiB', impl: 'vigil-cuda', threads, metric: 'copy', unit: 'GB/s', value: gbs });
+  } catch (e) {
+    note(`device copy ceiling failed: ${(e as Error).message}`);
+  }
+  try {
+    const size = 4096;
+    const s = n._cudaSgemmKernelSeconds(size, 5);
+    const gf = (2 * size ** 3) / s / 1e9;
+    progress(`sgemm kernel ${size}^3 (no transfers): ${(s * 1e3).toFixed(2)} ms (${gf.toFixed(0)} GFLOP/s)`);
+    rows.push({ suite: 'cuda', case: `ceiling: sgemm kernel ${size}^3`, impl: 'vigil-cuda', threads, metric: 'gemm', unit: 'GFLOP/s', value: gf });
+  } catch (e) {
+    note(`sgemm ceiling failed: ${(e as Error).message}`);
+  }
+  return rows;
+}
+
+// One training step of an LSTM layer: forward with the cache, then BPTT to the weight gradients.
+async function lstmStep(opts: SuiteOptions): Promise<Row[]> {
+  const B = 128, T = 1024, H = 64, I = 32, G = 4 * H;
+  const x = randomUniform(new Float32Array(B * T * I), 11, 0, -1, 1);
+  const wIh = randomUniform(new Float32Array(G * I), 11, 1, -0.125, 0.125);
+  const wHh = randomUniform(new Float32Array(G * H), 11, 2, -0.125, 0.125);
+  const bias = new Float32Array(G);
+  const cache = new Float32Array(lstmCacheSize(B, T, H));
+  const hLast = new Float32Array(B * H);
+  const dHlast = randomUniform(new Float32Array(B * H), 11, 3, -1, 1);
+  const dWIh = new Float32Array(G * I), dWHh = new Float32Array(G * H), dBias = new Float32Array(G);
+  const shape = { batch: B, time: T, input: I, hidden: H, x, wIh, wHh };
+  const name = `lstm train step b${B} T${T} i${I} h${H}`;
+  return timed(opts, name, async (device) => {
+    await lstmForwardAsync({ ...shape, bias, training: true, cache, hLast, device });
+    await lstmBackwardAsync({ ...shape, cache, dHlast, dWIh, dWHh, dBias, device });
+  }, (dev, threads, sec) => ({ suite: 'cuda', case: name, impl: impl(dev), threads, metric: 'train', unit: 'seq/s', value: B / sec }));
 }

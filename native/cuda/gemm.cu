@@ -2,6 +2,7 @@
 // with the host emulation; this file is the skeleton: the loop over K and the barriers.
 #include <string>
 
+#include "cuda/gemm.cuh"
 #include "cuda/gemm.h"
 #include "cuda/gemm_tile.h"
 #include "cuda/runtime.cuh"
@@ -29,11 +30,19 @@ __global__ void __launch_bounds__(kThreads) sgemmKernel(Gemm p) {
 
 }  // namespace
 
+void sgemmLaunch(const Gemm& p, cudaStream_t stream, const std::string& where) {
+  const dim3 grid(gridBlocks((p.M + kBM - 1) / kBM, 0x7fffffffu, where), gridBlocks((p.N + kBN - 1) / kBN, 65535u, where));
+  sgemmKernel<<<grid, dim3(kTX, kTY), 0, stream>>>(p);
+  checkLaunch(where, "sgemmKernel launch");
+}
+
 void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
            const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   const std::string where =
       "sgemm (M=" + std::to_string(M) + ", N=" + std::to_string(N) + ", K=" + std::to_string(K) + ")";
-  const dim3 grid(gridBlocks((M + kBM - 1) / kBM, 0x7fffffffu, where), gridBlocks((N + kBN - 1) / kBN, 65535u, where));
+  // Before any allocation: a shape the grid cannot hold fails here, cheaply.
+  gridBlocks((M + kBM - 1) / kBM, 0x7fffffffu, where);
+  gridBlocks((N + kBN - 1) / kBN, 65535u, where);
   // The spans the operands cover: (rows - 1) * ld + the row length.
   const size_t lenA = static_cast<size_t>(transA ? (K - 1) * lda + M : (M - 1) * lda + K);
   const size_t lenB = static_cast<size_t>(transB ? (N - 1) * ldb + K : (K - 1) * ldb + N);
@@ -47,8 +56,7 @@ void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alph
   if (beta != 0.0f || ldc != N) upload(dC.get(), C, dC.bytes(), stream.get(), where);
   const Gemm p{transA, transB, M, N, K, alpha, dA.get(), lda, dB.get(), ldb, beta, dC.get(), ldc,
                vec4Ok(dA.get(), lda), vec4Ok(dB.get(), ldb)};
-  sgemmKernel<<<grid, dim3(kTX, kTY), 0, stream.get()>>>(p);
-  checkLaunch(where, "sgemmKernel launch");
+  sgemmLaunch(p, stream.get(), where);
   download(C, dC.get(), dC.bytes(), stream.get(), where);
   stream.sync(where);
 }

@@ -15,6 +15,8 @@
 #include "cuda/gemm_tile.h"
 #include "cuda/iforest.h"
 #include "cuda/iforest_walk.h"
+#include "cuda/lstm.h"
+#include "cuda/lstm_elem.h"
 #include "cuda/rbm.h"
 #include "cuda/rbm_elem.h"
 #include "cuda/svm_kernel.h"
@@ -180,6 +182,99 @@ double rbmCdGradient(const RbmChain& chain, int64_t m, int64_t V, int64_t H, con
   for (double e : err) total += e;
   return total;
 }
+
+namespace {
+// forwardChain's and backwardChain's grids as host loops (lstm.cu's DeviceGrid launches the same
+// elements as kernels).
+struct RecurrentHostGrid {
+  void gemm(bool tA, bool tB, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
+            float* C, int64_t ldc) const {
+    sgemm(tA, tB, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
+  }
+  void start(const rnnk::Fwd& p) const { elementGrid(p.q.B * p.q.H, [&](int64_t e) { rnnk::startElement(e, p); }); }
+  void step(const rnnk::Fwd& p, int64_t t) const {
+    elementGrid(p.q.B * p.q.H, [&](int64_t e) { rnnk::forwardElement(e, p, t); });
+  }
+  void bstart(const rnnk::Bwd& p, const float* dHlast, const float* dCn, float dropout, uint64_t seed, uint64_t stream,
+              float* mask) const {
+    elementGrid(p.q.B * p.q.H,
+                [&](int64_t e) { rnnk::backwardStartElement(e, p, dHlast, dCn, dropout, seed, stream, mask); });
+  }
+  void bstep(const rnnk::Bwd& p, int64_t t) const {
+    elementGrid(p.q.B * p.q.H, [&](int64_t e) { rnnk::backwardElement(e, p, t); });
+  }
+  void hPrev(const rnnk::Seq& q, const float* cacheH, const float* h0, const float* mask, float* out) const {
+    elementGrid(q.T * q.B * q.H, [&](int64_t e) { rnnk::hPrevElement(e, q, cacheH, h0, mask, out); });
+  }
+  void toTimeMajor(int64_t B, int64_t T, int64_t w, const float* src, float* dst) const {
+    elementGrid(B * T * w, [&](int64_t e) { rnnk::toTimeMajorElement(e, B, T, w, src, dst); });
+  }
+  void toBatchMajor(int64_t B, int64_t T, int64_t w, const float* src, float* dst) const {
+    elementGrid(B * T * w, [&](int64_t e) { rnnk::toBatchMajorElement(e, B, T, w, src, dst); });
+  }
+  void sumParts(int64_t n, int64_t parts, const float* part, float* out) const {
+    elementGrid(n, [&](int64_t e) { rnnk::sumPartsElement(e, n, parts, part, out); });
+  }
+  void tableGrad(int64_t V, int64_t G, const int64_t* offsets, const int64_t* rows, const float* dG,
+                 float* dTable) const {
+    elementGrid(V * G, [&](int64_t e) { rnnk::tableGradElement(e, G, offsets, rows, dG, dTable); });
+  }
+  void columnSums(int64_t rows, int64_t cols, const float* m, float* out) const {
+    std::vector<float> part(rnnk::kReduceThreads);
+    for (int64_t col = 0; col < cols; ++col) {  // blockIdx.x
+      for (int t = 0; t < rnnk::kReduceThreads; ++t) part[t] = rnnk::columnPartial(t, rows, cols, m, col);
+      for (int stride = rnnk::kReduceThreads / 2; stride > 0; stride /= 2)
+        for (int t = 0; t < rnnk::kReduceThreads; ++t) rnnk::reduceStep(t, stride, part.data());
+      out[col] = part[0];
+    }
+  }
+};
+
+void recurrentForward(bool lstm, const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast,
+                      float* yMax) {
+  const rnnk::Seq q = rnnk::seqOf(a, lstm, a.lengths);
+  const int64_t BH = q.B * q.H;
+  std::vector<float> P(a.tokens ? 0 : q.B * q.T * q.G), wT = rnnk::transposeWhh(q, a.wHh), mask(BH), h(2 * BH), c(lstm ? BH : 0);
+  const rnnk::Fwd p{q,           P.data(), a.bias,   a.tokens,    a.table,  wT.data(), a.h0,
+                    lstm ? a.c0 : nullptr, a.dropout, a.seed, a.stream, mask.data(), h.data(), c.data(),
+                    cache,       y,        yMax};
+  RecurrentHostGrid g;
+  rnnk::forwardChain(g, p, a.x, a.wIh);
+  const float* hFinal = h.data() + (q.T & 1) * BH;
+  if (hLast != nullptr) std::copy(hFinal, hFinal + BH, hLast);
+  if (lstm && cLast != nullptr) std::copy(c.begin(), c.end(), cLast);
+}
+
+void recurrentBackward(bool lstm, const RecurrentArgs& a, float* cache, const RecurrentGrads& d) {
+  const rnnk::Seq q = rnnk::seqOf(a, lstm, a.lengths);
+  const int64_t BH = q.B * q.H, rows = q.T * q.B;
+  std::vector<int64_t> offsets, tokenRows;
+  if (d.dTable) rnnk::tokenRows(a, &offsets, &tokenRows);
+  std::vector<float> mask(BH), dh(BH), dc(BH);
+  std::vector<float> xt(d.dWIh ? rows * q.I : 0), dxt(d.dX ? rows * q.I : 0), hPrev(d.dWHh ? rows * q.H : 0);
+  std::vector<float> part(d.dWIh || d.dWHh ? rnnk::partsFor(rows) * q.G * std::max(q.I, q.H) : 0);
+  // As the CPU: the gate gradients overwrite the LSTM's gate plane, or fill the RNN's second plane.
+  float* dG = lstm ? cache : cache + rows * q.H;
+  const float dropout = a.dropout;
+  const rnnk::Bwd p{q, a.wHh, dropout > 0.0f ? mask.data() : nullptr, lstm ? a.c0 : nullptr, cache, dG, d.dY,
+                    dh.data(), dc.data()};
+  const rnnk::BwdOut o{a.x,     a.wIh, a.h0, d.dX, d.dWIh, d.dWHh, d.dBias, a.V, offsets.data(), tokenRows.data(),
+                       d.dTable, xt.data(), dxt.data(), hPrev.data(), part.data()};
+  RecurrentHostGrid g;
+  rnnk::backwardChain(g, p, o, d.dHlast, lstm ? d.dCn : nullptr, dropout, a.seed, a.stream, mask.data());
+  if (d.dh0 != nullptr) std::copy(dh.begin(), dh.end(), d.dh0);
+  if (lstm && d.dc0 != nullptr) std::copy(dc.begin(), dc.end(), d.dc0);
+}
+}  // namespace
+
+void lstmForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast, float* yMax) {
+  recurrentForward(true, a, cache, y, hLast, cLast, yMax);
+}
+void lstmBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g) { recurrentBackward(true, a, cache, g); }
+void rnnForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast, float* yMax) {
+  recurrentForward(false, a, cache, y, hLast, cLast, yMax);
+}
+void rnnBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g) { recurrentBackward(false, a, cache, g); }
 
 }  // namespace host
 }  // namespace cuda

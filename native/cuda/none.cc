@@ -7,6 +7,7 @@
 #include "cuda/device.h"
 #include "cuda/gemm.h"
 #include "cuda/iforest.h"
+#include "cuda/lstm.h"
 #include "cuda/rbm.h"
 #include "cuda/svm_kernel.h"
 
@@ -26,6 +27,8 @@ std::vector<DeviceInfo> devices(std::string* why) {
 }
 
 void probeAlloc(double) { noCuda(); }
+double copySeconds(double, int) { noCuda(); }
+double sgemmKernelSeconds(int64_t, int) { noCuda(); }
 
 class DeviceForest {};
 
@@ -53,6 +56,11 @@ double rbmCdGradient(const RbmChain&, int64_t, int64_t, int64_t, const float*, c
                      float*, uint64_t, uint64_t, float*, float*, float*) {
   noCuda();
 }
+
+void lstmForward(const RecurrentArgs&, float*, float*, float*, float*, float*) { noCuda(); }
+void lstmBackward(const RecurrentArgs&, float*, const RecurrentGrads&) { noCuda(); }
+void rnnForward(const RecurrentArgs&, float*, float*, float*, float*, float*) { noCuda(); }
+void rnnBackward(const RecurrentArgs&, float*, const RecurrentGrads&) { noCuda(); }
 
 }  // namespace cuda
 }  // namespace vigil

@@ -7,6 +7,8 @@
 // xBackward(batch, time, input, hidden, vocab, x, wIh, tokens, wHh, h0, [c0], lengths, padding,
 //           dropout, seed, stream, cache, dY, dHlast, [dCn], dX, dWIh, dTable, dWHh, dBias, dh0, [dc0])
 // xCacheSize(batch, time, hidden) -> number
+// xForwardCuda, xBackwardCuda (+ Async): the same arguments, run on the GPU (cuda/lstm.cu);
+// _cudaHostEmulateXForward / Backward (test-only): their grids as host loops.
 // xFoldEmbedding(vocab, embed, hidden, emb, wIh, bias, table)
 // xUnfoldGradient(vocab, embed, hidden, emb, wIh, dTable, dEmb, dWIh, dBias)
 //
@@ -14,6 +16,7 @@
 // (vocab >= 1), wIh/bias null (folded into the table). padding: 0 = 'pre', 1 = 'post' (the TS
 // wrapper maps the strings: Args reads no strings). Nullable arguments accept null/undefined.
 #include "cpu/lstm.h"
+#include "cuda/lstm.h"
 #include "glue/common.h"
 #include "glue/families.h"
 #include "glue/recurrent.h"
@@ -60,20 +63,8 @@ void requireNull(Args& g, size_t i, const char* what, const char* why) {
   if (!g.isNullish(i)) g.typeError(std::string(what) + " must be null " + why);
 }
 
-}  // namespace
-
-void defineRecurrent(Napi::Env env, Napi::Object exports, const RecurrentKernels& k) {
-  const RecurrentKernels kk = k;
-
-  exports.Set(name(k, "CacheSize"), Napi::Function::New(env, [kk](const Napi::CallbackInfo& info) -> Napi::Value {
-    const std::string fn = name(kk, "CacheSize");
-    Args g(info, fn.c_str());
-    int64_t B = g.dim(0, "batch"), T = g.dim(1, "time"), H = g.dim(2, "hidden");
-    g.product({B, T, H, 6}, "cache");
-    return Napi::Number::New(info.Env(), static_cast<double>(kk.cacheSize(B, T, H)));
-  }));
-
-  define(env, exports, name(k, "Forward").c_str(), [kk](Args& g) -> std::function<void()> {
+Binding forwardBinding(const RecurrentKernels& kk, RecurrentForward fwd) {
+  return [kk, fwd](Args& g) -> std::function<void()> {
     RecurrentArgs a;
     bool gather;
     readSizes(g, a, &gather);
@@ -121,11 +112,12 @@ void defineRecurrent(Napi::Env env, Napi::Object exports, const RecurrentKernels
              {{a.x, a.x ? a.B * a.T * a.I : 0, "x"}, {a.wIh, a.wIh ? G * a.I : 0, "wIh"}, {a.bias, G, "bias"},
               {a.table, a.table ? a.V * G : 0, "table"}, {a.wHh, GH, "wHh"}, {a.h0, a.B * a.H, "h0"},
               {a.c0, a.B * a.H, "c0"}});
-    auto fwd = kk.forward;
     return [a, fwd, cache, y, hLast, cLast, yMax] { fwd(a, cache, y, hLast, cLast, yMax); };
-  });
+  };
+}
 
-  define(env, exports, name(k, "Backward").c_str(), [kk](Args& g) -> std::function<void()> {
+Binding backwardBinding(const RecurrentKernels& kk, RecurrentBackward bwd) {
+  return [kk, bwd](Args& g) -> std::function<void()> {
     RecurrentArgs a;
     RecurrentGrads d;
     bool gather;
@@ -170,9 +162,32 @@ void defineRecurrent(Napi::Env env, Napi::Object exports, const RecurrentKernels
     d.dBias = g.f32Opt(i++, "dBias", G, false);
     d.dh0 = g.f32Opt(i++, "dh0", a.B * a.H, false);
     if (kk.hasCell) d.dc0 = g.f32Opt(i++, "dc0", a.B * a.H, false);
-    auto bwd = kk.backward;
     return [a, d, bwd, cache] { bwd(a, cache, d); };
-  });
+  };
+}
+
+}  // namespace
+
+void defineRecurrent(Napi::Env env, Napi::Object exports, const RecurrentKernels& k) {
+  const RecurrentKernels kk = k;
+
+  exports.Set(name(k, "CacheSize"), Napi::Function::New(env, [kk](const Napi::CallbackInfo& info) -> Napi::Value {
+    const std::string fn = name(kk, "CacheSize");
+    Args g(info, fn.c_str());
+    int64_t B = g.dim(0, "batch"), T = g.dim(1, "time"), H = g.dim(2, "hidden");
+    g.product({B, T, H, 6}, "cache");
+    return Napi::Number::New(info.Env(), static_cast<double>(kk.cacheSize(B, T, H)));
+  }));
+
+  define(env, exports, name(k, "Forward").c_str(), forwardBinding(k, k.forward));
+  define(env, exports, name(k, "Backward").c_str(), backwardBinding(k, k.backward));
+  // The same on the GPU (cuda/lstm.cu); a JS Error when the addon has no CUDA or the call fails.
+  define(env, exports, name(k, "ForwardCuda").c_str(), forwardBinding(k, k.cudaForward));
+  define(env, exports, name(k, "BackwardCuda").c_str(), backwardBinding(k, k.cudaBackward));
+  // Test-only: the CUDA kernels' grids run as host loops, in every build.
+  const std::string host = std::string("_cudaHostEmulate") + k.Prefix;
+  define(env, exports, (host + "Forward").c_str(), forwardBinding(k, k.hostForward));
+  define(env, exports, (host + "Backward").c_str(), backwardBinding(k, k.hostBackward));
 
   define(env, exports, name(k, "FoldEmbedding").c_str(), [kk](Args& g) -> std::function<void()> {
     int64_t V = g.dim(0, "vocab"), E = g.dim(1, "embed"), H = g.dim(2, "hidden");
@@ -198,7 +213,9 @@ void defineRecurrent(Napi::Env env, Napi::Object exports, const RecurrentKernels
 }
 
 void register_lstm(Napi::Env env, Napi::Object exports) {
-  defineRecurrent(env, exports, RecurrentKernels{"lstm", 4, true, lstmCacheSize, lstmForward, lstmBackward});
+  defineRecurrent(env, exports,
+                  RecurrentKernels{"lstm", "Lstm", 4, true, lstmCacheSize, lstmForward, lstmBackward, cuda::lstmForward,
+                                   cuda::host::lstmForward, cuda::lstmBackward, cuda::host::lstmBackward});
 }
 
 }  // namespace glue

@@ -7,7 +7,10 @@ import { conv1dOutputLength } from '../../ts/bindings/conv1d.ts';
 import type { Conv1dActivation, Conv1dShape } from '../../ts/bindings/conv1d.ts';
 import { createForest, iforestFit, PackedForest } from '../../ts/bindings/iforest.ts';
 import type { SvmKernelSpec } from '../../ts/bindings/ocsvm.ts';
+import { backwardArgs, forwardArgs, lstmBackward, lstmCacheSize, lstmForward } from '../../ts/bindings/lstm.ts';
+import type { LstmBackwardOptions, LstmForwardOptions } from '../../ts/bindings/lstm.ts';
 import type { RbmModel, RbmVisible } from '../../ts/bindings/rbm.ts';
+import { rnnBackward, rnnCacheSize, rnnForward } from '../../ts/bindings/rnn.ts';
 import { conv1dBackwardRef, conv1dRef } from '../reference/conv1d.ts';
 import { gemmRef } from '../reference/gemm.ts';
 import { randomF32, rng } from './random.ts';
@@ -31,6 +34,11 @@ export interface HostGrid {
   _cudaHostEmulateRbmFreeEnergy(visible: RbmVisible, N: number, V: number, H: number, x: F32, W: F32, b: F32, c: F32, F: F32): void;
   /** rbmCdGradient's arguments (visible, gibbsSteps, persistent, m, V, H, v0, W, b, c, chain, seed, stream, dW, db, dc, stats). */
   _cudaHostEmulateRbmCdGradient(...a: unknown[]): void;
+  /** The recurrent bindings' positional arguments (forwardArgs / backwardArgs of ts/bindings/lstm.ts). */
+  _cudaHostEmulateLstmForward(...a: unknown[]): void;
+  _cudaHostEmulateLstmBackward(...a: unknown[]): void;
+  _cudaHostEmulateRnnForward(...a: unknown[]): void;
+  _cudaHostEmulateRnnBackward(...a: unknown[]): void;
 }
 type Conv1dDims = [number, number, number, number, number, number, Conv1dShape['padding']];
 /** A Conv1dShape as the bindings' first seven arguments. */
@@ -259,6 +267,162 @@ export function rbmCases(seed: number, shapes = RBM_SHAPES): RbmCase[] {
       const h = randomF32(r, N * H).map((v) => (v < 0 ? 0 : 1));
       out.push({ label: `${visible} N=${N} V=${V} H=${H}`, visible, N, V, H, model, x, h });
     }
+  }
+  return out;
+}
+
+export type RecurrentCell = 'lstm' | 'rnn';
+
+export interface RecurrentCase {
+  label: string;
+  cell: RecurrentCell;
+  B: number;
+  T: number;
+  I: number;
+  H: number;
+  x: F32;
+  wIh: F32;
+  bias: F32 | null;
+  wHh: F32;
+  h0: F32 | null;
+  c0: F32 | null;
+  lengths: Int32Array | null;
+  padding: 'pre' | 'post';
+  dropout: number;
+  seed: number;
+  stream: number;
+  dY: F32;
+  dHlast: F32;
+  dCn: F32 | null;
+  /** Gather mode (vocab > 0): token ids [B, T] and the folded table [vocab, G] replace x, wIh and bias. */
+  vocab: number;
+  tokens: Int32Array | null;
+  table: F32 | null;
+}
+
+/**
+ * [cell, B, T, I, H, lengths ('none' | 'mixed': 0, 1, T and random), padding, h0/c0, dropout,
+ * vocab (gather mode when given)].
+ */
+type RecurrentShape = [RecurrentCell, number, number, number, number, 'none' | 'mixed', 'pre' | 'post', boolean, number, number?];
+
+// Units below, at and past a warp and the 64-wide GEMM tiles; T = 1; lengths with 0 and 1 steps.
+const RECURRENT_SHAPES: RecurrentShape[] = [
+  ['lstm', 1, 1, 1, 1, 'none', 'pre', false, 0],
+  ['lstm', 3, 7, 5, 9, 'mixed', 'pre', true, 0],
+  ['lstm', 5, 9, 3, 33, 'mixed', 'post', true, 0.3],
+  ['lstm', 4, 6, 70, 17, 'none', 'post', false, 0.2],
+  ['lstm', 2, 5, 2, 65, 'mixed', 'post', false, 0],
+  ['rnn', 1, 1, 1, 1, 'none', 'pre', true, 0],
+  ['rnn', 4, 8, 6, 13, 'mixed', 'pre', true, 0.25],
+  ['rnn', 5, 7, 66, 40, 'mixed', 'post', false, 0],
+  ['rnn', 3, 5, 4, 64, 'none', 'pre', false, 0.1],
+  ['lstm', 4, 9, 0, 11, 'mixed', 'pre', true, 0.2, 5],
+  ['lstm', 3, 6, 0, 8, 'none', 'post', false, 0, 1],
+  ['rnn', 5, 8, 0, 19, 'mixed', 'post', true, 0, 7],
+];
+
+/** Random recurrent layers and gradients at the shapes above (or the given ones). */
+export function recurrentCases(seed: number, shapes = RECURRENT_SHAPES): RecurrentCase[] {
+  return shapes.map(([cell, B, T, I, H, lens, padding, init, dropout, vocab = 0], n) => {
+    const r = rng(seed + n);
+    const G = (cell === 'lstm' ? 4 : 1) * H;
+    const scale = 1 / Math.sqrt(H);
+    let lengths: Int32Array | null = null;
+    if (lens === 'mixed') {
+      lengths = new Int32Array(B);
+      for (let b = 0; b < B; b++) lengths[b] = [0, 1, T][b] ?? Math.floor(r() * (T + 1));
+    }
+    return {
+      label: `${cell} B=${B} T=${T} ${vocab > 0 ? `vocab=${vocab}` : `I=${I}`} H=${H} lengths=${lens} ${padding}${init ? ' h0' : ''} dropout=${dropout}`,
+      cell, B, T, I, H,
+      x: randomF32(r, B * T * I), wIh: randomF32(r, G * I, -scale, scale), bias: n % 3 === 2 ? null : randomF32(r, G, -0.5, 0.5),
+      wHh: randomF32(r, G * H, -scale, scale),
+      h0: init ? randomF32(r, B * H) : null, c0: init && cell === 'lstm' ? randomF32(r, B * H) : null,
+      lengths, padding, dropout, seed: 11 + n, stream: 3 * n,
+      dY: randomF32(r, B * T * H), dHlast: randomF32(r, B * H), dCn: cell === 'lstm' ? randomF32(r, B * H) : null,
+      vocab, tokens: vocab > 0 ? Int32Array.from({ length: B * T }, () => Math.floor(r() * vocab)) : null,
+      table: vocab > 0 ? randomF32(r, vocab * G) : null,
+    };
+  });
+}
+
+export interface RecurrentRun {
+  /** Inference forward: every output asked for. */
+  infer: { out: F32; hLast: F32; cLast: F32 | null; outMax: F32 };
+  /** Training forward (dropout applied); cache as the forward left it (before the backward). */
+  train: { out: F32; hLast: F32; cLast: F32 | null; cache: F32 };
+  /** The backward's outputs from that forward's cache. */
+  grads: Record<'dWHh' | 'dBias' | 'dh0', F32> & Record<'dX' | 'dWIh' | 'dTable' | 'dc0', F32 | null>;
+}
+
+const poisoned = (n: number) => new Float32Array(n).fill(Number.NaN);
+
+/**
+ * One case through a forward for inference, a training forward and its backward, on the CPU
+ * kernel ('cpu'), the CUDA kernel ('cuda') or the CUDA kernel's grids on the host ('host'); every
+ * output poisoned with NaN first.
+ */
+export function runRecurrent(c: RecurrentCase, mode: 'cpu' | 'cuda' | 'host'): RecurrentRun {
+  const lstm = c.cell === 'lstm';
+  const { B, T, H } = c;
+  const G = (lstm ? 4 : 1) * H;
+  const fwd = (o: LstmForwardOptions): void => {
+    if (mode === 'host') {
+      const h = hostGrid();
+      (lstm ? h._cudaHostEmulateLstmForward : h._cudaHostEmulateRnnForward)(...forwardArgs('host', o, lstm ? 4 : 1, lstm));
+    } else {
+      (lstm ? lstmForward : rnnForward)({ ...o, device: mode });
+    }
+  };
+  const bwd = (o: LstmBackwardOptions): void => {
+    if (mode === 'host') {
+      const h = hostGrid();
+      (lstm ? h._cudaHostEmulateLstmBackward : h._cudaHostEmulateRnnBackward)(...backwardArgs('host', o, lstm ? 4 : 1, lstm));
+    } else {
+      (lstm ? lstmBackward : rnnBackward)({ ...o, device: mode });
+    }
+  };
+  const gather = c.tokens !== null;
+  const common = {
+    batch: B, time: T, hidden: H, wHh: c.wHh, h0: c.h0, ...(lstm ? { c0: c.c0 } : {}), lengths: c.lengths, padding: c.padding,
+    ...(gather ? { tokens: c.tokens!, vocab: c.vocab } : { input: c.I, x: c.x, wIh: c.wIh }),
+  };
+  const inputs = gather ? { table: c.table! } : { bias: c.bias };
+  const infer = { out: poisoned(B * T * H), hLast: poisoned(B * H), cLast: lstm ? poisoned(B * H) : null, outMax: poisoned(B * H) };
+  fwd({ ...common, ...inputs, out: infer.out, hLast: infer.hLast, ...(lstm ? { cLast: infer.cLast } : {}), outMax: infer.outMax });
+  const cache = poisoned((lstm ? lstmCacheSize : rnnCacheSize)(B, T, H));
+  const train = { out: poisoned(B * T * H), hLast: poisoned(B * H), cLast: lstm ? poisoned(B * H) : null, cache };
+  const rand = { dropout: c.dropout, seed: c.seed, stream: c.stream };
+  fwd({ ...common, ...rand, ...inputs, training: true, cache, out: train.out, hLast: train.hLast, ...(lstm ? { cLast: train.cLast } : {}) });
+  const kept = cache.slice();
+  const grads = {
+    dX: gather ? null : poisoned(c.x.length), dWIh: gather ? null : poisoned(G * c.I), dTable: gather ? poisoned(c.vocab * G) : null,
+    dWHh: poisoned(G * H), dBias: poisoned(G), dh0: poisoned(B * H), dc0: lstm ? poisoned(B * H) : null,
+  };
+  bwd({
+    ...common, ...rand, cache, dY: c.dY, dHlast: c.dHlast, ...(lstm ? { dCn: c.dCn, dc0: grads.dc0 } : {}),
+    dX: grads.dX, dWIh: grads.dWIh, dTable: grads.dTable, dWHh: grads.dWHh, dBias: grads.dBias, dh0: grads.dh0,
+  });
+  return { infer, train: { ...train, cache: kept }, grads };
+}
+
+/**
+ * The cache's entries the CPU kernel defines: every entry of the h plane, and the gate and cell
+ * planes' entries at valid steps (it leaves padded ones as they were). For the RNN, the h plane.
+ */
+export function definedCacheEntries(c: RecurrentCase, cpuCache: F32): number[] {
+  const idx: number[] = [];
+  const n = c.cell === 'lstm' ? 6 * c.B * c.T * c.H : c.B * c.T * c.H;
+  for (let i = 0; i < n; i++) if (!Number.isNaN(cpuCache[i])) idx.push(i);
+  return idx;
+}
+
+/** Every output of a run but the cache, by name ('infer.out', 'grads.dWHh', ...), nulls left out. */
+export function recurrentOutputs(r: RecurrentRun): Map<string, F32> {
+  const out = new Map<string, F32>();
+  for (const [part, o] of [['infer', r.infer], ['train', r.train], ['grads', r.grads]] as const) {
+    for (const [k, v] of Object.entries(o)) if (v !== null && k !== 'cache') out.set(`${part}.${k}`, v);
   }
   return out;
 }

@@ -30,6 +30,7 @@ interface BackendAddon {
   getNumThreads(): number;
   setNumThreads(n: number): void;
   setSimdCap(level: SimdLevel): SimdLevel;
+  adviseHugePages(a: Float32Array): number;
 }
 
 const native = () => addon<BackendAddon>();
@@ -54,4 +55,13 @@ export function setNumThreads(n: number): void {
  */
 export function setSimdCap(level: SimdLevel): SimdLevel {
   return native().setSimdCap(level);
+}
+
+/**
+ * Asks the OS (Linux) to back the 2 MiB-aligned interior of `a` with huge pages when it is first
+ * written, and returns the bytes advised (0: nothing was, e.g. `a` under 4 MiB or another OS). A
+ * hint only, for fresh arrays of tens of MB that a kernel is about to fill: values are unchanged.
+ */
+export function adviseHugePages(a: Float32Array): number {
+  return native().adviseHugePages(a);
 }

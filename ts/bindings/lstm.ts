@@ -2,6 +2,8 @@
 // Conventions (see native/cpu/lstm.h): PyTorch gate order i, f, g, o; W_ih [4H, I], W_hh [4H, H],
 // one bias [4H] (= b_ih + b_hh); batch-major x [B, T, I], outputs [B, T, H]; all row-major.
 import { addon } from './addon.ts';
+import { checkDevice, resolveDevice } from './device.ts';
+import type { Device } from './device.ts';
 
 /** 'pre' (Keras pad_sequences): the valid steps are the last `len`; 'post' (PyTorch packed): the first. */
 export type Padding = 'pre' | 'post';
@@ -50,6 +52,13 @@ export interface RecurrentForwardOptions {
   /** Inference: each unit's maximum over the valid steps [batch, hidden] (Keras' masked
    * GlobalMaxPooling1D fused into the recurrence; 0 for a row with no valid steps, NaN sticky). */
   outMax?: Opt<F32>;
+  /**
+   * Where it runs (default 'cpu'; 'auto' as resolveDevice): 'cuda' runs native/cuda/lstm.cu,
+   * copying the operands to the GPU and the outputs (and cache) back for each call; within ~1e-5
+   * of the CPU. Padded entries of the cache's gate and cell planes, which the CPU leaves as they
+   * were, come back as 0. A CUDA failure throws an Error naming the kernel and shape.
+   */
+  device?: Device;
 }
 
 export interface LstmForwardOptions extends RecurrentForwardOptions {
@@ -96,6 +105,8 @@ export interface RecurrentBackwardOptions {
   dBias?: Opt<F32>;
   /** [batch, hidden]. */
   dh0?: Opt<F32>;
+  /** As the forward's (gradients within ~1e-4 of the CPU): 'cuda' reads the cache without consuming it (it is still one backward per forward). */
+  device?: Device;
 }
 
 export interface LstmBackwardOptions extends RecurrentBackwardOptions {
@@ -119,6 +130,10 @@ interface LstmAddon {
   lstmFoldEmbeddingAsync: AsyncFn;
   lstmUnfoldGradient: Fn;
   lstmUnfoldGradientAsync: AsyncFn;
+  lstmForwardCuda: Fn;
+  lstmForwardCudaAsync: AsyncFn;
+  lstmBackwardCuda: Fn;
+  lstmBackwardCudaAsync: AsyncFn;
 }
 
 const native = () => addon<LstmAddon>();
@@ -143,6 +158,14 @@ function vocabOf(fn: string, vocab: unknown, table: unknown, gates: number, what
 
 function checkObject(fn: string, o: unknown): void {
   if (typeof o !== 'object' || o === null) throw new TypeError(`${fn}: options must be an object`);
+}
+
+/**
+ * @internal Where a recurrent call runs: `device` checked (TypeError / RangeError), 'auto' resolved,
+ * 'cuda' without CUDA an Error.
+ */
+export function recurrentDevice(fn: string, o: { device?: unknown }): 'cpu' | 'cuda' {
+  return resolveDevice(fn, checkDevice(fn, o.device, 'cpu'));
 }
 
 /** @internal Positional native arguments of a forward call; gatesPerHidden 4 (LSTM) or 1 (RNN). */
@@ -192,20 +215,28 @@ export function lstmCacheSize(batch: number, time: number, hidden: number): numb
 
 /** Runs the LSTM over whole sequences; writes out / hLast / cLast (and cache when training). */
 export function lstmForward(o: LstmForwardOptions): void {
-  native().lstmForward(...forwardArgs('lstmForward', o, 4, true));
+  const args = forwardArgs('lstmForward', o, 4, true);
+  const n = native();
+  (recurrentDevice('lstmForward', o) === 'cuda' ? n.lstmForwardCuda : n.lstmForward)(...args);
 }
 
 export async function lstmForwardAsync(o: LstmForwardOptions): Promise<void> {
-  return native().lstmForwardAsync(...forwardArgs('lstmForwardAsync', o, 4, true));
+  const args = forwardArgs('lstmForwardAsync', o, 4, true);
+  const n = native();
+  return (recurrentDevice('lstmForwardAsync', o) === 'cuda' ? n.lstmForwardCudaAsync : n.lstmForwardAsync)(...args);
 }
 
 /** Backpropagation through time from the training cache; overwrites the gradients given. */
 export function lstmBackward(o: LstmBackwardOptions): void {
-  native().lstmBackward(...backwardArgs('lstmBackward', o, 4, true));
+  const args = backwardArgs('lstmBackward', o, 4, true);
+  const n = native();
+  (recurrentDevice('lstmBackward', o) === 'cuda' ? n.lstmBackwardCuda : n.lstmBackward)(...args);
 }
 
 export async function lstmBackwardAsync(o: LstmBackwardOptions): Promise<void> {
-  return native().lstmBackwardAsync(...backwardArgs('lstmBackwardAsync', o, 4, true));
+  const args = backwardArgs('lstmBackwardAsync', o, 4, true);
+  const n = native();
+  return (recurrentDevice('lstmBackwardAsync', o) === 'cuda' ? n.lstmBackwardCudaAsync : n.lstmBackwardAsync)(...args);
 }
 
 /** table [vocab, 4H] = emb [vocab, embed] · wIhᵀ ([4H, embed]) + bias [4H]: the gather-mode input. */

@@ -2,7 +2,7 @@
 // as the LSTM (ts/bindings/lstm.ts) with G = hidden and no cell state: W_ih [H, I], W_hh [H, H],
 // bias [H], table [vocab, H].
 import { addon } from './addon.ts';
-import { backwardArgs, forwardArgs } from './lstm.ts';
+import { backwardArgs, forwardArgs, recurrentDevice } from './lstm.ts';
 import type { RecurrentBackwardOptions, RecurrentForwardOptions } from './lstm.ts';
 
 type F32 = Float32Array;
@@ -20,6 +20,10 @@ interface RnnAddon {
   rnnFoldEmbeddingAsync: AsyncFn;
   rnnUnfoldGradient: Fn;
   rnnUnfoldGradientAsync: AsyncFn;
+  rnnForwardCuda: Fn;
+  rnnForwardCudaAsync: AsyncFn;
+  rnnBackwardCuda: Fn;
+  rnnBackwardCudaAsync: AsyncFn;
 }
 
 const native = () => addon<RnnAddon>();
@@ -34,20 +38,28 @@ export function rnnCacheSize(batch: number, time: number, hidden: number): numbe
 
 /** Runs the SimpleRNN over whole sequences; writes out / hLast (and cache when training). */
 export function rnnForward(o: RnnForwardOptions): void {
-  native().rnnForward(...forwardArgs('rnnForward', o, 1, false));
+  const args = forwardArgs('rnnForward', o, 1, false);
+  const n = native();
+  (recurrentDevice('rnnForward', o) === 'cuda' ? n.rnnForwardCuda : n.rnnForward)(...args);
 }
 
 export async function rnnForwardAsync(o: RnnForwardOptions): Promise<void> {
-  return native().rnnForwardAsync(...forwardArgs('rnnForwardAsync', o, 1, false));
+  const args = forwardArgs('rnnForwardAsync', o, 1, false);
+  const n = native();
+  return (recurrentDevice('rnnForwardAsync', o) === 'cuda' ? n.rnnForwardCudaAsync : n.rnnForwardAsync)(...args);
 }
 
 /** Backpropagation through time from the training cache; overwrites the gradients given. */
 export function rnnBackward(o: RnnBackwardOptions): void {
-  native().rnnBackward(...backwardArgs('rnnBackward', o, 1, false));
+  const args = backwardArgs('rnnBackward', o, 1, false);
+  const n = native();
+  (recurrentDevice('rnnBackward', o) === 'cuda' ? n.rnnBackwardCuda : n.rnnBackward)(...args);
 }
 
 export async function rnnBackwardAsync(o: RnnBackwardOptions): Promise<void> {
-  return native().rnnBackwardAsync(...backwardArgs('rnnBackwardAsync', o, 1, false));
+  const args = backwardArgs('rnnBackwardAsync', o, 1, false);
+  const n = native();
+  return (recurrentDevice('rnnBackwardAsync', o) === 'cuda' ? n.rnnBackwardCudaAsync : n.rnnBackwardAsync)(...args);
 }
 
 /** table [vocab, H] = emb [vocab, embed] · wIhᵀ ([H, embed]) + bias [H]. */

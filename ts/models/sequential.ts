@@ -17,10 +17,10 @@ import { textModel } from './stream/models.ts';
 import type { TextStreamOptions } from './stream/models.ts';
 import type { StreamInput } from './stream/source.ts';
 import { sizeOf } from './tensor.ts';
-import { batchRows, checkInput, intOption, lengthsFromLeadingZeros, reserveRows, TrainableModel } from './training.ts';
+import { batchRows, checkInput, intOption, lengthsFromLeadingZeros, longest, reserveRows, TrainableModel } from './training.ts';
 import type { Data, ModelInput, Targets } from './training.ts';
 
-export type { CompileOptions, EvaluateResult, FitOptions, History, ModelInput, Targets } from './training.ts';
+export type { CompileOptions, EvaluateResult, FitOptions, History, ModelInput, PredictOptions, Targets } from './training.ts';
 
 export interface SequentialOptions {
   /** Seed of the weight initialisers, shuffling and dropout (default 0). */
@@ -188,11 +188,21 @@ export class Sequential extends TrainableModel<ModelInput> {
     }
   }
 
-  protected async forward(x: Flow[], training: boolean, seed: number): Promise<Flow> {
+  protected override outputRow(d: Data, batchSize: number): number | null {
+    // The largest batch's shape through every layer's hint, as reserve() walks it for fit.
+    const f = d.flows[0];
+    let s: number[] | null = [Math.min(batchSize, d.n), ...f.shape.slice(1)];
+    if (f.lengths && this.trimmable) s[1] = longest(f.lengths);
+    for (let i = 0; i < this.layers.length && s; i++) s = this.layers[i].reserve(s, { training: false, inputGrad: false });
+    return s && sizeOf(s.slice(1));
+  }
+
+  protected async forward(x: Flow[], training: boolean, seed: number, out?: Float32Array): Promise<Flow> {
     let f = x[0];
     for (let i = 0; i < this.layers.length; i++) {
       const layer = this.layers[i];
-      const ctx = { training, seed, stream: this.steps * 1024 + i };
+      const last = i === this.layers.length - 1;
+      const ctx = { training, seed, stream: this.steps * 1024 + i, ...(last && out && !training ? { out } : {}) };
       // Inference: a sequence-returning recurrent layer and the GlobalMaxPooling1D after it run as
       // one kernel call, without the [B, T, H] per-step output (see Recurrent.forwardMaxPooled).
       if (!training && layer instanceof Recurrent && layer.returnSequences && this.layers[i + 1] instanceof GlobalMaxPooling1D) {

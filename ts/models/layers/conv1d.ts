@@ -12,7 +12,7 @@ import { uniform } from '../initializers.ts';
 import { activate, activateBackward, ELEMENTWISE } from './activate.ts';
 import type { ElementwiseActivation } from './activate.ts';
 import { ASYNC_WORK, Buffers, Layer, options, penalize, positiveInt, regularizerOption } from './layer.ts';
-import type { CallContext, Flow, LayerConfig, Regularizer, Shape } from './layer.ts';
+import type { CallContext, Flow, LayerConfig, Regularizer, Reserve, Shape } from './layer.ts';
 
 export interface Conv1DOptions {
   dilationRate?: number;
@@ -103,6 +103,19 @@ export class Conv1D extends Layer {
     return this.outShape;
   }
 
+  override reserve(shape: readonly number[], r: Reserve): number[] | null {
+    const [B, T, C] = shape;
+    if (shape.length !== 3 || T - this.shrink < 1) return null;
+    const n = B * (T - this.shrink) * this.filters;
+    this.buffers.reserve('z', n);
+    if (this.activation !== 'linear' && this.activation !== 'relu') this.buffers.reserve('y', n);
+    if (r.training) {
+      if (this.activation !== 'linear') this.buffers.reserve('dZ', n);
+      if (r.inputGrad) this.buffers.reserve('dX', B * T * C);
+    }
+    return [B, T - this.shrink, this.filters];
+  }
+
   async forward(input: Flow, ctx: CallContext): Promise<Flow> {
     const x0 = input.data;
     if (!(x0 instanceof Float32Array) || input.shape.length !== 3) throw new TypeError('Conv1D: input must be a Float32Array [batch, time, channels]');
@@ -110,19 +123,23 @@ export class Conv1D extends Layer {
     if (T - this.shrink < 1) {
       throw new RangeError(`Conv1D: 'valid' padding needs at least ${this.shrink + 1} steps (kernel ${this.kernelSize}, dilation ${this.dilationRate}), the input has ${T}`);
     }
-    const x = zeroPadded(x0, this.buffers.get('x', x0.length), B, T, C, input.lengths);
+    const padded = input.lengths !== null && input.lengths.some((L) => L !== T);
+    const x = padded ? zeroPadded(x0, this.buffers.get('x', x0.length), B, T, C, input.lengths) : x0;
     const shape: Conv1dShape = {
       batch: B, time: T, inChannels: C, outChannels: this.filters, kernelSize: this.kernelSize, dilation: this.dilationRate, padding: this.padding,
     };
     const To = T - this.shrink, F = this.filters;
-    const z = this.buffers.get('z', B * To * F);
+    const n = B * To * F;
+    // Linear and ReLU outputs come straight from the kernel: into the model's result when given one.
+    const direct = (this.activation === 'linear' || this.activation === 'relu') && ctx.out?.length === n;
+    const z = direct ? ctx.out as Float32Array : this.buffers.get('z', n);
     // ReLU is applied by the kernel as it stores each tile; the other activations take a pass of their own.
     const fused = this.activation === 'relu' ? 'relu' : 'linear';
     if (B * To * F * C * this.kernelSize > ASYNC_WORK) await conv1dForwardAsync(shape, x, this.kernel, this.bias, z, fused);
     else conv1dForward(shape, x, this.kernel, this.bias, z, fused);
     let y = z;
     if (this.activation !== 'linear' && this.activation !== 'relu') {
-      y = this.buffers.get('y', z.length);
+      y = ctx.out?.length === n ? ctx.out : this.buffers.get('y', n);
       await activate(this.activation, z.length, z, y);
     }
     const outLengths = input.lengths && Int32Array.from(input.lengths, (L) => Math.max(0, L - this.shrink));

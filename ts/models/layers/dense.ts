@@ -77,16 +77,18 @@ export class Dense extends Layer {
     const x = input.data;
     if (!(x instanceof Float32Array)) throw new TypeError('Dense: input must be a Float32Array');
     const I = this.inputDim, U = this.units, N = x.length / I;
-    const z = this.buffers.get('z', N * U);
+    // The model's result takes the output when given (CallContext.out); logits stay in z.
+    const into = ctx.out?.length === N * U ? ctx.out : null;
+    const z = into && this.activation === 'linear' ? into : this.buffers.get('z', N * U);
     if (N * I * U > ASYNC_WORK) await denseForwardAsync(N, I, U, x, this.kernel, this.bias, z);
     else denseForward(N, I, U, x, this.kernel, this.bias, z);
     this.logits = z;
     let y = z;
     if (this.activation === 'softmax') {
-      y = this.buffers.get('y', N * U);
+      y = into ?? this.buffers.get('y', N * U);
       softmaxForward(N, U, z, y);
     } else if (this.activation !== 'linear') {
-      y = this.buffers.get('y', N * U);
+      y = into ?? this.buffers.get('y', N * U);
       await activate(this.activation, N * U, z, y);
     }
     if (ctx.training) this.saved = { x, y, N };

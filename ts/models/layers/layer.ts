@@ -18,6 +18,12 @@ export interface CallContext {
   /** Seed and a stream distinct per (training step, layer) for dropout masks. */
   seed: number;
   stream: number;
+  /**
+   * Inference only, given to a model's last layer: an array of exactly this call's output size that
+   * the layer may write its output into (and return as its flow's data) instead of its own buffer,
+   * so predict needs no copy. A layer that cannot ignores it.
+   */
+  out?: Float32Array;
 }
 
 /** Shape without the batch axis; null marks a dimension only known from the data (the time axis). */

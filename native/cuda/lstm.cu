@@ -1,0 +1,267 @@
+// LSTM and SimpleRNN kernels (the CUDA twins of cpu/lstm.cc and cpu/rnn.cc). The work of each grid
+// is in lstm_elem.h, shared with the host emulation, and so is the order of the grids
+// (forwardChain, backwardChain); this file holds the kernels' skeletons, the bias gradient's
+// barriers and the device memory of one call. The input projection and the weight gradients are
+// the SGEMM kernel of gemm.cu on device memory (sgemmLaunch).
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "cpu/rnn.h"
+#include "cuda/gemm.cuh"
+#include "cuda/lstm.h"
+#include "cuda/lstm_elem.h"
+#include "cuda/runtime.cuh"
+
+namespace vigil {
+namespace cuda {
+
+namespace {
+
+using namespace rnnk;
+
+__device__ int64_t globalIndex() { return static_cast<int64_t>(blockIdx.x) * kThreads + threadIdx.x; }
+
+__global__ void __launch_bounds__(kThreads) startKernel(Fwd p, int64_t n) {
+  const int64_t e = globalIndex();
+  if (e < n) startElement(e, p);
+}
+
+__global__ void __launch_bounds__(kThreads) stepKernel(Fwd p, int64_t t, int64_t n) {
+  const int64_t e = globalIndex();
+  if (e < n) forwardElement(e, p, t);
+}
+
+__global__ void __launch_bounds__(kThreads) backwardStartKernel(Bwd p, const float* dHlast, const float* dCn,
+                                                                float dropout, uint64_t seed, uint64_t stream,
+                                                                float* mask, int64_t n) {
+  const int64_t e = globalIndex();
+  if (e < n) backwardStartElement(e, p, dHlast, dCn, dropout, seed, stream, mask);
+}
+
+__global__ void __launch_bounds__(kThreads) backwardStepKernel(Bwd p, int64_t t, int64_t n) {
+  const int64_t e = globalIndex();
+  if (e < n) backwardElement(e, p, t);
+}
+
+__global__ void __launch_bounds__(kThreads) hPrevKernel(Seq q, const float* cacheH, const float* h0, const float* mask,
+                                                        float* out, int64_t n) {
+  const int64_t e = globalIndex();
+  if (e < n) hPrevElement(e, q, cacheH, h0, mask, out);
+}
+
+__global__ void __launch_bounds__(kThreads) toTimeMajorKernel(int64_t B, int64_t T, int64_t w, const float* src,
+                                                              float* dst, int64_t n) {
+  const int64_t e = globalIndex();
+  if (e < n) toTimeMajorElement(e, B, T, w, src, dst);
+}
+
+__global__ void __launch_bounds__(kThreads) toBatchMajorKernel(int64_t B, int64_t T, int64_t w, const float* src,
+                                                               float* dst, int64_t n) {
+  const int64_t e = globalIndex();
+  if (e < n) toBatchMajorElement(e, B, T, w, src, dst);
+}
+
+__global__ void __launch_bounds__(kThreads) sumPartsKernel(int64_t n, int64_t parts, const float* part, float* out) {
+  const int64_t e = globalIndex();
+  if (e < n) sumPartsElement(e, n, parts, part, out);
+}
+
+__global__ void __launch_bounds__(kThreads) tableGradKernel(int64_t n, int64_t G, const int64_t* offsets,
+                                                            const int64_t* rows, const float* dG, float* dTable) {
+  const int64_t e = globalIndex();
+  if (e < n) tableGradElement(e, G, offsets, rows, dG, dTable);
+}
+
+// One block per column (blockIdx.x).
+__global__ void __launch_bounds__(kReduceThreads) columnSumKernel(int64_t rows, int64_t cols, const float* m,
+                                                                  float* out) {
+  __shared__ float part[kReduceThreads];
+  const int tid = static_cast<int>(threadIdx.x);
+  const int64_t col = blockIdx.x;
+  part[tid] = columnPartial(tid, rows, cols, m, col);
+  __syncthreads();
+  for (int stride = kReduceThreads / 2; stride > 0; stride /= 2) {
+    reduceStep(tid, stride, part);
+    __syncthreads();
+  }
+  if (tid == 0) out[col] = part[0];
+}
+
+// forwardChain's and backwardChain's grids as launches on one stream.
+struct DeviceGrid {
+  cudaStream_t st;
+  const std::string& where;
+
+  unsigned blocks(int64_t n) const { return gridBlocks((n + kThreads - 1) / kThreads, 0x7fffffffu, where); }
+  void gemm(bool tA, bool tB, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
+            float* C, int64_t ldc) const {
+    const tile::Gemm p{tA, tB, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc, tile::vec4Ok(A, lda), tile::vec4Ok(B, ldb)};
+    sgemmLaunch(p, st, where);
+  }
+  void start(const Fwd& p) const {
+    const int64_t n = p.q.B * p.q.H;
+    startKernel<<<blocks(n), kThreads, 0, st>>>(p, n);
+    checkLaunch(where, "recurrent startKernel launch");
+  }
+  void step(const Fwd& p, int64_t t) const {
+    const int64_t n = p.q.B * p.q.H;
+    stepKernel<<<blocks(n), kThreads, 0, st>>>(p, t, n);
+    checkLaunch(where, "recurrent stepKernel launch");
+  }
+  void bstart(const Bwd& p, const float* dHlast, const float* dCn, float dropout, uint64_t seed, uint64_t stream,
+              float* mask) const {
+    const int64_t n = p.q.B * p.q.H;
+    backwardStartKernel<<<blocks(n), kThreads, 0, st>>>(p, dHlast, dCn, dropout, seed, stream, mask, n);
+    checkLaunch(where, "recurrent backwardStartKernel launch");
+  }
+  void bstep(const Bwd& p, int64_t t) const {
+    const int64_t n = p.q.B * p.q.H;
+    backwardStepKernel<<<blocks(n), kThreads, 0, st>>>(p, t, n);
+    checkLaunch(where, "recurrent backwardStepKernel launch");
+  }
+  void hPrev(const Seq& q, const float* cacheH, const float* h0, const float* mask, float* out) const {
+    const int64_t n = q.T * q.B * q.H;
+    hPrevKernel<<<blocks(n), kThreads, 0, st>>>(q, cacheH, h0, mask, out, n);
+    checkLaunch(where, "recurrent hPrevKernel launch");
+  }
+  void toTimeMajor(int64_t B, int64_t T, int64_t w, const float* src, float* dst) const {
+    toTimeMajorKernel<<<blocks(B * T * w), kThreads, 0, st>>>(B, T, w, src, dst, B * T * w);
+    checkLaunch(where, "recurrent toTimeMajorKernel launch");
+  }
+  void toBatchMajor(int64_t B, int64_t T, int64_t w, const float* src, float* dst) const {
+    toBatchMajorKernel<<<blocks(B * T * w), kThreads, 0, st>>>(B, T, w, src, dst, B * T * w);
+    checkLaunch(where, "recurrent toBatchMajorKernel launch");
+  }
+  void sumParts(int64_t n, int64_t parts, const float* part, float* out) const {
+    sumPartsKernel<<<blocks(n), kThreads, 0, st>>>(n, parts, part, out);
+    checkLaunch(where, "recurrent sumPartsKernel launch");
+  }
+  void tableGrad(int64_t V, int64_t G, const int64_t* offsets, const int64_t* rows, const float* dG,
+                 float* dTable) const {
+    tableGradKernel<<<blocks(V * G), kThreads, 0, st>>>(V * G, G, offsets, rows, dG, dTable);
+    checkLaunch(where, "recurrent tableGradKernel launch");
+  }
+  void columnSums(int64_t rows, int64_t cols, const float* m, float* out) const {
+    columnSumKernel<<<gridBlocks(cols, 0x7fffffffu, where), kReduceThreads, 0, st>>>(rows, cols, m, out);
+    checkLaunch(where, "recurrent columnSumKernel launch");
+  }
+};
+
+std::string describe(const char* fn, const RecurrentArgs& a) {
+  return std::string(fn) + " (B=" + std::to_string(a.B) + ", T=" + std::to_string(a.T) + ", I=" + std::to_string(a.I) +
+         ", H=" + std::to_string(a.H) + ")";
+}
+
+template <class T>
+DeviceBuffer<T> alloc(int64_t n, const Stream& s, const std::string& where) {
+  return DeviceBuffer<T>(static_cast<size_t>(n), s.get(), where);
+}
+
+// A device copy of n host elements, or an empty buffer for a null host pointer.
+template <class T>
+DeviceBuffer<T> copyUp(const T* host, int64_t n, const Stream& s, const std::string& where) {
+  if (host == nullptr) return DeviceBuffer<T>();
+  DeviceBuffer<T> d = alloc<T>(n, s, where);
+  upload(d.get(), host, d.bytes(), s.get(), where);
+  return d;
+}
+
+void forward(bool lstm, const char* fn, const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast,
+             float* yMax) {
+  const std::string where = describe(fn, a);
+  Stream s(where);
+  auto len = copyUp(a.lengths, a.lengths ? a.B : 0, s, where);
+  const Seq q = seqOf(a, lstm, len.get());
+  const int64_t BH = q.B * q.H, BTH = q.B * q.T * q.H;
+  auto tokens = copyUp(a.tokens, a.tokens ? q.B * q.T : 0, s, where);
+  auto table = copyUp(a.table, a.table ? a.V * q.G : 0, s, where);
+  // The RNN's forward writes only the first of its cache's two planes (the backward's scratch is the other).
+  const int64_t cacheSize = lstm ? lstmCacheSize(q.B, q.T, q.H) : BTH;
+  auto dx = copyUp(a.x, q.B * q.T * q.I, s, where), dwIh = copyUp(a.wIh, q.G * q.I, s, where);
+  auto dbias = copyUp(a.bias, q.G, s, where);
+  const std::vector<float> wT = transposeWhh(q, a.wHh);
+  auto dwT = copyUp(wT.data(), q.H * q.G, s, where);
+  auto dh0 = copyUp(a.h0, BH, s, where), dc0 = copyUp(lstm ? a.c0 : nullptr, BH, s, where);
+  auto P = alloc<float>(a.tokens ? 0 : q.B * q.T * q.G, s, where), mask = alloc<float>(a.dropout > 0.0f ? BH : 0, s, where);
+  auto h = alloc<float>(2 * BH, s, where), c = alloc<float>(lstm ? BH : 0, s, where);
+  auto dcache = alloc<float>(cache ? cacheSize : 0, s, where), dy = alloc<float>(y ? BTH : 0, s, where);
+  auto dmax = alloc<float>(yMax ? BH : 0, s, where);
+  // Padded steps leave entries of the gate and cell planes unwritten: 0, not the pool's leftovers.
+  if (cache && a.lengths)
+    check(cudaMemsetAsync(dcache.get(), 0, dcache.bytes(), s.get()), where, "cudaMemsetAsync (cache)");
+  const Fwd p{q,       P.get(),     dbias.get(), tokens.get(),  table.get(), dwT.get(),
+              dh0.get(), dc0.get(),   a.dropout,   a.seed,        a.stream,    mask.get(),
+              h.get(),   c.get(),     dcache.get(), dy.get(),     dmax.get()};
+  DeviceGrid g{s.get(), where};
+  forwardChain(g, p, dx.get(), dwIh.get());
+  if (y) download(y, dy.get(), dy.bytes(), s.get(), where);
+  if (cache) download(cache, dcache.get(), dcache.bytes(), s.get(), where);
+  if (yMax) download(yMax, dmax.get(), dmax.bytes(), s.get(), where);
+  if (hLast) download(hLast, h.get() + (q.T & 1) * BH, sizeof(float) * static_cast<size_t>(BH), s.get(), where);
+  if (lstm && cLast) download(cLast, c.get(), c.bytes(), s.get(), where);
+  s.sync(where);
+}
+
+void backward(bool lstm, const char* fn, const RecurrentArgs& a, const float* cache, const RecurrentGrads& d) {
+  const std::string where = describe(fn, a);
+  Stream s(where);
+  auto len = copyUp(a.lengths, a.lengths ? a.B : 0, s, where);
+  const Seq q = seqOf(a, lstm, len.get());
+  const int64_t BH = q.B * q.H, rows = q.T * q.B;
+  std::vector<int64_t> offsets, tokenRows;
+  if (d.dTable) rnnk::tokenRows(a, &offsets, &tokenRows);
+  auto dOffsets = copyUp(d.dTable ? offsets.data() : nullptr, static_cast<int64_t>(offsets.size()), s, where);
+  auto dTokenRows = copyUp(d.dTable && !tokenRows.empty() ? tokenRows.data() : nullptr,
+                           static_cast<int64_t>(tokenRows.size()), s, where);
+  auto gTable = alloc<float>(d.dTable ? a.V * q.G : 0, s, where);
+  // The LSTM's gate plane becomes the gate gradients in place; the RNN reads only its h plane.
+  auto dcache = copyUp(cache, lstm ? lstmCacheSize(q.B, q.T, q.H) : rows * q.H, s, where);
+  auto dGrnn = alloc<float>(lstm ? 0 : rows * q.H, s, where);
+  auto dwHh = copyUp(a.wHh, q.G * q.H, s, where), dc0 = copyUp(lstm ? a.c0 : nullptr, BH, s, where);
+  auto dh0in = copyUp(d.dWHh ? a.h0 : nullptr, BH, s, where);
+  auto dx = copyUp(d.dWIh ? a.x : nullptr, q.B * q.T * q.I, s, where);
+  auto dwIh = copyUp(d.dX ? a.wIh : nullptr, q.G * q.I, s, where);
+  auto ddY = copyUp(d.dY, q.B * q.T * q.H, s, where), ddHlast = copyUp(d.dHlast, BH, s, where);
+  auto ddCn = copyUp(lstm ? d.dCn : nullptr, BH, s, where);
+  auto mask = alloc<float>(BH, s, where), dh = alloc<float>(BH, s, where), dc = alloc<float>(BH, s, where);
+  auto xt = alloc<float>(d.dWIh ? rows * q.I : 0, s, where), dxt = alloc<float>(d.dX ? rows * q.I : 0, s, where);
+  auto hPrev = alloc<float>(d.dWHh ? rows * q.H : 0, s, where);
+  const bool parts = (d.dWIh || d.dWHh) && partsFor(rows) > 1;
+  auto part = alloc<float>(parts ? partsFor(rows) * q.G * std::max(q.I, q.H) : 0, s, where);
+  auto gX = alloc<float>(d.dX ? q.B * q.T * q.I : 0, s, where), gWIh = alloc<float>(d.dWIh ? q.G * q.I : 0, s, where);
+  auto gWHh = alloc<float>(d.dWHh ? q.G * q.H : 0, s, where), gBias = alloc<float>(d.dBias ? q.G : 0, s, where);
+  const float dropout = a.dropout;
+  const Bwd p{q, dwHh.get(), dropout > 0.0f ? mask.get() : nullptr, dc0.get(), dcache.get(),
+              lstm ? dcache.get() : dGrnn.get(), ddY.get(), dh.get(), dc.get()};
+  const BwdOut o{dx.get(),  dwIh.get(), dh0in.get(), gX.get(),  gWIh.get(), gWHh.get(), gBias.get(), a.V,
+                 dOffsets.get(), dTokenRows.get(), gTable.get(), xt.get(), dxt.get(), hPrev.get(), part.get()};
+  DeviceGrid g{s.get(), where};
+  backwardChain(g, p, o, ddHlast.get(), ddCn.get(), dropout, a.seed, a.stream, mask.get());
+  if (d.dX) download(d.dX, gX.get(), gX.bytes(), s.get(), where);
+  if (d.dWIh) download(d.dWIh, gWIh.get(), gWIh.bytes(), s.get(), where);
+  if (d.dWHh) download(d.dWHh, gWHh.get(), gWHh.bytes(), s.get(), where);
+  if (d.dBias) download(d.dBias, gBias.get(), gBias.bytes(), s.get(), where);
+  if (d.dTable) download(d.dTable, gTable.get(), gTable.bytes(), s.get(), where);
+  if (d.dh0) download(d.dh0, dh.get(), dh.bytes(), s.get(), where);
+  if (lstm && d.dc0) download(d.dc0, dc.get(), dc.bytes(), s.get(), where);
+  s.sync(where);
+}
+
+}  // namespace
+
+void lstmForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast, float* yMax) {
+  forward(true, "lstmForward", a, cache, y, hLast, cLast, yMax);
+}
+void lstmBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g) {
+  backward(true, "lstmBackward", a, cache, g);
+}
+void rnnForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast, float* yMax) {
+  forward(false, "rnnForward", a, cache, y, hLast, cLast, yMax);
+}
+void rnnBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g) {
+  backward(false, "rnnBackward", a, cache, g);
+}
+
+}  // namespace cuda
+}  // namespace vigil

@@ -1,0 +1,32 @@
+// The LSTM and the SimpleRNN on the GPU (lstm.cu) and the same grids run as host loops
+// (host_grid.cc). Same contracts as cpu/lstm.h's lstmForward / lstmBackward and cpu/rnn.h's
+// rnnForward / rnnBackward (layouts, lengths and padding, dropout masks, the cache's planes, the
+// overwritten gradients), from and to host memory, in dense mode (x with W_ih) and gather mode
+// (tokens with a folded Embedding table, dTable from the backward).
+//
+// Where they differ from the CPU kernels: padded entries of the training cache's gate and cell
+// planes, which the CPU leaves unwritten, come back as 0 from the device; and the backward reads
+// the cache without consuming it (the CPU overwrites it in place; the emulation, like the CPU,
+// writes the gate gradients over its gate plane). Run one backward per training forward either way.
+#pragma once
+#include "cpu/lstm.h"
+
+namespace vigil {
+namespace cuda {
+
+// Throw CudaError (naming the kernel and the shape) on any CUDA failure, std::runtime_error when
+// the addon has no CUDA.
+void lstmForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast, float* yMax);
+void lstmBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g);
+void rnnForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast, float* yMax);
+void rnnBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g);
+
+namespace host {
+void lstmForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast, float* yMax);
+void lstmBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g);
+void rnnForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast, float* yMax);
+void rnnBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g);
+}  // namespace host
+
+}  // namespace cuda
+}  // namespace vigil
