@@ -21,6 +21,8 @@ import {
   conv1dCases, conv1dDims, definedCacheEntries, firstUnwritten, gemmCases, hostGrid, iforestCases, rbmCases, recurrentCases,
   recurrentOutputs, relNorm, runRecurrent, svmCases,
 } from './helpers/cuda-cases.ts';
+import { largeTrainCases, runTrainCase, runTrainCaseAsync, trainCases } from './helpers/cuda-train-cases.ts';
+import { SGD } from '../ts/models/optimizers.ts';
 
 const b = backend();
 
@@ -170,6 +172,65 @@ if (!b.cuda) {
           assert.ok(e < 1e-4, `${what}: ${name} ${e} from the CPU kernel`);
         }
         if (persistent) assert.equal(chain, cpuChain, `${what}: chain`);
+      }
+    }
+  });
+
+  test('sgemm TF32 (opt-in): within 2e-3 of the CPU kernel, every element written; float32 stays the default', async () => {
+    for (const c of [...gemmCases(2500), ...gemmCases(2600, LARGE_GEMM)]) {
+      const got = c.C0.slice();
+      await gemmAsync(c.tA, c.tB, c.M, c.N, c.K, c.alpha, c.A, c.B, c.beta, got, 'cuda', 'tf32');
+      assert.is(firstUnwritten(got), -1, `${c.label}: an element not written`);
+      const cpu = c.C0.slice();
+      gemm(c.tA, c.tB, c.M, c.N, c.K, c.alpha, c.A, c.B, c.beta, cpu);
+      const e = relNorm(got, cpu);
+      assert.ok(e < 2e-3, `${c.label}: ${e} from the CPU kernel`);
+    }
+  });
+
+  test('training-step kernels (activations, losses, dense, embedding, dropout, optimizers): the CPU kernels\' results, every output written', async () => {
+    for (const c of [...trainCases(11000), ...largeTrainCases(11100)]) {
+      const gpu = runTrainCase(c, 'cuda');
+      const cpu = runTrainCase(c, 'cpu');
+      const host = runTrainCase(c, 'host');
+      const again = await runTrainCaseAsync(c, 'cuda');
+      for (const [i, tol] of c.outputs) {
+        const got = gpu[i] as Float32Array;
+        if (c.poisoned) assert.is(firstUnwritten(got), -1, `${c.label}: argument ${i}, element ${firstUnwritten(got)} not written`);
+        if (tol === 0) assert.equal(got, cpu[i], `${c.label}: argument ${i} differs from the CPU kernel`);
+        else {
+          const e = relNorm(got, cpu[i] as Float32Array);
+          assert.ok(e < tol, `${c.label}: argument ${i} is ${e} from the CPU kernel`);
+        }
+        // Deterministic kernels: the same bits on every call, sync or async.
+        assert.equal(again[i], got, `${c.label}: argument ${i}: async differs`);
+        if (tol === 0) assert.equal(got, host[i], `${c.label}: argument ${i} differs from the host emulation`);
+      }
+    }
+  });
+
+  test('gradient clipping: TypeScript\'s clipvalue, clipnorm and globalClipnorm within 1e-6, every element written', async () => {
+    const clip = addon<{ clipGradientsCuda(mode: string, c: number, count: number, sizes: Int32Array, g: Float32Array, out: Float32Array): void }>();
+    const r = rng(12000);
+    const sizes = [1, 300, 70_000, 1 << 20];
+    const grads = sizes.map((n) => randomF32(r, n));
+    const flat = new Float32Array(sizes.reduce((a, b) => a + b, 0));
+    let at = 0;
+    for (const g of grads) {
+      flat.set(g, at);
+      at += g.length;
+    }
+    for (const [mode, key, c] of [['value', 'clipvalue', 0.5], ['norm', 'clipnorm', 1], ['globalNorm', 'globalClipnorm', 10]] as const) {
+      const out = new Float32Array(flat.length).fill(Number.NaN);
+      clip.clipGradientsCuda(mode, c, sizes.length, Int32Array.from(sizes), flat, out);
+      assert.is(firstUnwritten(out), -1, `${mode}: an element not written`);
+      const params = grads.map((g) => new Float32Array(g.length));
+      await new SGD({ learningRate: 1, [key]: c }).apply(params, grads);
+      let off = 0;
+      for (const p of params) {
+        const e = relNorm(out.subarray(off, off + p.length), p.map((v) => -v));
+        off += p.length;
+        assert.ok(e < 1e-6, `${mode}: tensor of ${p.length}: ${e}`);
       }
     }
   });

@@ -6,7 +6,9 @@ import * as assert from 'uvu/assert';
 import { addon } from '../ts/bindings/addon.ts';
 import { backend } from '../ts/bindings/backend.ts';
 import { _resetAutoDevice, autoDevice, checkDevice, resolveDevice, setDeviceLog } from '../ts/bindings/device.ts';
+import { activationForward } from '../ts/bindings/activation.ts';
 import { gemm } from '../ts/bindings/gemm.ts';
+import { adamState, adamStepAsync } from '../ts/bindings/optimizer.ts';
 import { IsolationForest } from '../ts/models/detectors/iforest.ts';
 import { OneClassSVM } from '../ts/models/detectors/ocsvm.ts';
 import { RBM } from '../ts/models/detectors/rbm.ts';
@@ -54,6 +56,19 @@ test("'cuda' without a usable GPU is an Error naming the reason; the process car
   const C = new Float32Array(4);
   gemm(false, false, 2, 2, 2, 1, A, A, 0, C, 'auto');
   assert.equal(Array.from(C), [7, 10, 15, 22]);
+});
+
+test('the training-step bindings take a device: auto runs, cuda without a GPU is refused, the raw entry points throw', async () => {
+  const x = Float32Array.of(-1, 0, 2);
+  const y = new Float32Array(3);
+  activationForward('relu', 3, x, y, 'auto');
+  if (!cuda) assert.equal(Array.from(y), [0, 0, 2]);
+  if (cuda) return;
+  throwsError(() => activationForward('relu', 3, x, y, 'cuda'), Error, /^activationForward: device 'cuda' was asked for, but CUDA is unavailable/);
+  await rejectsError(adamStepAsync(1, x.slice(), x, adamState(3), {}, 'cuda'), Error, /^adamStepAsync: device 'cuda' was asked for/);
+  const native = addon<Record<string, (...a: unknown[]) => void>>();
+  throwsError(() => native.dropoutForwardCuda(3, 0.5, 1, 2, x, y, null), Error,
+    backend().cudaCompiled ? /^dropoutForwardCuda: dropoutForward \(n=3, rate=0\.500000\): .+ failed: cuda\w+: / : /built without CUDA/);
 });
 
 test('detectors take a device; bad ones are refused at construction', async () => {

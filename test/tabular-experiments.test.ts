@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { main } from '../ts/cli.ts';
 import { loadCreditcard } from '../ts/models/tabular_datasets.ts';
 import { KDD_BASIC_HTTP, kddHttp, kddPipeline, KDD_CLIP } from '../ts/experiments/tabular/kdd.ts';
-import { atFullSetShare, BOOK_SCORE_CUT, bookAuc, FULL_SET_ATTACK_RATIO } from '../ts/experiments/tabular/kdd-iforest.ts';
-import { CREDITCARD_RBM_STEPS, creditcardRbmEpochs } from '../ts/experiments/tabular/creditcard-rbm.ts';
+import { atFullSetShare, BOOK_SCORE_CUT, bookAuc, EXTENDED_LEVEL, FULL_SET_ATTACK_RATIO } from '../ts/experiments/tabular/kdd-iforest.ts';
+import { CREDITCARD_RBM_BOOK_STEPS, CREDITCARD_RBM_STEPS, creditcardRbmEpochs } from '../ts/experiments/tabular/creditcard-rbm.ts';
 import type { RBM } from '../ts/models/detectors/rbm.ts';
 import { runTabular, spreadOf, TABULAR_EXPERIMENTS, tabularReportJSON, thresholdedAuc } from '../ts/experiments/tabular/index.ts';
 import type { TabularReport } from '../ts/experiments/tabular/index.ts';
@@ -135,8 +135,12 @@ test('kdd-iforest on real KDD rows, with the book\'s thresholded figures for tes
   assert.is(r.testRows, main - Math.round(main * 0.8));
   assert.ok(r.trainRows < Math.round(main * 0.8), 'attacks cut to the full set\'s share');
   assert.match(r.model, /duration, flag, src_bytes, dst_bytes/);
-  assert.equal(r.book.map((b) => b.published), [0.9982, 0.9981, null, null]);
+  assert.equal(r.book.map((b) => b.published), [0.9982, 0.9981, null, null, null, null, null, null]);
   assert.ok(r.metrics.rocAuc > 0.8, `ROC AUC ${r.metrics.rocAuc}`);
+  // The extended forest's extra rows: its own AUCs on the same test and validation rows.
+  const ext = r.book.filter((b) => b.name.startsWith(`extended forest (extensionLevel ${EXTENDED_LEVEL})`));
+  assert.equal(ext.map((b) => b.name.slice(b.name.indexOf(') ') + 2)), ['ROC AUC (test)', 'PR AUC (test)', 'ROC AUC (validation)', 'PR AUC (validation)']);
+  assert.ok(ext[0].value > 0.8, `extended ROC AUC ${ext[0].value}`);
 });
 
 test('kdd-ocsvm on real KDD rows: novelty set of every attack and as many unused normal rows', async () => {
@@ -150,16 +154,20 @@ test('kdd-ocsvm on real KDD rows: novelty set of every attack and as many unused
   assert.equal(r.book.map((b) => b.published), [0.8909, 0.8949, 0.9583]);
 });
 
-test('creditcard-rbm trains for the book\'s 7,820 gradient steps (20 epochs of 200,000 rows), not its 20 epochs', async () => {
-  assert.is(CREDITCARD_RBM_STEPS, 20 * 391);
-  assert.is(creditcardRbmEpochs(200_000), 20);
-  assert.is(creditcardRbmEpochs(199_615), 20);
-  assert.is(creditcardRbmEpochs(828), 3910);
-  assert.is(creditcardRbmEpochs(512), 7820);
+test('creditcard-rbm counts gradient steps, not epochs: twice the book\'s 7,820 (20 epochs of 200,000 rows), 32 hidden units', async () => {
+  assert.is(CREDITCARD_RBM_BOOK_STEPS, 20 * 391);
+  assert.is(CREDITCARD_RBM_STEPS, 2 * 20 * 391);
+  assert.is(creditcardRbmEpochs(200_000), 40);
+  assert.is(creditcardRbmEpochs(199_615), 40);
+  assert.is(creditcardRbmEpochs(828), 7820);
+  assert.is(creditcardRbmEpochs(512), 15640);
   assert.is(creditcardRbmEpochs(10_000_000), 1);
   const det = (await TABULAR_EXPERIMENTS['creditcard-rbm'].detector(3, 828)) as unknown as RBM;
-  assert.is(det.epochs, 3910);
+  assert.is(det.epochs, 7820);
   assert.is(det.batchSize, 512);
+  assert.is(det.hiddenUnits, 32);
+  assert.is(det.gibbsSteps, 4);
+  assert.is(det.learningRate, 0.001);
 });
 
 test('creditcard-rbm takes V1..V28 unscaled (the book\'s notebook), creditcard-autoencoder z-scores its columns', () => {

@@ -8,7 +8,12 @@
 // (64 -> 64 channels, kernel 3, dilation 4, 1024 steps) at its batch 64 and 512, forward and
 // backward (dX, dW, db), sequences/s; the RBM suite's shape (64 visible, 64 hidden): the free energy
 // of 100,000 and 800,000 rows (ms) and one CD-1 gradient of a batch of 128 and 1024 rows (ms),
-// every call copying its operands up and its results back; one LSTM training step (B=128, T=1024,
+// every call copying its operands up and its results back; the training step's pieces at a
+// 1M-parameter model and 8x: one Adam step (ms), dropout of 4M activations (ms), binary
+// cross-entropy with its gradient over 100,000 rows (ms), the embedding gradient of a 128 x 150
+// batch of a 100 x 32 table (ms), again whole calls with their copies (the device entry points a GPU
+// fit would use copy nothing; no fit uses them yet).
+// One LSTM training step (B=128, T=1024,
 // H=64, dense input of 32 features, the lstm suite's layer without its Embedding): the training
 // forward (cache) and the backward (dWIh, dWHh, dBias), seq/s, the cache going down to the host
 // and back up (6·B·T·H floats, 201 MB each way) as the bindings' contract has it. Beside them, the
@@ -24,6 +29,10 @@ import { conv1dBackwardAsync, conv1dForwardAsync, type Conv1dShape } from '../..
 import { ocsvmDecisionAsync } from '../../ts/bindings/ocsvm.ts';
 import { rbmCdGradientAsync, rbmFreeEnergyAsync } from '../../ts/bindings/rbm.ts';
 import { randomUniform } from '../../ts/bindings/random.ts';
+import { adamState, adamStepAsync } from '../../ts/bindings/optimizer.ts';
+import { dropoutForwardAsync } from '../../ts/bindings/dropout.ts';
+import { binaryCrossentropyLogitsAsync } from '../../ts/bindings/loss.ts';
+import { embeddingBackwardAsync } from '../../ts/bindings/embedding.ts';
 import { measure, note, progress, type Row, type SuiteOptions } from '../harness.ts';
 
 const impl = (d: Device) => (d === 'cuda' ? 'vigil-cuda' : 'vigil');
@@ -122,6 +131,34 @@ export async function runCudaSuite(opts: SuiteOptions): Promise<Row[]> {
     const o = { visible: 'bernoulli' as const, gibbsSteps: 1, persistent: false };
     rows.push(...await timed(opts, name, (dev) => rbmCdGradientAsync(o, m, model, v0, null, 0, 2 ** 52, g, dev),
       (dev, threads, sec) => ({ suite: 'cuda', case: name, impl: impl(dev), threads, metric: 'gradient', unit: 'ms', value: sec * 1e3 })));
+  }
+  for (const n of [1 << 20, 8 << 20]) {
+    const p = randomUniform(new Float32Array(n), 11, n, -1, 1), g = randomUniform(new Float32Array(n), 12, n, -1, 1);
+    const st = adamState(n);
+    const name = `adam step ${n} params`;
+    rows.push(...await timed(opts, name, (dev) => adamStepAsync(1, p, g, st, {}, dev),
+      (dev, threads, sec) => ({ suite: 'cuda', case: name, impl: impl(dev), threads, metric: 'step', unit: 'ms', value: sec * 1e3 })));
+  }
+  for (const n of [4 << 20, 32 << 20]) {
+    const x = randomUniform(new Float32Array(n), 13, n, -1, 1), y = new Float32Array(n);
+    const name = `dropout 0.2 of ${n}`;
+    rows.push(...await timed(opts, name, (dev) => dropoutForwardAsync(n, 0.2, 1, 2, x, y, null, dev),
+      (dev, threads, sec) => ({ suite: 'cuda', case: name, impl: impl(dev), threads, metric: 'forward', unit: 'ms', value: sec * 1e3 })));
+  }
+  for (const N of [100_000, 800_000]) {
+    const z = randomUniform(new Float32Array(N), 14, N, -4, 4), t = randomUniform(new Float32Array(N), 15, N, 0, 1);
+    const grad = new Float32Array(N);
+    const name = `binary cross-entropy + gradient ${N}x1`;
+    rows.push(...await timed(opts, name, (dev) => binaryCrossentropyLogitsAsync(N, 1, z, t, null, grad, dev),
+      (dev, threads, sec) => ({ suite: 'cuda', case: name, impl: impl(dev), threads, metric: 'loss', unit: 'ms', value: sec * 1e3 })));
+  }
+  for (const batch of [128, 1024]) {
+    const V = 100, E = 32, N = batch * 150;
+    const ids = Int32Array.from(randomUniform(new Float32Array(N), 16, batch, 0, V), Math.floor);
+    const dOut = randomUniform(new Float32Array(N * E), 17, batch, -1, 1), dTable = new Float32Array(V * E);
+    const name = `embedding gradient ${V}x${E}, ${batch}x150 ids`;
+    rows.push(...await timed(opts, name, (dev) => embeddingBackwardAsync(V, E, N, ids, dOut, dTable, dev),
+      (dev, threads, sec) => ({ suite: 'cuda', case: name, impl: impl(dev), threads, metric: 'backward', unit: 'ms', value: sec * 1e3 })));
   }
   rows.push(...await lstmStep(opts));
   return rows;

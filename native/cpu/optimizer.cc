@@ -36,8 +36,7 @@ void sgdStep(int64_t n, float lr, float momentum, bool nesterov, float* p, const
 
 void adamStep(int64_t n, int64_t t, float lr, float beta1, float beta2, float eps, float* p, const float* g, float* m,
               float* v, float* vHat) {
-  double td = static_cast<double>(t);
-  float alpha = static_cast<float>(lr * std::sqrt(1.0 - std::pow(beta2, td)) / (1.0 - std::pow(beta1, td)));
+  const float alpha = adamAlpha(t, lr, beta1, beta2);
   float a1 = 1.0f - beta1, a2 = 1.0f - beta2;
   forRange(n, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
@@ -90,13 +89,22 @@ double nadamMomentumCacheProduct(int64_t t, double beta1) {
   return prod;
 }
 
-void nadamStep(int64_t n, int64_t t, float lr, float beta1, float beta2, float eps, float* p, const float* g, float* m,
-               float* v) {
+float adamAlpha(int64_t t, float lr, float beta1, float beta2) {
+  double td = static_cast<double>(t);
+  return static_cast<float>(lr * std::sqrt(1.0 - std::pow(beta2, td)) / (1.0 - std::pow(beta1, td)));
+}
+
+NadamScalars nadamScalars(int64_t t, float beta1, float beta2) {
   double uT = nadamU(t, beta1), uNext = nadamU(t + 1, beta1);
   double prodT = nadamMomentumCacheProduct(t, beta1);
-  float cM = static_cast<float>(uNext / (1.0 - prodT * uNext));
-  float cG = static_cast<float>((1.0 - uT) / (1.0 - prodT));
-  float cV = static_cast<float>(1.0 / (1.0 - std::pow(static_cast<double>(beta2), static_cast<double>(t))));
+  return {static_cast<float>(uNext / (1.0 - prodT * uNext)), static_cast<float>((1.0 - uT) / (1.0 - prodT)),
+          static_cast<float>(1.0 / (1.0 - std::pow(static_cast<double>(beta2), static_cast<double>(t))))};
+}
+
+void nadamStep(int64_t n, int64_t t, float lr, float beta1, float beta2, float eps, float* p, const float* g, float* m,
+               float* v) {
+  const NadamScalars sc = nadamScalars(t, beta1, beta2);
+  const float cM = sc.cM, cG = sc.cG, cV = sc.cV;
   float a1 = 1.0f - beta1, a2 = 1.0f - beta2;
   forRange(n, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {

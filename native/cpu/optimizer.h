@@ -32,4 +32,14 @@ void nadamStep(int64_t n, int64_t t, float lr, float beta1, float beta2, float e
 // U_t of nadamStep, in double.
 double nadamMomentumCacheProduct(int64_t t, double beta1);
 
+// The step-dependent scalars, formed in double and rounded once: the CPU steps and their CUDA
+// twins (cuda/optimizer.cu) take them from here, so both sides update with the same floats.
+// Adam's alpha = lr sqrt(1 - b2^t) / (1 - b1^t).
+float adamAlpha(int64_t t, float lr, float beta1, float beta2);
+// Nadam's mHat = cM m + cG g and vHat = cV v.
+struct NadamScalars {
+  float cM, cG, cV;
+};
+NadamScalars nadamScalars(int64_t t, float beta1, float beta2);
+
 }  // namespace vigil

@@ -52,9 +52,11 @@ VIGIL_HD bool vec4Ok(const float* src, int64_t ld) {
 // (depthContiguous; leading dimension ld) or as [depth, rows]. Each thread copies four elements
 // that are consecutive in memory (along the depth, or along the rows), with one 16-byte load when
 // vec4 (vec4Ok) and all four lie inside; consecutive threads read consecutive groups.
-template <int kRows>
+// kLd is the tile's row length in shared memory (the TF32 kernel pads to a multiple of 4, as wmma
+// wants, instead of kPad).
+template <int kRows, int kLd = kRows + kPad>
 VIGIL_HD void loadTile(int tid, const float* src, int64_t ld, bool depthContiguous, bool vec4, int64_t rows,
-                       int64_t depth, int64_t r0, int64_t k0, float (*dst)[kRows + kPad]) {
+                       int64_t depth, int64_t r0, int64_t k0, float (*dst)[kLd]) {
   static_assert(kRows * kBK == 4 * kThreads, "a tile is one 4-float group per thread");
   float v[4];
   if (depthContiguous) {

@@ -3,10 +3,17 @@
 // backend().cuda is false; the message is for a caller that does anyway).
 #include <stdexcept>
 
+#include "cuda/activation.h"
+#include "cuda/clip.h"
 #include "cuda/conv1d.h"
+#include "cuda/dense.h"
 #include "cuda/device.h"
+#include "cuda/dropout.h"
+#include "cuda/embedding.h"
 #include "cuda/gemm.h"
 #include "cuda/iforest.h"
+#include "cuda/loss.h"
+#include "cuda/optimizer.h"
 #include "cuda/lstm.h"
 #include "cuda/rbm.h"
 #include "cuda/svm_kernel.h"
@@ -33,7 +40,7 @@ double sgemmKernelSeconds(int64_t, int) { noCuda(); }
 class DeviceForest {};
 
 void sgemm(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float, float*,
-           int64_t) {
+           int64_t, bool) {
   noCuda();
 }
 std::shared_ptr<DeviceForest> iforestUpload(int64_t, int, const int32_t*, const float*, const float*) { noCuda(); }
@@ -57,6 +64,29 @@ double rbmCdGradient(const RbmChain&, int64_t, int64_t, int64_t, const float*, c
   noCuda();
 }
 
+
+void activationForward(Activation, int64_t, const float*, float*) { noCuda(); }
+void activationBackward(Activation, int64_t, const float*, const float*, float*) { noCuda(); }
+void softmaxForward(int64_t, int64_t, const float*, float*) { noCuda(); }
+void softmaxBackward(int64_t, int64_t, const float*, const float*, float*) { noCuda(); }
+double binaryCrossentropyLogits(int64_t, int64_t, const float*, const float*, const float*, float*) { noCuda(); }
+double sparseCategoricalCrossentropyLogits(int64_t, int64_t, const float*, const int32_t*, const float*, float*) { noCuda(); }
+double categoricalCrossentropyLogits(int64_t, int64_t, const float*, const float*, const float*, float*) { noCuda(); }
+double meanSquaredError(int64_t, int64_t, const float*, const float*, const float*, float*) { noCuda(); }
+double meanAbsoluteError(int64_t, int64_t, const float*, const float*, const float*, float*) { noCuda(); }
+void denseForward(int64_t, int64_t, int64_t, const float*, const float*, const float*, float*) { noCuda(); }
+void denseBackward(int64_t, int64_t, int64_t, const float*, const float*, const float*, float*, float*, float*) { noCuda(); }
+void embeddingForward(int64_t, int64_t, int64_t, const int32_t*, const float*, float*) { noCuda(); }
+void embeddingBackward(int64_t, int64_t, int64_t, const int32_t*, const float*, float*) { noCuda(); }
+void dropoutForward(int64_t, double, uint64_t, uint64_t, const float*, float*, float*) { noCuda(); }
+void dropoutBackward(int64_t, double, uint64_t, uint64_t, const float*, float*) { noCuda(); }
+void dropoutApplyMask(int64_t, const float*, const float*, float*) { noCuda(); }
+void dropoutSequences(int64_t, int64_t, int64_t, const int32_t*, double, uint64_t, uint64_t, const float*, float*) { noCuda(); }
+void sgdStep(int64_t, float, float, bool, float*, const float*, float*) { noCuda(); }
+void adamStep(int64_t, int64_t, float, float, float, float, float*, const float*, float*, float*, float*) { noCuda(); }
+void rmspropStep(int64_t, float, float, float, float, float*, const float*, float*, float*, float*) { noCuda(); }
+void nadamStep(int64_t, int64_t, float, float, float, float, float*, const float*, float*, float*) { noCuda(); }
+void clipGradients(ClipMode, double, int64_t, const int64_t*, const float*, float*) { noCuda(); }
 void lstmForward(const RecurrentArgs&, float*, float*, float*, float*, float*) { noCuda(); }
 void lstmBackward(const RecurrentArgs&, float*, const RecurrentGrads&) { noCuda(); }
 void rnnForward(const RecurrentArgs&, float*, float*, float*, float*, float*) { noCuda(); }

@@ -16,8 +16,9 @@ bool overlaps(const float* a, int64_t na, const float* b, int64_t nb) { return a
 // Which implementation a binding runs.
 enum class Path { Cpu, CpuPacked, Cuda, CudaHost };
 
-// gemm(transA, transB, M, N, K, alpha, A, B, beta, C): C = alpha * op(A) op(B) + beta * C
-// with dense leading dimensions.
+// gemm(transA, transB, M, N, K, alpha, A, B, beta, C, precision 'float32' | 'tf32' | undefined):
+// C = alpha * op(A) op(B) + beta * C with dense leading dimensions. 'tf32' lets the CUDA path use
+// TF32 tensor cores (cuda/gemm.cu); every other path computes float32 whatever it says.
 std::function<void()> bind(Args& a, Path path) {
   const bool transA = a.boolean(0, "transA");
   const bool transB = a.boolean(1, "transB");
@@ -34,6 +35,7 @@ std::function<void()> bind(Args& a, Path path) {
   // Writing C while reading A or B from the same memory would give garbage.
   if (overlaps(C, lenC, A, lenA)) a.rangeError("C must not share memory with A");
   if (overlaps(C, lenC, B, lenB)) a.rangeError("C must not share memory with B");
+  const bool tf32 = !a.isNullish(10) && a.oneOf(10, "precision", {"float32", "tf32"}) == 1;
   const int64_t lda = transA ? M : K, ldb = transB ? K : N;
   switch (path) {
     case Path::CpuPacked:
@@ -42,7 +44,7 @@ std::function<void()> bind(Args& a, Path path) {
         sgemmPacked(transA, M, alpha, A, lda, pb, beta, C, N);
       };
     case Path::Cuda:
-      return [=] { cuda::sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, N); };
+      return [=] { cuda::sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, N, tf32); };
     case Path::CudaHost:
       return [=] { cuda::host::sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, N); };
     case Path::Cpu:

@@ -8,6 +8,8 @@
 #include <memory>
 #include <mutex>
 #include <sstream>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "cpu/iforest.h"
@@ -30,8 +32,14 @@ struct PackedForest {
   int64_t maxSamples;
   std::vector<int32_t> feature;
   std::vector<float> threshold, leafValue;
+  // An extended forest (extensionLevel > 0): the hyperplanes' slices (cpu/iforest.h); empty otherwise.
+  int64_t extensionLevel = 0;
+  std::vector<int32_t> normalFeature;
+  std::vector<float> normal;
 
-  size_t bytes() const { return feature.size() * 4 + threshold.size() * 4 + leafValue.size() * 4; }
+  size_t bytes() const {
+    return (feature.size() + threshold.size() + leafValue.size() + normalFeature.size() + normal.size()) * 4;
+  }
 
   // The forest's copy on the GPU, made by the first CUDA call and kept for the next ones; freed
   // with the handle. Async calls may ask for it concurrently.
@@ -73,6 +81,11 @@ Napi::Value score(const Napi::CallbackInfo& info, const char* fn, bool async, Pa
   float* pathLength = a.f32Opt(4, "pathLength", rows, false);
   float* out = a.f32Opt(5, "score", rows, false);
   // The work holds the forest: a pending async call outlives a collected handle.
+  if (path != Path::Cpu && f->extensionLevel > 0) {
+    const std::string msg = std::string(fn) + ": the CUDA walk scores axis-parallel forests only; this forest has extensionLevel " +
+                            std::to_string(f->extensionLevel) + " (score it on the CPU)";
+    return run(a, async, [msg] { throw std::invalid_argument(msg); });
+  }
   if (path == Path::Cuda) {
     return run(a, async, [=] { cuda::iforestScore(f->onDevice(), x, rows, cols, f->maxSamples, pathLength, out); });
   }
@@ -84,7 +97,7 @@ Napi::Value score(const Napi::CallbackInfo& info, const char* fn, bool async, Pa
   }
   return run(a, async, [=] {
     iforestScore(x, rows, cols, f->trees, f->height, f->feature.data(), f->threshold.data(), f->leafValue.data(), f->maxSamples,
-                 pathLength, out);
+                 pathLength, out, f->extensionLevel, f->normalFeature.data(), f->normal.data());
   });
 }
 
@@ -94,6 +107,9 @@ void register_iforest(Napi::Env env, Napi::Object exports) {
   // (rows, cols, firstTree, trees, maxSamples, maxFeatures, bootstrap, seed, x [rows, cols],
   //  feature Int32Array [trees, 2^h - 1], threshold [trees, 2^h - 1], leafValue [trees, 2^h]),
   // h = iforestHeight(maxSamples); the three forest arrays are outputs, for trees firstTree on.
+  // Then (extensionLevel in [0, maxFeatures - 1], normalFeature Int32Array | null, normal | null):
+  // extensionLevel > 0 grows an extended forest, whose hyperplanes fill normalFeature and normal
+  // [trees, 2^h - 1, extensionLevel + 1] (null when extensionLevel is 0).
   define(env, exports, "iforestFit", [](Args& a) -> std::function<void()> {
     int64_t rows = a.dim(0, "rows"), cols = a.dim(1, "cols");
     int64_t firstTree = a.integer(2, "firstTree", 0, kMaxSeed), trees = a.dim(3, "trees");
@@ -111,15 +127,26 @@ void register_iforest(Napi::Env env, Napi::Object exports) {
     int32_t* feature = a.i32(9, "feature", nodeLen, kInt32Min, kInt32Max);
     float* threshold = a.f32(10, "threshold", nodeLen, false);
     float* leafValue = a.f32(11, "leafValue", leafLen, false);
+    int64_t extensionLevel = a.integer(12, "extensionLevel", 0, maxFeatures - 1);
+    int32_t* normalFeature = nullptr;
+    float* normal = nullptr;
+    if (extensionLevel > 0) {
+      if (a.isNullish(13) || a.isNullish(14)) a.typeError("normalFeature and normal must be typed arrays when extensionLevel > 0");
+      int64_t len = a.product({trees, inner, extensionLevel + 1}, "trees * (2^height - 1) * (extensionLevel + 1)");
+      normalFeature = a.i32(13, "normalFeature", len, kInt32Min, kInt32Max);
+      normal = a.f32(14, "normal", len, false);
+    }
     return [=] {
       iforestFit(x, rows, cols, firstTree, trees, maxSamples, maxFeatures, bootstrap, static_cast<uint64_t>(seed), feature, threshold,
-                 leafValue);
+                 leafValue, extensionLevel, normalFeature, normal);
     };
   });
 
   // (cols, trees, height, maxSamples, feature [trees, 2^height - 1] (each in [0, cols)),
-  //  threshold [trees, 2^height - 1], leafValue [trees, 2^height]) -> a forest handle: any forest
-  // in the layout (grown by iforestFit or converted from scikit-learn), checked and copied once.
+  //  threshold [trees, 2^height - 1], leafValue [trees, 2^height], extensionLevel >= 0,
+  //  normalFeature [trees, 2^height - 1, extensionLevel + 1] (each in [0, cols)) | null,
+  //  normal [same] | null) -> a forest handle: any forest in the layout (grown by iforestFit or
+  // converted from scikit-learn), checked and copied once. The normals are null when extensionLevel is 0.
   exports.Set("iforestPack", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
     Args a(info, "iforestPack");
     auto p = std::make_shared<PackedForest>();
@@ -137,6 +164,16 @@ void register_iforest(Napi::Env env, Napi::Object exports) {
     p->feature.assign(feature, feature + nodeLen);
     p->threshold.assign(threshold, threshold + nodeLen);
     p->leafValue.assign(leafValue, leafValue + leafLen);
+    // An extensionLevel of cols or more would repeat a feature within a normal: cols - 1 at most.
+    p->extensionLevel = a.integer(7, "extensionLevel", 0, p->cols - 1);
+    if (p->extensionLevel > 0) {
+      if (a.isNullish(8) || a.isNullish(9)) a.typeError("normalFeature and normal must be typed arrays when extensionLevel > 0");
+      int64_t len = a.product({p->trees, inner, p->extensionLevel + 1}, "trees * (2^height - 1) * (extensionLevel + 1)");
+      const int32_t* nf = a.i32(8, "normalFeature", len, 0, static_cast<int32_t>(p->cols - 1));
+      const float* nv = a.f32(9, "normal", len);
+      p->normalFeature.assign(nf, nf + len);
+      p->normal.assign(nv, nv + len);
+    }
     Napi::Env e = info.Env();
     const int64_t bytes = static_cast<int64_t>(p->bytes());
     // Tell V8 what the small handle holds, so garbage collection runs as it would for the arrays.

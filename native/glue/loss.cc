@@ -3,8 +3,10 @@
 #include <sstream>
 
 #include "cpu/loss.h"
+#include "cuda/loss.h"
 #include "glue/common.h"
 #include "glue/families.h"
+#include "glue/paths.h"
 
 namespace vigil {
 namespace glue {
@@ -24,8 +26,11 @@ void checkUnitInterval(Args& a, const float* t, int64_t len, const char* name) {
 }
 
 // (N, C, pred [N,C], target [N,C], weights [N] | null, grad [N,C] | null, out [1])
-void defineDense(Napi::Env env, Napi::Object exports, const char* name, Kernel kernel, bool unitTargets) {
-  define(env, exports, name, [kernel, unitTargets](Args& a) -> std::function<void()> {
+// kernels: the CPU kernel, its CUDA twin, the CUDA twin's grids as host loops.
+void defineDense(Napi::Env env, Napi::Object exports, const char* name, Kernel cpu, Kernel gpu, Kernel host,
+                 bool unitTargets) {
+  definePaths(env, exports, name, [=](Args& a, KernelPath path) -> std::function<void()> {
+    Kernel kernel = pick(path, cpu, gpu, host);
     int64_t N = a.dim(0, "N"), C = a.dim(1, "C");
     int64_t len = a.product({N, C}, "N * C");
     const float* p = a.f32(2, "pred", len);
@@ -41,12 +46,16 @@ void defineDense(Napi::Env env, Napi::Object exports, const char* name, Kernel k
 }  // namespace
 
 void register_loss(Napi::Env env, Napi::Object exports) {
-  defineDense(env, exports, "binaryCrossentropyLogits", binaryCrossentropyLogits, true);
-  defineDense(env, exports, "categoricalCrossentropyLogits", categoricalCrossentropyLogits, false);
-  defineDense(env, exports, "meanSquaredError", meanSquaredError, false);
-  defineDense(env, exports, "meanAbsoluteError", meanAbsoluteError, false);
+  defineDense(env, exports, "binaryCrossentropyLogits", binaryCrossentropyLogits, cuda::binaryCrossentropyLogits,
+              cuda::host::binaryCrossentropyLogits, true);
+  defineDense(env, exports, "categoricalCrossentropyLogits", categoricalCrossentropyLogits,
+              cuda::categoricalCrossentropyLogits, cuda::host::categoricalCrossentropyLogits, false);
+  defineDense(env, exports, "meanSquaredError", meanSquaredError, cuda::meanSquaredError, cuda::host::meanSquaredError,
+              false);
+  defineDense(env, exports, "meanAbsoluteError", meanAbsoluteError, cuda::meanAbsoluteError,
+              cuda::host::meanAbsoluteError, false);
   // (N, C, logits [N,C], labels Int32[N] in [0,C), weights [N] | null, grad [N,C] | null, out [1])
-  define(env, exports, "sparseCategoricalCrossentropyLogits", [](Args& a) -> std::function<void()> {
+  definePaths(env, exports, "sparseCategoricalCrossentropyLogits", [](Args& a, KernelPath path) -> std::function<void()> {
     int64_t N = a.dim(0, "N"), C = a.integer(1, "C", 1, 0x7fffffff);
     int64_t len = a.product({N, C}, "N * C");
     const float* z = a.f32(2, "logits", len);
@@ -54,7 +63,9 @@ void register_loss(Napi::Env env, Napi::Object exports) {
     const float* w = a.f32Opt(4, "weights", N);
     float* grad = a.f32Opt(5, "grad", len, false);
     float* out = a.f32(6, "out", 1, false);
-    return [=] { out[0] = static_cast<float>(sparseCategoricalCrossentropyLogits(N, C, z, labels, w, grad)); };
+    auto k = pick(path, &sparseCategoricalCrossentropyLogits, &cuda::sparseCategoricalCrossentropyLogits,
+                  &cuda::host::sparseCategoricalCrossentropyLogits);
+    return [=] { out[0] = static_cast<float>(k(N, C, z, labels, w, grad)); };
   });
 }
 

@@ -56,3 +56,13 @@ export function resolveDevice(fn: string, device: Device): 'cpu' | 'cuda' {
 export function _resetAutoDevice(): void {
   auto = null;
 }
+
+/**
+ * The addon function `name`, or its CUDA twin (same arguments: `fooCuda` for `foo`, `fooCudaAsync`
+ * for `fooAsync`) when `device` resolves to 'cuda'. Errors name `name`, the public function's name.
+ */
+export function onDevice<T extends object, K extends keyof T & string>(mod: T, name: K, device: Device): T[K] {
+  if (resolveDevice(name, device) === 'cpu') return mod[name];
+  const twin = name.endsWith('Async') ? `${name.slice(0, -5)}CudaAsync` : `${name}Cuda`;
+  return (mod as Record<string, unknown>)[twin] as T[K];
+}

@@ -2,14 +2,17 @@ import { addon } from './addon.ts';
 import { resolveDevice } from './device.ts';
 import type { Device } from './device.ts';
 
+/** 'tf32' allows TF32 tensor cores on the GPU (see gemm); float32 is the default everywhere. */
+export type GemmPrecision = 'float32' | 'tf32';
+
 interface GemmAddon {
   gemm(
     transA: boolean, transB: boolean, M: number, N: number, K: number,
-    alpha: number, A: Float32Array, B: Float32Array, beta: number, C: Float32Array,
+    alpha: number, A: Float32Array, B: Float32Array, beta: number, C: Float32Array, precision?: GemmPrecision,
   ): void;
   gemmAsync(
     transA: boolean, transB: boolean, M: number, N: number, K: number,
-    alpha: number, A: Float32Array, B: Float32Array, beta: number, C: Float32Array,
+    alpha: number, A: Float32Array, B: Float32Array, beta: number, C: Float32Array, precision?: GemmPrecision,
   ): Promise<void>;
   gemmCuda: GemmAddon['gemm'];
   gemmCudaAsync: GemmAddon['gemmAsync'];
@@ -32,13 +35,19 @@ const native = () => addon<GemmAddon>();
  * are copied to the GPU and C back for each call), 'auto' does when a GPU is usable. On the GPU
  * each element is a float32 chain of fused multiply-adds in k order: not the CPU's bits, within
  * ~1e-6 relative. A CUDA failure throws an Error naming the kernel and the sizes.
+ *
+ * `precision` (default 'float32'): 'tf32' lets the CUDA path use TF32 tensor cores (sm_80 and
+ * later; older GPUs compute float32), whose operands keep 10 mantissa bits: expect ~1e-3 relative
+ * error, not ~1e-6. The CPU computes float32 whatever it says. The TF32 kernel has not yet been run on
+ * a GPU (see the README's GPU section).
  */
 export function gemm(
   transA: boolean, transB: boolean, M: number, N: number, K: number,
   alpha: number, A: Float32Array, B: Float32Array, beta: number, C: Float32Array, device: Device = 'cpu',
+  precision: GemmPrecision = 'float32',
 ): void {
   const n = native();
-  (resolveDevice('gemm', device) === 'cuda' ? n.gemmCuda : n.gemm)(transA, transB, M, N, K, alpha, A, B, beta, C);
+  (resolveDevice('gemm', device) === 'cuda' ? n.gemmCuda : n.gemm)(transA, transB, M, N, K, alpha, A, B, beta, C, precision);
 }
 
 /**
@@ -48,7 +57,9 @@ export function gemm(
 export async function gemmAsync(
   transA: boolean, transB: boolean, M: number, N: number, K: number,
   alpha: number, A: Float32Array, B: Float32Array, beta: number, C: Float32Array, device: Device = 'cpu',
+  precision: GemmPrecision = 'float32',
 ): Promise<void> {
   const n = native();
-  return (resolveDevice('gemmAsync', device) === 'cuda' ? n.gemmCudaAsync : n.gemmAsync)(transA, transB, M, N, K, alpha, A, B, beta, C);
+  return (resolveDevice('gemmAsync', device) === 'cuda' ? n.gemmCudaAsync : n.gemmAsync)(
+    transA, transB, M, N, K, alpha, A, B, beta, C, precision);
 }

@@ -7,6 +7,13 @@
 //   leafValue Float32Array [trees, 2^height]      depth + c(leaf size) of the leaf a walk ends in
 // Leaves above the height limit are pass-through chains (feature 0, threshold 3.4e38) down to the
 // bottom level.
+//
+// An extended forest (extensionLevel > 0, Hariri, Kind & Brunner 2018) splits on hyperplanes: node i
+// of a tree owns slice [i k, (i + 1) k), k = extensionLevel + 1, of
+//   normalFeature Int32Array   [trees, 2^height - 1, k]  features of the normal's non-zero components
+//   normal        Float32Array [trees, 2^height - 1, k]  those components
+// and threshold[i] is the offset p . n: a row goes left iff Σ_j normal[j] x[normalFeature[j]] <= it,
+// summed in float64 in slice order. feature is unused (0); pass-through nodes have a zero normal.
 import { addon } from './addon.ts';
 import { isDetached } from './check.ts';
 import { resolveDevice } from './device.ts';
@@ -20,10 +27,12 @@ type Handle = { readonly [packedBrand]: true };
 
 interface IForestAddon {
   iforestFit(rows: number, cols: number, firstTree: number, trees: number, maxSamples: number, maxFeatures: number, bootstrap: boolean,
-    seed: number, x: F32, feature: I32, threshold: F32, leafValue: F32): void;
+    seed: number, x: F32, feature: I32, threshold: F32, leafValue: F32, extensionLevel: number, normalFeature: I32 | null, normal: F32 | null): void;
   iforestFitAsync(rows: number, cols: number, firstTree: number, trees: number, maxSamples: number, maxFeatures: number, bootstrap: boolean,
-    seed: number, x: F32, feature: I32, threshold: F32, leafValue: F32): Promise<void>;
-  iforestPack(cols: number, trees: number, height: number, maxSamples: number, feature: I32, threshold: F32, leafValue: F32): Handle;
+    seed: number, x: F32, feature: I32, threshold: F32, leafValue: F32, extensionLevel: number, normalFeature: I32 | null,
+    normal: F32 | null): Promise<void>;
+  iforestPack(cols: number, trees: number, height: number, maxSamples: number, feature: I32, threshold: F32, leafValue: F32,
+    extensionLevel: number, normalFeature: I32 | null, normal: F32 | null): Handle;
   iforestScore(forest: Handle, rows: number, cols: number, x: F32, pathLength: F32 | null, score: F32 | null): void;
   iforestScoreAsync(forest: Handle, rows: number, cols: number, x: F32, pathLength: F32 | null, score: F32 | null): Promise<void>;
   iforestScoreCuda: IForestAddon['iforestScore'];
@@ -41,6 +50,12 @@ export interface Forest {
   feature: I32;
   threshold: F32;
   leafValue: F32;
+  /** Hyperplane splits with extensionLevel + 1 non-zero components each (absent or 0: axis-parallel splits). */
+  extensionLevel?: number;
+  /** [trees, 2^height - 1, extensionLevel + 1] when extensionLevel > 0. */
+  normalFeature?: I32;
+  /** [trees, 2^height - 1, extensionLevel + 1] when extensionLevel > 0. */
+  normal?: F32;
 }
 
 export interface GrowOptions {
@@ -65,14 +80,27 @@ export function averagePathLength(n: number): number {
   return 2 * (Math.log(n - 1) + 0.5772156649015329) - (2 * (n - 1)) / n;
 }
 
-/** A forest of `trees` trees for `maxSamples` rows each, every array zero: iforestFit fills it. */
-export function createForest(trees: number, maxSamples: number): Forest {
+/**
+ * A forest of `trees` trees for `maxSamples` rows each, every array zero: iforestFit fills it.
+ * extensionLevel > 0 adds the hyperplanes' arrays of an extended forest.
+ */
+export function createForest(trees: number, maxSamples: number, extensionLevel = 0): Forest {
   const height = forestHeight(maxSamples);
   const inner = 2 ** height - 1;
-  return {
+  const f: Forest = {
     trees, height, maxSamples,
     feature: new Int32Array(trees * inner), threshold: new Float32Array(trees * inner), leafValue: new Float32Array(trees * (inner + 1)),
   };
+  if (extensionLevel > 0) {
+    const k = extensionLevel + 1;
+    Object.assign(f, { extensionLevel, normalFeature: new Int32Array(trees * inner * k), normal: new Float32Array(trees * inner * k) });
+  }
+  return f;
+}
+
+/** The forest's extension level, 0 for axis-parallel splits. */
+export function extensionOf(f: Forest): number {
+  return f.extensionLevel ?? 0;
 }
 
 type FitArgs = Parameters<IForestAddon['iforestFit']>;
@@ -80,19 +108,25 @@ type FitArgs = Parameters<IForestAddon['iforestFit']>;
 function fitArgs(fn: string, rows: number, cols: number, x: F32, f: Forest, o: GrowOptions, first: number, count: number): FitArgs {
   const inner = 2 ** f.height - 1;
   // subarray() of a detached array throws a bare TypeError: name the argument as the glue would.
-  for (const name of ['feature', 'threshold', 'leafValue'] as const) {
+  for (const name of ['feature', 'threshold', 'leafValue', 'normalFeature', 'normal'] as const) {
     const a = f[name] as unknown;
     if (ArrayBuffer.isView(a) && isDetached(a)) throw new TypeError(`${fn}: ${name} is backed by a detached ArrayBuffer`);
   }
   const nodes = (a: I32 | F32) => a.subarray(first * inner, (first + count) * inner);
+  const level = extensionOf(f);
+  const k = level + 1;
+  const slices = (a: I32 | F32 | undefined) => (level > 0 && a ? a.subarray(first * inner * k, (first + count) * inner * k) : null);
   return [rows, cols, first, count, f.maxSamples, o.maxFeatures, o.bootstrap, o.seed, x, nodes(f.feature) as I32, nodes(f.threshold) as F32,
-    f.leafValue.subarray(first * (inner + 1), (first + count) * (inner + 1))];
+    f.leafValue.subarray(first * (inner + 1), (first + count) * (inner + 1)), level, slices(f.normalFeature) as I32 | null,
+    slices(f.normal) as F32 | null];
 }
 
 /**
  * Grows trees [first, first + count) of `forest` (default: all) on x [rows, cols], scikit-learn's
  * IsolationForest training (1 <= forest.maxSamples <= rows). Tree t draws from Philox stream t of
  * `seed`: the forest is the same for any thread count and any split of its trees over calls.
+ * A forest made by createForest(trees, maxSamples, extensionLevel > 0) grows hyperplane splits
+ * (extensionLevel <= maxFeatures - 1).
  */
 export function iforestFit(rows: number, cols: number, x: F32, forest: Forest, o: GrowOptions, first = 0, count = forest.trees - first): void {
   native().iforestFit(...fitArgs('iforestFit', rows, cols, x, forest, o, first, count));
@@ -113,17 +147,26 @@ export class PackedForest {
   readonly trees: number;
   readonly height: number;
   readonly maxSamples: number;
+  readonly extensionLevel: number;
   /** @internal */
   readonly handle: Handle;
 
   constructor(forest: Forest, cols: number) {
     const f = forest;
-    this.handle = native().iforestPack(cols, f.trees, f.height, f.maxSamples, f.feature, f.threshold, f.leafValue);
+    const level = extensionOf(f);
+    this.handle = native().iforestPack(cols, f.trees, f.height, f.maxSamples, f.feature, f.threshold, f.leafValue, level,
+      level > 0 ? f.normalFeature ?? null : null, level > 0 ? f.normal ?? null : null);
+    this.extensionLevel = level;
     this.cols = cols;
     this.trees = f.trees;
     this.height = f.height;
     this.maxSamples = f.maxSamples;
   }
+}
+
+/** 'auto' stays on the CPU for an extended forest, which the GPU walk does not score. */
+function deviceFor(forest: PackedForest, device: Device): Device {
+  return device === 'auto' && forest.extensionLevel > 0 ? 'cpu' : device;
 }
 
 /**
@@ -134,17 +177,18 @@ export class PackedForest {
  * `device` (default 'cpu'): 'cuda' walks the rows on the GPU (native/cuda/iforest.cu; the forest
  * is copied there on the first such call and stays with the PackedForest), 'auto' does when a GPU
  * is usable. The GPU walk sums the trees in the CPU's order and precision: the same path lengths.
+ * An extended forest (extensionLevel > 0) is scored on the CPU only ('cuda' throws).
  */
 export function iforestScore(forest: PackedForest, rows: number, x: F32, pathLength: F32 | null, score: F32 | null,
   device: Device = 'cpu'): void {
   const n = native();
-  (resolveDevice('iforestScore', device) === 'cuda' ? n.iforestScoreCuda : n.iforestScore)(
+  (resolveDevice('iforestScore', deviceFor(forest, device)) === 'cuda' ? n.iforestScoreCuda : n.iforestScore)(
     forest.handle, rows, forest.cols, x, pathLength ?? null, score ?? null);
 }
 
 export async function iforestScoreAsync(forest: PackedForest, rows: number, x: F32, pathLength: F32 | null, score: F32 | null,
   device: Device = 'cpu'): Promise<void> {
   const n = native();
-  return (resolveDevice('iforestScoreAsync', device) === 'cuda' ? n.iforestScoreCudaAsync : n.iforestScoreAsync)(
+  return (resolveDevice('iforestScoreAsync', deviceFor(forest, device)) === 'cuda' ? n.iforestScoreCudaAsync : n.iforestScoreAsync)(
     forest.handle, rows, forest.cols, x, pathLength ?? null, score ?? null);
 }

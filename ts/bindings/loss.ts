@@ -2,7 +2,13 @@
 // loss = Σᵢ wᵢ·lᵢ / N over the N samples (wᵢ = 1 without sample weights; class weights map to
 // sample weights with `classToSampleWeights`). The element-wise losses average over the C columns.
 // `grad`, when given, is overwritten with d(loss)/d(predictions) (same shape as the predictions).
+// `device` (default 'cpu'; 'auto' as resolveDevice) on every loss: 'cuda' runs native/cuda/loss.cu,
+// copying the operands up and the gradient and value back for each call; per-sample losses in double
+// as on the CPU, summed over samples by a fixed-order tree (the same value on every run, equal to the
+// CPU's to double rounding). A CUDA failure throws an Error naming the kernel and the sizes.
 import { addon } from './addon.ts';
+import { onDevice } from './device.ts';
+import type { Device } from './device.ts';
 
 type F32 = Float32Array;
 type Dense = (N: number, C: number, pred: F32, target: F32, weights: F32 | null, grad: F32 | null, out: F32) => void;
@@ -24,6 +30,7 @@ interface LossAddon {
 }
 
 const native = () => addon<LossAddon>();
+const on = <K extends keyof LossAddon & string>(name: K, device: Device) => onDevice(native(), name, device);
 
 // The native call writes the value into a 1-element array: the async form cannot return one.
 function value(call: (out: F32) => void): number {
@@ -41,13 +48,13 @@ async function valueAsync(call: (out: F32) => Promise<void>): Promise<number> {
  * Binary cross-entropy on logits `z[N, C]` with targets in [0, 1] (Keras
  * `BinaryCrossentropy(from_logits=True)`), stable for any |z|. Returns the loss.
  */
-export function binaryCrossentropyLogits(N: number, C: number, logits: F32, targets: F32, weights: F32 | null = null, grad: F32 | null = null): number {
-  return value((out) => native().binaryCrossentropyLogits(N, C, logits, targets, weights, grad, out));
+export function binaryCrossentropyLogits(N: number, C: number, logits: F32, targets: F32, weights: F32 | null = null, grad: F32 | null = null, device: Device = 'cpu'): number {
+  return value((out) => on('binaryCrossentropyLogits', device)(N, C, logits, targets, weights, grad, out));
 }
 export async function binaryCrossentropyLogitsAsync(
-  N: number, C: number, logits: F32, targets: F32, weights: F32 | null = null, grad: F32 | null = null,
+  N: number, C: number, logits: F32, targets: F32, weights: F32 | null = null, grad: F32 | null = null, device: Device = 'cpu',
 ): Promise<number> {
-  return valueAsync((out) => native().binaryCrossentropyLogitsAsync(N, C, logits, targets, weights, grad, out));
+  return valueAsync((out) => on('binaryCrossentropyLogitsAsync', device)(N, C, logits, targets, weights, grad, out));
 }
 
 /**
@@ -55,14 +62,14 @@ export async function binaryCrossentropyLogitsAsync(
  * `SparseCategoricalCrossentropy(from_logits=True)`). Returns the loss.
  */
 export function sparseCategoricalCrossentropyLogits(
-  N: number, C: number, logits: F32, labels: Int32Array, weights: F32 | null = null, grad: F32 | null = null,
+  N: number, C: number, logits: F32, labels: Int32Array, weights: F32 | null = null, grad: F32 | null = null, device: Device = 'cpu',
 ): number {
-  return value((out) => native().sparseCategoricalCrossentropyLogits(N, C, logits, labels, weights, grad, out));
+  return value((out) => on('sparseCategoricalCrossentropyLogits', device)(N, C, logits, labels, weights, grad, out));
 }
 export async function sparseCategoricalCrossentropyLogitsAsync(
-  N: number, C: number, logits: F32, labels: Int32Array, weights: F32 | null = null, grad: F32 | null = null,
+  N: number, C: number, logits: F32, labels: Int32Array, weights: F32 | null = null, grad: F32 | null = null, device: Device = 'cpu',
 ): Promise<number> {
-  return valueAsync((out) => native().sparseCategoricalCrossentropyLogitsAsync(N, C, logits, labels, weights, grad, out));
+  return valueAsync((out) => on('sparseCategoricalCrossentropyLogitsAsync', device)(N, C, logits, labels, weights, grad, out));
 }
 
 /**
@@ -70,34 +77,34 @@ export async function sparseCategoricalCrossentropyLogitsAsync(
  * `CategoricalCrossentropy(from_logits=True)`). Returns the loss.
  */
 export function categoricalCrossentropyLogits(
-  N: number, C: number, logits: F32, targets: F32, weights: F32 | null = null, grad: F32 | null = null,
+  N: number, C: number, logits: F32, targets: F32, weights: F32 | null = null, grad: F32 | null = null, device: Device = 'cpu',
 ): number {
-  return value((out) => native().categoricalCrossentropyLogits(N, C, logits, targets, weights, grad, out));
+  return value((out) => on('categoricalCrossentropyLogits', device)(N, C, logits, targets, weights, grad, out));
 }
 export async function categoricalCrossentropyLogitsAsync(
-  N: number, C: number, logits: F32, targets: F32, weights: F32 | null = null, grad: F32 | null = null,
+  N: number, C: number, logits: F32, targets: F32, weights: F32 | null = null, grad: F32 | null = null, device: Device = 'cpu',
 ): Promise<number> {
-  return valueAsync((out) => native().categoricalCrossentropyLogitsAsync(N, C, logits, targets, weights, grad, out));
+  return valueAsync((out) => on('categoricalCrossentropyLogitsAsync', device)(N, C, logits, targets, weights, grad, out));
 }
 
 /** Mean squared error over `[N, C]` (Keras `MeanSquaredError`). Returns the loss. */
-export function meanSquaredError(N: number, C: number, pred: F32, targets: F32, weights: F32 | null = null, grad: F32 | null = null): number {
-  return value((out) => native().meanSquaredError(N, C, pred, targets, weights, grad, out));
+export function meanSquaredError(N: number, C: number, pred: F32, targets: F32, weights: F32 | null = null, grad: F32 | null = null, device: Device = 'cpu'): number {
+  return value((out) => on('meanSquaredError', device)(N, C, pred, targets, weights, grad, out));
 }
 export async function meanSquaredErrorAsync(
-  N: number, C: number, pred: F32, targets: F32, weights: F32 | null = null, grad: F32 | null = null,
+  N: number, C: number, pred: F32, targets: F32, weights: F32 | null = null, grad: F32 | null = null, device: Device = 'cpu',
 ): Promise<number> {
-  return valueAsync((out) => native().meanSquaredErrorAsync(N, C, pred, targets, weights, grad, out));
+  return valueAsync((out) => on('meanSquaredErrorAsync', device)(N, C, pred, targets, weights, grad, out));
 }
 
 /** Mean absolute error over `[N, C]` (Keras `MeanAbsoluteError`; gradient sign(0) = 0). Returns the loss. */
-export function meanAbsoluteError(N: number, C: number, pred: F32, targets: F32, weights: F32 | null = null, grad: F32 | null = null): number {
-  return value((out) => native().meanAbsoluteError(N, C, pred, targets, weights, grad, out));
+export function meanAbsoluteError(N: number, C: number, pred: F32, targets: F32, weights: F32 | null = null, grad: F32 | null = null, device: Device = 'cpu'): number {
+  return value((out) => on('meanAbsoluteError', device)(N, C, pred, targets, weights, grad, out));
 }
 export async function meanAbsoluteErrorAsync(
-  N: number, C: number, pred: F32, targets: F32, weights: F32 | null = null, grad: F32 | null = null,
+  N: number, C: number, pred: F32, targets: F32, weights: F32 | null = null, grad: F32 | null = null, device: Device = 'cpu',
 ): Promise<number> {
-  return valueAsync((out) => native().meanAbsoluteErrorAsync(N, C, pred, targets, weights, grad, out));
+  return valueAsync((out) => on('meanAbsoluteErrorAsync', device)(N, C, pred, targets, weights, grad, out));
 }
 
 /** Keras `class_weight` as per-sample weights: `w[i] = classWeights[labels[i]]`. */

@@ -1,7 +1,12 @@
 // In-place optimizer steps over flat Float32Arrays, with Keras' update rules and defaults
 // (Keras 3 / tf.keras 2.11+; see native/cpu/optimizer.h for each formula). `t` is the 1-based
 // step count; state arrays start at zero and are updated in place.
+// `device` (default 'cpu'; 'auto' as resolveDevice) on every step: 'cuda' runs native/cuda/optimizer.cu,
+// copying the parameter and its state up and back for each call; the CPU's operations in its order,
+// unfused, so an update is the CPU's bits (x86-64).
 import { addon } from './addon.ts';
+import { onDevice } from './device.ts';
+import type { Device } from './device.ts';
 import { f32Length } from './check.ts';
 
 type F32 = Float32Array;
@@ -23,6 +28,7 @@ interface OptimizerAddon {
 }
 
 const native = () => addon<OptimizerAddon>();
+const on = <K extends keyof OptimizerAddon & string>(name: K, device: Device) => onDevice(native(), name, device);
 
 export interface SgdOptions { learningRate: number; momentum: number; nesterov: boolean }
 export interface AdamOptions { learningRate: number; beta1: number; beta2: number; epsilon: number; amsgrad: boolean }
@@ -67,11 +73,11 @@ function sgdArgs(param: F32, grad: F32, state: SgdState, opts: Partial<SgdOption
   return [size('sgdStep', param), o.learningRate, o.momentum, o.nesterov, param, grad, state.velocity] as const;
 }
 /** One SGD step: `p -= lr·g`, or with momentum `v = μv − lr·g; p += v` (Nesterov: `p += μv − lr·g`). */
-export function sgdStep(param: F32, grad: F32, state: SgdState, opts: Partial<SgdOptions> = {}): void {
-  native().sgdStep(...sgdArgs(param, grad, state, opts));
+export function sgdStep(param: F32, grad: F32, state: SgdState, opts: Partial<SgdOptions> = {}, device: Device = 'cpu'): void {
+  on('sgdStep', device)(...sgdArgs(param, grad, state, opts));
 }
-export async function sgdStepAsync(param: F32, grad: F32, state: SgdState, opts: Partial<SgdOptions> = {}): Promise<void> {
-  return native().sgdStepAsync(...sgdArgs(param, grad, state, opts));
+export async function sgdStepAsync(param: F32, grad: F32, state: SgdState, opts: Partial<SgdOptions> = {}, device: Device = 'cpu'): Promise<void> {
+  return on('sgdStepAsync', device)(...sgdArgs(param, grad, state, opts));
 }
 
 function adamArgs(t: number, param: F32, grad: F32, state: AdamState, opts: Partial<AdamOptions>) {
@@ -81,11 +87,11 @@ function adamArgs(t: number, param: F32, grad: F32, state: AdamState, opts: Part
   return [size('adamStep', param), t, o.learningRate, o.beta1, o.beta2, o.epsilon, param, grad, state.m, state.v, vHat] as const;
 }
 /** One Adam step (Keras' epsilon-hat form: `α = lr·√(1−β₂ᵗ)/(1−β₁ᵗ)`, `p −= α·m/(√v + ε)`); `t` starts at 1. */
-export function adamStep(t: number, param: F32, grad: F32, state: AdamState, opts: Partial<AdamOptions> = {}): void {
-  native().adamStep(...adamArgs(t, param, grad, state, opts));
+export function adamStep(t: number, param: F32, grad: F32, state: AdamState, opts: Partial<AdamOptions> = {}, device: Device = 'cpu'): void {
+  on('adamStep', device)(...adamArgs(t, param, grad, state, opts));
 }
-export async function adamStepAsync(t: number, param: F32, grad: F32, state: AdamState, opts: Partial<AdamOptions> = {}): Promise<void> {
-  return native().adamStepAsync(...adamArgs(t, param, grad, state, opts));
+export async function adamStepAsync(t: number, param: F32, grad: F32, state: AdamState, opts: Partial<AdamOptions> = {}, device: Device = 'cpu'): Promise<void> {
+  return on('adamStepAsync', device)(...adamArgs(t, param, grad, state, opts));
 }
 
 function rmspropArgs(param: F32, grad: F32, state: RmspropState, opts: Partial<RmspropOptions>) {
@@ -93,11 +99,11 @@ function rmspropArgs(param: F32, grad: F32, state: RmspropState, opts: Partial<R
   return [size('rmspropStep', param), o.learningRate, o.rho, o.momentum, o.epsilon, o.centered, param, grad, state.v, state.momentum, state.averageGrad] as const;
 }
 /** One RMSprop step (Keras: ε inside the square root, optional momentum and centering). */
-export function rmspropStep(param: F32, grad: F32, state: RmspropState, opts: Partial<RmspropOptions> = {}): void {
-  native().rmspropStep(...rmspropArgs(param, grad, state, opts));
+export function rmspropStep(param: F32, grad: F32, state: RmspropState, opts: Partial<RmspropOptions> = {}, device: Device = 'cpu'): void {
+  on('rmspropStep', device)(...rmspropArgs(param, grad, state, opts));
 }
-export async function rmspropStepAsync(param: F32, grad: F32, state: RmspropState, opts: Partial<RmspropOptions> = {}): Promise<void> {
-  return native().rmspropStepAsync(...rmspropArgs(param, grad, state, opts));
+export async function rmspropStepAsync(param: F32, grad: F32, state: RmspropState, opts: Partial<RmspropOptions> = {}, device: Device = 'cpu'): Promise<void> {
+  return on('rmspropStepAsync', device)(...rmspropArgs(param, grad, state, opts));
 }
 
 function nadamArgs(t: number, param: F32, grad: F32, state: NadamState, opts: Partial<NadamOptions>) {
@@ -105,9 +111,9 @@ function nadamArgs(t: number, param: F32, grad: F32, state: NadamState, opts: Pa
   return [size('nadamStep', param), t, o.learningRate, o.beta1, o.beta2, o.epsilon, param, grad, state.m, state.v] as const;
 }
 /** One Nadam step with Keras' momentum-cache schedule `u_t = β₁(1 − 0.5·0.96ᵗ)`; `t` starts at 1. */
-export function nadamStep(t: number, param: F32, grad: F32, state: NadamState, opts: Partial<NadamOptions> = {}): void {
-  native().nadamStep(...nadamArgs(t, param, grad, state, opts));
+export function nadamStep(t: number, param: F32, grad: F32, state: NadamState, opts: Partial<NadamOptions> = {}, device: Device = 'cpu'): void {
+  on('nadamStep', device)(...nadamArgs(t, param, grad, state, opts));
 }
-export async function nadamStepAsync(t: number, param: F32, grad: F32, state: NadamState, opts: Partial<NadamOptions> = {}): Promise<void> {
-  return native().nadamStepAsync(...nadamArgs(t, param, grad, state, opts));
+export async function nadamStepAsync(t: number, param: F32, grad: F32, state: NadamState, opts: Partial<NadamOptions> = {}, device: Device = 'cpu'): Promise<void> {
+  return on('nadamStepAsync', device)(...nadamArgs(t, param, grad, state, opts));
 }

@@ -12,8 +12,14 @@
 // threshold 0.5 whatever the training scores (a score above 0.5 means a path shorter than the
 // average unsuccessful search in a binary search tree of maxSamples keys: Liu et al.'s rule); vigil's
 // default stays a share, 0.1, as every vigil detector's.
+//
+// extensionLevel > 0 is the extended isolation forest (Hariri, Kind & Brunner 2018), which
+// scikit-learn does not have: each node splits on a random hyperplane whose normal has
+// extensionLevel + 1 non-zero N(0, 1) components, through a point drawn uniformly in the node's
+// range of those features; the scores keep the same formula. Its score maps lose the axis-aligned
+// bands of the plain forest. ONNX's TreeEnsemble cannot express it (detectorToOnnx refuses it).
 import {
-  createForest, forestHeight, iforestFitAsync, iforestScore, iforestScoreAsync, PackedForest,
+  createForest, extensionOf, forestHeight, iforestFitAsync, iforestScore, iforestScoreAsync, PackedForest,
 } from '../../bindings/iforest.ts';
 import type { Forest } from '../../bindings/iforest.ts';
 import { checkDevice } from '../../bindings/device.ts';
@@ -44,6 +50,12 @@ export interface IsolationForestOptions extends ThresholdOptions {
   bootstrap?: boolean;
   /** Seed of the trees' random streams (default 0): a seed gives one forest on any thread count. */
   seed?: number;
+  /**
+   * Extended isolation forest (Hariri et al. 2018): each split is a random hyperplane whose normal
+   * has extensionLevel + 1 non-zero components (default 0: scikit-learn's axis-parallel splits; at
+   * most the features each tree draws from, minus one: full extension). Scored on the CPU only.
+   */
+  extensionLevel?: number;
   /**
    * Where scoring runs (training stays on the CPU): 'auto' (default) = the GPU when vigil was built
    * with CUDA and one is usable, else the CPU; 'cpu'; 'cuda' (an Error when unavailable). Path
@@ -85,6 +97,7 @@ export class IsolationForest extends Detector<TabularInput> {
   readonly maxFeatures: number;
   readonly bootstrap: boolean;
   readonly seed: number;
+  readonly extensionLevel: number;
   /** Where scoring runs (see IsolationForestOptions.device); may be changed at any time. */
   device: Device;
   #forest: Forest | null = null;
@@ -104,6 +117,12 @@ export class IsolationForest extends Detector<TabularInput> {
       throw new RangeError(`${FN}: seed must be an integer in [0, 2^53), got ${seed}`);
     }
     this.seed = seed;
+    const level = opts.extensionLevel ?? 0;
+    if (typeof level !== 'number') throw new TypeError(`${FN}: extensionLevel must be a number, got ${typeof level}`);
+    if (!Number.isInteger(level) || level < 0) {
+      throw new RangeError(`${FN}: extensionLevel must be an integer >= 0 (at most the features minus one), got ${level}`);
+    }
+    this.extensionLevel = level;
     this.device = checkDevice(FN, opts.device);
   }
 
@@ -144,7 +163,11 @@ export class IsolationForest extends Detector<TabularInput> {
     const maxSamples = this.#rowsPerTree(m.rows);
     const maxFeatures = resolve(this.maxFeatures, m.cols);
     if (maxFeatures > m.cols) throw new RangeError(`${FN}.fit: maxFeatures (${maxFeatures}) is more than the ${m.cols} features of x`);
-    const forest = createForest(this.nEstimators, maxSamples);
+    if (this.extensionLevel >= maxFeatures) {
+      const of = maxFeatures < m.cols ? `the ${maxFeatures} features each tree draws from (maxFeatures)` : `the ${m.cols} features of x`;
+      throw new RangeError(`${FN}.fit: extensionLevel must be below ${of}, got ${this.extensionLevel}`);
+    }
+    const forest = createForest(this.nEstimators, maxSamples, this.extensionLevel);
     const grow = { maxFeatures, bootstrap: this.bootstrap, seed: this.seed };
     // Trees in about ten calls: progress and the abort signal are looked at between them.
     const step = Math.max(1, Math.ceil(this.nEstimators / 10));
@@ -166,19 +189,23 @@ export class IsolationForest extends Detector<TabularInput> {
     const f = this.forest;
     const config: JSONObject = {
       nEstimators: this.nEstimators, maxSamples: this.maxSamples, maxFeatures: this.maxFeatures, bootstrap: this.bootstrap, seed: this.seed,
+      // Only when set: files of axis-parallel forests stay as they were.
+      ...(this.extensionLevel > 0 ? { extensionLevel: this.extensionLevel } : {}),
       ...thresholdConfig(this.thresholdRule),
     };
     const inner = 2 ** f.height - 1;
-    return {
-      config,
-      fitted: { features: this.nFeatures, maxSamples: f.maxSamples, height: f.height, trees: f.trees },
-      weights: [
-        // Feature indices are below 2^24 (checked at fit), so float32 holds them exactly.
-        { name: 'feature', shape: [f.trees, inner], value: Float32Array.from(f.feature) },
-        { name: 'threshold', shape: [f.trees, inner], value: f.threshold },
-        { name: 'leafValue', shape: [f.trees, inner + 1], value: f.leafValue },
-      ],
-    };
+    const level = extensionOf(f);
+    const weights = [
+      // Feature indices are below 2^24 (checked at fit), so float32 holds them exactly.
+      { name: 'feature', shape: [f.trees, inner], value: Float32Array.from(f.feature) },
+      { name: 'threshold', shape: [f.trees, inner], value: f.threshold },
+      { name: 'leafValue', shape: [f.trees, inner + 1], value: f.leafValue },
+    ];
+    if (level > 0) {
+      weights.push({ name: 'normalFeature', shape: [f.trees, inner, level + 1], value: Float32Array.from(f.normalFeature!) });
+      weights.push({ name: 'normal', shape: [f.trees, inner, level + 1], value: f.normal! });
+    }
+    return { config, fitted: { features: this.nFeatures, maxSamples: f.maxSamples, height: f.height, trees: f.trees }, weights };
   }
 
   /** Rebuilds the fitted state from a model file's parts (loadDetector). */
@@ -196,20 +223,34 @@ export class IsolationForest extends Detector<TabularInput> {
     const maxSamples = int('maxSamples', 1), height = int('height', 1), trees = int('trees', 1);
     if (trees !== d.nEstimators) throw new RangeError(`fitted.trees (${trees}) differs from nEstimators (${d.nEstimators})`);
     if (height !== forestHeight(maxSamples)) throw new RangeError(`fitted.height (${height}) does not fit maxSamples ${maxSamples}`);
-    const forest = createForest(trees, maxSamples);
+    if (d.extensionLevel >= features) {
+      throw new RangeError(`config.extensionLevel (${d.extensionLevel}) must be below fitted.features (${features})`);
+    }
+    const forest = createForest(trees, maxSamples, d.extensionLevel);
     const take = (name: string, len: number) => {
       const w = weights.get(name);
       if (!w) throw new RangeError(`weight '${name}' is missing`);
       if (w.length !== len) throw new RangeError(`weight '${name}' has ${w.length} values, expected ${len}`);
       return w;
     };
-    const feature = take('feature', forest.feature.length);
-    for (let i = 0; i < feature.length; i++) {
-      if (!Number.isInteger(feature[i])) throw new RangeError(`weight 'feature' holds ${feature[i]} at ${i}, not a feature index`);
-      forest.feature[i] = feature[i];
-    }
+    const indices = (name: string, into: Int32Array) => {
+      const v = take(name, into.length);
+      for (let i = 0; i < v.length; i++) {
+        if (!Number.isInteger(v[i])) throw new RangeError(`weight '${name}' holds ${v[i]} at ${i}, not a feature index`);
+        into[i] = v[i];
+      }
+    };
+    indices('feature', forest.feature);
     forest.threshold.set(take('threshold', forest.threshold.length));
     forest.leafValue.set(take('leafValue', forest.leafValue.length));
+    if (d.extensionLevel > 0) {
+      indices('normalFeature', forest.normalFeature!);
+      forest.normal!.set(take('normal', forest.normal!.length));
+    } else {
+      for (const name of ['normalFeature', 'normal']) {
+        if (weights.has(name)) throw new RangeError(`weight '${name}' belongs to an extended forest, but config.extensionLevel is 0`);
+      }
+    }
     d.#set(forest, features); // iforestPack checks the indices and values
     return d;
   }
@@ -236,9 +277,13 @@ export class IsolationForest extends Detector<TabularInput> {
     return out;
   }
 
-  /** The device option, checked again: it is a public field. */
+  /** The device option, checked again: it is a public field. An extended forest stays on the CPU under 'auto'. */
   #device(what: string): Device {
-    return checkDevice(`${FN}.${what}`, this.device);
+    const device = checkDevice(`${FN}.${what}`, this.device);
+    if (device === 'cuda' && this.extensionLevel > 0) {
+      throw new Error(`${FN}.${what}: device 'cuda' scores axis-parallel forests only; this one has extensionLevel ${this.extensionLevel} (use 'cpu' or 'auto')`);
+    }
+    return device;
   }
 
   #fitted(what: string): { forest: Forest; packed: PackedForest } {

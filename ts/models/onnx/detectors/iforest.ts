@@ -74,6 +74,12 @@ function canonicalTrees(f: ForestArrays): CanonicalTree[] {
 
 /** A fitted IsolationForest's state (Detector.fittedState) as ONNX bytes. */
 export function isolationForestToOnnx(state: FittedDetectorState, opts: DetectorExportOptions = {}): Uint8Array {
+  // A hyperplane split is not a TreeEnsemble node (one feature against a threshold).
+  const level = state.config.extensionLevel;
+  if (typeof level === 'number' && level > 0) {
+    throw new Error(`detectorToOnnx: this IsolationForest has extensionLevel ${level} (hyperplane splits), which ai.onnx.ml's ` +
+      'TreeEnsembleRegressor cannot express (its nodes compare one feature with a threshold); only extensionLevel 0 forests export');
+  }
   const maxSamples = numberOf(state.fitted, 'maxSamples');
   const f: ForestArrays = {
     trees: numberOf(state.fitted, 'trees'), height: numberOf(state.fitted, 'height'),
