@@ -5,7 +5,7 @@
 // exported file agree to 1e-5 (max abs) on random weights and inputs.
 import { test } from 'uvu';
 import {
-  Conv1D, Dense, Embedding, Flatten, GlobalMaxPooling1D, LSTM, MaxPooling1D, RepeatVector, Sequential, SpatialDropout1D, TCN,
+  Conv1D, Dense, Embedding, Flatten, GlobalMaxPooling1D, LSTM, MaxPooling1D, NormalizedReLU, RepeatVector, Sequential, SpatialDropout1D, TCN,
   TimeDistributed, UpSampling1D, dilatedTcnClassifier, edTcnClassifier,
 } from '../ts/index.ts';
 import type { Layer } from '../ts/index.ts';
@@ -57,6 +57,12 @@ test('dense autoencoder, RepeatVector decoder, Flatten head', async () => {
   await agreeOnFloats('conv-flatten', [new Conv1D(4, 3, { padding: 'valid', dilationRate: 2 }), new Flatten(), new Dense(3, { activation: 'softmax' })], 23, [14], 14);
 });
 
+test('NormalizedReLU after a Conv1D (channels-first in ONNX), after a Dense (channels-last) and on a flat row', async () => {
+  await agreeOnFloats('normrelu-conv', [new Conv1D(6, 3, { padding: 'causal' }), new NormalizedReLU(), new MaxPooling1D(2, { padding: 'same' }),
+    new Conv1D(4, 2, { padding: 'same' }), new NormalizedReLU({ epsilon: 0.1 })], 60, [9, 14]);
+  await agreeOnFloats('normrelu-dense', [new Dense(5), new NormalizedReLU(), new Flatten(), new Dense(4), new NormalizedReLU()], 61, [8], 8);
+});
+
 test('TCN layer: skip connections or not, returnSequences both ways, 1x1 match, stacks, causal and same', async () => {
   let seed = 30;
   for (const useSkipConnections of [true, false]) {
@@ -75,6 +81,7 @@ test('the TCN classifiers of tcn_models.ts (dilated and encoder-decoder)', async
   for (const [name, m] of [
     ['dilated-tcn', dilatedTcnClassifier({ timesteps: 16, channels: C, classes: 3, filters: 6, dilations: [1, 2, 4, 8], seed: 40 })],
     ['ed-tcn', edTcnClassifier({ timesteps: 16, channels: C, classes: 2, filters: [5, 7], seed: 41 })],
+    ['ed-tcn-norm-relu', edTcnClassifier({ timesteps: 16, channels: C, classes: 2, filters: [5, 7], activation: 'norm_relu', seed: 43 })],
   ] as const) {
     randomizeWeights(m, 42);
     const x = randomF32(r, B * 16 * C);

@@ -163,6 +163,32 @@ test('TcnClassifier and the builders: bad input', async () => {
   assert.equal((await clf.predictProba(x)).shape, [4, 2]);
   await clf.fit({ data: new Float32Array(4 * 4 * 2).map((_, i) => i % 5), shape: [4, 4, 2] }, [0, 1, 0, 1], { epochs: 1 });
   assert.equal((await clf.predictProba({ data: new Float32Array(8).fill(1), shape: [1, 4, 2] })).shape, [1, 2]);
+  throwsError(() => new TcnClassifier({ standardize: 'yes' as never }), TypeError, /standardize must be a boolean/);
+});
+
+test('TcnClassifier standardize: false feeds the values as given, through fit, predict and a file; classWeight reaches fit', async () => {
+  const T = 6;
+  const { x, y } = waves(40, T, 1, 8);
+  const input = { data: x, shape: [40, T] };
+  const raw = new TcnClassifier({ filters: 4, dilations: [1, 2], standardize: false, seed: 2 });
+  await raw.fit(input, y, { epochs: 2, batchSize: 8 });
+  assert.equal(Array.from(raw.scaler!.transform({ data: x.subarray(0, T), shape: [1, T] }).data), Array.from(x.subarray(0, T)));
+  const scaled = new TcnClassifier({ filters: 4, dilations: [1, 2], seed: 2 });
+  await scaled.fit(input, y, { epochs: 2, batchSize: 8 });
+  // The waves sit around 5: standardised and raw inputs train different models.
+  assert.not.equal((await raw.predictProba(input)).data, (await scaled.predictProba(input)).data);
+  const weighted = new TcnClassifier({ filters: 4, dilations: [1, 2], seed: 2 });
+  await weighted.fit(input, y, { epochs: 2, batchSize: 8, classWeight: [1, 1, 5] });
+  assert.not.equal((await weighted.predictProba(input)).data, (await scaled.predictProba(input)).data);
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-tcn-raw-'));
+  try {
+    await raw.save(join(dir, 'raw.vigil'));
+    const back = await TcnClassifier.load(join(dir, 'raw.vigil'));
+    assert.is(back.options.standardize, false);
+    assert.equal((await back.predictProba(input)).data, (await raw.predictProba(input)).data);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

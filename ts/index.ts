@@ -82,6 +82,8 @@ export type { Conv1DOptions } from './models/layers/conv1d.ts';
 export { MaxPooling1D, RepeatVector, UpSampling1D } from './models/layers/sampling1d.ts';
 export type { MaxPooling1DOptions } from './models/layers/sampling1d.ts';
 export { SpatialDropout1D } from './models/layers/spatial_dropout.ts';
+export { NormalizedReLU } from './models/layers/normalized_relu.ts';
+export type { NormalizedReLUOptions } from './models/layers/normalized_relu.ts';
 export { TimeDistributed } from './models/layers/time_distributed.ts';
 export { TCN } from './models/layers/tcn.ts';
 export type { TCNOptions } from './models/layers/tcn.ts';

@@ -21,6 +21,7 @@ import { MaxPooling1D, RepeatVector, UpSampling1D } from './sampling1d.ts';
 import type { MaxPooling1DOptions } from './sampling1d.ts';
 import { Permute } from './permute.ts';
 import { SpatialDropout1D } from './spatial_dropout.ts';
+import { NormalizedReLU } from './normalized_relu.ts';
 import { TCN } from './tcn.ts';
 import type { TCNOptions } from './tcn.ts';
 import { TimeDistributed } from './time_distributed.ts';
@@ -113,6 +114,7 @@ const registry = new Map<string, LayerFactory>([
   ['RepeatVector', (c) => new RepeatVector(num('RepeatVector', c, 'n'))],
   ['Permute', (c) => new Permute(field<number[]>('Permute', c, 'dims', (v) => Array.isArray(v) && v.every(isNumber), 'an array of numbers'))],
   ['SpatialDropout1D', (c) => new SpatialDropout1D(num('SpatialDropout1D', c, 'rate'))],
+  ['NormalizedReLU', (c) => new NormalizedReLU({ epsilon: num('NormalizedReLU', c, 'epsilon'), inputShape: shape('NormalizedReLU', c, 'inputShape') })],
   ['TimeDistributed', (c) => new TimeDistributed(innerLayer('TimeDistributed', c))],
   ['TCN', (c) => new TCN({
     nbFilters: num('TCN', c, 'nbFilters'),

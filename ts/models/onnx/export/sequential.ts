@@ -8,6 +8,7 @@ import { exporterFor } from './registry.ts';
 import './conv.ts';
 import './dense.ts';
 import './embedding.ts';
+import './normalized_relu.ts';
 import './pooling.ts';
 import './recurrent.ts';
 import './reshape.ts';
