@@ -59,8 +59,9 @@ export function setSimdCap(level: SimdLevel): SimdLevel {
 
 /**
  * Asks the OS (Linux) to back the 2 MiB-aligned interior of `a` with huge pages when it is first
- * written, and returns the bytes advised (0: nothing was, e.g. `a` under 4 MiB or another OS). A
- * hint only, for fresh arrays of tens of MB that a kernel is about to fill: values are unchanged.
+ * written, and returns the bytes advised (0: nothing was, e.g. `a` spans no whole 2 MiB page, or
+ * another OS; an empty `a` is a RangeError). A hint only, for fresh arrays of tens of MB that a
+ * kernel is about to fill: values are unchanged.
  */
 export function adviseHugePages(a: Float32Array): number {
   return native().adviseHugePages(a);

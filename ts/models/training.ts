@@ -128,10 +128,15 @@ export function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
   return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }
 
-/** A fresh output array; a large one asks for huge pages first (adviseHugePages: ~8x cheaper to fault in here). */
+/**
+ * A fresh output array; one of 32 MiB or more asks for huge pages first (adviseHugePages: ~8x
+ * cheaper to fault in here). From 32 MiB (glibc's largest mmap threshold) the array always has
+ * its own mapping, so the advice ends with it; a smaller one may sit in the malloc heap, whose
+ * calloc has already touched its pages and whose ranges outlive the array.
+ */
 export function outputArray(n: number): Float32Array {
   const a = new Float32Array(n);
-  if (a.byteLength >= 4 << 20) adviseHugePages(a);
+  if (a.byteLength >= 32 << 20) adviseHugePages(a);
   return a;
 }
 
