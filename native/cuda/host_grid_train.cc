@@ -69,12 +69,10 @@ double lossOf(lossk::Kind kind, int64_t N, int64_t C, const float* z, const floa
   std::vector<double> weighted(N);
   const lossk::Rows p{kind, N, C, z, t, labels, w, grad, weighted.data()};
   each(N, [&](int64_t i) { lossk::rowElement(i, p); });
+  const double total = blockSum<lossk::kReduceThreads>([&](int t) { return lossk::sumPartial(t, N, weighted.data()); },
+                                                      [](int t, int stride, double* part) { lossk::reduceStep(t, stride, part); });
   double out = 0.0;
-  std::vector<double> part(lossk::kReduceThreads);
-  for (int t = 0; t < lossk::kReduceThreads; ++t) part[t] = lossk::sumPartial(t, N, weighted.data());
-  for (int stride = lossk::kReduceThreads / 2; stride > 0; stride /= 2)
-    for (int t = 0; t < lossk::kReduceThreads; ++t) lossk::reduceStep(t, stride, part.data());
-  for (int t = 0; t < lossk::kReduceThreads; ++t) lossk::sumStore(t, N, part.data(), &out);
+  lossk::sumStore(0, N, &total, &out);
   return out;
 }
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "cpu/rnn.h"
 #include "cuda/gemm.cuh"
+#include "cuda/launch.cuh"
 #include "cuda/lstm.h"
 #include "cuda/lstm_elem.h"
 #include "cuda/runtime.cuh"
@@ -153,20 +154,6 @@ std::string describe(const char* fn, const RecurrentArgs& a) {
          ", H=" + std::to_string(a.H) + ")";
 }
 
-template <class T>
-DeviceBuffer<T> alloc(int64_t n, const Stream& s, const std::string& where) {
-  return DeviceBuffer<T>(static_cast<size_t>(n), s.get(), where);
-}
-
-// A device copy of n host elements, or an empty buffer for a null host pointer.
-template <class T>
-DeviceBuffer<T> copyUp(const T* host, int64_t n, const Stream& s, const std::string& where) {
-  if (host == nullptr) return DeviceBuffer<T>();
-  DeviceBuffer<T> d = alloc<T>(n, s, where);
-  upload(d.get(), host, d.bytes(), s.get(), where);
-  return d;
-}
-
 void forward(bool lstm, const char* fn, const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast,
              float* yMax) {
   const std::string where = describe(fn, a);
@@ -183,10 +170,10 @@ void forward(bool lstm, const char* fn, const RecurrentArgs& a, float* cache, fl
   const std::vector<float> wT = transposeWhh(q, a.wHh);
   auto dwT = copyUp(wT.data(), q.H * q.G, s, where);
   auto dh0 = copyUp(a.h0, BH, s, where), dc0 = copyUp(lstm ? a.c0 : nullptr, BH, s, where);
-  auto P = alloc<float>(a.tokens ? 0 : q.B * q.T * q.G, s, where), mask = alloc<float>(a.dropout > 0.0f ? BH : 0, s, where);
-  auto h = alloc<float>(2 * BH, s, where), c = alloc<float>(lstm ? BH : 0, s, where);
-  auto dcache = alloc<float>(cache ? cacheSize : 0, s, where), dy = alloc<float>(y ? BTH : 0, s, where);
-  auto dmax = alloc<float>(yMax ? BH : 0, s, where);
+  auto P = scratch<float>(a.tokens ? 0 : q.B * q.T * q.G, s, where), mask = scratch<float>(a.dropout > 0.0f ? BH : 0, s, where);
+  auto h = scratch<float>(2 * BH, s, where), c = scratch<float>(lstm ? BH : 0, s, where);
+  auto dcache = scratch<float>(cache ? cacheSize : 0, s, where), dy = scratch<float>(y ? BTH : 0, s, where);
+  auto dmax = scratch<float>(yMax ? BH : 0, s, where);
   // Padded steps leave entries of the gate and cell planes unwritten: 0, not the pool's leftovers.
   if (cache && a.lengths)
     check(cudaMemsetAsync(dcache.get(), 0, dcache.bytes(), s.get()), where, "cudaMemsetAsync (cache)");
@@ -214,23 +201,23 @@ void backward(bool lstm, const char* fn, const RecurrentArgs& a, const float* ca
   auto dOffsets = copyUp(d.dTable ? offsets.data() : nullptr, static_cast<int64_t>(offsets.size()), s, where);
   auto dTokenRows = copyUp(d.dTable && !tokenRows.empty() ? tokenRows.data() : nullptr,
                            static_cast<int64_t>(tokenRows.size()), s, where);
-  auto gTable = alloc<float>(d.dTable ? a.V * q.G : 0, s, where);
+  auto gTable = scratch<float>(d.dTable ? a.V * q.G : 0, s, where);
   // The LSTM's gate plane becomes the gate gradients in place; the RNN reads only its h plane.
   auto dcache = copyUp(cache, lstm ? lstmCacheSize(q.B, q.T, q.H) : rows * q.H, s, where);
-  auto dGrnn = alloc<float>(lstm ? 0 : rows * q.H, s, where);
+  auto dGrnn = scratch<float>(lstm ? 0 : rows * q.H, s, where);
   auto dwHh = copyUp(a.wHh, q.G * q.H, s, where), dc0 = copyUp(lstm ? a.c0 : nullptr, BH, s, where);
   auto dh0in = copyUp(d.dWHh ? a.h0 : nullptr, BH, s, where);
   auto dx = copyUp(d.dWIh ? a.x : nullptr, q.B * q.T * q.I, s, where);
   auto dwIh = copyUp(d.dX ? a.wIh : nullptr, q.G * q.I, s, where);
   auto ddY = copyUp(d.dY, q.B * q.T * q.H, s, where), ddHlast = copyUp(d.dHlast, BH, s, where);
   auto ddCn = copyUp(lstm ? d.dCn : nullptr, BH, s, where);
-  auto mask = alloc<float>(BH, s, where), dh = alloc<float>(BH, s, where), dc = alloc<float>(BH, s, where);
-  auto xt = alloc<float>(d.dWIh ? rows * q.I : 0, s, where), dxt = alloc<float>(d.dX ? rows * q.I : 0, s, where);
-  auto hPrev = alloc<float>(d.dWHh ? rows * q.H : 0, s, where);
+  auto mask = scratch<float>(BH, s, where), dh = scratch<float>(BH, s, where), dc = scratch<float>(BH, s, where);
+  auto xt = scratch<float>(d.dWIh ? rows * q.I : 0, s, where), dxt = scratch<float>(d.dX ? rows * q.I : 0, s, where);
+  auto hPrev = scratch<float>(d.dWHh ? rows * q.H : 0, s, where);
   const bool parts = (d.dWIh || d.dWHh) && partsFor(rows) > 1;
-  auto part = alloc<float>(parts ? partsFor(rows) * q.G * std::max(q.I, q.H) : 0, s, where);
-  auto gX = alloc<float>(d.dX ? q.B * q.T * q.I : 0, s, where), gWIh = alloc<float>(d.dWIh ? q.G * q.I : 0, s, where);
-  auto gWHh = alloc<float>(d.dWHh ? q.G * q.H : 0, s, where), gBias = alloc<float>(d.dBias ? q.G : 0, s, where);
+  auto part = scratch<float>(parts ? partsFor(rows) * q.G * std::max(q.I, q.H) : 0, s, where);
+  auto gX = scratch<float>(d.dX ? q.B * q.T * q.I : 0, s, where), gWIh = scratch<float>(d.dWIh ? q.G * q.I : 0, s, where);
+  auto gWHh = scratch<float>(d.dWHh ? q.G * q.H : 0, s, where), gBias = scratch<float>(d.dBias ? q.G : 0, s, where);
   const float dropout = a.dropout;
   const Bwd p{q, dwHh.get(), dropout > 0.0f ? mask.get() : nullptr, dc0.get(), dcache.get(),
               lstm ? dcache.get() : dGrnn.get(), ddY.get(), dh.get(), dc.get()};
