@@ -238,7 +238,7 @@ test('the finite check finds the first NaN or infinity anywhere in a long buffer
     const x = new Float32Array(n.x).fill(3.3e38);
     x[at] = v;
     if (at === 13_001) x[20_000] = Number.POSITIVE_INFINITY; // two in different blocks: the first is named
-    throwsError(() => conv1dForward(s, x, W, null, y), RangeError, new RegExp(`x must hold finite numbers, got ${String(v).replace('Infinity', 'inf').replace('NaN', 'nan')} at index ${at}\\b`, 'i'));
+    throwsError(() => conv1dForward(s, x, W, null, y), RangeError, new RegExp(`x must hold finite numbers, got ${String(v)} at index ${at}\\b`));
   }
   // Large finite values, subnormals and -0 pass.
   const ok = new Float32Array(n.x).fill(-3.4e38);

@@ -282,7 +282,7 @@ test('bad arguments throw TypeError/RangeError naming them', async () => {
   throwsError(fit({}, { n: -1 }), RangeError, /\bn\b/);
   throwsError(fit({}, { x: x.subarray(1) }), RangeError, /x must be a Float32Array of length 12/);
   throwsError(fit({}, { x: Array.from(x) }), TypeError, /x must be a Float32Array/);
-  throwsError(fit({}, { x: Float32Array.from(x).fill(NaN, 3, 4) }), RangeError, /x must hold finite numbers, got nan at index 3/);
+  throwsError(fit({}, { x: Float32Array.from(x).fill(NaN, 3, 4) }), RangeError, /x must hold finite numbers, got NaN at index 3/);
   throwsError(fit({}, { x: Float32Array.from(x).fill(Infinity, 5, 6) }), RangeError, /x must hold finite numbers/);
   throwsError(fit({}, { alpha: new Float32Array(n + 1) }), RangeError, /alpha/);
   throwsError(fit({}, { ctrl: new Int32Array(3) }), RangeError, /ctrl/);

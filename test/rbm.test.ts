@@ -356,7 +356,7 @@ test('bad arguments throw TypeError/RangeError naming them', async () => {
   throwsError(hp(N, V, H, x, W, c, new Float32Array(N * H + 1)), RangeError, /P/);
   throwsError(hp(N, V, H, x, W, c, detached(N * H)), TypeError, /detached/);
   throwsError(hp(N, V, H, detached(N * V), W, c, P), TypeError, /detached/);
-  throwsError(hp(N, V, H, Float32Array.from(x).fill(Number.NaN, 5, 6), W, c, P), RangeError, /x must hold finite numbers, got nan at index 5/);
+  throwsError(hp(N, V, H, Float32Array.from(x).fill(Number.NaN, 5, 6), W, c, P), RangeError, /x must hold finite numbers, got NaN at index 5/);
   throwsError(hp(N, V, H, x, W, c, x.subarray(0, N * H)), RangeError, /P must not share memory with x/);
   assert.not.throws(fe('gaussian', N, V, H, x, W, b, c, F));
   throwsError(fe('poisson', N, V, H, x, W, b, c, F), RangeError, /visible must be one of 'bernoulli', 'gaussian', got 'poisson'/);

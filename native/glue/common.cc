@@ -44,10 +44,26 @@ int64_t firstNonFinite(const float* p, int64_t len) {
   return firstOutside(p, len, -std::numeric_limits<float>::max(), std::numeric_limits<float>::max());
 }
 
+// Inputs of at least this many floats are scanned for NaN/Infinity on the worker in async calls.
+constexpr int64_t kDeferScan = int64_t(1) << 16;
+
+// ", got <value> at index <k>": the end of a non-finite input's error.
+std::string nonFiniteAt(const float* p, int64_t k) {
+  std::ostringstream s;
+  s << ", got " << (std::isnan(p[k]) ? "NaN" : p[k] > 0 ? "Infinity" : "-Infinity") << " at index " << k;
+  return s.str();
+}
+
+std::string nonFiniteMessage(const char* name, const float* p, int64_t k) {
+  return std::string(name) + " must hold finite numbers" + nonFiniteAt(p, k);
+}
+
 class Task : public Napi::AsyncWorker {
  public:
-  Task(Napi::Env env, const char* fn, std::function<void()> work, const std::vector<Napi::Value>& buffers)
-      : Napi::AsyncWorker(env, "vigil"), fn_(fn), work_(std::move(work)), deferred_(Napi::Promise::Deferred::New(env)) {
+  Task(Napi::Env env, const char* fn, std::function<void()> work, const std::vector<Napi::Value>& buffers,
+       std::vector<Args::Scan> scans)
+      : Napi::AsyncWorker(env, "vigil"), fn_(fn), work_(std::move(work)), scans_(std::move(scans)),
+        deferred_(Napi::Promise::Deferred::New(env)) {
     // Pin every input and output buffer for the worker's lifetime (sharp's pattern).
     Napi::Object keep = Napi::Object::New(env);
     for (size_t i = 0; i < buffers.size(); ++i) keep.Set(static_cast<uint32_t>(i), buffers[i]);
@@ -56,6 +72,16 @@ class Task : public Napi::AsyncWorker {
   Napi::Promise promise() { return deferred_.Promise(); }
 
   void Execute() override {
+    // The inputs' scans first, as the synchronous call makes them before any work: a non-finite
+    // input rejects with the same RangeError and leaves every output untouched.
+    for (const Args::Scan& c : scans_) {
+      const int64_t k = firstNonFinite(c.p, c.len);
+      if (k >= 0) {
+        range_ = true;
+        SetError(c.message + nonFiniteAt(c.p, k));
+        return;
+      }
+    }
     try {
       work_();
     } catch (const std::bad_alloc&) {
@@ -67,12 +93,20 @@ class Task : public Napi::AsyncWorker {
     }
   }
   void OnOK() override { deferred_.Resolve(Env().Undefined()); }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  void OnError(const Napi::Error& e) override {
+    if (range_) {
+      deferred_.Reject(Napi::RangeError::New(Env(), e.Message()).Value());
+    } else {
+      deferred_.Reject(e.Value());
+    }
+  }
 
  private:
   std::string fn_;
   Napi::ObjectReference keep_;
   std::function<void()> work_;
+  std::vector<Args::Scan> scans_;
+  bool range_ = false;
   Napi::Promise::Deferred deferred_;
 };
 
@@ -97,7 +131,7 @@ int64_t firstOutside(const float* p, int64_t len, float lo, float hi) {
   return -1;
 }
 
-Args::Args(const Napi::CallbackInfo& info, const char* fn) : info_(info), fn_(fn) {}
+Args::Args(const Napi::CallbackInfo& info, const char* fn, bool async) : info_(info), fn_(fn), async_(async) {}
 
 void Args::typeError(const std::string& msg) const {
   throw Napi::TypeError::New(info_.Env(), std::string(fn_) + ": " + msg);
@@ -185,11 +219,13 @@ float* Args::f32(size_t i, const char* name, int64_t len, bool finite) {
   auto t = typedArray(i, name, napi_float32_array, "Float32Array", len);
   float* p = t.As<Napi::Float32Array>().Data();
   if (finite) {
-    const int64_t k = firstNonFinite(p, len);
-    if (k >= 0) {
-      std::ostringstream s;
-      s << name << " must hold finite numbers, got " << p[k] << " at index " << k;
-      rangeError(s.str());
+    // Scanned on the worker when the call is async and the input large enough for the scan to
+    // matter to the event loop (~20 us and up); small ones here, so their errors stay synchronous.
+    if (async_ && len >= kDeferScan) {
+      deferred_.push_back({p, len, std::string(fn_) + ": " + name + " must hold finite numbers"});
+    } else {
+      const int64_t k = firstNonFinite(p, len);
+      if (k >= 0) rangeError(nonFiniteMessage(name, p, k));
     }
   }
   return p;
@@ -231,7 +267,7 @@ int32_t* Args::i32Opt(size_t i, const char* name, int64_t len, int32_t min, int3
 Napi::Value run(Args& args, bool async, std::function<void()> work) {
   Napi::Env env = args.env();
   if (async) {
-    auto* task = new Task(env, args.fn(), std::move(work), args.buffers());
+    auto* task = new Task(env, args.fn(), std::move(work), args.buffers(), args.deferred());
     Napi::Promise p = task->promise();
     task->Queue();
     return p;
@@ -251,7 +287,7 @@ Napi::Value run(Args& args, bool async, std::function<void()> work) {
 void define(Napi::Env env, Napi::Object exports, const char* name, Binding body) {
   auto make = [body](const char* fn, bool async) {
     return [body, fn, async](const Napi::CallbackInfo& info) -> Napi::Value {
-      Args args(info, fn);
+      Args args(info, fn, async);
       std::function<void()> work = body(args);
       return run(args, async, std::move(work));
     };

@@ -22,7 +22,9 @@ constexpr int64_t kMaxElements = int64_t(1) << 34;
 // argument, with the expected and the given value.
 class Args {
  public:
-  Args(const Napi::CallbackInfo& info, const char* fn);
+  // async: the call's work runs on a worker thread (define's `nameAsync`); then the NaN/Infinity
+  // scans of large inputs run there too, just before the work, instead of blocking the event loop.
+  Args(const Napi::CallbackInfo& info, const char* fn, bool async = false);
 
   Napi::Env env() const { return info_.Env(); }
   const char* fn() const { return fn_; }
@@ -59,11 +61,21 @@ class Args {
   // Typed arrays read so far: an async call holds references to them until it settles.
   const std::vector<Napi::Value>& buffers() const { return buffers_; }
 
+  // An input's NaN/Infinity scan left for the worker (async calls, large inputs).
+  struct Scan {
+    const float* p;
+    int64_t len;
+    std::string message;  // "<fn>: <name> must hold finite numbers", completed with the value found
+  };
+  const std::vector<Scan>& deferred() const { return deferred_; }
+
  private:
   Napi::TypedArray typedArray(size_t i, const char* name, napi_typedarray_type type, const char* typeName, int64_t len);
   const Napi::CallbackInfo& info_;
   const char* fn_;
+  bool async_;
   std::vector<Napi::Value> buffers_;
+  std::vector<Scan> deferred_;
 };
 
 // Runs `work` on the calling thread (async = false, returns undefined) or on a libuv worker
