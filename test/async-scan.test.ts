@@ -28,6 +28,26 @@ test('a large non-finite input: the async form rejects with the sync form\'s Ran
   }
 });
 
+test('large int32 inputs (token ids) are range-checked on the worker too, with the sync form\'s RangeError', async () => {
+  type Emb = (V: number, E: number, N: number, ids: Int32Array, table: Float32Array, out: Float32Array) => Promise<void> | void;
+  const emb = addon<{ embeddingForward: Emb; embeddingForwardAsync: Emb }>();
+  const [V, E, N] = [50, 2, 1 << 16];
+  const ids = Int32Array.from({ length: N }, (_, i) => i % V);
+  ids[N - 5] = V;
+  const table = randomF32(rng(73), V * E);
+  const out = new Float32Array(N * E).fill(7);
+  let pending: Promise<void> | void = undefined;
+  try {
+    pending = emb.embeddingForwardAsync(V, E, N, ids, table, out);
+  } catch (err) {
+    assert.unreachable(`threw synchronously (${(err as Error).message}): the check ran on the event loop`);
+  }
+  const want = new RegExp(`ids values must be in \\[0, ${V - 1}\\], got ${V} at index ${N - 5}$`);
+  await rejectsError(pending as Promise<void>, RangeError, want);
+  assert.ok(out.every((v) => v === 7), 'the output was written');
+  throwsError(() => emb.embeddingForward(V, E, N, ids, table, out), RangeError, want);
+});
+
 test('small inputs are still checked before the async call returns; finite large ones run', async () => {
   const x = Float32Array.of(1, Number.NaN, 3);
   throwsError(() => native().activationForwardAsync(2, 3, x, new Float32Array(3)), RangeError, /^activationForwardAsync: x must hold finite numbers, got NaN at index 1$/);

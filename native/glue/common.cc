@@ -58,6 +58,33 @@ std::string nonFiniteMessage(const char* name, const float* p, int64_t k) {
   return std::string(name) + " must hold finite numbers" + nonFiniteAt(p, k);
 }
 
+// Index of the first value of p[0, len) outside [min, max], or -1 (blocks tested without a branch,
+// as firstOutside does for floats).
+int64_t firstOutsideI32(const int32_t* p, int64_t len, int32_t min, int32_t max) {
+  constexpr int64_t kBlock = 2048;
+  for (int64_t b = 0; b < len; b += kBlock) {
+    const int64_t n = std::min(kBlock, len - b);
+    const int32_t* q = p + b;
+    int bad = 0;
+    for (int64_t k = 0; k < n; ++k) bad |= static_cast<int>(q[k] < min) | static_cast<int>(q[k] > max);
+    if (bad != 0) {
+      for (int64_t k = 0; k < n; ++k)
+        if (q[k] < min || q[k] > max) return b + k;
+    }
+  }
+  return -1;
+}
+
+std::string rangeHead(const char* name, int32_t min, int32_t max) {
+  std::ostringstream s;
+  s << name << " values must be in [" << min << ", " << max << "]";
+  return s.str();
+}
+
+std::string intAt(const int32_t* p, int64_t k) {
+  return ", got " + std::to_string(p[k]) + " at index " + std::to_string(k);
+}
+
 class Task : public Napi::AsyncWorker {
  public:
   Task(Napi::Env env, const char* fn, std::function<void()> work, const std::vector<Napi::Value>& buffers,
@@ -75,10 +102,10 @@ class Task : public Napi::AsyncWorker {
     // The inputs' scans first, as the synchronous call makes them before any work: a non-finite
     // input rejects with the same RangeError and leaves every output untouched.
     for (const Args::Scan& c : scans_) {
-      const int64_t k = firstNonFinite(c.p, c.len);
+      const int64_t k = c.f != nullptr ? firstNonFinite(c.f, c.len) : firstOutsideI32(c.i, c.len, c.min, c.max);
       if (k >= 0) {
         range_ = true;
-        SetError(c.message + nonFiniteAt(c.p, k));
+        SetError(c.message + (c.f != nullptr ? nonFiniteAt(c.f, k) : intAt(c.i, k)));
         return;
       }
     }
@@ -222,7 +249,7 @@ float* Args::f32(size_t i, const char* name, int64_t len, bool finite) {
     // Scanned on the worker when the call is async and the input large enough for the scan to
     // matter to the event loop (~20 us and up); small ones here, so their errors stay synchronous.
     if (async_ && len >= kDeferScan) {
-      deferred_.push_back({p, len, std::string(fn_) + ": " + name + " must hold finite numbers"});
+      deferred_.push_back({p, nullptr, len, 0, 0, std::string(fn_) + ": " + name + " must hold finite numbers"});
     } else {
       const int64_t k = firstNonFinite(p, len);
       if (k >= 0) rangeError(nonFiniteMessage(name, p, k));
@@ -231,15 +258,15 @@ float* Args::f32(size_t i, const char* name, int64_t len, bool finite) {
   return p;
 }
 
-int32_t* Args::i32(size_t i, const char* name, int64_t len, int32_t min, int32_t max) {
+int32_t* Args::i32(size_t i, const char* name, int64_t len, int32_t min, int32_t max, bool deferrable) {
   auto t = typedArray(i, name, napi_int32_array, "Int32Array", len);
   int32_t* p = t.As<Napi::Int32Array>().Data();
-  for (int64_t k = 0; k < len; ++k) {
-    if (p[k] < min || p[k] > max) {
-      std::ostringstream s;
-      s << name << " values must be in [" << min << ", " << max << "], got " << p[k] << " at index " << k;
-      rangeError(s.str());
-    }
+  // As f32's finite check: on the worker for large inputs of async calls, here otherwise.
+  if (deferrable && async_ && len >= kDeferScan) {
+    deferred_.push_back({nullptr, p, len, min, max, std::string(fn_) + ": " + rangeHead(name, min, max)});
+  } else {
+    const int64_t k = firstOutsideI32(p, len, min, max);
+    if (k >= 0) rangeError(rangeHead(name, min, max) + intAt(p, k));
   }
   return p;
 }

@@ -44,8 +44,10 @@ class Args {
   // finite is false (outputs, gradient accumulators that are overwritten).
   float* f32(size_t i, const char* name, int64_t len, bool finite = true);
   // An Int32Array of exactly `len` elements, every value in [min, max] (token ids index
-  // tables, lengths bound loops: out-of-range values would read outside memory).
-  int32_t* i32(size_t i, const char* name, int64_t len, int32_t min, int32_t max);
+  // tables, lengths bound loops: out-of-range values would read outside memory). `deferrable`:
+  // the binding reads the values only inside its work, so an async call may check them on the
+  // worker (large inputs); never for values the binding itself uses to size or plan the call.
+  int32_t* i32(size_t i, const char* name, int64_t len, int32_t min, int32_t max, bool deferrable = false);
   // A Float32Array of any non-zero length (the length is the size): for element-wise calls.
   float* f32Any(size_t i, const char* name, int64_t* len, bool finite = true);
   // Same, but null/undefined gives nullptr.
@@ -61,11 +63,14 @@ class Args {
   // Typed arrays read so far: an async call holds references to them until it settles.
   const std::vector<Napi::Value>& buffers() const { return buffers_; }
 
-  // An input's NaN/Infinity scan left for the worker (async calls, large inputs).
+  // An input's value check left for the worker (async calls, large inputs): floats must be finite,
+  // int32 values within [min, max].
   struct Scan {
-    const float* p;
+    const float* f;     // a float input, or null
+    const int32_t* i;   // an int32 input, or null
     int64_t len;
-    std::string message;  // "<fn>: <name> must hold finite numbers", completed with the value found
+    int32_t min, max;
+    std::string message;  // "<fn>: <name> ...", completed with the value found and its index
   };
   const std::vector<Scan>& deferred() const { return deferred_; }
 

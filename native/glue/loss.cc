@@ -59,7 +59,7 @@ void register_loss(Napi::Env env, Napi::Object exports) {
     int64_t N = a.dim(0, "N"), C = a.integer(1, "C", 1, 0x7fffffff);
     int64_t len = a.product({N, C}, "N * C");
     const float* z = a.f32(2, "logits", len);
-    const int32_t* labels = a.i32(3, "labels", N, 0, static_cast<int32_t>(C - 1));
+    const int32_t* labels = a.i32(3, "labels", N, 0, static_cast<int32_t>(C - 1), true);
     const float* w = a.f32Opt(4, "weights", N);
     float* grad = a.f32Opt(5, "grad", len, false);
     float* out = a.f32(6, "out", 1, false);

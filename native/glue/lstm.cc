@@ -76,7 +76,7 @@ Binding forwardBinding(const RecurrentKernels& kk, RecurrentForward fwd) {
     if (gather) {
       requireNull(g, 6, "wIh", "in gather mode (it is folded into table)");
       requireNull(g, 7, "bias", "in gather mode (it is folded into table)");
-      a.tokens = g.i32(8, "tokens", BT, 0, static_cast<int32_t>(a.V - 1));
+      a.tokens = g.i32(8, "tokens", BT, 0, static_cast<int32_t>(a.V - 1), true);
       a.table = g.f32(9, "table", g.product({a.V, G}, "table"));
     } else {
       a.x = g.f32(5, "x", g.product({a.B, a.T, a.I}, "x"));
@@ -129,7 +129,7 @@ Binding backwardBinding(const RecurrentKernels& kk, RecurrentBackward bwd) {
     const int64_t GH = g.product({G, a.H}, "wHh");
     if (gather) {
       requireNull(g, 6, "wIh", "in gather mode");
-      a.tokens = g.i32(7, "tokens", BT, 0, static_cast<int32_t>(a.V - 1));
+      a.tokens = g.i32(7, "tokens", BT, 0, static_cast<int32_t>(a.V - 1), true);
     } else {
       a.x = g.f32(5, "x", g.product({a.B, a.T, a.I}, "x"));
       a.wIh = g.f32(6, "wIh", g.product({G, a.I}, "wIh"));

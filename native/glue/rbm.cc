@@ -168,7 +168,7 @@ void register_rbm(Napi::Env env, Napi::Object exports) {
     const int64_t B = std::min(o.batchSize, N);
     int64_t xLen = a.product({N, V}, "x (N * V)"), wLen = a.product({H, V}, "W (H * V)"), hLen = a.product({B, H}, "chain (min(batchSize, N) * H)");
     const float* x = a.f32(6, "x", xLen);
-    const int32_t* order = a.i32(7, "order", N, 0, static_cast<int32_t>(N - 1));
+    const int32_t* order = a.i32(7, "order", N, 0, static_cast<int32_t>(N - 1), true);
     float* W = a.f32(8, "W", wLen);
     float* b = a.f32(9, "b", V);
     float* c = a.f32(10, "c", H);
