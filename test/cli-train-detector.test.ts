@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { main } from '../ts/cli.ts';
 import { readTable } from '../ts/experiments/detector_train.ts';
 import { loadDetector } from '../ts/models/detectors/detector.ts';
+import type { IsolationForest } from '../ts/models/detectors/iforest.ts';
 import { TabularPipeline } from '../ts/models/preprocessing/tabular_pipeline.ts';
 import { throwsError } from './helpers/errors.ts';
 import { rng } from './helpers/random.ts';
@@ -91,6 +92,19 @@ test('readTable: default feature columns, categorical detection, --no-header ind
   throwsError(() => readTable(path('ragged.csv')), Error, /ragged.csv:3: 1 field\(s\), the first record has 2/);
 });
 
+test('vigil train --detector iforest --extension-level: the extended forest is saved; a level of the feature count or more is refused', async () => {
+  const model = path('eif.vigil');
+  const t = capture();
+  assert.is(await main(['train', '--detector', 'iforest', '--csv', path('train.csv'), '--label-column', 'label', '--id-column', 'id',
+    '--out', model, '--extension-level', '2', '--seed', '3'], t.io), 0, t.err());
+  const det = await loadDetector<IsolationForest>(model, 'IsolationForest');
+  assert.is(det.extensionLevel, 2);
+  const c = capture();
+  assert.is(await main(['train', '--detector', 'iforest', '--csv', path('train.csv'), '--label-column', 'label', '--id-column', 'id',
+    '--out', path('eif3.vigil'), '--extension-level', '3'], c.io), 1);
+  assert.match(c.err(), /IsolationForest.fit: extensionLevel must be below the 3 features of x, got 3/);
+});
+
 test('vigil train --detector: usage errors exit 2, bad data exits 1', async () => {
   const usage = [
     ['train', '--detector', 'forest', '--csv', path('train.csv'), '--out', path('x.vigil')],
@@ -100,6 +114,8 @@ test('vigil train --detector: usage errors exit 2, bad data exits 1', async () =
     ['train', '--detector', 'iforest', '--csv', path('train.csv'), '--out', path('x.vigil'), '--contamination', '0.7'],
     ['train', '--detector', 'iforest', '--csv', path('train.csv'), '--out', path('x.vigil'), '--epochs', '3'],
     ['train', '--detector', 'iforest', '--csv', path('train.csv'), '--out', path('x.vigil'), '--columns', 'a,,b'],
+    ['train', '--detector', 'ocsvm', '--csv', path('train.csv'), '--out', path('x.vigil'), '--extension-level', '1'],
+    ['train', '--detector', 'iforest', '--csv', path('train.csv'), '--out', path('x.vigil'), '--extension-level', '-1'],
   ];
   for (const argv of usage) {
     const c = capture();

@@ -214,6 +214,9 @@ test('the CUDA walk refuses an extended forest by name; device cuda on the detec
   const a = addon<{ _cudaHostEmulateIforestScore(...args: unknown[]): void }>();
   throwsError(() => a._cudaHostEmulateIforestScore(packed.handle, 40, 3, x, new Float32Array(40), null), Error,
     /axis-parallel forests only; this forest has extensionLevel 1/);
+  throwsError(() => new IsolationForest({ extensionLevel: 1, device: 'cuda' }), RangeError,
+    /IsolationForest: device 'cuda' scores axis-parallel forests only; extensionLevel 1 runs on the CPU/);
+  assert.is(new IsolationForest({ extensionLevel: 1, device: 'auto' }).device, 'auto');
 });
 
 test('save/load carries the extension; ONNX export refuses it naming extensionLevel', async () => {

@@ -23,6 +23,8 @@ export const TRAIN_DETECTOR_USAGE = `usage: vigil train --detector KIND --data F
   --contamination F        expected share of anomalies in the rows: the threshold (default 0.1)
   --epochs N               rbm and autoencoder epochs (defaults 20 and 50)
   --seed N                 seed of the detector (default 0)
+  --extension-level N      iforest: the extended isolation forest's level, below the feature count
+                           (default 0: scikit-learn's axis-parallel splits)
   --header | --no-header   the first row names the columns (default --header)
   --delimiter C            field separator (default ","; "tab" for tabs)
   --json FILE              also write { model, detector, rows, features, categorical, threshold, trainSeconds }
@@ -59,6 +61,7 @@ export async function trainDetectorCommand(args: string[], io: Io): Promise<numb
       contamination: { type: 'string' },
       epochs: { type: 'string' },
       seed: { type: 'string' },
+      'extension-level': { type: 'string' },
       header: { type: 'boolean' },
       'no-header': { type: 'boolean' },
       delimiter: { type: 'string' },
@@ -84,13 +87,15 @@ export async function trainDetectorCommand(args: string[], io: Io): Promise<numb
   const epochs = positiveInt('--epochs', o.epochs, 1, 1 << 16);
   if (epochs !== undefined && kind !== 'rbm' && kind !== 'autoencoder') throw new UsageError('--epochs is for rbm and autoencoder');
   const seed = positiveInt('--seed', o.seed, 0, 2 ** 31 - 1);
+  const extensionLevel = positiveInt('--extension-level', o['extension-level'], 0, 1 << 20);
+  if (extensionLevel !== undefined && kind !== 'iforest') throw new UsageError('--extension-level is for iforest');
   const exclude = [o['label-column'], o['id-column']].filter((c): c is string => c !== undefined);
 
   const t = readTable(data, { columns: list('--columns', o.columns), exclude, header: headerFlag(o), delimiter: delimiter(o.delimiter) });
   io.stderr.write(`${data}: ${t.rows.length} rows, ${t.features.length} feature column(s)` +
     `${t.categorical.length ? `, categorical: ${t.categorical.join(', ')}` : ''}\n`);
   const t0 = performance.now();
-  const det = await trainDetector(kind, t, { contamination, seed, epochs });
+  const det = await trainDetector(kind, t, { contamination, seed, epochs, extensionLevel });
   const trainSeconds = (performance.now() - t0) / 1000;
   await det.save(modelPath);
   io.stdout.write(`${det.modelType} fitted on ${t.rows.length} rows\n${table([

@@ -95,6 +95,8 @@ export interface TrainDetectorOptions {
   seed?: number;
   /** Autoencoder epochs (default 50); RBM epochs (default 20). */
   epochs?: number;
+  /** Isolation forest only: the extended forest's level (default 0, axis-parallel splits). */
+  extensionLevel?: number;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
 }
@@ -103,7 +105,7 @@ export interface TrainDetectorOptions {
 export function newDetector(kind: DetectorKind, opts: TrainDetectorOptions): Detector<TabularInput> {
   const common = { contamination: opts.contamination, seed: opts.seed };
   switch (kind) {
-    case 'iforest': return new IsolationForest(common);
+    case 'iforest': return new IsolationForest({ ...common, extensionLevel: opts.extensionLevel });
     case 'ocsvm': return new OneClassSVM({ contamination: opts.contamination }) as Detector<TabularInput>;
     case 'rbm': return new RBM({ ...common, epochs: opts.epochs }) as Detector<TabularInput>;
     case 'autoencoder': return new Autoencoder({ ...common, epochs: opts.epochs }) as Detector<TabularInput>;

@@ -124,6 +124,10 @@ export class IsolationForest extends Detector<TabularInput> {
     }
     this.extensionLevel = level;
     this.device = checkDevice(FN, opts.device);
+    // The GPU walk is axis-parallel only: refused here rather than at the end of a fit.
+    if (this.device === 'cuda' && level > 0) {
+      throw new RangeError(`${FN}: device 'cuda' scores axis-parallel forests only; extensionLevel ${level} runs on the CPU (device 'cpu' or 'auto')`);
+    }
   }
 
   /** The fitted forest in the flat layout of ts/bindings/iforest.ts (read-only: copy before changing it). */
