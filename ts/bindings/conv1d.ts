@@ -1,7 +1,7 @@
 // 1-D convolution, stride 1, channels-last as Keras: x [B, T, Cin] -> y [B, Tout, Cout], weights in
 // PyTorch's layout W [Cout, Cin, K], optional bias [Cout], any kernel size and dilation.
 import { addon } from './addon.ts';
-import { resolveDevice } from './device.ts';
+import { onDevice } from './device.ts';
 import type { Device } from './device.ts';
 
 type F32 = Float32Array;
@@ -68,14 +68,14 @@ export function conv1dForward(
   s: Conv1dShape, x: F32, W: F32, b: F32 | null, y: F32, activation: Conv1dActivation = 'linear', device: Device = 'cpu',
 ): void {
   const n = native();
-  (resolveDevice('conv1dForward', device) === 'cuda' ? n.conv1dForwardCuda : n.conv1dForward)(...dims(s), x, W, b ?? null, y, activation);
+  onDevice(n, 'conv1dForward', device)(...dims(s), x, W, b ?? null, y, activation);
 }
 
 export async function conv1dForwardAsync(
   s: Conv1dShape, x: F32, W: F32, b: F32 | null, y: F32, activation: Conv1dActivation = 'linear', device: Device = 'cpu',
 ): Promise<void> {
   const n = native();
-  return (resolveDevice('conv1dForwardAsync', device) === 'cuda' ? n.conv1dForwardCudaAsync : n.conv1dForwardAsync)(
+  return onDevice(n, 'conv1dForwardAsync', device)(
     ...dims(s), x, W, b ?? null, y, activation);
 }
 
@@ -91,7 +91,7 @@ export function conv1dBackward(
   device: Device = 'cpu',
 ): void {
   const n = native();
-  (resolveDevice('conv1dBackward', device) === 'cuda' ? n.conv1dBackwardCuda : n.conv1dBackward)(
+  onDevice(n, 'conv1dBackward', device)(
     ...dims(s), x, W, dY, dX ?? null, dW ?? null, db ?? null, relu?.out ?? null, relu?.dZ ?? null);
 }
 
@@ -100,6 +100,6 @@ export async function conv1dBackwardAsync(
   device: Device = 'cpu',
 ): Promise<void> {
   const n = native();
-  return (resolveDevice('conv1dBackwardAsync', device) === 'cuda' ? n.conv1dBackwardCudaAsync : n.conv1dBackwardAsync)(
+  return onDevice(n, 'conv1dBackwardAsync', device)(
     ...dims(s), x, W, dY, dX ?? null, dW ?? null, db ?? null, relu?.out ?? null, relu?.dZ ?? null);
 }

@@ -1,5 +1,5 @@
 import { addon } from './addon.ts';
-import { resolveDevice } from './device.ts';
+import { onDevice } from './device.ts';
 import type { Device } from './device.ts';
 
 /** 'tf32' allows TF32 tensor cores on the GPU (see gemm); float32 is the default everywhere. */
@@ -47,7 +47,7 @@ export function gemm(
   precision: GemmPrecision = 'float32',
 ): void {
   const n = native();
-  (resolveDevice('gemm', device) === 'cuda' ? n.gemmCuda : n.gemm)(transA, transB, M, N, K, alpha, A, B, beta, C, precision);
+  onDevice(n, 'gemm', device)(transA, transB, M, N, K, alpha, A, B, beta, C, precision);
 }
 
 /**
@@ -60,6 +60,6 @@ export async function gemmAsync(
   precision: GemmPrecision = 'float32',
 ): Promise<void> {
   const n = native();
-  return (resolveDevice('gemmAsync', device) === 'cuda' ? n.gemmCudaAsync : n.gemmAsync)(
+  return onDevice(n, 'gemmAsync', device)(
     transA, transB, M, N, K, alpha, A, B, beta, C, precision);
 }

@@ -16,7 +16,7 @@
 // summed in float64 in slice order. feature is unused (0); pass-through nodes have a zero normal.
 import { addon } from './addon.ts';
 import { isDetached } from './check.ts';
-import { resolveDevice } from './device.ts';
+import { onDevice } from './device.ts';
 import type { Device } from './device.ts';
 
 type F32 = Float32Array;
@@ -182,13 +182,13 @@ function deviceFor(forest: PackedForest, device: Device): Device {
 export function iforestScore(forest: PackedForest, rows: number, x: F32, pathLength: F32 | null, score: F32 | null,
   device: Device = 'cpu'): void {
   const n = native();
-  (resolveDevice('iforestScore', deviceFor(forest, device)) === 'cuda' ? n.iforestScoreCuda : n.iforestScore)(
+  onDevice(n, 'iforestScore', deviceFor(forest, device))(
     forest.handle, rows, forest.cols, x, pathLength ?? null, score ?? null);
 }
 
 export async function iforestScoreAsync(forest: PackedForest, rows: number, x: F32, pathLength: F32 | null, score: F32 | null,
   device: Device = 'cpu'): Promise<void> {
   const n = native();
-  return (resolveDevice('iforestScoreAsync', deviceFor(forest, device)) === 'cuda' ? n.iforestScoreCudaAsync : n.iforestScoreAsync)(
+  return onDevice(n, 'iforestScoreAsync', deviceFor(forest, device))(
     forest.handle, rows, forest.cols, x, pathLength ?? null, score ?? null);
 }

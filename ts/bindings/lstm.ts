@@ -2,7 +2,7 @@
 // Conventions (see native/cpu/lstm.h): PyTorch gate order i, f, g, o; W_ih [4H, I], W_hh [4H, H],
 // one bias [4H] (= b_ih + b_hh); batch-major x [B, T, I], outputs [B, T, H]; all row-major.
 import { addon } from './addon.ts';
-import { resolveDevice } from './device.ts';
+import { onDevice } from './device.ts';
 import type { Device } from './device.ts';
 
 /** 'pre' (Keras pad_sequences): the valid steps are the last `len`; 'post' (PyTorch packed): the first. */
@@ -160,13 +160,6 @@ function checkObject(fn: string, o: unknown): void {
   if (typeof o !== 'object' || o === null) throw new TypeError(`${fn}: options must be an object`);
 }
 
-/**
- * @internal Where a recurrent call runs: `device` checked (TypeError / RangeError), 'auto' resolved,
- * 'cuda' without CUDA an Error.
- */
-export function recurrentDevice(fn: string, o: { device?: unknown }): 'cpu' | 'cuda' {
-  return resolveDevice(fn, o.device);
-}
 
 /** @internal Positional native arguments of a forward call; gatesPerHidden 4 (LSTM) or 1 (RNN). */
 export function forwardArgs(fn: string, o: LstmForwardOptions, gatesPerHidden: number, cell: boolean): unknown[] {
@@ -217,26 +210,26 @@ export function lstmCacheSize(batch: number, time: number, hidden: number): numb
 export function lstmForward(o: LstmForwardOptions): void {
   const args = forwardArgs('lstmForward', o, 4, true);
   const n = native();
-  (recurrentDevice('lstmForward', o) === 'cuda' ? n.lstmForwardCuda : n.lstmForward)(...args);
+  onDevice(n, 'lstmForward', o.device)(...args);
 }
 
 export async function lstmForwardAsync(o: LstmForwardOptions): Promise<void> {
   const args = forwardArgs('lstmForwardAsync', o, 4, true);
   const n = native();
-  return (recurrentDevice('lstmForwardAsync', o) === 'cuda' ? n.lstmForwardCudaAsync : n.lstmForwardAsync)(...args);
+  return onDevice(n, 'lstmForwardAsync', o.device)(...args);
 }
 
 /** Backpropagation through time from the training cache; overwrites the gradients given. */
 export function lstmBackward(o: LstmBackwardOptions): void {
   const args = backwardArgs('lstmBackward', o, 4, true);
   const n = native();
-  (recurrentDevice('lstmBackward', o) === 'cuda' ? n.lstmBackwardCuda : n.lstmBackward)(...args);
+  onDevice(n, 'lstmBackward', o.device)(...args);
 }
 
 export async function lstmBackwardAsync(o: LstmBackwardOptions): Promise<void> {
   const args = backwardArgs('lstmBackwardAsync', o, 4, true);
   const n = native();
-  return (recurrentDevice('lstmBackwardAsync', o) === 'cuda' ? n.lstmBackwardCudaAsync : n.lstmBackwardAsync)(...args);
+  return onDevice(n, 'lstmBackwardAsync', o.device)(...args);
 }
 
 /** table [vocab, 4H] = emb [vocab, embed] · wIhᵀ ([4H, embed]) + bias [4H]: the gather-mode input. */

@@ -2,7 +2,8 @@
 // as the LSTM (ts/bindings/lstm.ts) with G = hidden and no cell state: W_ih [H, I], W_hh [H, H],
 // bias [H], table [vocab, H].
 import { addon } from './addon.ts';
-import { backwardArgs, forwardArgs, recurrentDevice } from './lstm.ts';
+import { onDevice } from './device.ts';
+import { backwardArgs, forwardArgs } from './lstm.ts';
 import type { RecurrentBackwardOptions, RecurrentForwardOptions } from './lstm.ts';
 
 type F32 = Float32Array;
@@ -40,26 +41,26 @@ export function rnnCacheSize(batch: number, time: number, hidden: number): numbe
 export function rnnForward(o: RnnForwardOptions): void {
   const args = forwardArgs('rnnForward', o, 1, false);
   const n = native();
-  (recurrentDevice('rnnForward', o) === 'cuda' ? n.rnnForwardCuda : n.rnnForward)(...args);
+  onDevice(n, 'rnnForward', o.device)(...args);
 }
 
 export async function rnnForwardAsync(o: RnnForwardOptions): Promise<void> {
   const args = forwardArgs('rnnForwardAsync', o, 1, false);
   const n = native();
-  return (recurrentDevice('rnnForwardAsync', o) === 'cuda' ? n.rnnForwardCudaAsync : n.rnnForwardAsync)(...args);
+  return onDevice(n, 'rnnForwardAsync', o.device)(...args);
 }
 
 /** Backpropagation through time from the training cache; overwrites the gradients given. */
 export function rnnBackward(o: RnnBackwardOptions): void {
   const args = backwardArgs('rnnBackward', o, 1, false);
   const n = native();
-  (recurrentDevice('rnnBackward', o) === 'cuda' ? n.rnnBackwardCuda : n.rnnBackward)(...args);
+  onDevice(n, 'rnnBackward', o.device)(...args);
 }
 
 export async function rnnBackwardAsync(o: RnnBackwardOptions): Promise<void> {
   const args = backwardArgs('rnnBackwardAsync', o, 1, false);
   const n = native();
-  return (recurrentDevice('rnnBackwardAsync', o) === 'cuda' ? n.rnnBackwardCudaAsync : n.rnnBackwardAsync)(...args);
+  return onDevice(n, 'rnnBackwardAsync', o.device)(...args);
 }
 
 /** table [vocab, H] = emb [vocab, embed] · wIhᵀ ([H, embed]) + bias [H]. */

@@ -22,7 +22,7 @@ import { Recurrent } from './layers/recurrent.ts';
 import { layerFromConfig } from './layers/registry.ts';
 import { Input, SymbolicTensor } from './layers/symbolic.ts';
 import type { InputDtype } from './layers/symbolic.ts';
-import { checkCompileSection, encodeModelFile, layersFromFile, modelFileFailer, preprocessingToJSON, readModelFile, restoreSaved, writeFileAtomic } from './serialize.ts';
+import { encodeModelFile, layerModelFile, layersFromFile, preprocessingToJSON, readModelFile, restoreSaved, writeFileAtomic } from './serialize.ts';
 import type { FunctionalJSON, Preprocessing, SaveOptions } from './serialize.ts';
 import { snake } from './sequential.ts';
 import { sizeOf } from './tensor.ts';
@@ -419,14 +419,8 @@ function checkFunctionalSection(m: unknown, bad: (what: string) => never): Funct
 /** Rebuilds a Model from a file written by Model.save (the graph, the weights, the compile settings). */
 async function loadFunctional(path: string): Promise<LoadedFunctionalModel> {
   const file = await readModelFile(path);
-  const fail = modelFileFailer(path);
-  const bad = (what: string): never => fail('bad-header', `bad header: ${what}`);
-  const h = file.header;
-  if (h.modelType !== 'functional') {
-    fail('wrong-model-type', `this is a '${h.modelType}' model file, not a functional Model (modelType 'functional')`);
-  }
-  const spec = checkFunctionalSection(h.model, bad);
-  const compile = checkCompileSection(h.compile, bad);
+  const { fail, bad, compile } = layerModelFile(file, path, 'functional', 'a functional Model');
+  const spec = checkFunctionalSection(file.header.model, bad);
   const layers = layersFromFile(spec.layers, fail);
   let model: Model;
   try {

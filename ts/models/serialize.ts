@@ -641,20 +641,28 @@ export async function loadSequential(
   return sequentialFromFile(Model, await readModelFile(path), path);
 }
 
+/**
+ * The checks every layer-model file starts with (Sequential and functional): its model type, then
+ * its compile section; with the error helpers the caller goes on with for its model section.
+ */
+export function layerModelFile(file: DecodedModelFile, path: string, modelType: string, what: string): {
+  fail: FailModelFile; bad: (what: string) => never; compile: CompileJSON | null;
+} {
+  const fail = modelFileFailer(path);
+  const bad = (w: string): never => fail('bad-header', `bad header: ${w}`);
+  const type = file.header.modelType;
+  if (type !== modelType) fail('wrong-model-type', `this is a '${type}' model file, not ${what} (modelType '${modelType}')`);
+  return { fail, bad, compile: checkCompileSection(file.header.compile, bad) };
+}
+
 /** loadSequential on a file already read and decoded (callers that first looked at its header). */
 export function sequentialFromFile(
   Model: new (layers: Layer[], opts: SequentialOptions) => Sequential,
   file: DecodedModelFile,
   path: string,
 ): LoadedModel {
-  const fail = modelFileFailer(path);
-  const bad = (what: string): never => fail('bad-header', `bad header: ${what}`);
-  const h = file.header;
-  if (h.modelType !== 'sequential') {
-    fail('wrong-model-type', `this is a '${h.modelType}' model file, not a Sequential model (modelType 'sequential')`);
-  }
-  const spec = checkModelSection(h.model, bad);
-  const compile = checkCompileSection(h.compile, bad);
+  const { fail, bad, compile } = layerModelFile(file, path, 'sequential', 'a Sequential model');
+  const spec = checkModelSection(file.header.model, bad);
   const layers = layersFromFile(spec.layers, fail);
   let model: Sequential;
   try {
