@@ -16,6 +16,7 @@
 #include "cuda/optimizer.h"
 #include "cuda/lstm.h"
 #include "cuda/rbm.h"
+#include "cuda/session.h"
 #include "cuda/svm_kernel.h"
 
 namespace vigil {
@@ -91,6 +92,8 @@ void lstmForward(const RecurrentArgs&, float*, float*, float*, float*, float*) {
 void lstmBackward(const RecurrentArgs&, float*, const RecurrentGrads&) { noCuda(); }
 void rnnForward(const RecurrentArgs&, float*, float*, float*, float*, float*) { noCuda(); }
 void rnnBackward(const RecurrentArgs&, float*, const RecurrentGrads&) { noCuda(); }
+
+std::unique_ptr<session::Session> session::makeCudaSession(const Spec&) { noCuda(); }
 
 }  // namespace cuda
 }  // namespace vigil
