@@ -1,0 +1,214 @@
+// The device session's step logic (native/cuda/session_step.h) without a GPU: the host backend runs
+// the same composition as the CUDA backend (forward, loss, backward, clipping, optimizer update,
+// all in the backend's memory) through the CUDA kernels' host emulations, and a Sequential with
+// device 'cuda' routes fit / evaluate / predict / trainOnBatch through it (_setSessionBackend). Each
+// case trains twin models (same seed, so the same initial weights and dropout masks) on the CPU
+// path and through the session, and compares losses, weights and predictions.
+//
+// Tolerance: the emulated kernels use expf/tanhf where the CPU's SIMD paths use their own
+// polynomial exp/tanh, and the GEMMs and reductions add in other orders, so single forward values
+// agree to ~1e-6 relative (test/cuda-host*.test.ts). A few optimizer steps carry those
+// differences into the weights; Adam-type rules divide by the gradient's own scale, so a
+// relative rounding difference of a gradient element stays relative in its update. 1e-4 on the
+// relative norm of every weight tensor after 6-8 steps, and 1e-5 on each loss, leaves a margin of
+// about 10x over what the cases show, while a wrong sign, a missing term or a transposed weight
+// gives errors of 1e-2 and up.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { NativeSession } from '../ts/bindings/session.ts';
+import type { SessionSpec } from '../ts/bindings/session.ts';
+import { _setSessionBackend } from '../ts/models/device_session.ts';
+import { Dense } from '../ts/models/layers/dense.ts';
+import { Dropout } from '../ts/models/layers/dropout.ts';
+import { Embedding } from '../ts/models/layers/embedding.ts';
+import type { Layer } from '../ts/models/layers/layer.ts';
+import { LSTM } from '../ts/models/layers/lstm.ts';
+import { GlobalAveragePooling1D, GlobalMaxPooling1D } from '../ts/models/layers/pooling.ts';
+import { SimpleRNN } from '../ts/models/layers/simple_rnn.ts';
+import { EarlyStopping } from '../ts/models/callbacks.ts';
+import { Sequential } from '../ts/models/sequential.ts';
+import type { CompileOptions, FitOptions, ModelInput } from '../ts/models/sequential.ts';
+import { rejectsError, throwsError } from './helpers/errors.ts';
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+function relNorm(a: Float32Array, b: Float32Array): number {
+  let d = 0, n = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += (a[i] - b[i]) ** 2;
+    n += b[i] ** 2;
+  }
+  return Math.sqrt(d / Math.max(n, 1e-30));
+}
+
+/** Token ids in [1, V) (no zeros: nothing is padding by value), 'pre'-padded lengths incl. 0, 1 and T. */
+function tokens(n: number, T: number, V: number, seed: number): ModelInput {
+  const r = rng(seed);
+  const data = Int32Array.from({ length: n * T }, () => 1 + Math.floor(r() * (V - 1)));
+  const lengths = Int32Array.from({ length: n }, (_, i) => (i === 0 ? T : i === 1 ? 1 : i === 2 ? 0 : Math.floor(r() * (T + 1))));
+  return { tokens: { data, shape: [n, T] }, lengths };
+}
+
+function floats(n: number, T: number, I: number, seed: number): ModelInput {
+  const r = rng(seed);
+  const data = Float32Array.from({ length: n * T * I }, () => r() * 2 - 1);
+  const lengths = Int32Array.from({ length: n }, (_, i) => (i === 0 ? T : i === 1 ? 0 : 1 + Math.floor(r() * T)));
+  return { tokens: { data, shape: [n, T, I] }, lengths };
+}
+
+interface Case {
+  label: string;
+  layers: () => Layer[];
+  compile: () => CompileOptions;
+  x: ModelInput;
+  y: Float32Array | Int32Array;
+  fit: FitOptions;
+}
+
+const r0 = rng(7);
+const cases: Case[] = [
+  {
+    label: 'Embedding → LSTM(seq) → GlobalMaxPooling1D → Dense(sigmoid), BCE, Adam',
+    layers: () => [new Embedding(23, 5), new LSTM(7, { returnSequences: true }), new GlobalMaxPooling1D(), new Dense(1, { activation: 'sigmoid' })],
+    compile: () => ({ loss: 'binary_crossentropy', optimizer: { name: 'adam', learningRate: 0.01 }, metrics: ['accuracy'] }),
+    x: tokens(13, 9, 23, 1),
+    y: Float32Array.from({ length: 13 }, () => (r0() < 0.5 ? 1 : 0)),
+    fit: { epochs: 2, batchSize: 5 },
+  },
+  {
+    label: 'Embedding → LSTM (recurrent dropout) → Dropout → Dense(relu) → Dense(sigmoid), BCE, Nadam, globalClipnorm, class weights',
+    layers: () => [new Embedding(17, 6), new LSTM(5, { recurrentDropout: 0.3 }), new Dropout(0.25), new Dense(4, { activation: 'relu' }), new Dense(1, { activation: 'sigmoid' })],
+    compile: () => ({ loss: 'binary_crossentropy', optimizer: { name: 'nadam', learningRate: 0.02, globalClipnorm: 0.05 } }),
+    x: tokens(11, 7, 17, 2),
+    y: Float32Array.from({ length: 11 }, () => (r0() < 0.5 ? 1 : 0)),
+    fit: { epochs: 2, batchSize: 4, classWeight: { 0: 1, 1: 3 } },
+  },
+  {
+    label: 'SimpleRNN(seq) → LSTM → Dense(tanh) → Dense(linear), MSE, RMSprop with momentum, clipnorm',
+    layers: () => [new SimpleRNN(6, { returnSequences: true, inputShape: [8, 3] }), new LSTM(5), new Dense(3, { activation: 'tanh' }), new Dense(2)],
+    compile: () => ({ loss: 'mse', optimizer: { name: 'rmsprop', learningRate: 0.01, momentum: 0.5, clipnorm: 0.5 } }),
+    x: floats(10, 8, 3, 3),
+    y: Float32Array.from({ length: 20 }, () => r0() * 2 - 1),
+    fit: { epochs: 2, batchSize: 3 },
+  },
+  {
+    label: 'LSTM(seq, recurrent dropout) → SimpleRNN(seq) → GlobalMaxPooling1D → Dense(softmax), sparse CCE, SGD nesterov',
+    layers: () => [new LSTM(4, { returnSequences: true, recurrentDropout: 0.2, inputShape: [6, 2] }), new SimpleRNN(5, { returnSequences: true }),
+      new GlobalMaxPooling1D(), new Dense(3, { activation: 'softmax' })],
+    compile: () => ({ loss: 'sparse_categorical_crossentropy', optimizer: { name: 'sgd', learningRate: 0.1, momentum: 0.9, nesterov: true }, metrics: ['accuracy'] }),
+    x: floats(9, 6, 2, 4),
+    y: Int32Array.from({ length: 9 }, () => Math.floor(r0() * 3)),
+    fit: { epochs: 2, batchSize: 4 },
+  },
+];
+
+async function twins(c: Case): Promise<[Sequential, Sequential]> {
+  const cpu = new Sequential(c.layers(), { seed: 5, device: 'cpu' });
+  const dev = new Sequential(c.layers(), { seed: 5, device: 'cuda' });
+  cpu.compile(c.compile());
+  dev.compile(c.compile());
+  return [cpu, dev];
+}
+
+test.before(() => _setSessionBackend('host'));
+test.after(() => _setSessionBackend(null));
+
+test('fit through the session: the CPU fit\'s losses, metrics and weights (4 stacks)', async () => {
+  for (const c of cases) {
+    const [cpu, dev] = await twins(c);
+    const hc = await cpu.fit(c.x, c.y, c.fit);
+    const hd = await dev.fit(c.x, c.y, c.fit);
+    hc.epochs.forEach((e, i) => {
+      const got = hd.epochs[i].loss;
+      assert.ok(Math.abs(got - e.loss) <= 1e-5 * Math.max(1, Math.abs(e.loss)), `${c.label}: epoch ${i} loss ${got} vs ${e.loss}`);
+      for (const [k, v] of Object.entries(e.metrics)) assert.is(hd.epochs[i].metrics[k], v, `${c.label}: ${k}`);
+    });
+    const wc = cpu.getWeights(), wd = dev.getWeights();
+    // The weights moved (a session that trained nothing would match the initial weights only).
+    const init = new Sequential(c.layers(), { seed: 5, device: 'cpu' });
+    init.build(cpu.getConfig().inputShape);
+    assert.ok(wc.some((w, i) => relNorm(w, init.getWeights()[i]) > 1e-3), `${c.label}: the CPU fit moved no weight`);
+    wc.forEach((w, i) => {
+      const e = relNorm(wd[i], w);
+      assert.ok(e < 1e-4, `${c.label}: weight ${i} differs by ${e}`);
+    });
+    const pc = await cpu.predict(c.x), pd = await dev.predict(c.x);
+    assert.equal(pd.shape, pc.shape);
+    assert.ok(relNorm(pd.data, pc.data) < 1e-4, `${c.label}: predict ${relNorm(pd.data, pc.data)}`);
+    const ec = await cpu.evaluate(c.x, c.y), ed = await dev.evaluate(c.x, c.y);
+    assert.ok(Math.abs(ed.loss - ec.loss) <= 1e-4 * Math.max(1, ec.loss), `${c.label}: evaluate ${ed.loss} vs ${ec.loss}`);
+  }
+});
+
+test('trainOnBatch through the session, then setWeights: the session follows the layers', async () => {
+  const c = cases[0];
+  const [cpu, dev] = await twins(c);
+  for (let k = 0; k < 3; k++) {
+    const a = await cpu.trainOnBatch(c.x, c.y), b = await dev.trainOnBatch(c.x, c.y);
+    assert.ok(Math.abs(a - b) < 1e-5, `step ${k}: ${b} vs ${a}`);
+  }
+  // New weights on both sides: the next session call uploads them first.
+  const w = cpu.getWeights().map((v) => v.map((x) => x * 0.5));
+  cpu.setWeights(w);
+  dev.setWeights(w);
+  const pc = await cpu.predict(c.x), pd = await dev.predict(c.x);
+  assert.ok(relNorm(pd.data, pc.data) < 1e-4, `predict after setWeights ${relNorm(pd.data, pc.data)}`);
+});
+
+test('EarlyStopping with restoreBestWeights reads and restores the session\'s weights', async () => {
+  const c = cases[2];
+  const [cpu, dev] = await twins(c);
+  const opts = (): FitOptions => ({ epochs: 4, batchSize: 3, validationSplit: 0.3, callbacks: [new EarlyStopping({ patience: 1, restoreBestWeights: true })] });
+  const hc = await cpu.fit(c.x, c.y, opts());
+  const hd = await dev.fit(c.x, c.y, opts());
+  assert.is(hd.epochs.length, hc.epochs.length);
+  cpu.getWeights().forEach((w, i) => assert.ok(relNorm(dev.getWeights()[i], w) < 1e-4, `weight ${i}`));
+  // Training on after the restore continues from the restored weights on both sides.
+  await cpu.fit(c.x, c.y, { epochs: 1, batchSize: 3 });
+  await dev.fit(c.x, c.y, { epochs: 1, batchSize: 3 });
+  cpu.getWeights().forEach((w, i) => assert.ok(relNorm(dev.getWeights()[i], w) < 1e-4, `after more training, weight ${i}`));
+});
+
+test('device \'cuda\' with a stack the session does not support: an Error naming the layer', async () => {
+  const m = new Sequential([new Embedding(9, 4), new LSTM(3, { returnSequences: true }), new GlobalAveragePooling1D(), new Dense(1, { activation: 'sigmoid' })], { device: 'cuda' });
+  m.compile({ loss: 'binary_crossentropy', optimizer: 'adam' });
+  await rejectsError(m.fit(tokens(4, 5, 9, 1), new Float32Array(4)), Error, /global_average_pooling1d \(GlobalAveragePooling1D\)/);
+  const p = new Sequential([new LSTM(3, { inputShape: [4, 2] }), new Dense(2)], { device: 'cuda' });
+  p.compile({ loss: 'mse', optimizer: { apply: async () => undefined, name: 'mine', learningRate: 0.1, iterations: 0 } });
+  await rejectsError(p.fit(floats(3, 4, 2, 1), new Float32Array(6)), Error, /custom optimizer/);
+  throwsError(() => new Sequential([], { device: 'gpu' as 'cuda' }), RangeError, /device must be 'auto', 'cpu' or 'cuda'/);
+});
+
+const spec: SessionSpec = {
+  layers: [{ kind: 'embedding', in: 7, units: 3 }, { kind: 'lstm', in: 3, units: 4 }, { kind: 'dense', in: 4, units: 1, activation: 'sigmoid' }],
+  loss: 'binary_crossentropy', onLogits: true, optimizer: { name: 'adam' },
+};
+
+test('native session: bad specs and bad batches are TypeErrors / RangeErrors naming the argument', async () => {
+  throwsError(() => new NativeSession({ ...spec, layers: [spec.layers[1], spec.layers[0], spec.layers[2]] }, 'host'), RangeError, /Embedding must be the first layer/);
+  throwsError(() => new NativeSession({ ...spec, layers: [spec.layers[0], spec.layers[2]] }, 'host'), RangeError, /must feed an LSTM/);
+  throwsError(() => new NativeSession({ ...spec, layers: [spec.layers[0], { ...spec.layers[1], in: 5 }, spec.layers[2]] }, 'host'), RangeError, /input features 5 != 3/);
+  throwsError(() => new NativeSession({ ...spec, onLogits: false }, 'host'), RangeError, /binary_crossentropy runs on logits/);
+  throwsError(() => new NativeSession({ ...spec, layers: [{ ...spec.layers[0], kind: 'conv' as 'dense' }] }, 'host'), RangeError, /kind must be one of/);
+  const s = new NativeSession(spec, 'host');
+  await rejectsError(s.setWeights(new Float32Array(3)), RangeError, /weights must be a Float32Array of length/);
+  const ok = { batch: 2, time: 3, input: Int32Array.from([1, 2, 3, 4, 5, 6]), lengths: null, targets: Float32Array.from([1, 0]) };
+  await s.setWeights(new Float32Array(s.weightCount).fill(0.1));
+  assert.ok(Number.isFinite(await s.trainStep(ok, null, 0, 0, 1, 0.01, null)));
+  await rejectsError(s.trainStep({ ...ok, input: Int32Array.from([1, 2, 3, 4, 5, 7]) }, null, 0, 0, 2, 0.01, null), RangeError, /tokens/);
+  await rejectsError(s.trainStep({ ...ok, lengths: Int32Array.from([1, 4]) }, null, 0, 0, 2, 0.01, null), RangeError, /lengths/);
+  await rejectsError(s.trainStep({ ...ok, targets: Float32Array.from([1]) }, null, 0, 0, 2, 0.01, null), RangeError, /targets/);
+  await rejectsError(s.trainStep(ok, null, 0, 0, 0, 0.01, null), RangeError, /t must be/);
+  await rejectsError(s.infer(ok, new Float32Array(3)), RangeError, /out/);
+  // The session is still usable after every refusal.
+  const out = new Float32Array(2);
+  await s.infer(ok, out);
+  assert.ok(out.every((v) => v > 0 && v < 1));
+});
+test.run();
