@@ -515,6 +515,7 @@ export abstract class TrainableModel<X> implements CallbackModel {
     let batchIndex = 0;
     try {
       for (let epoch = 0; epoch < epochs && !this.stopTraining; epoch++) {
+        for (const c of callbacks) await c.onEpochBegin?.(epoch, this);
         const start = performance.now();
         if (shuffle) {
           // Fisher-Yates on the shared Philox generator: the order depends only on (seed, epoch).
