@@ -17,6 +17,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NativeSession } from '../ts/bindings/session.ts';
 import type { SessionSpec } from '../ts/bindings/session.ts';
+import { setDeviceLog } from '../ts/bindings/device.ts';
 import { _setSessionBackend } from '../ts/models/device_session.ts';
 import { Dense } from '../ts/models/layers/dense.ts';
 import { Embedding } from '../ts/models/layers/embedding.ts';
@@ -72,6 +73,44 @@ test('device \'cuda\' with a stack the session does not support: an Error naming
   p.compile({ loss: 'mse', optimizer: { apply: async () => undefined, name: 'mine', learningRate: 0.1, iterations: 0 } });
   await rejectsError(p.fit(floats(3, 4, 2, 1), new Float32Array(6)), Error, /custom optimizer/);
   throwsError(() => new Sequential([], { device: 'gpu' as 'cuda' }), RangeError, /device must be 'auto', 'cpu' or 'cuda'/);
+});
+
+test('device \'auto\' with an unsupported stack: the CPU fit, bit for bit, after one log line naming the layer', async () => {
+  const layers = () => [new Embedding(9, 4), new LSTM(3, { returnSequences: true }), new GlobalAveragePooling1D(), new Dense(1, { activation: 'sigmoid' })];
+  const lines: string[] = [];
+  setDeviceLog((l) => lines.push(l));
+  try {
+    const auto = new Sequential(layers(), { seed: 3, device: 'auto' }), cpu = new Sequential(layers(), { seed: 3, device: 'cpu' });
+    for (const m of [auto, cpu]) m.compile({ loss: 'binary_crossentropy', optimizer: 'adam' });
+    const x = tokens(6, 5, 9, 2), y = Float32Array.from([1, 0, 1, 0, 0, 1]);
+    const ha = await auto.fit(x, y, { epochs: 2, batchSize: 4 }), hc = await cpu.fit(x, y, { epochs: 2, batchSize: 4 });
+    await auto.predict(x);
+    assert.equal(ha.epochs.map((e) => e.loss), hc.epochs.map((e) => e.loss));
+    assert.equal(auto.getWeights(), cpu.getWeights());
+    assert.equal(lines, ['vigil: sequential runs on the CPU: the GPU session does not support global_average_pooling1d (GlobalAveragePooling1D)']);
+  } finally {
+    setDeviceLog((l) => process.stderr.write(`${l}\n`));
+  }
+});
+
+test('AbortSignal and callbacks through the session: the CPU fit\'s history and weights at the abort', async () => {
+  const c = cases[0];
+  const [cpu, dev] = await twins(c);
+  const run = async (m: Sequential) => {
+    const ac = new AbortController();
+    const seen: number[] = [];
+    const h = await m.fit(c.x, c.y, {
+      epochs: 3, batchSize: 4, signal: ac.signal,
+      callbacks: [{ onBatchEnd: (i: number, logs: { loss: number }) => { seen.push(logs.loss); if (i === 4) ac.abort(); } }],
+    });
+    return { h, seen };
+  };
+  const a = await run(cpu), b = await run(dev);
+  assert.ok(b.h.aborted && a.h.aborted);
+  assert.is(b.h.epochs.length, a.h.epochs.length);
+  assert.is(b.seen.length, a.seen.length);
+  b.seen.forEach((l, i) => assert.ok(Math.abs(l - a.seen[i]) < 1e-5, `batch ${i}: ${l} vs ${a.seen[i]}`));
+  cpu.getWeights().forEach((w, i) => assert.ok(relNorm(dev.getWeights()[i], w) < 1e-4, `weight ${i}`));
 });
 
 const spec: SessionSpec = {

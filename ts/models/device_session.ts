@@ -21,7 +21,8 @@ let backendOverride: 'host' | null = null;
 
 /**
  * Test-only: sessions made from now on run on the host backend (the CUDA step's host emulation)
- * instead of the GPU, and a model's device 'cuda' no longer needs CUDA; null restores the default.
+ * instead of the GPU, and a model's device 'cuda' or 'auto' takes the session path as if CUDA were
+ * usable; null restores the default.
  */
 export function _setSessionBackend(b: 'host' | null): void {
   backendOverride = b;

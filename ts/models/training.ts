@@ -309,7 +309,8 @@ export abstract class TrainableModel<X> implements CallbackModel {
   private async deviceSession(fn: string): Promise<DeviceSession | null> {
     const layers = this.sessionLayers();
     if (!layers) return null;
-    const device = this.device === 'cuda' && sessionEmulated() ? 'cuda' : resolveDevice(fn, this.device);
+    // Under the test-only host emulation, 'auto' and 'cuda' take the session path without a GPU.
+    const device = this.device !== 'cpu' && sessionEmulated() ? 'cuda' : resolveDevice(fn, this.device);
     if (device === 'cpu') return null;
     let s = this.#session;
     if (!s || s.loss !== this.loss || s.optimizer !== this.#optimizer) {
