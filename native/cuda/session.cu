@@ -73,6 +73,8 @@ struct CudaBackend {
     check(cudaMemsetAsync(p, 0, sizeof(float) * static_cast<size_t>(n), st()), dims("zero", {n}), "cudaMemsetAsync");
   }
 
+  void sync() { stream.sync("session (waiting for its stream)"); }
+
   void gemm(bool tA, bool tB, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
             float* C, int64_t ldc) {
     // Float32 (not TF32): the session must follow the CPU fit within float32 rounding.

@@ -50,6 +50,7 @@ struct HostBackend {
   template <class T>
   void down(T* dst, const T* src, int64_t n) { std::memcpy(dst, src, sizeof(T) * static_cast<size_t>(n)); }
   void zero(float* p, int64_t n) { std::fill(p, p + n, 0.0f); }
+  void sync() {}
 
   void gemm(bool tA, bool tB, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
             float* C, int64_t ldc) {

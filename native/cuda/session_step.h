@@ -5,9 +5,9 @@
 // backward), so both backends follow the CPU fit within float32 rounding.
 //
 // Bk provides: Buf<T> (get(), size()), alloc<T>(n), up / down (host <-> backend, n elements),
-// zero, gemm (C = op(A) op(B)), biasAdd, biasGrad, act, actBack, softmax, softmaxBack, loss,
-// recurrentForward / recurrentBackward, maxPool / maxPoolBack, dropout / dropoutSeq, clip, the four
-// optimizer steps, and `where` (a prefix for error messages naming the session call).
+// zero, sync (wait for everything queued), gemm (C = op(A) op(B)), biasAdd, biasGrad, act,
+// actBack, softmax, softmaxBack, loss, recurrentForward / recurrentBackward, maxPool / maxPoolBack,
+// dropout / dropoutSeq, clip, the four optimizer steps, and `where` (a prefix for error messages).
 #pragma once
 #include <cstdint>
 #include <stdexcept>
@@ -89,6 +89,8 @@ class SessionT final : public Session {
     if (out != nullptr) bk_.down(out, y, b.B * C);
     backward(b);
     update(t, lr);
+    // The call ends when the step has: a failure in the update is this call's error, not the next's.
+    bk_.sync();
     return loss;
   }
 
