@@ -80,6 +80,12 @@ struct CudaBackend {
     // Float32 (not TF32): the session must follow the CPU fit within float32 rounding.
     dev::sgemm(st(), dims("sgemm", {M, N, K}), tA, tB, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc, false);
   }
+  void gather(int64_t E, int64_t N, const int32_t* ids, const float* table, float* out) {
+    dev::embeddingGather(st(), dims("embeddingGather", {E, N}), E, N, ids, table, out);
+  }
+  void scatter(int64_t V, int64_t E, int64_t N, const int32_t* ids, const float* dOut, float* dTable) {
+    dev::embeddingScatter(st(), dims("embeddingScatter", {V, E, N}), V, E, N, ids, dOut, dTable);
+  }
   void biasAdd(int64_t N, int64_t out, const float* b, float* y) { dev::biasAdd(st(), dims("biasAdd", {N, out}), N, out, b, y); }
   void biasGrad(int64_t N, int64_t out, const float* dY, float* db) {
     dev::biasGrad(st(), dims("biasGrad", {N, out}), N, out, dY, db);

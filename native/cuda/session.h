@@ -8,8 +8,9 @@
 // std::vector memory and the cuda::host:: emulations of the same kernels), which every build
 // compiles so that `npm test` checks the composition on machines without a GPU.
 //
-// Supported stacks (the model layer checks and names anything else): [Embedding] (folded into the
-// recurrent layer after it, gather mode, as Sequential does on the CPU), then LSTM / SimpleRNN
+// Supported stacks (the model layer checks and names anything else): [Embedding] (folded into a
+// recurrent layer right after it, gather mode, as Sequential does on the CPU; else a row gather),
+// then LSTM / SimpleRNN
 // layers (stacked, returnSequences, recurrent dropout, 'pre'-padded lengths), GlobalMaxPooling1D
 // over the valid steps, Dropout, Dense (2-D input) with linear / relu / sigmoid / tanh / softmax.
 #pragma once

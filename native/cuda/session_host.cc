@@ -10,6 +10,7 @@
 #include "cuda/clip.h"
 #include "cuda/dense_elem.h"
 #include "cuda/dropout.h"
+#include "cuda/embedding.h"
 #include "cuda/gemm.h"
 #include "cuda/loss.h"
 #include "cuda/lstm.h"
@@ -55,6 +56,12 @@ struct HostBackend {
   void gemm(bool tA, bool tB, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
             float* C, int64_t ldc) {
     host::sgemm(tA, tB, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
+  }
+  void gather(int64_t E, int64_t N, const int32_t* ids, const float* table, float* out) {
+    host::embeddingForward(0, E, N, ids, table, out);
+  }
+  void scatter(int64_t V, int64_t E, int64_t N, const int32_t* ids, const float* dOut, float* dTable) {
+    host::embeddingBackward(V, E, N, ids, dOut, dTable);
   }
   // dense.cu's bias grids (launch.cuh's blocks of 256: a loop over the index is the same work).
   void biasAdd(int64_t N, int64_t out, const float* b, float* y) {

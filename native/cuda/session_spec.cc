@@ -14,7 +14,6 @@ namespace {
 [[noreturn]] void bad(size_t i, const std::string& what) {
   throw std::invalid_argument("session: layer " + std::to_string(i) + ": " + what);
 }
-bool recurrent(LayerKind k) { return k == LayerKind::Lstm || k == LayerKind::Rnn; }
 }  // namespace
 
 void checkSpec(const Spec& s) {
@@ -28,9 +27,9 @@ void checkSpec(const Spec& s) {
     if (!(l.rate >= 0 && l.rate < 1)) bad(i, "dropout rate must be in [0, 1)");
     switch (l.kind) {
       case LayerKind::Embedding:
-        // Folded into the recurrent layer after it (gather mode), as Sequential.build does.
+        // Folded into a recurrent layer right after it (gather mode), as Sequential.build does; a
+        // row gather into [B, T, E] otherwise.
         if (i != 0) bad(i, "an Embedding must be the first layer");
-        if (i + 1 >= s.layers.size() || !recurrent(s.layers[i + 1].kind)) bad(i, "an Embedding must feed an LSTM or SimpleRNN");
         if (l.in < 1) bad(i, "the vocabulary must be >= 1");
         F = l.units;
         break;

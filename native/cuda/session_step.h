@@ -5,7 +5,8 @@
 // backward), so both backends follow the CPU fit within float32 rounding.
 //
 // Bk provides: Buf<T> (get(), size()), alloc<T>(n), up / down (host <-> backend, n elements),
-// zero, sync (wait for everything queued), gemm (C = op(A) op(B)), biasAdd, biasGrad, act,
+// zero, sync (wait for everything queued), gemm (C = op(A) op(B)), gather / scatter (the
+// Embedding's), biasAdd, biasGrad, act,
 // actBack, softmax, softmaxBack, loss, recurrentForward / recurrentBackward, maxPool / maxPoolBack,
 // dropout / dropoutSeq, clip, the four optimizer steps, and `where` (a prefix for error messages).
 #pragma once
@@ -180,7 +181,13 @@ class SessionT final : public Session {
       L.seq = f.seq;
       switch (s.kind) {
         case LayerKind::Embedding: {
-          // Sequential folds the Embedding into the recurrent layer after it: table [V, G] =
+          if (!folded(i)) {
+            grow(L.out, B * b.T * s.units);
+            bk_.gather(s.units, B * b.T, tokens_.get(), W(j), L.out.get());
+            f = Flow{L.out.get(), b.T, s.units, true};
+            break;
+          }
+          // Sequential folds the Embedding into a recurrent layer right after it: table [V, G] =
           // emb · W_ihᵀ + bias, so that layer's input projection is a row gather.
           const LayerSpec& r = spec_.layers[i + 1];
           const int64_t V = s.in, E = s.units, G = gates(r);
@@ -195,7 +202,7 @@ class SessionT final : public Session {
         case LayerKind::Rnn: {
           const bool lstm = s.kind == LayerKind::Lstm;
           const int64_t H = s.units, T = f.T;
-          const bool gather = i > 0 && spec_.layers[i - 1].kind == LayerKind::Embedding;
+          const bool gather = i > 0 && folded(i - 1);
           RecurrentArgs a;
           a.B = B;
           a.T = T;
@@ -270,6 +277,13 @@ class SessionT final : public Session {
   void dropoutMap(const Batch& b, const Layer& L, double rate, const float* x, float* y) {
     if (L.seq && hasLengths_) bk_.dropoutSeq(b.B, L.T, L.F, lengths(), rate, b.seed, L.stream, x, y);
     else bk_.dropout(L.N * L.F, rate, b.seed, L.stream, x, y);
+  }
+
+  // Whether layer i is an Embedding that Sequential folds into the recurrent layer after it.
+  bool folded(size_t i) const {
+    const auto& ls = spec_.layers;
+    return ls[i].kind == LayerKind::Embedding && i + 1 < ls.size() &&
+           (ls[i + 1].kind == LayerKind::Lstm || ls[i + 1].kind == LayerKind::Rnn);
   }
 
   static int64_t gates(const LayerSpec& r) { return (r.kind == LayerKind::Lstm ? 4 : 1) * r.units; }
@@ -363,6 +377,9 @@ class SessionT final : public Session {
           break;
         }
         case LayerKind::Embedding:
+          // Folded: the recurrent layer's unfold wrote the gradient. Else the gather's backward
+          // (every id of the batch, padded steps included, as embedding.ts).
+          if (!folded(i)) bk_.scatter(s.in, s.units, B * L.T, tokens_.get(), d, dW(j));
           d = nullptr;
           break;
       }

@@ -88,6 +88,14 @@ export const cases: Case[] = [
     y: Int32Array.from({ length: 9 }, () => Math.floor(r0() * 3)),
     fit: { epochs: 2, batchSize: 4 },
   },
+  {
+    label: 'Embedding (not folded) → Dropout → LSTM (recurrent dropout) → Dropout → Dense(sigmoid), BCE, Adam (the log-breach recipe)',
+    layers: () => [new Embedding(15, 4), new Dropout(0.5), new LSTM(6, { recurrentDropout: 0.5 }), new Dropout(0.5), new Dense(1, { activation: 'sigmoid' })],
+    compile: () => ({ loss: 'binary_crossentropy', optimizer: { name: 'adam', learningRate: 0.01 } }),
+    x: tokens(12, 8, 15, 5),
+    y: Float32Array.from({ length: 12 }, () => (r0() < 0.5 ? 1 : 0)),
+    fit: { epochs: 2, batchSize: 5 },
+  },
 ];
 
 export async function twins(c: Case): Promise<[Sequential, Sequential]> {

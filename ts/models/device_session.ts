@@ -11,7 +11,6 @@ import { Embedding } from './layers/embedding.ts';
 import type { Flow, Layer } from './layers/layer.ts';
 import { LSTM } from './layers/lstm.ts';
 import { GlobalMaxPooling1D } from './layers/pooling.ts';
-import { Recurrent } from './layers/recurrent.ts';
 import { SimpleRNN } from './layers/simple_rnn.ts';
 import type { Loss } from './losses.ts';
 import { Adam, Nadam, RMSprop, SGD } from './optimizers.ts';
@@ -38,7 +37,7 @@ export function sessionSpec(layers: readonly Layer[], loss: Loss | null, optimiz
   const out: SessionLayer[] = [];
   for (const [i, l] of layers.entries()) {
     if (l instanceof Embedding) {
-      if (!(i === 0 && layers[1] instanceof Recurrent)) return `${l.name} (Embedding) must be the first layer and feed an LSTM or SimpleRNN`;
+      if (i !== 0) return `${l.name} (Embedding) after the first layer`;
       out.push({ kind: 'embedding', in: l.inputDim, units: l.outputDim });
     } else if (l instanceof LSTM || l instanceof SimpleRNN) {
       out.push({
