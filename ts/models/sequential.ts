@@ -2,6 +2,7 @@
 // evaluate() and predict(). The training loop and everything else a model shares with the
 // functional Model lives in training.ts; this file says how a stack turns inputs into batches and
 // runs them forward and backward.
+import { checkDevice } from '../bindings/device.ts';
 import type { Device } from '../bindings/device.ts';
 import type { Buffers } from './layers/layer.ts';
 import { Dense } from './layers/dense.ts';
@@ -48,7 +49,7 @@ export class Sequential extends TrainableModel<ModelInput> {
   constructor(layers: Layer[] = [], opts: SequentialOptions = {}) {
     if (!Array.isArray(layers)) throw new TypeError('Sequential: layers must be an array of layers');
     if (typeof opts !== 'object' || opts === null) throw new TypeError('Sequential: options must be an object');
-    super(opts.name ?? 'sequential', intOption('Sequential', 'seed', opts.seed, 0, 0), opts.device ?? 'auto');
+    super(opts.name ?? 'sequential', intOption('Sequential', 'seed', opts.seed, 0, 0), checkDevice('Sequential', opts.device, 'auto'));
     for (const l of layers) this.add(l);
   }
 

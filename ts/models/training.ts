@@ -7,7 +7,7 @@
 // Async form, so training leaves the event loop free.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { adviseHugePages } from '../bindings/backend.ts';
-import { checkDevice, logDevice, resolveDevice } from '../bindings/device.ts';
+import { logDevice, resolveDevice } from '../bindings/device.ts';
 import type { Device } from '../bindings/device.ts';
 import { randomUniform } from '../bindings/random.ts';
 import { firstOutsideI32 } from '../bindings/scan.ts';
@@ -247,10 +247,11 @@ export abstract class TrainableModel<X> implements CallbackModel {
   #session: DeviceSession | null = null;
   #fallbackLogged = false;
 
-  constructor(name: string, seed: number, device: unknown = 'cpu') {
+  /** `device`: already checked (checkDevice) by the model class, which names itself in the error. */
+  constructor(name: string, seed: number, device: Device = 'cpu') {
     this.name = name;
     this.seed = seed;
-    this.device = checkDevice(name, device);
+    this.device = device;
   }
 
   // ---- What a model class supplies -------------------------------------------------------------
