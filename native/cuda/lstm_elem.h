@@ -121,8 +121,11 @@ VIGIL_HD void maxElement(float h, float* m) {
   if (*m == *m && (h > *m || h != h)) *m = h;
 }
 
-// Step t of the forward, e = b·H + j in [0, B·H).
-VIGIL_HD void forwardElement(int64_t e, const Fwd& p, int64_t t) {
+// Step t of the forward, e = b·H + j in [0, B·H), with unit j's weights read from w: W_hh[g·H + j][k]
+// at w[k·ldw + g·gstride]. The per-step grid passes the transposed W_hh in device memory (w = wT + j,
+// ldw = G, gstride = H); the persistent kernel its block's slice in shared memory (lstm_persist.h).
+// The same fmaf chain either way, so both paths give the same bits.
+VIGIL_HD void forwardElementW(int64_t e, const Fwd& p, int64_t t, const float* w, int64_t ldw, int64_t gstride) {
   const Seq& q = p.q;
   const int64_t B = q.B, T = q.T, H = q.H, G = q.G;
   const int64_t b = e / H, j = e % H, tb = t * B + b, bt = b * T + t;
@@ -150,8 +153,8 @@ VIGIL_HD void forwardElement(int64_t e, const Fwd& p, int64_t t) {
   const float* mr = p.dropout > 0.0f ? p.mask + b * H : nullptr;
   for (int64_t k = 0; k < H; ++k) {
     const float hk = mr != nullptr ? hr[k] * mr[k] : hr[k];
-    const float* w = p.wT + k * G + j;
-    for (int g = 0; g < nz; ++g) z[g] = fmaf(hk, w[g * H], z[g]);
+    const float* wk = w + k * ldw;
+    for (int g = 0; g < nz; ++g) z[g] = fmaf(hk, wk[g * gstride], z[g]);
   }
   float h;
   if (q.lstm) {
@@ -174,6 +177,11 @@ VIGIL_HD void forwardElement(int64_t e, const Fwd& p, int64_t t) {
   if (cacheH != nullptr) cacheH[tb * H + j] = h;
   if (p.y != nullptr) p.y[bt * H + j] = h;
   if (p.yMax != nullptr) maxElement(h, p.yMax + e);
+}
+
+// Step t of the per-step grid: W_hh transposed, in device memory.
+VIGIL_HD void forwardElement(int64_t e, const Fwd& p, int64_t t) {
+  forwardElementW(e, p, t, p.wT + e % p.q.H, p.q.G, p.q.H);
 }
 
 // The backward's buffers.

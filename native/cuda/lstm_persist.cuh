@@ -1,0 +1,23 @@
+// The persistent recurrent forward's device side (lstm_persist.cu), for lstm.cu. CUDA translation
+// units only.
+#pragma once
+#include <cuda_runtime.h>
+
+#include <string>
+
+#include "cuda/lstm_persist.h"
+
+namespace vigil {
+namespace cuda {
+
+// The plan for this call's shape on the current device, or why there is none (null on success):
+// no cooperative launch, hidden size over 256, a slice over the shared-memory budget, or a grid the
+// device cannot hold at once. CudaError on a failing query.
+const char* persistentPlan(const rnnk::Seq& q, rnnk::PersistPlan* plan, const std::string& where);
+
+// The cooperative grid of one forward (every buffer of p on the device), on `stream`.
+void persistentLaunch(const rnnk::Fwd& p, const rnnk::PersistPlan& plan, cudaStream_t stream,
+                      const std::string& where);
+
+}  // namespace cuda
+}  // namespace vigil
