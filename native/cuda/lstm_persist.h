@@ -53,7 +53,9 @@ const char* planPersistent(int64_t H, int64_t gatesPerHidden, size_t budget, CoR
   if (H < 1 || H > kPersistMaxHidden) return "hidden size over 256";
   for (int64_t units = 1; units <= H; ++units) {
     const size_t bytes = persistSharedBytes(H, gatesPerHidden, units);
-    if (bytes > budget) return "a block's slice of W_hh does not fit in shared memory";
+    if (bytes > budget)
+      return units == 1 ? "one unit's rows of W_hh do not fit in shared memory"
+                        : "no slice of W_hh within the shared-memory budget gives a grid the device holds at once";
     const int64_t blocks = (H + units - 1) / units;
     // A smaller count of units than the last one tried gives the same grid: skip to the next that shrinks it.
     if (units > 1 && (H + units - 2) / (units - 1) == blocks) continue;
@@ -62,7 +64,7 @@ const char* planPersistent(int64_t H, int64_t gatesPerHidden, size_t budget, CoR
       return nullptr;
     }
   }
-  return "the grid does not fit on the device at once";
+  return "the device does not hold even one block at once";
 }
 
 // An occupancy model for the host emulation and the planner's test: `sms` multiprocessors, each
