@@ -1,13 +1,13 @@
-// The persistent recurrent forward (native/cuda/lstm_persist.h), tested without a GPU: its plan
-// (which units each block owns, the shared memory it takes, the smallest slice whose grid fits on
-// the device at once) on modelled devices, and its cooperative grid run as host loops
-// (native/cuda/host_grid.cc: every block finishes a step before any block starts the next, each
-// block's shared memory poisoned with NaN until loaded) against the CPU kernels and the per-step
-// grid's emulation, at random shapes with several units per block and slices that do not divide H,
-// every output poisoned with NaN first.
+// The persistent recurrent kernels (native/cuda/lstm_persist.h), forward and backward, tested
+// without a GPU: their plan (which units each block owns, the shared memory it takes, the smallest
+// slice whose grid fits on the device at once) on modelled devices, and their cooperative grids run
+// as host loops (native/cuda/host_grid.cc: every block finishes a step before any block starts the
+// next, each block's shared memory poisoned with NaN until loaded) against the CPU kernels and the
+// per-step grids' emulation, at random shapes with several units per block and slices that do not
+// divide H, every output poisoned with NaN first.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { forwardArgs } from '../ts/bindings/lstm.ts';
+import { backwardArgs, forwardArgs, lstmCacheSize } from '../ts/bindings/lstm.ts';
 import { throwsError } from './helpers/errors.ts';
 import { definedCacheEntries, firstUnwritten, hostGrid, recurrentCases, recurrentOutputs, relNorm, runRecurrent } from './helpers/cuda-cases.ts';
 
@@ -76,7 +76,7 @@ const SHAPES = [
   ]),
 ];
 
-test('persistent forward (host emulation): the CPU kernels\' outputs and cache (1e-5), the per-step grid\'s bits, every element written', () => {
+test('persistent forward and backward (host emulation): the CPU kernels\' outputs and cache (1e-5) and gradients (1e-4), the per-step grids\' bits, every element written', () => {
   for (const c of SHAPES) {
     const got = runRecurrent(c, 'host-persistent');
     const cpu = runRecurrent(c, 'cpu');
@@ -86,8 +86,8 @@ test('persistent forward (host emulation): the CPU kernels\' outputs and cache (
       assert.is(firstUnwritten(v), -1, `${c.label}: ${k} element ${firstUnwritten(v)} not written`);
       const tol = k.startsWith('grads.') ? 1e-4 : 1e-5;
       assert.ok(relNorm(v, want.get(k)!) < tol, `${c.label}: ${k} ${relNorm(v, want.get(k)!)} from the CPU kernel`);
-      // The same fmaf chain per element as the per-step grid, weights from shared memory instead.
-      assert.ok(sameBits(v, same.get(k)!), `${c.label}: ${k} differs from the per-step grid`);
+      // The same fmaf chain per element as the per-step grids, weights from shared memory instead.
+      assert.ok(sameBits(v, same.get(k)!), `${c.label}: ${k} differs from the per-step grids`);
     }
     const idx = definedCacheEntries(c, cpu.train.cache);
     const gotCache = idx.map((i) => got.train.cache[i]), wantCache = idx.map((i) => cpu.train.cache[i]);
@@ -97,12 +97,14 @@ test('persistent forward (host emulation): the CPU kernels\' outputs and cache (
   }
 });
 
-test('persistent forward (host emulation): no plan, an Error saying why', () => {
+test('persistent forward and backward (host emulation): no plan, an Error saying why', () => {
   for (const [H, why] of [[257, /hidden size over 256/], [256, /no slice of W_hh within the shared-memory budget/]] as const) {
     const [c] = recurrentCases(900, [['lstm', 2, 2, 1, H, 'none', 'pre', false, 0]]);
-    const o = { batch: 2, time: 2, input: 1, hidden: H, x: c.x, wIh: c.wIh, wHh: c.wHh, hLast: new Float32Array(2 * H) };
-    throwsError(() => hostGrid()._cudaHostEmulateLstmForwardPersistent(...forwardArgs('host', o, 4, true)), Error,
-      new RegExp(`persistent kernel cannot run: ${why.source}`));
+    const o = { batch: 2, time: 2, input: 1, hidden: H, x: c.x, wIh: c.wIh, wHh: c.wHh };
+    const re = new RegExp(`persistent kernel cannot run: ${why.source}`);
+    throwsError(() => hostGrid()._cudaHostEmulateLstmForwardPersistent(...forwardArgs('host', { ...o, hLast: new Float32Array(2 * H) }, 4, true)), Error, re);
+    const b = { ...o, cache: new Float32Array(lstmCacheSize(2, 2, H)), dHlast: c.dHlast, dWHh: new Float32Array(c.wHh.length) };
+    throwsError(() => hostGrid()._cudaHostEmulateLstmBackwardPersistent(...backwardArgs('host', b, 4, true)), Error, re);
   }
 });
 

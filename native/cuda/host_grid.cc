@@ -238,6 +238,21 @@ struct RecurrentHostGrid {
       for (int64_t blk = 0; blk < blocks; ++blk)
         for (int t = 0; t < rnnk::kPersistThreads; ++t) rnnk::persistStep(t, p, plan, blk, ws[blk].data(), step);
   }
+  // The backward's cooperative grid, the same way; its first barrier follows step T-1, so each
+  // block runs its start and that step before the next block starts.
+  void bpersistent(const rnnk::Bwd& p, const rnnk::BwdStart& s, const rnnk::PersistPlan& plan) const {
+    const int64_t blocks = plan.blocks;
+    std::vector<std::vector<float>> ws(static_cast<size_t>(blocks),
+                                       std::vector<float>(plan.sharedBytes / sizeof(float), NAN));
+    for (int64_t blk = 0; blk < blocks; ++blk) {
+      for (int t = 0; t < rnnk::kPersistThreads; ++t) rnnk::persistBackLoad(t, p, plan, blk, ws[blk].data());
+      for (int t = 0; t < rnnk::kPersistThreads; ++t) rnnk::persistBackStart(t, p, s, plan, blk);
+      for (int t = 0; t < rnnk::kPersistThreads; ++t) rnnk::persistBackStep(t, p, plan, blk, ws[blk].data(), p.q.T - 1);
+    }
+    for (int64_t step = p.q.T - 2; step >= -1; --step)
+      for (int64_t blk = 0; blk < blocks; ++blk)
+        for (int t = 0; t < rnnk::kPersistThreads; ++t) rnnk::persistBackStep(t, p, plan, blk, ws[blk].data(), step);
+  }
   void columnSums(int64_t rows, int64_t cols, const float* m, float* out) const {
     std::vector<float> part(rnnk::kReduceThreads);
     for (int64_t col = 0; col < cols; ++col) {  // blockIdx.x
@@ -252,14 +267,18 @@ struct RecurrentHostGrid {
 // The modelled device of the persistent emulation (lstm.h): 4 SMs of 2 blocks, 100 KiB of shared memory each.
 int64_t emulatedCoResident(size_t bytes) { return rnnk::modelCoResident(bytes, 4, 2, 100 * 1024); }
 
+rnnk::PersistPlan emulatedPlan(const rnnk::Seq& q) {
+  rnnk::PersistPlan plan{};
+  const char* why = rnnk::planPersistent(q.H, q.G / q.H, rnnk::kPersistSharedBudget, emulatedCoResident, &plan);
+  if (why != nullptr) throw std::runtime_error(std::string("the persistent kernel cannot run: ") + why);
+  return plan;
+}
+
 void recurrentForward(bool lstm, bool persistent, const RecurrentArgs& a, float* cache, float* y, float* hLast,
                       float* cLast, float* yMax) {
   const rnnk::Seq q = rnnk::seqOf(a, lstm, a.lengths);
   rnnk::PersistPlan plan{};
-  if (persistent) {
-    const char* why = rnnk::planPersistent(q.H, q.G / q.H, rnnk::kPersistSharedBudget, emulatedCoResident, &plan);
-    if (why != nullptr) throw std::runtime_error(std::string("the persistent kernel cannot run: ") + why);
-  }
+  if (persistent) plan = emulatedPlan(q);
   const int64_t BH = q.B * q.H;
   std::vector<float> P(a.tokens ? 0 : q.B * q.T * q.G), wT = rnnk::transposeWhh(q, a.wHh), mask(BH), h(2 * BH), c(lstm ? BH : 0);
   const rnnk::Fwd p{q,           P.data(), a.bias,   a.tokens,    a.table,  wT.data(), a.h0,
@@ -273,8 +292,10 @@ void recurrentForward(bool lstm, bool persistent, const RecurrentArgs& a, float*
   if (lstm && cLast != nullptr) std::copy(c.begin(), c.end(), cLast);
 }
 
-void recurrentBackward(bool lstm, const RecurrentArgs& a, float* cache, const RecurrentGrads& d) {
+void recurrentBackward(bool lstm, bool persistent, const RecurrentArgs& a, float* cache, const RecurrentGrads& d) {
   const rnnk::Seq q = rnnk::seqOf(a, lstm, a.lengths);
+  rnnk::PersistPlan plan{};
+  if (persistent) plan = emulatedPlan(q);
   const int64_t BH = q.B * q.H, rows = q.T * q.B;
   std::vector<int64_t> offsets, tokenRows;
   if (d.dTable) rnnk::tokenRows(a, &offsets, &tokenRows);
@@ -289,7 +310,11 @@ void recurrentBackward(bool lstm, const RecurrentArgs& a, float* cache, const Re
   const rnnk::BwdOut o{a.x,     a.wIh, a.h0, d.dX, d.dWIh, d.dWHh, d.dBias, a.V, offsets.data(), tokenRows.data(),
                        d.dTable, xt.data(), dxt.data(), hPrev.data(), part.data()};
   RecurrentHostGrid g;
-  rnnk::backwardChain(g, p, o, d.dHlast, lstm ? d.dCn : nullptr, dropout, a.seed, a.stream, mask.data());
+  if (persistent)
+    rnnk::persistentBackwardChain(g, p, plan, o,
+                                  rnnk::BwdStart{d.dHlast, lstm ? d.dCn : nullptr, dropout, a.seed, a.stream, mask.data()});
+  else
+    rnnk::backwardChain(g, p, o, d.dHlast, lstm ? d.dCn : nullptr, dropout, a.seed, a.stream, mask.data());
   if (d.dh0 != nullptr) std::copy(dh.begin(), dh.end(), d.dh0);
   if (lstm && d.dc0 != nullptr) std::copy(dc.begin(), dc.end(), d.dc0);
 }
@@ -301,14 +326,24 @@ void lstmForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, f
 void lstmForwardPersistent(const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast, float* yMax) {
   recurrentForward(true, true, a, cache, y, hLast, cLast, yMax);
 }
-void lstmBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g) { recurrentBackward(true, a, cache, g); }
+void lstmBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g) {
+  recurrentBackward(true, false, a, cache, g);
+}
+void lstmBackwardPersistent(const RecurrentArgs& a, float* cache, const RecurrentGrads& g) {
+  recurrentBackward(true, true, a, cache, g);
+}
 void rnnForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast, float* yMax) {
   recurrentForward(false, false, a, cache, y, hLast, cLast, yMax);
 }
 void rnnForwardPersistent(const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast, float* yMax) {
   recurrentForward(false, true, a, cache, y, hLast, cLast, yMax);
 }
-void rnnBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g) { recurrentBackward(false, a, cache, g); }
+void rnnBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g) {
+  recurrentBackward(false, false, a, cache, g);
+}
+void rnnBackwardPersistent(const RecurrentArgs& a, float* cache, const RecurrentGrads& g) {
+  recurrentBackward(false, true, a, cache, g);
+}
 
 }  // namespace host
 }  // namespace cuda

@@ -1,5 +1,5 @@
-// The persistent recurrent forward's kernel (the phases and the plan are lstm_persist.h's): one
-// cooperative launch for all T steps, each block's slice of W_hh in shared memory, a grid-wide
+// The persistent recurrent kernels, forward and backward (the phases and the plan are
+// lstm_persist.h's): one cooperative launch for all T steps, each block's slice of W_hh in shared memory, a grid-wide
 // barrier (cooperative_groups' grid.sync) between steps. A plain launch could not barrier safely:
 // only a cooperative launch guarantees that every block is resident at once, so none waits on a
 // block that never got an SM.
@@ -39,6 +39,30 @@ __global__ void __launch_bounds__(kPersistThreads) persistentKernel(Fwd p, Persi
   }
 }
 
+// The backward: the start phase touches only the block's own elements, so its first barrier is the
+// one after step T-1.
+__global__ void __launch_bounds__(kPersistThreads) persistentBackwardKernel(Bwd p, BwdStart st, PersistPlan plan) {
+  extern __shared__ float ws[];
+  const cg::grid_group grid = cg::this_grid();
+  const int tid = static_cast<int>(threadIdx.x);
+  const int64_t blk = blockIdx.x;
+  persistBackLoad(tid, p, plan, blk, ws);
+  __syncthreads();
+  persistBackStart(tid, p, st, plan, blk);
+  for (int64_t t = p.q.T - 1; t >= -1; --t) {
+    persistBackStep(tid, p, plan, blk, ws, t);
+    if (t >= 0) grid.sync();
+  }
+}
+
+template <class Kernel>
+void launchCooperative(Kernel kernel, const PersistPlan& plan, void** params, cudaStream_t stream,
+                       const std::string& where, const char* what) {
+  check(cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(kernel), dim3(static_cast<unsigned>(plan.blocks)),
+                                    dim3(kPersistThreads), params, plan.sharedBytes, stream),
+        where, what);
+}
+
 }  // namespace
 
 RecurrentPath setRecurrentPath(RecurrentPath path) {
@@ -46,7 +70,7 @@ RecurrentPath setRecurrentPath(RecurrentPath path) {
 }
 RecurrentPath recurrentPath() { return static_cast<RecurrentPath>(pathMode.load()); }
 
-const char* persistentPlan(const Seq& q, PersistPlan* plan, const std::string& where) {
+const char* persistentPlan(const Seq& q, bool backward, PersistPlan* plan, const std::string& where) {
   int dev = 0, coop = 0, sms = 0, smem = 0;
   check(cudaGetDevice(&dev), where, "cudaGetDevice");
   check(cudaDeviceGetAttribute(&coop, cudaDevAttrCooperativeLaunch, dev), where, "cudaDeviceGetAttribute (cooperativeLaunch)");
@@ -57,8 +81,10 @@ const char* persistentPlan(const Seq& q, PersistPlan* plan, const std::string& w
   const size_t budget = std::min(kPersistSharedBudget, static_cast<size_t>(smem));
   auto coResident = [&](size_t bytes) {
     int perSm = 0;
-    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, persistentKernel, kPersistThreads, bytes), where,
-          "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
+    const cudaError_t err =
+        backward ? cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, persistentBackwardKernel, kPersistThreads, bytes)
+                 : cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, persistentKernel, kPersistThreads, bytes);
+    check(err, where, "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
     return static_cast<int64_t>(perSm) * sms;
   };
   return planPersistent(q.H, q.G / q.H, budget, coResident, plan);
@@ -68,9 +94,17 @@ void persistentLaunch(const Fwd& p, const PersistPlan& plan, cudaStream_t stream
   Fwd args = p;
   PersistPlan pl = plan;
   void* params[] = {&args, &pl};
-  check(cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(persistentKernel), dim3(static_cast<unsigned>(plan.blocks)),
-                                    dim3(kPersistThreads), params, plan.sharedBytes, stream),
-        where, "cudaLaunchCooperativeKernel (persistent recurrent forward)");
+  launchCooperative(persistentKernel, plan, params, stream, where, "cudaLaunchCooperativeKernel (persistent recurrent forward)");
+}
+
+void persistentBackwardLaunch(const Bwd& p, const BwdStart& s, const PersistPlan& plan, cudaStream_t stream,
+                              const std::string& where) {
+  Bwd args = p;
+  BwdStart st = s;
+  PersistPlan pl = plan;
+  void* params[] = {&args, &st, &pl};
+  launchCooperative(persistentBackwardKernel, plan, params, stream, where,
+                    "cudaLaunchCooperativeKernel (persistent recurrent backward)");
 }
 
 }  // namespace cuda

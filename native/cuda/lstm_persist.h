@@ -1,8 +1,9 @@
-// The persistent recurrent forward (Diamos et al., "Persistent RNNs", ICML 2016): one cooperative
-// grid runs all T steps, each block keeping its slice of W_hh in shared memory for the whole
-// sequence instead of reading all of W_hh from device memory at every step, and one launch instead
-// of T. Shared by the kernel (lstm_persist.cu) and its host emulation (host_grid.cc): the plan (which
-// units each block owns, its shared memory), the phases of one thread, and the order of the phases.
+// The persistent recurrent kernels (Diamos et al., "Persistent RNNs", ICML 2016): one cooperative
+// grid runs all T steps of a forward (or of a backward), each block keeping its slice of W_hh in
+// shared memory for the whole sequence instead of reading all of W_hh from device memory at every
+// step, and one launch instead of T. Shared by the kernels (lstm_persist.cu) and their host
+// emulation (host_grid.cc): the plan (which units each block owns, its shared memory), the phases of
+// one thread, and the order of the phases.
 //
 // Block blk owns hidden units [blk·units, min(H, (blk+1)·units)) with the rows of all its gates
 // (i, f, g, o for the LSTM), so the cell update of its units needs nothing from another block: the
@@ -11,9 +12,10 @@
 // kernel's own forwardElementW (lstm_elem.h), with the slice's layout: the same fmaf chain, so
 // the two paths give the same bits, and padded steps, lengths and recurrent dropout behave alike.
 //
-// Phases of a block: load (its slice of W_hh into shared memory), __syncthreads, start (initial
-// states, mask, yMax of its units), grid barrier, then per step t: step, grid barrier (none after
-// the last step). Inside a phase a thread takes the block's items tid, tid + kPersistThreads, ...
+// Phases of a forward block: load (its slice of W_hh into shared memory), __syncthreads, start
+// (initial states, mask, yMax of its units), grid barrier, then per step t: step, grid barrier (none
+// after the last step). Inside a phase a thread takes the block's items tid, tid + kPersistThreads,
+// ... The backward's phases are at the end of the file.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -125,6 +127,60 @@ void persistentChain(Gr& g, const Fwd& p, const PersistPlan& plan, const float* 
   const Seq& q = p.q;
   if (p.tokens == nullptr) g.gemm(false, true, q.B * q.T, q.G, q.I, x, q.I, wIh, q.I, p.P, q.G);
   g.persistent(p, plan);
+}
+
+// The persistent backward (BPTT): the same plan and ownership, the block's slice of W_hh held by
+// columns (its units' columns of all G rows: the W_hhᵀ slice of dh = dG_{t+1} · W_hh), steps T-1
+// down to -1 each ending in a grid barrier, every element through the per-step kernel's own
+// backwardElementW. The start phase writes only the block's own dh, dc and mask elements, which only
+// the block reads, so no barrier follows it; a step reads every unit's dG_{t+1} (written by every
+// block at the step before) and writes its own units' dG_t.
+struct BwdStart {
+  const float* dHlast;  // [B, H] or null
+  const float* dCn;     // [B, H] or null (LSTM)
+  float dropout;
+  uint64_t seed, stream;
+  float* mask;  // p.mask's buffer
+};
+
+// ws[k·units + u] = W_hh[k][j0 + u] for k < G (forwardElementW's slice has the same size).
+VIGIL_HD void persistBackLoad(int tid, const Bwd& p, const PersistPlan& plan, int64_t blk, float* ws) {
+  const Seq& q = p.q;
+  int64_t j0, j1;
+  sliceOf(plan, q.H, blk, &j0, &j1);
+  for (int64_t i = tid; i < q.G * plan.units; i += kPersistThreads) {
+    const int64_t k = i / plan.units, u = i % plan.units;
+    if (j0 + u < j1) ws[i] = p.wHh[k * q.H + j0 + u];
+  }
+}
+
+VIGIL_HD void persistBackStart(int tid, const Bwd& p, const BwdStart& s, const PersistPlan& plan, int64_t blk) {
+  const Seq& q = p.q;
+  int64_t j0, j1;
+  sliceOf(plan, q.H, blk, &j0, &j1);
+  for (int64_t i = tid; i < q.B * plan.units; i += kPersistThreads) {
+    const int64_t b = i / plan.units, j = j0 + i % plan.units;
+    if (j < j1) backwardStartElement(b * q.H + j, p, s.dHlast, s.dCn, s.dropout, s.seed, s.stream, s.mask);
+  }
+}
+
+VIGIL_HD void persistBackStep(int tid, const Bwd& p, const PersistPlan& plan, int64_t blk, const float* ws,
+                              int64_t t) {
+  const Seq& q = p.q;
+  int64_t j0, j1;
+  sliceOf(plan, q.H, blk, &j0, &j1);
+  for (int64_t i = tid; i < q.B * plan.units; i += kPersistThreads) {
+    const int64_t b = i / plan.units, u = i % plan.units;
+    if (j0 + u < j1) backwardElementW(b * q.H + j0 + u, p, t, ws + u, plan.units);
+  }
+}
+
+// The persistent backward's grids, in order: the one cooperative grid (Gr::bpersistent), then the
+// weight gradients as on the per-step path.
+template <class Gr>
+void persistentBackwardChain(Gr& g, const Bwd& p, const PersistPlan& plan, const BwdOut& o, const BwdStart& s) {
+  g.bpersistent(p, s, plan);
+  weightGradChain(g, p, o, s.dropout);
 }
 
 }  // namespace rnnk

@@ -8,7 +8,8 @@
 //           dropout, seed, stream, cache, dY, dHlast, [dCn], dX, dWIh, dTable, dWHh, dBias, dh0, [dc0])
 // xCacheSize(batch, time, hidden) -> number
 // xForwardCuda, xBackwardCuda (+ Async): the same arguments, run on the GPU (cuda/lstm.cu);
-// _cudaHostEmulateXForward / Backward / ForwardPersistent (test-only): their grids as host loops.
+// _cudaHostEmulateXForward / Backward / ForwardPersistent / BackwardPersistent (test-only): their
+// grids as host loops.
 // _cudaPersistentPlan, _cudaRecurrentPath (test-only): the persistent forward's plan on a modelled
 // device, and the switch between the CUDA forward's paths (cuda/lstm.h).
 // xFoldEmbedding(vocab, embed, hidden, emb, wIh, bias, table)
@@ -192,6 +193,7 @@ void defineRecurrent(Napi::Env env, Napi::Object exports, const RecurrentKernels
   define(env, exports, (host + "Forward").c_str(), forwardBinding(k, k.hostForward));
   define(env, exports, (host + "Backward").c_str(), backwardBinding(k, k.hostBackward));
   define(env, exports, (host + "ForwardPersistent").c_str(), forwardBinding(k, k.hostPersistentForward));
+  define(env, exports, (host + "BackwardPersistent").c_str(), backwardBinding(k, k.hostPersistentBackward));
 
   define(env, exports, name(k, "FoldEmbedding").c_str(), [kk](Args& g) -> std::function<void()> {
     int64_t V = g.dim(0, "vocab"), E = g.dim(1, "embed"), H = g.dim(2, "hidden");
@@ -267,7 +269,7 @@ void register_lstm(Napi::Env env, Napi::Object exports) {
   defineRecurrent(env, exports,
                   RecurrentKernels{"lstm", "Lstm", 4, true, lstmCacheSize, lstmForward, lstmBackward, cuda::lstmForward,
                                    cuda::host::lstmForward, cuda::lstmBackward, cuda::host::lstmBackward,
-                                   cuda::host::lstmForwardPersistent});
+                                   cuda::host::lstmForwardPersistent, cuda::host::lstmBackwardPersistent});
   definePersistentTools(env, exports);
 }
 

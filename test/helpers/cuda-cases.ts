@@ -39,9 +39,11 @@ export interface HostGrid {
   _cudaHostEmulateLstmBackward(...a: unknown[]): void;
   _cudaHostEmulateRnnForward(...a: unknown[]): void;
   _cudaHostEmulateRnnBackward(...a: unknown[]): void;
-  /** The persistent forward's cooperative grid as host loops (forwardArgs' arguments), on a modelled device of 4 SMs x 2 blocks. */
+  /** The persistent kernels' cooperative grids as host loops (forwardArgs' / backwardArgs' arguments), on a modelled device of 4 SMs x 2 blocks. */
   _cudaHostEmulateLstmForwardPersistent(...a: unknown[]): void;
   _cudaHostEmulateRnnForwardPersistent(...a: unknown[]): void;
+  _cudaHostEmulateLstmBackwardPersistent(...a: unknown[]): void;
+  _cudaHostEmulateRnnBackwardPersistent(...a: unknown[]): void;
   /** The persistent kernel's plan on a modelled device, or why there is none. */
   _cudaPersistentPlan(hidden: number, gatesPerHidden: number, budgetBytes: number, sms: number, blocksPerSm: number,
     sharedPerSm: number): PersistPlan | string;
@@ -371,9 +373,8 @@ const poisoned = (n: number) => new Float32Array(n).fill(Number.NaN);
 
 /**
  * One case through a forward for inference, a training forward and its backward, on the CPU
- * kernel ('cpu'), the CUDA kernel ('cuda') or the CUDA kernel's grids on the host ('host'; with
- * 'host-persistent' the forwards are the persistent kernel's grid, the backward the per-step one);
- * every output poisoned with NaN first.
+ * kernel ('cpu'), the CUDA kernel ('cuda') or the CUDA kernel's grids on the host ('host', or
+ * 'host-persistent': the persistent kernels' grids); every output poisoned with NaN first.
  */
 export function runRecurrent(c: RecurrentCase, mode: 'cpu' | 'cuda' | 'host' | 'host-persistent'): RecurrentRun {
   const lstm = c.cell === 'lstm';
@@ -390,9 +391,11 @@ export function runRecurrent(c: RecurrentCase, mode: 'cpu' | 'cuda' | 'host' | '
     }
   };
   const bwd = (o: LstmBackwardOptions): void => {
-    if (mode === 'host' || mode === 'host-persistent') {
-      const h = hostGrid();
+    const h = hostGrid();
+    if (mode === 'host') {
       (lstm ? h._cudaHostEmulateLstmBackward : h._cudaHostEmulateRnnBackward)(...backwardArgs('host', o, lstm ? 4 : 1, lstm));
+    } else if (mode === 'host-persistent') {
+      (lstm ? h._cudaHostEmulateLstmBackwardPersistent : h._cudaHostEmulateRnnBackwardPersistent)(...backwardArgs('host', o, lstm ? 4 : 1, lstm));
     } else {
       (lstm ? lstmBackward : rnnBackward)({ ...o, device: mode });
     }
