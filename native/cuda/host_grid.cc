@@ -310,11 +310,12 @@ void recurrentBackward(bool lstm, bool persistent, const RecurrentArgs& a, float
   const rnnk::BwdOut o{a.x,     a.wIh, a.h0, d.dX, d.dWIh, d.dWHh, d.dBias, a.V, offsets.data(), tokenRows.data(),
                        d.dTable, xt.data(), dxt.data(), hPrev.data(), part.data()};
   RecurrentHostGrid g;
-  if (persistent)
-    rnnk::persistentBackwardChain(g, p, plan, o,
-                                  rnnk::BwdStart{d.dHlast, lstm ? d.dCn : nullptr, dropout, a.seed, a.stream, mask.data()});
-  else
+  if (persistent) {
+    const rnnk::BwdStart s{d.dHlast, lstm ? d.dCn : nullptr, dropout, a.seed, a.stream, mask.data()};
+    rnnk::persistentBackwardChain(g, p, plan, o, s);
+  } else {
     rnnk::backwardChain(g, p, o, d.dHlast, lstm ? d.dCn : nullptr, dropout, a.seed, a.stream, mask.data());
+  }
   if (d.dh0 != nullptr) std::copy(dh.begin(), dh.end(), d.dh0);
   if (lstm && d.dc0 != nullptr) std::copy(dc.begin(), dc.end(), d.dc0);
 }

@@ -1,8 +1,10 @@
 // The persistent recurrent kernels, forward and backward (the phases and the plan are
-// lstm_persist.h's): one cooperative launch for all T steps, each block's slice of W_hh in shared memory, a grid-wide
-// barrier (cooperative_groups' grid.sync) between steps. A plain launch could not barrier safely:
-// only a cooperative launch guarantees that every block is resident at once, so none waits on a
-// block that never got an SM.
+// lstm_persist.h's): one cooperative launch for all T steps, each block's slice of W_hh in shared
+// memory, a grid-wide barrier (cooperative_groups' grid.sync) between steps. A plain launch could
+// not barrier safely: only a cooperative launch guarantees that every block is resident at once,
+// so none waits on a block that never got an SM. A thread's items are the same in every phase (the
+// block's items tid, tid + 256, ...), so what a thread writes for its own element in one phase and
+// reads in the next needs no barrier; only other blocks' h_{t-1} (dG_{t+1}) does.
 #include <cooperative_groups.h>
 
 #include <algorithm>
@@ -73,7 +75,8 @@ RecurrentPath recurrentPath() { return static_cast<RecurrentPath>(pathMode.load(
 const char* persistentPlan(const Seq& q, bool backward, PersistPlan* plan, const std::string& where) {
   int dev = 0, coop = 0, sms = 0, smem = 0;
   check(cudaGetDevice(&dev), where, "cudaGetDevice");
-  check(cudaDeviceGetAttribute(&coop, cudaDevAttrCooperativeLaunch, dev), where, "cudaDeviceGetAttribute (cooperativeLaunch)");
+  check(cudaDeviceGetAttribute(&coop, cudaDevAttrCooperativeLaunch, dev), where,
+        "cudaDeviceGetAttribute (cooperativeLaunch)");
   if (coop == 0) return "the device does not support cooperative launches";
   check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev), where, "cudaDeviceGetAttribute (SM count)");
   check(cudaDeviceGetAttribute(&smem, cudaDevAttrMaxSharedMemoryPerBlock, dev), where,
@@ -82,8 +85,9 @@ const char* persistentPlan(const Seq& q, bool backward, PersistPlan* plan, const
   auto coResident = [&](size_t bytes) {
     int perSm = 0;
     const cudaError_t err =
-        backward ? cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, persistentBackwardKernel, kPersistThreads, bytes)
-                 : cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, persistentKernel, kPersistThreads, bytes);
+        backward
+            ? cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, persistentBackwardKernel, kPersistThreads, bytes)
+            : cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, persistentKernel, kPersistThreads, bytes);
     check(err, where, "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
     return static_cast<int64_t>(perSm) * sms;
   };
@@ -94,7 +98,8 @@ void persistentLaunch(const Fwd& p, const PersistPlan& plan, cudaStream_t stream
   Fwd args = p;
   PersistPlan pl = plan;
   void* params[] = {&args, &pl};
-  launchCooperative(persistentKernel, plan, params, stream, where, "cudaLaunchCooperativeKernel (persistent recurrent forward)");
+  launchCooperative(persistentKernel, plan, params, stream, where,
+                    "cudaLaunchCooperativeKernel (persistent recurrent forward)");
 }
 
 void persistentBackwardLaunch(const Bwd& p, const BwdStart& s, const PersistPlan& plan, cudaStream_t stream,
