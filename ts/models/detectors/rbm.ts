@@ -12,7 +12,7 @@
 // updates run off the event loop, one epoch per call, bit-identical for any thread count.
 //
 // Against scikit-learn: with `visible: 'bernoulli'`, weights W [hiddenUnits, features] are
-// components_, `b` intercept_visible_, `c` intercept_hidden_; scoreSamples is scikit-learn's
+// components_, `b` intercept_visible_, `c` intercept_hidden_; scoreSamples (default scoring) is scikit-learn's
 // _free_energy (its score_samples is a stochastic pseudo-likelihood, not offered here) and
 // transform() its transform. Initialisation follows Hinton's practical guide rather than
 // scikit-learn: W ~ N(0, 0.01²), hidden biases 0, visible biases at the data's means (Gaussian)
