@@ -16,11 +16,12 @@ import {
 import type { RbmGradient } from '../ts/bindings/rbm.ts';
 import { randomF32, rng } from './helpers/random.ts';
 import { rejectsError, throwsError } from './helpers/errors.ts';
-import { lstmBackwardAsync, lstmCacheSize, lstmForward, lstmForwardAsync } from '../ts/bindings/lstm.ts';
+import { lstmBackward, lstmBackwardAsync, lstmCacheSize, lstmForward, lstmForwardAsync } from '../ts/bindings/lstm.ts';
 import {
   conv1dCases, conv1dDims, definedCacheEntries, firstUnwritten, gemmCases, hostGrid, iforestCases, rbmCases, recurrentCases,
   recurrentOutputs, relNorm, runRecurrent, svmCases,
 } from './helpers/cuda-cases.ts';
+import type { RecurrentPath } from './helpers/cuda-cases.ts';
 import { largeTrainCases, runTrainCase, runTrainCaseAsync, trainCases } from './helpers/cuda-train-cases.ts';
 import { SGD } from '../ts/models/optimizers.ts';
 import { NativeSession } from '../ts/bindings/session.ts';
@@ -275,6 +276,55 @@ if (!b.cuda) {
     };
     const viaCpu = await grads('cpu', cache.slice()), viaGpu = await grads('cuda', cache.slice());
     for (const k of ['dX', 'dWHh', 'dh0'] as const) assert.ok(relNorm(viaGpu[k], viaCpu[k]) < 1e-4, `mixed devices: ${k}`);
+  });
+
+  test('LSTM and SimpleRNN persistent kernels: the CPU kernel (forward 1e-5, gradients 1e-4), the per-step kernels\' bits, the host emulation; auto picks them up to H = 256', async () => {
+    const path = (p: RecurrentPath) => hostGrid()._cudaRecurrentPath(p);
+    const large = recurrentCases(9600, [
+      ['lstm', 128, 200, 32, 64, 'mixed', 'pre', true, 0.2], ['lstm', 64, 100, 20, 256, 'mixed', 'post', false, 0],
+      ['rnn', 100, 150, 16, 200, 'mixed', 'pre', true, 0.1], ['lstm', 1, 300, 8, 129, 'none', 'post', true, 0.3],
+      ['lstm', 128, 120, 0, 64, 'mixed', 'pre', false, 0, 64],
+    ]);
+    try {
+      for (const c of [...recurrentCases(9700), ...large]) {
+        path('persistent');
+        const persistent = runRecurrent(c, 'cuda');
+        path('step');
+        const step = runRecurrent(c, 'cuda');
+        path('auto');
+        const auto = runRecurrent(c, 'cuda');
+        const cpu = recurrentOutputs(runRecurrent(c, 'cpu')), byStep = recurrentOutputs(step), byAuto = recurrentOutputs(auto);
+        // The emulation's modelled device (4 SMs x 2 blocks) has no plan for the largest layers.
+        const modelled = hostGrid()._cudaPersistentPlan(c.H, c.cell === 'lstm' ? 4 : 1, 48 * 1024, 4, 2, 100 * 1024);
+        const emu = typeof modelled !== 'string' ? recurrentOutputs(runRecurrent(c, 'host-persistent')) : null;
+        for (const [k, v] of recurrentOutputs(persistent)) {
+          const tol = k.startsWith('grads.') ? 1e-4 : 1e-5;
+          assert.is(firstUnwritten(v), -1, `${c.label}: ${k} not written`);
+          assert.ok(relNorm(v, cpu.get(k)!) < tol, `${c.label}: ${k} ${relNorm(v, cpu.get(k)!)} from the CPU kernel`);
+          // One fmaf chain per element on both paths, the same device libraries: the same bits.
+          assert.equal(v, byStep.get(k)!, `${c.label}: ${k} differs from the per-step kernels`);
+          assert.equal(byAuto.get(k)!, v, `${c.label}: ${k}: auto did not give the persistent kernels' bits`);
+          if (emu) assert.ok(relNorm(v, emu.get(k)!) < tol, `${c.label}: ${k} from the host emulation`);
+        }
+        assert.equal(persistent.train.cache.filter((x) => !Number.isNaN(x)), step.train.cache.filter((x) => !Number.isNaN(x)),
+          `${c.label}: cache differs from the per-step kernel`);
+      }
+      // Past H = 256: forced, an Error saying why; auto, the per-step kernel.
+      const [c] = recurrentCases(9800, [['lstm', 4, 5, 3, 300, 'none', 'pre', false, 0]]);
+      const o = { batch: c.B, time: c.T, input: c.I, hidden: c.H, x: c.x, wIh: c.wIh, wHh: c.wHh, hLast: nan(c.B * c.H), device: 'cuda' as const };
+      const b = { ...o, cache: nan(lstmCacheSize(c.B, c.T, c.H)), dHlast: c.dHlast, dWHh: nan(c.wHh.length) };
+      path('persistent');
+      throwsError(() => lstmForward(o), Error, /persistent kernel was asked for but cannot run: hidden size over 256/);
+      await rejectsError(() => lstmForwardAsync(o), Error, /hidden size over 256/);
+      throwsError(() => lstmBackward(b), Error, /lstmBackward .*persistent kernel was asked for but cannot run: hidden size over 256/);
+      path('auto');
+      lstmForward({ ...o, training: true, cache: b.cache });
+      assert.is(firstUnwritten(o.hLast), -1, 'H = 300 through auto');
+      lstmBackward(b);
+      assert.is(firstUnwritten(b.dWHh), -1, 'H = 300 backward through auto');
+    } finally {
+      path('auto');
+    }
   });
 
   test('a failing call is an Error naming the kernel and sizes, and the next call works', async () => {

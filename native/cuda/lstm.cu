@@ -1,9 +1,13 @@
 // LSTM and SimpleRNN kernels (the CUDA twins of cpu/lstm.cc and cpu/rnn.cc). The work of each grid
 // is in lstm_elem.h, shared with the host emulation, and so is the order of the grids
 // (forwardChain, backwardChain); this file holds the kernels' skeletons, the bias gradient's
-// barriers and the device memory of one call. The input projection and the weight gradients are
-// the SGEMM kernel of gemm.cu on device memory (sgemmLaunch).
+// barriers and the device memory of one call. The forward's and the backward's steps run either as
+// those per-step grids or as the persistent kernels' one cooperative grid (lstm_persist.cu), by
+// lstm.h's RecurrentPath rule. The
+// input projection and the weight gradients are the SGEMM kernel of gemm.cu on device memory
+// (sgemmLaunch).
 #include <algorithm>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -12,6 +16,7 @@
 #include "cuda/launch.cuh"
 #include "cuda/lstm.h"
 #include "cuda/lstm_elem.h"
+#include "cuda/lstm_persist.cuh"
 #include "cuda/runtime.cuh"
 #include "cuda/train.cuh"
 
@@ -117,6 +122,10 @@ struct DeviceGrid {
     stepKernel<<<blocks(n), kThreads, 0, st>>>(p, t, n);
     checkLaunch(where, "recurrent stepKernel launch");
   }
+  void persistent(const Fwd& p, const PersistPlan& plan) const { persistentLaunch(p, plan, st, where); }
+  void bpersistent(const Bwd& p, const BwdStart& s, const PersistPlan& plan) const {
+    persistentBackwardLaunch(p, s, plan, st, where);
+  }
   void bstart(const Bwd& p, const float* dHlast, const float* dCn, float dropout, uint64_t seed, uint64_t stream,
               float* mask) const {
     const int64_t n = p.q.B * p.q.H;
@@ -161,9 +170,21 @@ std::string describe(const char* fn, const RecurrentArgs& a) {
          ", H=" + std::to_string(a.H) + ")";
 }
 
+// Whether this call runs the persistent kernel (RecurrentPath in cuda/lstm.h), and its plan.
+bool usePersistent(const RecurrentArgs& a, bool lstm, bool backward, PersistPlan* plan, const std::string& where) {
+  const RecurrentPath path = recurrentPath();
+  if (path == RecurrentPath::Step) return false;
+  const char* why = persistentPlan(seqOf(a, lstm, nullptr), backward, plan, where);
+  if (why != nullptr && path == RecurrentPath::Persistent)
+    throw std::runtime_error(where + ": the persistent kernel was asked for but cannot run: " + why);
+  return why == nullptr;
+}
+
 void forward(bool lstm, const char* fn, const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast,
              float* yMax) {
   const std::string where = describe(fn, a);
+  PersistPlan plan{};
+  const bool persistent = usePersistent(a, lstm, false, &plan, where);
   Stream s(where);
   auto len = copyUp(a.lengths, a.lengths ? a.B : 0, s, where);
   const Seq q = seqOf(a, lstm, len.get());
@@ -188,7 +209,8 @@ void forward(bool lstm, const char* fn, const RecurrentArgs& a, float* cache, fl
               dh0.get(), dc0.get(),   a.dropout,   a.seed,        a.stream,    mask.get(),
               h.get(),   c.get(),     dcache.get(), dy.get(),     dmax.get()};
   DeviceGrid g{s.get(), where};
-  forwardChain(g, p, dx.get(), dwIh.get());
+  if (persistent) persistentChain(g, p, plan, dx.get(), dwIh.get());
+  else forwardChain(g, p, dx.get(), dwIh.get());
   if (y) download(y, dy.get(), dy.bytes(), s.get(), where);
   if (cache) download(cache, dcache.get(), dcache.bytes(), s.get(), where);
   if (yMax) download(yMax, dmax.get(), dmax.bytes(), s.get(), where);
@@ -199,6 +221,8 @@ void forward(bool lstm, const char* fn, const RecurrentArgs& a, float* cache, fl
 
 void backward(bool lstm, const char* fn, const RecurrentArgs& a, const float* cache, const RecurrentGrads& d) {
   const std::string where = describe(fn, a);
+  PersistPlan plan{};
+  const bool persistent = usePersistent(a, lstm, true, &plan, where);
   Stream s(where);
   auto len = copyUp(a.lengths, a.lengths ? a.B : 0, s, where);
   const Seq q = seqOf(a, lstm, len.get());
@@ -231,7 +255,10 @@ void backward(bool lstm, const char* fn, const RecurrentArgs& a, const float* ca
   const BwdOut o{dx.get(),  dwIh.get(), dh0in.get(), gX.get(),  gWIh.get(), gWHh.get(), gBias.get(), a.V,
                  dOffsets.get(), dTokenRows.get(), gTable.get(), xt.get(), dxt.get(), hPrev.get(), part.get()};
   DeviceGrid g{s.get(), where};
-  backwardChain(g, p, o, ddHlast.get(), ddCn.get(), dropout, a.seed, a.stream, mask.get());
+  if (persistent)
+    persistentBackwardChain(g, p, plan, o, BwdStart{ddHlast.get(), ddCn.get(), dropout, a.seed, a.stream, mask.get()});
+  else
+    backwardChain(g, p, o, ddHlast.get(), ddCn.get(), dropout, a.seed, a.stream, mask.get());
   if (d.dX) download(d.dX, gX.get(), gX.bytes(), s.get(), where);
   if (d.dWIh) download(d.dWIh, gWIh.get(), gWIh.bytes(), s.get(), where);
   if (d.dWHh) download(d.dWHh, gWHh.get(), gWHh.bytes(), s.get(), where);
