@@ -18,6 +18,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NativeSession } from '../ts/bindings/session.ts';
 import type { SessionSpec } from '../ts/bindings/session.ts';
+import { addon } from '../ts/bindings/addon.ts';
 import { setDeviceLog } from '../ts/bindings/device.ts';
 import { _setSessionBackend } from '../ts/models/device_session.ts';
 import { Dense } from '../ts/models/layers/dense.ts';
@@ -35,6 +36,16 @@ test.after(() => _setSessionBackend(null));
 
 test('fit through the session: the CPU fit\'s losses, metrics and weights (5 stacks)', async () => {
   for (const c of cases) await checkFitParity(c);
+});
+
+test('fit through the session with the persistent recurrent kernels (the path the GPU takes where they fit)', async () => {
+  const path = addon<{ _cudaRecurrentPath(p: string): string }>()._cudaRecurrentPath;
+  const before = path('persistent');
+  try {
+    for (const c of cases) await checkFitParity(c);
+  } finally {
+    path(before);
+  }
 });
 
 test('trainOnBatch through the session, then setWeights: the session follows the layers', async () => {

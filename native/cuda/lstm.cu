@@ -275,6 +275,9 @@ namespace dev {
 
 void recurrentForward(cudaStream_t st, const std::string& where, bool lstm, const RecurrentArgs& a, float* cache, float* y,
                       float* hLast) {
+  // The steps as forward() runs them: the persistent kernel where RecurrentPath allows, else a grid per step.
+  PersistPlan plan{};
+  const bool persistent = usePersistent(a, lstm, false, &plan, where);
   const Seq q = seqOf(a, lstm, a.lengths);
   const int64_t BH = q.B * q.H;
   DeviceGrid g{st, where};
@@ -290,7 +293,8 @@ void recurrentForward(cudaStream_t st, const std::string& where, bool lstm, cons
   }
   const Fwd p{q,       P.get(),  a.bias,   a.tokens, a.table,    wT.get(), nullptr, nullptr, a.dropout,
               a.seed,  a.stream, mask.get(), h.get(), c.get(), cache,    y,       nullptr};
-  forwardChain(g, p, a.x, a.wIh);
+  if (persistent) persistentChain(g, p, plan, a.x, a.wIh);
+  else forwardChain(g, p, a.x, a.wIh);
   if (hLast)
     check(cudaMemcpyAsync(hLast, h.get() + (q.T & 1) * BH, sizeof(float) * static_cast<size_t>(BH),
                           cudaMemcpyDeviceToDevice, st),
@@ -299,6 +303,8 @@ void recurrentForward(cudaStream_t st, const std::string& where, bool lstm, cons
 
 void recurrentBackward(cudaStream_t st, const std::string& where, bool lstm, const RecurrentArgs& a,
                        const int32_t* hostTokens, const int32_t* hostLengths, float* cache, const RecurrentGrads& d) {
+  PersistPlan plan{};
+  const bool persistent = usePersistent(a, lstm, true, &plan, where);
   const Seq q = seqOf(a, lstm, a.lengths);
   const int64_t BH = q.B * q.H, rows = q.T * q.B;
   // dTable's lists are a counting sort of the tokens: built from the host's copy of the batch.
@@ -324,7 +330,10 @@ void recurrentBackward(cudaStream_t st, const std::string& where, bool lstm, con
   const BwdOut o{a.x,    a.wIh,          nullptr,          d.dX,     d.dWIh,   d.dWHh,      d.dBias,    a.V,
                  dOffsets.get(), dTokenRows.get(), d.dTable, xt.get(), dxt.get(), hPrev.get(), part.get()};
   DeviceGrid g{st, where};
-  backwardChain(g, p, o, d.dHlast, nullptr, dropout, a.seed, a.stream, mask.get());
+  if (persistent)
+    persistentBackwardChain(g, p, plan, o, BwdStart{d.dHlast, nullptr, dropout, a.seed, a.stream, mask.get()});
+  else
+    backwardChain(g, p, o, d.dHlast, nullptr, dropout, a.seed, a.stream, mask.get());
 }
 
 }  // namespace dev

@@ -91,15 +91,18 @@ struct HostBackend {
       case lossk::Kind::MeanAbsolute: *out = host::meanAbsoluteError(r.N, r.C, r.z, r.t, r.w, r.grad); break;
     }
   }
+  // The step grids, or the persistent kernels' emulation when RecurrentPath forces them (the CUDA
+  // backend takes those wherever they fit: the tests force them here to cover that composition).
+  static bool persistent() { return recurrentPath() == RecurrentPath::Persistent; }
   void recurrentForward(bool lstm, const RecurrentArgs& a, float* cache, float* y, float* hLast) {
-    if (lstm) host::lstmForward(a, cache, y, hLast, nullptr, nullptr);
-    else host::rnnForward(a, cache, y, hLast, nullptr, nullptr);
+    if (persistent()) (lstm ? host::lstmForwardPersistent : host::rnnForwardPersistent)(a, cache, y, hLast, nullptr, nullptr);
+    else (lstm ? host::lstmForward : host::rnnForward)(a, cache, y, hLast, nullptr, nullptr);
   }
   // The host's tokens and lengths are the backend's own here (a's pointers).
   void recurrentBackward(bool lstm, const RecurrentArgs& a, const int32_t*, const int32_t*, float* cache,
                          const RecurrentGrads& g) {
-    if (lstm) host::lstmBackward(a, cache, g);
-    else host::rnnBackward(a, cache, g);
+    if (persistent()) (lstm ? host::lstmBackwardPersistent : host::rnnBackwardPersistent)(a, cache, g);
+    else (lstm ? host::lstmBackward : host::rnnBackward)(a, cache, g);
   }
   void maxPool(int64_t B, int64_t T, int64_t F, const int32_t* lengths, const float* x, float* y, int32_t* arg) {
     for (int64_t e = 0; e < B * F; ++e) poolk::maxForwardElement(e, T, F, lengths, x, y, arg);
