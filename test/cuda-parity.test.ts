@@ -344,7 +344,9 @@ if (!b.cuda) {
   });
 
   test('device session: an allocation the GPU cannot hold is an Error naming the sizes; the session after it works', async () => {
-    const huge = { kind: 'embedding' as const, in: 2 ** 30, units: 2 ** 10 };
+    // 2^34 values (the largest tensor a spec may name): 64 GiB each for the weights, gradients and
+    // Adam's m and v, more than any one GPU holds.
+    const huge = { kind: 'embedding' as const, in: 2 ** 24, units: 2 ** 10 };
     throwsError(() => new NativeSession({
       layers: [huge, { kind: 'lstm', in: 2 ** 10, units: 4 }, { kind: 'dense', in: 4, units: 1, activation: 'sigmoid' }],
       loss: 'binary_crossentropy', onLogits: true, optimizer: { name: 'adam' },

@@ -1,6 +1,7 @@
 // What session.h promises about a stack before any memory is taken: the layer order the step logic
 // (session_step.h) handles, and the weight sizes in Sequential.getWeights() order. Compiled into
 // every build (the host backend uses it without CUDA).
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -14,6 +15,10 @@ namespace {
 [[noreturn]] void bad(size_t i, const std::string& what) {
   throw std::invalid_argument("session: layer " + std::to_string(i) + ": " + what);
 }
+
+// The glue's largest tensor (glue::kMaxElements). The glue takes sizes up to 2^31 each, so a
+// weight's product (4·units·in) could pass 2^63: checked in double before any int64 product is formed.
+constexpr double kMaxWeight = 17179869184.0;  // 2^34
 }  // namespace
 
 void checkSpec(const Spec& s) {
@@ -52,6 +57,14 @@ void checkSpec(const Spec& s) {
         F = l.units;
         break;
     }
+  }
+  for (size_t i = 0; i < s.layers.size(); ++i) {
+    const LayerSpec& l = s.layers[i];
+    const double G = (l.kind == LayerKind::Lstm ? 4.0 : 1.0) * static_cast<double>(l.units);
+    const bool recurrent = l.kind == LayerKind::Lstm || l.kind == LayerKind::Rnn;
+    const double most = recurrent ? G * static_cast<double>(std::max(l.in, l.units)) : G * static_cast<double>(l.in);
+    if (most > kMaxWeight)
+      bad(i, "a weight tensor over 2^34 values (units " + std::to_string(l.units) + ", inputs " + std::to_string(l.in) + ")");
   }
   if (seq) throw std::invalid_argument("session: the output must be one row per sample (no sequence outputs)");
   if (s.onLogits && s.layers.back().kind != LayerKind::Dense) throw std::invalid_argument("session: a loss on logits needs a Dense output layer");

@@ -2,7 +2,8 @@
 // _cudaHostSessionCreate (test-only, every build) one on the host backend that runs the same step
 // logic through the CUDA kernels' host emulations. The calls after that take either handle:
 // sessionSetWeights / sessionGetWeights (every weight, concatenated in getWeights() order),
-// sessionTrainStep[Async] and sessionInfer[Async] (the loss written into a Float64Array(1)).
+// sessionTrainStep[Async] and sessionInfer[Async] (the loss written into a Float64Array(1)),
+// sessionRelease[Async].
 #include <cmath>
 #include <memory>
 #include <mutex>
@@ -150,6 +151,7 @@ template <class F>
 std::function<void()> locked(Handle h, F f) {
   return [h, f]() {
     std::lock_guard<std::mutex> lock(h->m);
+    if (!h->s) throw std::runtime_error("the session was released (sessionRelease)");
     f(*h->s);
   };
 }
@@ -183,6 +185,15 @@ void register_session(Napi::Env env, Napi::Object exports) {
       int64_t at = 0;
       for (int64_t n : weightSizes(h->spec)) ps.push_back(w + (at += n) - n);
       s.getWeights(ps);
+    });
+  });
+  // (session): frees the session's memory now instead of when the handle is collected (device
+  // memory does not press V8's collector); after any call in flight. Later calls are Errors.
+  define(env, exports, "sessionRelease", [](Args& a) {
+    Handle h = handleArg(a, 0);
+    return std::function<void()>([h]() {
+      std::lock_guard<std::mutex> lock(h->m);
+      h->s.reset();
     });
   });
   // (session, batch, time, tokens | x, lengths | null, targets | labels, sampleWeights | null, seed,

@@ -61,6 +61,7 @@ interface SessionAddon {
   sessionGetWeightsAsync(h: Handle, weights: F32): Promise<void>;
   sessionTrainStepAsync(h: Handle, B: number, T: number, input: I32 | F32, lengths: I32 | null, targets: F32 | I32,
     weights: F32 | null, seed: number, step: number, t: number, lr: number, out: F32 | null, loss: Float64Array): Promise<void>;
+  sessionReleaseAsync(h: Handle): Promise<void>;
   sessionInferAsync(h: Handle, B: number, T: number, input: I32 | F32, lengths: I32 | null, targets: F32 | I32 | null,
     out: F32, loss: Float64Array): Promise<void>;
 }
@@ -134,6 +135,14 @@ export class NativeSession {
   async trainStep(b: SessionBatch, sampleWeights: F32 | null, seed: number, step: number, t: number, lr: number, out: F32 | null): Promise<number> {
     await native().sessionTrainStepAsync(this.#h, b.batch, b.time, b.input, b.lengths, b.targets as F32 | I32, sampleWeights, seed, step, t, lr, out, this.#loss);
     return this.#loss[0];
+  }
+
+  /**
+   * Frees the session's memory once any call in flight has ended, instead of whenever the collector
+   * gets to the handle (it does not see device memory); later calls reject.
+   */
+  async release(): Promise<void> {
+    await native().sessionReleaseAsync(this.#h);
   }
 
   /** Outputs [B, C] into `out`; resolves to the loss when the batch has targets, else 0. */

@@ -315,7 +315,11 @@ export abstract class TrainableModel<X> implements CallbackModel {
     if (device === 'cpu') return null;
     let s = this.#session;
     if (!s || s.loss !== this.loss || s.optimizer !== this.#optimizer) {
-      if (s) await s.download(layers);
+      if (s) {
+        await s.download(layers);
+        // Its device memory (weights, gradients, optimizer state, caches) now, not at the next GC.
+        await s.native.release();
+      }
       this.#session = null;
       const spec = sessionSpec(layers, this.loss, this.#optimizer);
       if (typeof spec === 'string') {
@@ -416,7 +420,12 @@ export abstract class TrainableModel<X> implements CallbackModel {
    * are one consistent snapshot (save and exportOnnx read them through here).
    */
   whenIdle<T>(fn: () => T | Promise<T>): Promise<T> {
-    return this.exclusive(async () => fn());
+    // Mid-fit on the device session the layers hold the last epoch's weights: bring the session's
+    // current ones back first, so that a save or an export between batches sees what the CPU fit would.
+    return this.exclusive(async () => {
+      await this.syncFromSession();
+      return fn();
+    });
   }
 
   protected compiled(fn: string): Loss {
@@ -590,6 +599,7 @@ export abstract class TrainableModel<X> implements CallbackModel {
     const order = Int32Array.from({ length: train.n }, (_, i) => i);
     const u = new Float32Array(train.n);
     let batchIndex = 0;
+    let failed = false;
     try {
       for (let epoch = 0; epoch < epochs && !this.stopTraining; epoch++) {
         for (const c of callbacks) await c.onEpochBegin?.(epoch, this);
@@ -645,9 +655,16 @@ export abstract class TrainableModel<X> implements CallbackModel {
         if (opts.verbose) console.log(this.describe(epoch, epochs, logs));
         if (this.stopTraining) history.stoppedEarly = true;
       }
+    } catch (err) {
+      failed = true;
+      throw err;
     } finally {
-      if (session) await this.exclusive(() => this.syncFromSession());
+      // The layers get the steps that ran, even after a failed one. A download that fails too (a
+      // lost CUDA context fails every call) must neither hide the step's own error nor skip onTrainEnd.
+      let syncError: unknown = null;
+      if (session) await this.exclusive(() => this.syncFromSession()).catch((e: unknown) => { syncError = e; });
       for (const c of callbacks) await c.onTrainEnd?.(this);
+      if (syncError !== null && !failed) throw syncError;
     }
     return history;
   }

@@ -1,0 +1,106 @@
+// The device session's life around the model layer, on the host backend (no GPU needed): when the
+// layers and the session exchange weights (mid-fit saves, learning-rate callbacks), what a failed
+// step leaves behind, and when a session's memory is given back. Each case compares with the CPU
+// fit of a twin model where there is one to compare with.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { NativeSession } from '../ts/bindings/session.ts';
+import type { SessionSpec } from '../ts/bindings/session.ts';
+import { _setSessionBackend } from '../ts/models/device_session.ts';
+import { LearningRateScheduler, ReduceLROnPlateau } from '../ts/models/callbacks.ts';
+import { rejectsError, throwsError } from './helpers/errors.ts';
+import { cases, relNorm, twins } from './helpers/session-cases.ts';
+
+test.before(() => _setSessionBackend('host'));
+test.after(() => _setSessionBackend(null));
+
+test('whenIdle (save, exportOnnx) between batches sees the session\'s current weights, as the CPU fit\'s', async () => {
+  const c = cases[0];
+  const [cpu, dev] = await twins(c);
+  const seen = async (m: typeof cpu) => {
+    const at: Float32Array[][] = [];
+    await m.fit(c.x, c.y, { epochs: 1, batchSize: 4, callbacks: [{ onBatchEnd: async () => { at.push(await m.whenIdle(() => m.getWeights())); } }] });
+    return at;
+  };
+  const a = await seen(cpu), b = await seen(dev);
+  assert.is(b.length, a.length);
+  // After the first batch the session is one step ahead of the layers' epoch-start weights.
+  a.forEach((ws, k) => ws.forEach((w, i) => assert.ok(relNorm(b[k][i], w) < 1e-4, `batch ${k}, weight ${i}: ${relNorm(b[k][i], w)}`)));
+});
+
+test('learning-rate callbacks (LearningRateScheduler, ReduceLROnPlateau) reach the session\'s optimizer', async () => {
+  const c = cases[2];
+  const [cpu, dev] = await twins(c);
+  const fit = (m: typeof cpu) => m.fit(c.x, c.y, {
+    epochs: 3, batchSize: 3,
+    callbacks: [new LearningRateScheduler((e, lr) => (e === 0 ? lr : lr * 4)), new ReduceLROnPlateau({ monitor: 'loss', patience: 0, factor: 0.5, minDelta: 10 })],
+  });
+  const hc = await fit(cpu), hd = await fit(dev);
+  hc.epochs.forEach((e, i) => assert.ok(Math.abs(hd.epochs[i].loss - e.loss) <= 1e-5 * Math.max(1, e.loss), `epoch ${i}`));
+  assert.is(dev.optimizer?.learningRate, cpu.optimizer?.learningRate);
+  cpu.getWeights().forEach((w, i) => assert.ok(relNorm(dev.getWeights()[i], w) < 1e-4, `weight ${i}: ${relNorm(dev.getWeights()[i], w)}`));
+});
+
+test('a failed step is fit\'s error even when the download after it fails too; onTrainEnd still runs', async () => {
+  const c = cases[0];
+  const [, dev] = await twins(c);
+  const proto = NativeSession.prototype;
+  const { trainStep, getWeights } = proto;
+  let steps = 0;
+  let lost = false;
+  proto.trainStep = function (...args: Parameters<typeof trainStep>) {
+    if (++steps === 3) {
+      lost = true;
+      return Promise.reject(new Error('sessionTrainStepAsync: session: the step failed'));
+    }
+    return trainStep.apply(this, args);
+  };
+  // As a lost CUDA context: every call after the failure fails.
+  proto.getWeights = function (...args: Parameters<typeof getWeights>) {
+    return lost ? Promise.reject(new Error('sessionGetWeightsAsync: the context is lost')) : getWeights.apply(this, args);
+  };
+  let ended = false;
+  try {
+    await rejectsError(dev.fit(c.x, c.y, { epochs: 1, batchSize: 4, callbacks: [{ onTrainEnd: () => { ended = true; } }] }), Error, /the step failed/);
+    assert.ok(ended, 'onTrainEnd ran');
+  } finally {
+    proto.trainStep = trainStep;
+    proto.getWeights = getWeights;
+  }
+});
+
+test('a new compile() gives the old session\'s memory back at once; a released session refuses calls', async () => {
+  const c = cases[0];
+  const [, dev] = await twins(c);
+  const released: NativeSession[] = [];
+  const proto = NativeSession.prototype;
+  const { release } = proto;
+  proto.release = function () {
+    released.push(this);
+    return release.call(this);
+  };
+  try {
+    await dev.fit(c.x, c.y, { epochs: 1, batchSize: 5 });
+    assert.is(released.length, 0);
+    dev.compile(c.compile());
+    await dev.predict(c.x);
+    assert.is(released.length, 1);
+    const out = new Float32Array(2);
+    await rejectsError(released[0].infer({ batch: 2, time: 1, input: Int32Array.from([1, 2]), lengths: null, targets: null }, out), Error, /released/);
+  } finally {
+    proto.release = release;
+  }
+});
+
+test('native session: a spec whose weight sizes would overflow is a RangeError before anything is allocated', () => {
+  const spec: SessionSpec = {
+    layers: [{ kind: 'lstm', in: 2 ** 31, units: 2 ** 31 }, { kind: 'dense', in: 2 ** 31, units: 1 }],
+    loss: 'mse', onLogits: false, optimizer: { name: 'sgd' },
+  };
+  throwsError(() => new NativeSession(spec, 'host'), RangeError, /layer 0: a weight tensor over 2\^34 values \(units 2147483648, inputs 2147483648\)/);
+  // 4·2^16 gates × 2^16 units is 2^34 exactly (allowed, and never allocated: the Dense after it is refused).
+  throwsError(() => new NativeSession({ ...spec, layers: [{ kind: 'lstm', in: 3, units: 2 ** 16 }, { kind: 'dense', in: 2 ** 16, units: 2 ** 19 }] }, 'host'),
+    RangeError, /layer 1: a weight tensor over 2\^34/);
+});
+
+test.run();
