@@ -92,6 +92,33 @@ test('a new compile() gives the old session\'s memory back at once; a released s
   }
 });
 
+test('overlapping calls on one native session run in call order, each with its own loss', async () => {
+  const spec: SessionSpec = {
+    layers: [{ kind: 'embedding', in: 7, units: 3 }, { kind: 'lstm', in: 3, units: 4 }, { kind: 'dense', in: 4, units: 1, activation: 'sigmoid' }],
+    loss: 'binary_crossentropy', onLogits: true, optimizer: { name: 'adam' },
+  };
+  const b = { batch: 2, time: 3, input: Int32Array.from([1, 2, 3, 4, 5, 6]), lengths: null, targets: Float32Array.from([1, 0]) };
+  const run = async (overlap: boolean) => {
+    const s = new NativeSession(spec, 'host');
+    const calls: Array<() => Promise<number | void>> = [];
+    const outs: Float32Array[] = [];
+    for (let k = 0; k < 3; k++) {
+      const out = new Float32Array(2);
+      outs.push(out);
+      calls.push(() => s.setWeights(new Float32Array(s.weightCount).fill(0.05 * (k + 1))));
+      calls.push(() => s.trainStep(b, null, 0, k, k + 1, 0.1, null));
+      calls.push(() => s.infer(b, out));
+    }
+    const got: Array<number | void> = [];
+    if (overlap) got.push(...await Promise.all(calls.map((c) => c())));
+    else for (const c of calls) got.push(await c());
+    return { got, outs };
+  };
+  const seq = await run(false), par = await run(true);
+  assert.equal(par.got, seq.got);
+  assert.equal(par.outs, seq.outs);
+});
+
 test('native session: a spec whose weight sizes would overflow is a RangeError before anything is allocated', () => {
   const spec: SessionSpec = {
     layers: [{ kind: 'lstm', in: 2 ** 31, units: 2 ** 31 }, { kind: 'dense', in: 2 ** 31, units: 1 }],

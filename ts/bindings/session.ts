@@ -105,13 +105,18 @@ function encode(fn: string, s: SessionSpec): object {
   };
 }
 
-/** A native session. Calls on one session must not overlap (the model layer queues them). */
+/**
+ * A native session. Calls on one session run one after another, in the order they were made
+ * (overlapping calls queue): the glue's mutex alone would keep two calls apart but not in order
+ * (two libuv workers race for it), and every call's loss comes back through one array.
+ */
 export class NativeSession {
   readonly backend: 'cuda' | 'host';
   readonly weightCount: number;
   readonly outputs: number;
   readonly #h: Handle;
   readonly #loss = new Float64Array(1);
+  #queue: Promise<unknown> = Promise.resolve();
 
   /** `backend` 'host' is test-only: the host emulation of the CUDA step (no GPU needed). */
   constructor(spec: SessionSpec, backend: 'cuda' | 'host') {
@@ -123,32 +128,42 @@ export class NativeSession {
     this.outputs = [...spec.layers].reverse().find((l) => l.kind !== 'maxpool' && l.kind !== 'dropout')?.units ?? 0;
   }
 
-  /** Every weight, getWeights() order, concatenated. */
-  async setWeights(flat: F32): Promise<void> {
-    await native().sessionSetWeightsAsync(this.#h, flat);
+  #run<T>(fn: () => Promise<T>): Promise<T> {
+    const r = this.#queue.then(fn);
+    this.#queue = r.catch(() => undefined);
+    return r;
   }
-  async getWeights(flat: F32): Promise<void> {
-    await native().sessionGetWeightsAsync(this.#h, flat);
+
+  /** Every weight, getWeights() order, concatenated. */
+  setWeights(flat: F32): Promise<void> {
+    return this.#run(() => native().sessionSetWeightsAsync(this.#h, flat));
+  }
+  getWeights(flat: F32): Promise<void> {
+    return this.#run(() => native().sessionGetWeightsAsync(this.#h, flat));
   }
 
   /** One optimizer step (t >= 1) on a batch; resolves to the loss before the update. `out` [B, C] gets the outputs. */
-  async trainStep(b: SessionBatch, sampleWeights: F32 | null, seed: number, step: number, t: number, lr: number, out: F32 | null): Promise<number> {
-    await native().sessionTrainStepAsync(this.#h, b.batch, b.time, b.input, b.lengths, b.targets as F32 | I32, sampleWeights, seed, step, t, lr, out, this.#loss);
-    return this.#loss[0];
+  trainStep(b: SessionBatch, sampleWeights: F32 | null, seed: number, step: number, t: number, lr: number, out: F32 | null): Promise<number> {
+    return this.#run(async () => {
+      await native().sessionTrainStepAsync(this.#h, b.batch, b.time, b.input, b.lengths, b.targets as F32 | I32, sampleWeights, seed, step, t, lr, out, this.#loss);
+      return this.#loss[0];
+    });
   }
 
   /**
    * Frees the session's memory once any call in flight has ended, instead of whenever the collector
    * gets to the handle (it does not see device memory); later calls reject.
    */
-  async release(): Promise<void> {
-    await native().sessionReleaseAsync(this.#h);
+  release(): Promise<void> {
+    return this.#run(() => native().sessionReleaseAsync(this.#h));
   }
 
   /** Outputs [B, C] into `out`; resolves to the loss when the batch has targets, else 0. */
-  async infer(b: SessionBatch, out: F32): Promise<number> {
-    await native().sessionInferAsync(this.#h, b.batch, b.time, b.input, b.lengths, b.targets, out, this.#loss);
-    return this.#loss[0];
+  infer(b: SessionBatch, out: F32): Promise<number> {
+    return this.#run(async () => {
+      await native().sessionInferAsync(this.#h, b.batch, b.time, b.input, b.lengths, b.targets, out, this.#loss);
+      return this.#loss[0];
+    });
   }
 }
 
