@@ -28,6 +28,22 @@ test('whenIdle (save, exportOnnx) between batches sees the session\'s current we
   a.forEach((ws, k) => ws.forEach((w, i) => assert.ok(relNorm(b[k][i], w) < 1e-4, `batch ${k}, weight ${i}: ${relNorm(b[k][i], w)}`)));
 });
 
+test('setWeights in the epoch\'s last onBatchEnd: the layers\' new weights win over the session\'s at the epoch end', async () => {
+  const c = cases[0];
+  const [cpu, dev] = await twins(c);
+  // Values that depend on nothing the fit computed, so both models get the same ones.
+  const pattern = (m: typeof cpu) => m.getWeights().map((v, i) => v.map((_, j) => 0.01 * ((i + j) % 7) - 0.03));
+  const fit = async (m: typeof cpu) => {
+    // 13 rows in batches of 5: batch 2 ends epoch 0, batch 5 ends epoch 1 (and the fit).
+    await m.fit(c.x, c.y, { epochs: 2, batchSize: 5, callbacks: [{ onBatchEnd: (i: number) => { if (i === 2 || i === 5) m.setWeights(pattern(m)); } }] });
+  };
+  await fit(cpu);
+  await fit(dev);
+  const want = pattern(cpu);
+  cpu.getWeights().forEach((v, i) => assert.equal(v, want[i]));
+  dev.getWeights().forEach((v, i) => assert.equal(v, want[i], `weight ${i}`));
+});
+
 test('learning-rate callbacks (LearningRateScheduler, ReduceLROnPlateau) reach the session\'s optimizer', async () => {
   const c = cases[2];
   const [cpu, dev] = await twins(c);

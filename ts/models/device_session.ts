@@ -123,6 +123,9 @@ export class DeviceSession {
 
   /** The session's weights into the layers when a step changed them (end of fit, epoch ends). */
   async download(layers: readonly Layer[]): Promise<boolean> {
+    // Layers set since the last step (setWeights in an onBatchEnd callback) are newer than the
+    // session's copy: they stay, and the next call uploads them.
+    if (this.behind) this.ahead = false;
     if (!this.ahead) return false;
     await this.native.getWeights(this.flat);
     let at = 0;
