@@ -4,15 +4,46 @@
 // fit of a twin model where there is one to compare with.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { addon } from '../ts/bindings/addon.ts';
+import { backend } from '../ts/bindings/backend.ts';
+import { _resetAutoDevice, setDeviceLog } from '../ts/bindings/device.ts';
 import { NativeSession } from '../ts/bindings/session.ts';
 import type { SessionSpec } from '../ts/bindings/session.ts';
 import { _setSessionBackend } from '../ts/models/device_session.ts';
 import { LearningRateScheduler, ReduceLROnPlateau } from '../ts/models/callbacks.ts';
 import { rejectsError, throwsError } from './helpers/errors.ts';
 import { cases, relNorm, twins } from './helpers/session-cases.ts';
+import { Sequential } from '../ts/models/sequential.ts';
 
 test.before(() => _setSessionBackend('host'));
 test.after(() => _setSessionBackend(null));
+
+test('device \'auto\' without a usable GPU: no session is made, the CPU fit bit for bit, one log line', async () => {
+  if (backend().cuda) return;  // on a GPU machine 'auto' takes the session (cuda-parity covers it)
+  _setSessionBackend(null);
+  const native = addon<Record<string, unknown>>();
+  const made = { sessionCreateCuda: native.sessionCreateCuda, _cudaHostSessionCreate: native._cudaHostSessionCreate };
+  for (const k of Object.keys(made)) native[k] = () => { throw new Error(`${k} called on the CPU path`); };
+  const lines: string[] = [];
+  setDeviceLog((l) => lines.push(l));
+  _resetAutoDevice();
+  try {
+    const c = cases[1];
+    const auto = new Sequential(c.layers(), { seed: 5 }), cpu = new Sequential(c.layers(), { seed: 5, device: 'cpu' });
+    for (const m of [auto, cpu]) m.compile(c.compile());
+    const ha = await auto.fit(c.x, c.y, c.fit), hc = await cpu.fit(c.x, c.y, c.fit);
+    assert.equal(ha.epochs.map((e) => e.loss), hc.epochs.map((e) => e.loss));
+    assert.equal(auto.getWeights(), cpu.getWeights());
+    assert.equal((await auto.predict(c.x)).data, (await cpu.predict(c.x)).data);
+    assert.equal((await auto.evaluate(c.x, c.y)).loss, (await cpu.evaluate(c.x, c.y)).loss);
+    assert.is(lines.length, 1);
+    assert.match(lines[0], /^vigil: device 'auto' uses cpu \(CUDA unavailable: /);
+  } finally {
+    Object.assign(native, made);
+    setDeviceLog((l) => process.stderr.write(`${l}\n`));
+    _setSessionBackend('host');
+  }
+});
 
 test('whenIdle (save, exportOnnx) between batches sees the session\'s current weights, as the CPU fit\'s', async () => {
   const c = cases[0];
