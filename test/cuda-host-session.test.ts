@@ -19,7 +19,7 @@ import * as assert from 'uvu/assert';
 import { NativeSession } from '../ts/bindings/session.ts';
 import type { SessionSpec } from '../ts/bindings/session.ts';
 import { addon } from '../ts/bindings/addon.ts';
-import { setDeviceLog } from '../ts/bindings/device.ts';
+import { _resetAutoDevice, setDeviceLog } from '../ts/bindings/device.ts';
 import { _setSessionBackend } from '../ts/models/device_session.ts';
 import { Dense } from '../ts/models/layers/dense.ts';
 import { Embedding } from '../ts/models/layers/embedding.ts';
@@ -91,6 +91,7 @@ test('device \'auto\' with an unsupported stack: the CPU fit, bit for bit, after
   const layers = () => [new Embedding(9, 4), new LSTM(3, { returnSequences: true }), new GlobalAveragePooling1D(), new Dense(1, { activation: 'sigmoid' })];
   const lines: string[] = [];
   setDeviceLog((l) => lines.push(l));
+  _resetAutoDevice();
   try {
     const auto = new Sequential(layers(), { seed: 3, device: 'auto' }), cpu = new Sequential(layers(), { seed: 3, device: 'cpu' });
     for (const m of [auto, cpu]) m.compile({ loss: 'binary_crossentropy', optimizer: 'adam' });
@@ -99,6 +100,10 @@ test('device \'auto\' with an unsupported stack: the CPU fit, bit for bit, after
     await auto.predict(x);
     assert.equal(ha.epochs.map((e) => e.loss), hc.epochs.map((e) => e.loss));
     assert.equal(auto.getWeights(), cpu.getWeights());
+    // A second model of the same name and stack (as a detector's fresh internal model per fit) says nothing new.
+    const again = new Sequential(layers(), { seed: 3, device: 'auto' });
+    again.compile({ loss: 'binary_crossentropy', optimizer: 'adam' });
+    await again.fit(x, y, { epochs: 1, batchSize: 4 });
     assert.equal(lines, ['vigil: sequential runs on the CPU: the GPU session does not support global_average_pooling1d (GlobalAveragePooling1D)']);
   } finally {
     setDeviceLog((l) => process.stderr.write(`${l}\n`));

@@ -26,8 +26,12 @@ export function setDeviceLog(fn: ((line: string) => void) | null): void {
   log = fn;
 }
 
-/** Writes one line where the 'auto' choice goes (a model saying where it runs). */
-export function logDevice(line: string): void {
+const said = new Set<string>();
+
+/** Writes one line where the 'auto' choice goes (a model saying where it runs), once per process. */
+export function logDeviceOnce(line: string): void {
+  if (said.has(line)) return;
+  said.add(line);
   log?.(line);
 }
 
@@ -59,9 +63,10 @@ export function resolveDevice(fn: string, requested: unknown): 'cpu' | 'cuda' {
   return device;
 }
 
-/** Test-only: forgets the 'auto' choice, so that the next autoDevice() resolves and logs again. */
+/** Test-only: forgets the 'auto' choice and the lines said, so that they are resolved and logged again. */
 export function _resetAutoDevice(): void {
   auto = null;
+  said.clear();
 }
 
 /**

@@ -7,7 +7,7 @@
 // Async form, so training leaves the event loop free.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { adviseHugePages } from '../bindings/backend.ts';
-import { logDevice, resolveDevice } from '../bindings/device.ts';
+import { logDeviceOnce, resolveDevice } from '../bindings/device.ts';
 import type { Device } from '../bindings/device.ts';
 import { randomUniform } from '../bindings/random.ts';
 import { firstOutsideI32 } from '../bindings/scan.ts';
@@ -245,7 +245,6 @@ export abstract class TrainableModel<X> implements CallbackModel {
   /** Where fit / evaluate / predict run ('auto': the GPU session when CUDA is usable and the stack supported). */
   readonly device: Device;
   #session: DeviceSession | null = null;
-  #fallbackLogged = false;
 
   /** `device`: already checked (checkDevice) by the model class, which names itself in the error. */
   constructor(name: string, seed: number, device: Device = 'cpu') {
@@ -324,8 +323,8 @@ export abstract class TrainableModel<X> implements CallbackModel {
       const spec = sessionSpec(layers, this.loss, this.#optimizer);
       if (typeof spec === 'string') {
         if (this.device === 'cuda') throw new Error(`${fn}: device 'cuda': the GPU session does not support ${spec} (use device 'cpu' or 'auto')`);
-        if (!this.#fallbackLogged) logDevice(`vigil: ${this.name} runs on the CPU: the GPU session does not support ${spec}`);
-        this.#fallbackLogged = true;
+        // Once per process for each name and reason: a detector builds a fresh internal Sequential per fit.
+        logDeviceOnce(`vigil: ${this.name} runs on the CPU: the GPU session does not support ${spec}`);
         return null;
       }
       s = this.#session = new DeviceSession(spec, this.loss, this.#optimizer);
