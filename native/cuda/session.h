@@ -84,7 +84,7 @@ int64_t outputWidth(const Spec& s);
 class Session {
  public:
   virtual ~Session() = default;
-  // Every weight, getWeights() order; resets nothing else.
+  // Every weight, getWeights() order (zeros until the first call); resets nothing else.
   virtual void setWeights(const std::vector<const float*>& w) = 0;
   virtual void getWeights(const std::vector<float*>& w) = 0;
   // Forward, loss, backward, clipping, optimizer update (step t >= 1, learning rate lr). Returns

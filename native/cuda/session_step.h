@@ -71,6 +71,8 @@ class SessionT final : public Session {
       bk_.zero(buf->get(), total_);
     }
     bk_.zero(grads_.get(), total_);
+    // cudaMalloc's memory holds whatever was there; zeros until setWeights, as the host backend's vectors.
+    bk_.zero(params_.get(), total_);
   }
 
   void setWeights(const std::vector<const float*>& w) override {
