@@ -291,6 +291,8 @@ if (!b.cuda) {
         const step = runRecurrent(c, 'cuda');
         path('auto');
         const auto = runRecurrent(c, 'cuda');
+        // Both paths give the same bits, so only the record of what ran shows that auto chose the persistent kernels.
+        assert.equal(hostGrid()._cudaLastRecurrentPath(), { forward: 'persistent', backward: 'persistent' }, `${c.label}: auto's path`);
         const cpu = recurrentOutputs(runRecurrent(c, 'cpu')), byStep = recurrentOutputs(step), byAuto = recurrentOutputs(auto);
         // The emulation's modelled device (4 SMs x 2 blocks) has no plan for the largest layers.
         const modelled = hostGrid()._cudaPersistentPlan(c.H, c.cell === 'lstm' ? 4 : 1, 48 * 1024, 4, 2, 100 * 1024);
@@ -320,6 +322,7 @@ if (!b.cuda) {
       assert.is(firstUnwritten(o.hLast), -1, 'H = 300 through auto');
       lstmBackward(b);
       assert.is(firstUnwritten(b.dWHh), -1, 'H = 300 backward through auto');
+      assert.equal(hostGrid()._cudaLastRecurrentPath(), { forward: 'step', backward: 'step' }, 'H = 300: auto\'s path');
     } finally {
       path('auto');
     }

@@ -98,6 +98,8 @@ __global__ void __launch_bounds__(kReduceThreads) columnSumKernel(int64_t rows, 
 struct DeviceGrid {
   cudaStream_t st;
   const std::string& where;
+  bool forced;                // RecurrentPath::Persistent: a refused cooperative grid is an error, not a fallback
+  mutable RecurrentPath ran;  // which kernels ran the steps (lastRecurrentPath)
 
   unsigned blocks(int64_t n) const { return gridBlocks((n + kThreads - 1) / kThreads, 0x7fffffffu, where); }
   void gemm(bool tA, bool tB, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
@@ -115,9 +117,23 @@ struct DeviceGrid {
     stepKernel<<<blocks(n), kThreads, 0, st>>>(p, t, n);
     checkLaunch(where, "recurrent stepKernel launch");
   }
-  void persistent(const Fwd& p, const PersistPlan& plan) const { persistentLaunch(p, plan, st, where); }
+  // The cooperative grid; where the driver refuses it under Auto (persistentLaunch), the per-step
+  // grids, which give the same bits.
+  void persistent(const Fwd& p, const PersistPlan& plan) const {
+    if (persistentLaunch(p, plan, st, !forced, where)) {
+      ran = RecurrentPath::Persistent;
+      return;
+    }
+    start(p);
+    for (int64_t t = 0; t < p.q.T; ++t) step(p, t);
+  }
   void bpersistent(const Bwd& p, const BwdStart& s, const PersistPlan& plan) const {
-    persistentBackwardLaunch(p, s, plan, st, where);
+    if (persistentBackwardLaunch(p, s, plan, st, !forced, where)) {
+      ran = RecurrentPath::Persistent;
+      return;
+    }
+    bstart(p, s.dHlast, s.dCn, s.dropout, s.seed, s.stream, s.mask);
+    for (int64_t t = p.q.T - 1; t >= -1; --t) bstep(p, t);
   }
   void bstart(const Bwd& p, const float* dHlast, const float* dCn, float dropout, uint64_t seed, uint64_t stream,
               float* mask) const {
@@ -163,9 +179,12 @@ std::string describe(const char* fn, const RecurrentArgs& a) {
          ", H=" + std::to_string(a.H) + ")";
 }
 
-// Whether this call runs the persistent kernel (RecurrentPath in cuda/lstm.h), and its plan.
-bool usePersistent(const RecurrentArgs& a, bool lstm, bool backward, PersistPlan* plan, const std::string& where) {
+// Whether this call runs the persistent kernel (RecurrentPath in cuda/lstm.h), and its plan; *forced
+// when the path was asked for by name.
+bool usePersistent(const RecurrentArgs& a, bool lstm, bool backward, PersistPlan* plan, bool* forced,
+                   const std::string& where) {
   const RecurrentPath path = recurrentPath();
+  *forced = path == RecurrentPath::Persistent;
   if (path == RecurrentPath::Step) return false;
   const char* why = persistentPlan(seqOf(a, lstm, nullptr), backward, plan, where);
   if (why != nullptr && path == RecurrentPath::Persistent)
@@ -177,7 +196,8 @@ void forward(bool lstm, const char* fn, const RecurrentArgs& a, float* cache, fl
              float* yMax) {
   const std::string where = describe(fn, a);
   PersistPlan plan{};
-  const bool persistent = usePersistent(a, lstm, false, &plan, where);
+  bool forced = false;
+  const bool persistent = usePersistent(a, lstm, false, &plan, &forced, where);
   Stream s(where);
   auto len = copyUp(a.lengths, a.lengths ? a.B : 0, s, where);
   const Seq q = seqOf(a, lstm, len.get());
@@ -201,9 +221,10 @@ void forward(bool lstm, const char* fn, const RecurrentArgs& a, float* cache, fl
   const Fwd p{q,       P.get(),     dbias.get(), tokens.get(),  table.get(), dwT.get(),
               dh0.get(), dc0.get(),   a.dropout,   a.seed,        a.stream,    mask.get(),
               h.get(),   c.get(),     dcache.get(), dy.get(),     dmax.get()};
-  DeviceGrid g{s.get(), where};
+  DeviceGrid g{s.get(), where, forced, RecurrentPath::Step};
   if (persistent) persistentChain(g, p, plan, dx.get(), dwIh.get());
   else forwardChain(g, p, dx.get(), dwIh.get());
+  noteRecurrentPath(false, g.ran);
   if (y) download(y, dy.get(), dy.bytes(), s.get(), where);
   if (cache) download(cache, dcache.get(), dcache.bytes(), s.get(), where);
   if (yMax) download(yMax, dmax.get(), dmax.bytes(), s.get(), where);
@@ -215,7 +236,8 @@ void forward(bool lstm, const char* fn, const RecurrentArgs& a, float* cache, fl
 void backward(bool lstm, const char* fn, const RecurrentArgs& a, const float* cache, const RecurrentGrads& d) {
   const std::string where = describe(fn, a);
   PersistPlan plan{};
-  const bool persistent = usePersistent(a, lstm, true, &plan, where);
+  bool forced = false;
+  const bool persistent = usePersistent(a, lstm, true, &plan, &forced, where);
   Stream s(where);
   auto len = copyUp(a.lengths, a.lengths ? a.B : 0, s, where);
   const Seq q = seqOf(a, lstm, len.get());
@@ -247,11 +269,12 @@ void backward(bool lstm, const char* fn, const RecurrentArgs& a, const float* ca
               lstm ? dcache.get() : dGrnn.get(), ddY.get(), dh.get(), dc.get()};
   const BwdOut o{dx.get(),  dwIh.get(), dh0in.get(), gX.get(),  gWIh.get(), gWHh.get(), gBias.get(), a.V,
                  dOffsets.get(), dTokenRows.get(), gTable.get(), xt.get(), dxt.get(), hPrev.get(), part.get()};
-  DeviceGrid g{s.get(), where};
+  DeviceGrid g{s.get(), where, forced, RecurrentPath::Step};
   if (persistent)
     persistentBackwardChain(g, p, plan, o, BwdStart{ddHlast.get(), ddCn.get(), dropout, a.seed, a.stream, mask.get()});
   else
     backwardChain(g, p, o, ddHlast.get(), ddCn.get(), dropout, a.seed, a.stream, mask.get());
+  noteRecurrentPath(true, g.ran);
   if (d.dX) download(d.dX, gX.get(), gX.bytes(), s.get(), where);
   if (d.dWIh) download(d.dWIh, gWIh.get(), gWIh.bytes(), s.get(), where);
   if (d.dWHh) download(d.dWHh, gWHh.get(), gWHh.bytes(), s.get(), where);
