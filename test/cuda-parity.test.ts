@@ -24,6 +24,8 @@ import {
 import type { RecurrentPath } from './helpers/cuda-cases.ts';
 import { largeTrainCases, runTrainCase, runTrainCaseAsync, trainCases } from './helpers/cuda-train-cases.ts';
 import { SGD } from '../ts/models/optimizers.ts';
+import { NativeSession } from '../ts/bindings/session.ts';
+import { cases as sessionCases, checkFitParity } from './helpers/session-cases.ts';
 
 const b = backend();
 
@@ -349,6 +351,19 @@ if (!b.cuda) {
     const got = c.C0.slice();
     gemm(c.tA, c.tB, c.M, c.N, c.K, c.alpha, c.A, c.B, c.beta, got, 'cuda');
     assert.is(firstUnwritten(got), -1);
+  });
+
+  test('device session: Sequential fit / predict / evaluate on the GPU follow the CPU fit (test/helpers/session-cases.ts)', async () => {
+    for (const c of sessionCases) await checkFitParity(c);
+  });
+
+  test('device session: an allocation the GPU cannot hold is an Error naming the sizes; the session after it works', async () => {
+    const huge = { kind: 'embedding' as const, in: 2 ** 30, units: 2 ** 10 };
+    throwsError(() => new NativeSession({
+      layers: [huge, { kind: 'lstm', in: 2 ** 10, units: 4 }, { kind: 'dense', in: 4, units: 1, activation: 'sigmoid' }],
+      loss: 'binary_crossentropy', onLogits: true, optimizer: { name: 'adam' },
+    }, 'cuda'), Error, /session alloc .*allocating \d+ bytes/);
+    await checkFitParity(sessionCases[0]);
   });
 }
 

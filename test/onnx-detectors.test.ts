@@ -55,6 +55,8 @@ const CASES: Case[] = [
   { name: 'ocsvm-sigmoid', make: () => new OneClassSVM({ kernel: 'sigmoid', gamma: 0.05, coef0: 0.2, nu: 0.1 }), scale: svmScale },
   { name: 'rbm-gaussian', make: () => new RBM({ hiddenUnits: 12, epochs: 3, seed: 2 }) },
   { name: 'rbm-bernoulli', make: () => new RBM({ hiddenUnits: 9, epochs: 3, visible: 'bernoulli', seed: 3 }), bernoulli: true },
+  { name: 'rbm-gaussian-reconstruction', make: () => new RBM({ hiddenUnits: 12, epochs: 3, seed: 2, scoring: 'reconstruction' }) },
+  { name: 'rbm-bernoulli-reconstruction', make: () => new RBM({ hiddenUnits: 9, epochs: 3, visible: 'bernoulli', seed: 3, scoring: 'reconstruction' }), bernoulli: true },
 ];
 
 async function runOrt(bytes: Uint8Array, x: Tensor<Float32Array>): Promise<Record<string, ort.Tensor>> {

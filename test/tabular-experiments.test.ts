@@ -154,7 +154,7 @@ test('kdd-ocsvm on real KDD rows: novelty set of every attack and as many unused
   assert.equal(r.book.map((b) => b.published), [0.8909, 0.8949, 0.9583]);
 });
 
-test('creditcard-rbm counts gradient steps, not epochs: twice the book\'s 7,820 (20 epochs of 200,000 rows), 32 hidden units', async () => {
+test('creditcard-rbm counts gradient steps, not epochs: twice the book\'s 7,820 (20 epochs of 200,000 rows), 32 hidden units, reconstruction error', async () => {
   assert.is(CREDITCARD_RBM_BOOK_STEPS, 20 * 391);
   assert.is(CREDITCARD_RBM_STEPS, 2 * 20 * 391);
   assert.is(creditcardRbmEpochs(200_000), 40);
@@ -168,6 +168,7 @@ test('creditcard-rbm counts gradient steps, not epochs: twice the book\'s 7,820 
   assert.is(det.hiddenUnits, 32);
   assert.is(det.gibbsSteps, 4);
   assert.is(det.learningRate, 0.001);
+  assert.is(det.scoring, 'reconstruction');
 });
 
 test('creditcard-rbm takes V1..V28 unscaled (the book\'s notebook), creditcard-autoencoder z-scores its columns', () => {
@@ -195,6 +196,7 @@ test('creditcard-rbm on the bundled subsample: split by Time, fitted on legitima
   assert.is(r.testRows, 1722 - Math.round(1722 * 200_000 / 284_807));
   assert.ok(r.metrics.rocAuc > 0.9, `ROC AUC ${r.metrics.rocAuc}`);
   assert.is(r.book[0].value, r.metrics.rocAuc);
+  assert.ok(r.book[1].value > 0.9 && r.book[1].value !== r.book[0].value, `free energy ROC AUC ${r.book[1].value}`);
   const t = await runTabular(TABULAR_EXPERIMENTS['creditcard-rbm'], { dataPath: CC_SAMPLE, testPath: CC_SAMPLE, seed: 1 });
   assert.is(t.trainRows, 80);
   assert.is(t.testRows, 120);

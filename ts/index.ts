@@ -139,7 +139,7 @@ export * as nab from './nab/index.ts';
 export { IsolationForest } from './models/detectors/iforest.ts';
 export type { IsolationForestOptions } from './models/detectors/iforest.ts';
 export { RBM } from './models/detectors/rbm.ts';
-export type { RBMOptions, RBMEpoch, RBMFitOptions } from './models/detectors/rbm.ts';
+export type { RBMOptions, RBMEpoch, RBMFitOptions, RbmScoring } from './models/detectors/rbm.ts';
 export { Autoencoder } from './models/detectors/autoencoder.ts';
 export type { AutoencoderOptions } from './models/detectors/autoencoder.ts';
 export { VariationalAutoencoder } from './models/detectors/vae.ts';

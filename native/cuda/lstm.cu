@@ -18,6 +18,7 @@
 #include "cuda/lstm_elem.h"
 #include "cuda/lstm_persist.cuh"
 #include "cuda/runtime.cuh"
+#include "cuda/train.cuh"
 
 namespace vigil {
 namespace cuda {
@@ -92,6 +93,12 @@ __global__ void __launch_bounds__(kReduceThreads) columnSumKernel(int64_t rows, 
     __syncthreads();
   }
   if (tid == 0) out[col] = part[0];
+}
+
+// wT [H, G] = W_hhᵀ (rnnk::transposeWhh on the device: the session's W_hh never leaves it), e = k·G + g.
+__global__ void __launch_bounds__(kThreads) transposeKernel(int64_t G, int64_t H, const float* w, float* wT, int64_t n) {
+  const int64_t e = globalIndex();
+  if (e < n) wT[e] = w[(e % G) * H + e / G];
 }
 
 // forwardChain's and backwardChain's grids as launches on one stream.
@@ -286,6 +293,77 @@ void backward(bool lstm, const char* fn, const RecurrentArgs& a, const float* ca
 }
 
 }  // namespace
+
+namespace dev {
+
+void recurrentForward(cudaStream_t st, const std::string& where, bool lstm, const RecurrentArgs& a, float* cache, float* y,
+                      float* hLast) {
+  // The steps as forward() runs them: the persistent kernel where RecurrentPath allows, else a grid per step.
+  PersistPlan plan{};
+  bool forced = false;
+  const bool persistent = usePersistent(a, lstm, false, &plan, &forced, where);
+  const Seq q = seqOf(a, lstm, a.lengths);
+  const int64_t BH = q.B * q.H;
+  DeviceGrid g{st, where, forced, RecurrentPath::Step};
+  DeviceBuffer<float> wT(q.H * q.G, st, where);
+  transposeKernel<<<g.blocks(q.H * q.G), kThreads, 0, st>>>(q.G, q.H, a.wHh, wT.get(), q.H * q.G);
+  checkLaunch(where, "recurrent transposeKernel launch");
+  DeviceBuffer<float> P(a.tokens ? 0 : q.B * q.T * q.G, st, where), mask(a.dropout > 0.0f ? BH : 0, st, where);
+  DeviceBuffer<float> h(2 * BH, st, where), c(lstm ? BH : 0, st, where);
+  // As forward(): padded steps leave gate and cell entries unwritten; 0, not the pool's leftovers.
+  if (cache && a.lengths) {
+    const int64_t n = lstm ? lstmCacheSize(q.B, q.T, q.H) : q.B * q.T * q.H;
+    check(cudaMemsetAsync(cache, 0, sizeof(float) * static_cast<size_t>(n), st), where, "cudaMemsetAsync (cache)");
+  }
+  const Fwd p{q,       P.get(),  a.bias,   a.tokens, a.table,    wT.get(), nullptr, nullptr, a.dropout,
+              a.seed,  a.stream, mask.get(), h.get(), c.get(), cache,    y,       nullptr};
+  if (persistent) persistentChain(g, p, plan, a.x, a.wIh);
+  else forwardChain(g, p, a.x, a.wIh);
+  noteRecurrentPath(false, g.ran);
+  if (hLast)
+    check(cudaMemcpyAsync(hLast, h.get() + (q.T & 1) * BH, sizeof(float) * static_cast<size_t>(BH),
+                          cudaMemcpyDeviceToDevice, st),
+          where, "cudaMemcpyAsync (hLast)");
+}
+
+void recurrentBackward(cudaStream_t st, const std::string& where, bool lstm, const RecurrentArgs& a,
+                       const int32_t* hostTokens, const int32_t* hostLengths, float* cache, const RecurrentGrads& d) {
+  PersistPlan plan{};
+  bool forced = false;
+  const bool persistent = usePersistent(a, lstm, true, &plan, &forced, where);
+  const Seq q = seqOf(a, lstm, a.lengths);
+  const int64_t BH = q.B * q.H, rows = q.T * q.B;
+  // dTable's lists are a counting sort of the tokens: built from the host's copy of the batch.
+  std::vector<int64_t> offsets, tokenRows;
+  if (d.dTable) {
+    RecurrentArgs h = a;
+    h.tokens = hostTokens;
+    h.lengths = hostLengths;
+    rnnk::tokenRows(h, &offsets, &tokenRows);
+  }
+  DeviceBuffer<int64_t> dOffsets(offsets.size(), st, where), dTokenRows(tokenRows.size(), st, where);
+  if (!offsets.empty()) upload(dOffsets.get(), offsets.data(), dOffsets.bytes(), st, where);
+  if (!tokenRows.empty()) upload(dTokenRows.get(), tokenRows.data(), dTokenRows.bytes(), st, where);
+  DeviceBuffer<float> mask(BH, st, where), dh(BH, st, where), dc(BH, st, where);
+  DeviceBuffer<float> xt(d.dWIh ? rows * q.I : 0, st, where), dxt(d.dX ? rows * q.I : 0, st, where);
+  DeviceBuffer<float> hPrev(d.dWHh ? rows * q.H : 0, st, where);
+  const bool parts = (d.dWIh || d.dWHh) && partsFor(rows) > 1;
+  DeviceBuffer<float> part(parts ? partsFor(rows) * q.G * std::max(q.I, q.H) : 0, st, where);
+  // As the host emulation: the LSTM's gate plane becomes the gate gradients, the RNN's second plane gets them.
+  float* dG = lstm ? cache : cache + rows * q.H;
+  const float dropout = a.dropout;
+  const Bwd p{q, a.wHh, dropout > 0.0f ? mask.get() : nullptr, nullptr, cache, dG, d.dY, dh.get(), dc.get()};
+  const BwdOut o{a.x,    a.wIh,          nullptr,          d.dX,     d.dWIh,   d.dWHh,      d.dBias,    a.V,
+                 dOffsets.get(), dTokenRows.get(), d.dTable, xt.get(), dxt.get(), hPrev.get(), part.get()};
+  DeviceGrid g{st, where, forced, RecurrentPath::Step};
+  if (persistent)
+    persistentBackwardChain(g, p, plan, o, BwdStart{d.dHlast, nullptr, dropout, a.seed, a.stream, mask.get()});
+  else
+    backwardChain(g, p, o, d.dHlast, nullptr, dropout, a.seed, a.stream, mask.get());
+  noteRecurrentPath(true, g.ran);
+}
+
+}  // namespace dev
 
 void lstmForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast, float* yMax) {
   forward(true, "lstmForward", a, cache, y, hLast, cLast, yMax);

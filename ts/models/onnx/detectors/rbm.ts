@@ -3,7 +3,11 @@
 //   hidden term   ReduceSum(Softplus(X W^T + c), axis 1)
 //   Gaussian      0.5 ReduceSum((X - b)^2, axis 1) - hidden term
 //   Bernoulli     -(X b) - hidden term
-// = anomaly_score (vigil's scoreSamples, the free energy), then the shared tail (common.ts). Import
+// = anomaly_score (vigil's scoreSamples, the free energy), then the shared tail (common.ts). With
+// `scoring: 'reconstruction'` the anomaly score is instead
+//   P = Sigmoid(X W^T + c), R = P W + b (Gaussian) or Sigmoid(P W + b) (Bernoulli),
+//   ReduceMean((X - R)^2, axis 1)
+// with W [hiddenUnits, features] as a second initializer. Import
 // reads back files vigil wrote: the weights from the initializers named below, the rest from metadata.
 import type { FittedDetectorState } from '../../detectors/detector.ts';
 import { floatTensor, int64Tensor } from '../proto.ts';
@@ -23,9 +27,21 @@ export function rbmToOnnx(state: FittedDetectorState, opts: DetectorExportOption
   const wt = new Float32Array(V * H);
   for (let h = 0; h < H; h++) for (let v = 0; v < V; v++) wt[v * H + h] = W[h * V + v]!;
   const g = detectorBuilder();
-  const axes = g.constant(int64Tensor('axes', [1], [1]));
   const [z] = g.add('MatMul', [INPUT, g.constant(floatTensor(NAMES.weights, [V, H], wt))]);
   const [zc] = g.add('Add', [z!, g.constant(floatTensor(NAMES.hidden, [H], c))]);
+  if (state.config.scoring === 'reconstruction') {
+    const [p] = g.add('Sigmoid', [zc!]);
+    const [pw] = g.add('MatMul', [p!, g.constant(floatTensor('W', [H, V], W))]);
+    let [r] = g.add('Add', [pw!, g.constant(floatTensor(NAMES.visible, [V], b))]);
+    if (visibleType !== 'gaussian') [r] = g.add('Sigmoid', [r!]);
+    const [d] = g.add('Sub', [INPUT, r!]);
+    const [sq] = g.add('Mul', [d!, d!]);
+    g.add('ReduceMean', [sq!], { axes: { ints: [1] }, keepdims: { i: 1 } }, [OUTPUTS.anomaly]);
+    const mean = visibleType === 'gaussian' ? 'b + p W' : 'sigmoid(b + p W)';
+    return finishDetectorGraph(g, 'RBM', state, V,
+      `the reconstruction error mean((x - ${mean})^2), p = sigmoid(W x + c) (${visibleType} visible units)`, opts);
+  }
+  const axes = g.constant(int64Tensor('axes', [1], [1]));
   const [sp] = g.add('Softplus', [zc!]);
   const [hidden] = g.add('ReduceSum', [sp!, axes], { keepdims: { i: 1 } });
   let visible: string;
