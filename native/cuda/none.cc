@@ -17,6 +17,7 @@
 #include "cuda/optimizer.h"
 #include "cuda/lstm.h"
 #include "cuda/rbm.h"
+#include "cuda/session.h"
 #include "cuda/svm_kernel.h"
 
 namespace vigil {
@@ -98,6 +99,9 @@ std::atomic<int> path{0};
 }
 RecurrentPath setRecurrentPath(RecurrentPath p) { return static_cast<RecurrentPath>(path.exchange(static_cast<int>(p))); }
 RecurrentPath recurrentPath() { return static_cast<RecurrentPath>(path.load()); }
+RecurrentPath lastRecurrentPath(bool) { return RecurrentPath::Auto; }
+
+std::unique_ptr<session::Session> session::makeCudaSession(const Spec&) { noCuda(); }
 
 }  // namespace cuda
 }  // namespace vigil

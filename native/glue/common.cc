@@ -256,6 +256,10 @@ float* Args::f32(size_t i, const char* name, int64_t len, bool finite) {
   return p;
 }
 
+double* Args::f64Out(size_t i, const char* name, int64_t len) {
+  return typedArray(i, name, napi_float64_array, "Float64Array", len).As<Napi::Float64Array>().Data();
+}
+
 int32_t* Args::i32(size_t i, const char* name, int64_t len, int32_t min, int32_t max, bool deferrable) {
   auto t = typedArray(i, name, napi_int32_array, "Int32Array", len);
   int32_t* p = t.As<Napi::Int32Array>().Data();

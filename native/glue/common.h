@@ -39,6 +39,8 @@ class Args {
   // A string that must be one of `choices`; returns its index.
   int oneOf(size_t i, const char* name, std::initializer_list<const char*> choices);
   bool isNullish(size_t i) const;
+  // Argument i as given (handles: an External the binding checks itself).
+  Napi::Value value(size_t i) const { return info_[i]; }
 
   // A Float32Array of exactly `len` elements. Inputs are checked for NaN/Infinity unless
   // finite is false (outputs, gradient accumulators that are overwritten).
@@ -48,6 +50,9 @@ class Args {
   // the binding reads the values only inside its work, so an async call may check them on the
   // worker (large inputs); never for values the binding itself uses to size or plan the call.
   int32_t* i32(size_t i, const char* name, int64_t len, int32_t min, int32_t max, bool deferrable = false);
+  // A Float64Array of exactly `len` elements, written by the call (a scalar result such as a loss,
+  // which the Promise form cannot return).
+  double* f64Out(size_t i, const char* name, int64_t len);
   // A Float32Array of any non-zero length (the length is the size): for element-wise calls.
   float* f32Any(size_t i, const char* name, int64_t* len, bool finite = true);
   // An Int32Array of any non-zero length, its values unchecked: for scans that report them.
