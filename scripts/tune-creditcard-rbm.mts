@@ -257,11 +257,132 @@ async function ensembleSummary(file: string): Promise<void> {
   console.log(`seconds per fit: ${avg(rows.flatMap((r) => r.seconds as number[])).toFixed(2)}`);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Issue 6, second round: the kept score is now one RBM's reconstruction error (`recon` above won),
+// whose spread over RBM seeds is about twice the free energy's. Does averaging RBMs remove it?
+//
+//   npx tsx scripts/tune-creditcard-rbm.mts ensemble run2 CARVE [SPLIT_SEEDS] >> out2.jsonl   (one carve)
+//   npx tsx scripts/tune-creditcard-rbm.mts ensemble summary2 out2.jsonl
+//
+// `run2` fits SEEDS2 RBMs per carve (the kept settings, seeds first..first+14 as above) and scores
+// the carve's validation rows by the library's RBM (`scoring: 'reconstruction'`, float32, the mean
+// over the V's) and by the same RBM's free energy. Per carve it prints the validation ROC AUC of:
+//   recon   each RBM's reconstruction error (the baseline: the kept experiment, one fit);
+//   rens3   the raw mean of 3 RBMs' reconstruction errors, over every 3 of the 15 seeds (455);
+//   rens5   the same for 5 RBMs (3003 subsets);
+//   hybrid  per RBM, the mean of its free energy and its reconstruction error, each standardised
+//           (mean 0, sd 1) on that RBM's own fitted rows' scores;
+//   and, reported but not candidates: free (each RBM's free energy), zens3 / zens5 (as rens3 /
+//   rens5 but each member standardised on its fitted rows' scores).
+// Averaging over all subsets rather than disjoint ones estimates the same quantity (the expected
+// AUC of a k-ensemble drawn from these seeds) with less noise.
+//
+// Why raw for the reconstruction ensembles: every member's score is the same quantity in the same
+// units (mean squared error, in the V's units, of the same inputs), so the plain mean is itself a
+// reconstruction error and needs no fitted statistics. The free energy needed standardising because
+// each member's is -log p(v) only up to its own log Z and its scale differs between members. The
+// hybrid mixes two different quantities, so it must standardise.
+//
+// Decision rule, fixed before any of these were run (the same as above). Per carve, a candidate's
+// AUC is its mean over fits / subsets; d_i = candidate - recon on carve i. A candidate wins if
+// mean(d) > sd(d)/sqrt(6) AND d_i > 0 on at least 4 of the 6 carves. Among winners the cheapest is
+// adopted (cost in fits: hybrid 1, rens3 3, rens5 5), unless a costlier winner also beats it by
+// the same rule (candidate vs the cheaper one); so rens5 is preferred over rens3 only if it adds
+// more than a standard error over rens3 on at least 4 carves.
+const SEEDS2 = 15;
+const CANDIDATES2 = ['hybrid', 'rens3', 'rens5'] as const;
+const COST2: Record<(typeof CANDIDATES2)[number], number> = { hybrid: 1, rens3: 3, rens5: 5 };
+
+/** Every k-subset of 0..n-1, in lexicographic order. */
+function subsets(n: number, k: number): number[][] {
+  const out: number[][] = [];
+  const go = (start: number, cur: number[]) => {
+    if (cur.length === k) { out.push([...cur]); return; }
+    for (let i = start; i <= n - (k - cur.length); i++) go(i + 1, [...cur, i]);
+  };
+  go(0, []);
+  return out;
+}
+
+async function ensembleRun2(carveName: string, seedList: string): Promise<void> {
+  const { rbmFreeEnergyAsync } = await import('../ts/bindings/rbm.ts');
+  const carve = carves(seedList.split(',').map(Number)).find((c) => c.name === carveName);
+  if (!carve) throw new RangeError(`unknown carve ${carveName}`);
+  const first = carve.name === 'time' ? 42 : Number(carve.name.slice(1));
+  const labels = Int32Array.from([...carve.held.map(() => 0), ...frauds.map(() => 1)]);
+  const epochs = Math.max(1, Math.round(KEPT_STEPS / Math.ceil(carve.fit.length / 512)));
+  const x = table(carve.fit);
+  const val = table([...carve.held, ...frauds]);
+  const freeEnergy = async (rbm: RBM, t: Tensor<Float32Array>) => {
+    const { V, H, W, b, c } = rbm.weights!;
+    const F = new Float32Array(t.shape[0]);
+    await rbmFreeEnergyAsync('gaussian', t.shape[0], V, H, t.data, W, b, c, F, 'cpu');
+    return F;
+  };
+  const recon: number[] = [], free: number[] = [], hybrid: number[] = [], seconds: number[] = [];
+  const rawR: Float32Array[] = [], zR: Float64Array[] = [];
+  for (let k = 0; k < SEEDS2; k++) {
+    const t0 = performance.now();
+    const rbm = await new RBM({ ...KEPT, epochs, seed: first + k, scoring: 'reconstruction', device: 'cpu' }).fit(x);
+    seconds.push((performance.now() - t0) / 1000);
+    const R = await rbm.scoreSamples(val);
+    const F = await freeEnergy(rbm, val);
+    const zr = standardised(await rbm.scoreSamples(x), R);
+    const zf = standardised(await freeEnergy(rbm, x), F);
+    recon.push(rocAuc(labels, R));
+    free.push(rocAuc(labels, F));
+    hybrid.push(rocAuc(labels, zr.map((v, i) => (v + zf[i]) / 2)));
+    rawR.push(R);
+    zR.push(zr);
+  }
+  const ens = (members: readonly (Float32Array | Float64Array)[], k: number) => subsets(SEEDS2, k).map((sub) => {
+    const s = new Float64Array(labels.length);
+    for (const m of sub) members[m].forEach((v, i) => (s[i] += v / k));
+    return rocAuc(labels, s);
+  });
+  console.log(JSON.stringify({
+    carve: carve.name, epochs, recon, hybrid, rens3: ens(rawR, 3), rens5: ens(rawR, 5), free, zens3: ens(zR, 3), zens5: ens(zR, 5), seconds,
+  }));
+}
+
+async function ensembleSummary2(file: string): Promise<void> {
+  const { readFileSync } = await import('node:fs');
+  const rows = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number[] | string | number>);
+  if (rows.length !== 6) console.log(`warning: ${rows.length} carves, the rule expects 6`);
+  const per = (key: string) => rows.map((r) => avg(r[key] as number[]));
+  const sdOver = (key: string) => avg(rows.map((r) => {
+    const a = r[key] as number[];
+    const m = avg(a);
+    return Math.sqrt(a.reduce((s, v) => s + (v - m) ** 2, 0) / (a.length - 1));
+  }));
+  const base = per('recon');
+  const line = (name: string, v: number[], w?: ReturnType<typeof wins>) => console.log(`${name.padEnd(7)} mean ${avg(v).toFixed(4)}` +
+    (w ? `  d ${w.mean >= 0 ? '+' : ''}${w.mean.toFixed(4)} ± ${w.se.toFixed(4)} (SE), better on ${w.better}/6  ${w.win ? 'WINS' : 'loses'}` : '') +
+    `  sd over fits/subsets ${sdOver(name).toFixed(4)}  per carve ${v.map((x) => x.toFixed(4)).join(' ')}`);
+  console.log('carves:', rows.map((r) => r.carve).join(' '));
+  line('recon', base);
+  const result: Record<string, ReturnType<typeof wins>> = {};
+  for (const c of CANDIDATES2) line(c, per(c), (result[c] = wins(per(c), base)));
+  console.log('not candidates:');
+  for (const c of ['free', 'zens3', 'zens5']) line(c, per(c), wins(per(c), base));
+  const winners = CANDIDATES2.filter((c) => result[c].win).sort((a, b) => COST2[a] - COST2[b]);
+  let adopted: string | undefined = winners[0];
+  for (const c of winners.slice(1)) {
+    const w = wins(per(c), per(adopted!));
+    console.log(`${c} vs ${adopted}: d ${w.mean.toFixed(4)} ± ${w.se.toFixed(4)}, better on ${w.better}/6 ${w.win ? 'WINS' : 'loses'}`);
+    if (w.win) adopted = c;
+  }
+  console.log(`adopted: ${adopted ?? 'none (keep one RBM\'s reconstruction error)'}`);
+  console.log(`seconds per fit: ${avg(rows.flatMap((r) => r.seconds as number[])).toFixed(2)}`);
+}
+
 async function ensembleMode(args: string[]): Promise<void> {
   const [mode, arg, seedList = '42,7,1,2,3'] = args;
   if (mode === 'run') await ensembleRun(arg, seedList);
   else if (mode === 'summary') await ensembleSummary(arg);
-  else throw new RangeError(`ensemble: mode must be 'run' or 'summary', got ${mode}`);
+  else if (mode === 'run2') await ensembleRun2(arg, seedList);
+  else if (mode === 'summary2') await ensembleSummary2(arg);
+  else throw new RangeError(`ensemble: mode must be 'run', 'summary', 'run2' or 'summary2', got ${mode}`);
 }
 
 // Last, after the constants above are initialised.

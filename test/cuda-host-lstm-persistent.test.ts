@@ -7,6 +7,7 @@
 // divide H, every output poisoned with NaN first.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { backend } from '../ts/bindings/backend.ts';
 import { backwardArgs, forwardArgs, lstmCacheSize } from '../ts/bindings/lstm.ts';
 import { throwsError } from './helpers/errors.ts';
 import { definedCacheEntries, firstUnwritten, hostGrid, recurrentCases, recurrentOutputs, relNorm, runRecurrent } from './helpers/cuda-cases.ts';
@@ -117,6 +118,10 @@ test('the CUDA forward\'s path switch: auto by default, each value read back, an
   throwsError(() => h._cudaRecurrentPath('fast' as never), RangeError, /_cudaRecurrentPath: path/);
   throwsError(() => h._cudaRecurrentPath(1 as never), TypeError, /_cudaRecurrentPath: path/);
   assert.is(h._cudaRecurrentPath('auto'), 'auto');
+  // Which kernels ran is recorded by GPU calls only (checked in cuda-parity.test.ts): without a GPU, none ran.
+  const last = h._cudaLastRecurrentPath();
+  if (!backend().cuda) assert.equal(last, { forward: 'auto', backward: 'auto' });
+  else for (const v of [last.forward, last.backward]) assert.ok(['auto', 'step', 'persistent'].includes(v), v);
 });
 
 test.run();

@@ -293,6 +293,8 @@ if (!b.cuda) {
         const step = runRecurrent(c, 'cuda');
         path('auto');
         const auto = runRecurrent(c, 'cuda');
+        // Both paths give the same bits, so only the record of what ran shows that auto chose the persistent kernels.
+        assert.equal(hostGrid()._cudaLastRecurrentPath(), { forward: 'persistent', backward: 'persistent' }, `${c.label}: auto's path`);
         const cpu = recurrentOutputs(runRecurrent(c, 'cpu')), byStep = recurrentOutputs(step), byAuto = recurrentOutputs(auto);
         // The emulation's modelled device (4 SMs x 2 blocks) has no plan for the largest layers.
         const modelled = hostGrid()._cudaPersistentPlan(c.H, c.cell === 'lstm' ? 4 : 1, 48 * 1024, 4, 2, 100 * 1024);
@@ -309,6 +311,17 @@ if (!b.cuda) {
         assert.equal(persistent.train.cache.filter((x) => !Number.isNaN(x)), step.train.cache.filter((x) => !Number.isNaN(x)),
           `${c.label}: cache differs from the per-step kernel`);
       }
+      // Calls at once, each on its own libuv worker and stream: cooperative grids that together need
+      // more blocks than the device holds at once (H = 256: 256 blocks each) must wait for each other,
+      // not deadlock at their grid barriers, and give the sync call's bits.
+      path('persistent');
+      const [big] = recurrentCases(9900, [['lstm', 64, 50, 8, 256, 'none', 'post', false, 0]]);
+      const one = { batch: big.B, time: big.T, input: big.I, hidden: big.H, x: big.x, wIh: big.wIh, wHh: big.wHh, device: 'cuda' as const };
+      const alone = nan(big.B * big.H);
+      lstmForward({ ...one, hLast: alone });
+      const together = Array.from({ length: 6 }, () => nan(big.B * big.H));
+      await Promise.all(together.map((hLast) => lstmForwardAsync({ ...one, hLast })));
+      for (const h of together) assert.equal(h, alone, 'concurrent persistent forwards');
       // Past H = 256: forced, an Error saying why; auto, the per-step kernel.
       const [c] = recurrentCases(9800, [['lstm', 4, 5, 3, 300, 'none', 'pre', false, 0]]);
       const o = { batch: c.B, time: c.T, input: c.I, hidden: c.H, x: c.x, wIh: c.wIh, wHh: c.wHh, hLast: nan(c.B * c.H), device: 'cuda' as const };
@@ -322,6 +335,7 @@ if (!b.cuda) {
       assert.is(firstUnwritten(o.hLast), -1, 'H = 300 through auto');
       lstmBackward(b);
       assert.is(firstUnwritten(b.dWHh), -1, 'H = 300 backward through auto');
+      assert.equal(hostGrid()._cudaLastRecurrentPath(), { forward: 'step', backward: 'step' }, 'H = 300: auto\'s path');
     } finally {
       path('auto');
     }

@@ -140,6 +140,8 @@ export { IsolationForest } from './models/detectors/iforest.ts';
 export type { IsolationForestOptions } from './models/detectors/iforest.ts';
 export { RBM } from './models/detectors/rbm.ts';
 export type { RBMOptions, RBMEpoch, RBMFitOptions, RbmScoring } from './models/detectors/rbm.ts';
+export { RbmEnsemble } from './models/detectors/rbm_ensemble.ts';
+export type { RbmEnsembleOptions } from './models/detectors/rbm_ensemble.ts';
 export { Autoencoder } from './models/detectors/autoencoder.ts';
 export type { AutoencoderOptions } from './models/detectors/autoencoder.ts';
 export { VariationalAutoencoder } from './models/detectors/vae.ts';

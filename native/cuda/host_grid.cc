@@ -239,15 +239,19 @@ struct RecurrentHostGrid {
         for (int t = 0; t < rnnk::kPersistThreads; ++t) rnnk::persistStep(t, p, plan, blk, ws[blk].data(), step);
   }
   // The backward's cooperative grid, the same way; its first barrier follows step T-1, so each
-  // block runs its start and that step before the next block starts.
+  // block runs its start and that step before the next block starts. Nor does a __syncthreads
+  // separate the two inside a block: each thread runs its start and its step T-1 before the next
+  // thread (the last first), so a step that read a lower thread's start would find it unwritten.
   void bpersistent(const rnnk::Bwd& p, const rnnk::BwdStart& s, const rnnk::PersistPlan& plan) const {
     const int64_t blocks = plan.blocks;
     std::vector<std::vector<float>> ws(static_cast<size_t>(blocks),
                                        std::vector<float>(plan.sharedBytes / sizeof(float), NAN));
     for (int64_t blk = 0; blk < blocks; ++blk) {
       for (int t = 0; t < rnnk::kPersistThreads; ++t) rnnk::persistBackLoad(t, p, plan, blk, ws[blk].data());
-      for (int t = 0; t < rnnk::kPersistThreads; ++t) rnnk::persistBackStart(t, p, s, plan, blk);
-      for (int t = 0; t < rnnk::kPersistThreads; ++t) rnnk::persistBackStep(t, p, plan, blk, ws[blk].data(), p.q.T - 1);
+      for (int t = rnnk::kPersistThreads - 1; t >= 0; --t) {
+        rnnk::persistBackStart(t, p, s, plan, blk);
+        rnnk::persistBackStep(t, p, plan, blk, ws[blk].data(), p.q.T - 1);
+      }
     }
     for (int64_t step = p.q.T - 2; step >= -1; --step)
       for (int64_t blk = 0; blk < blocks; ++blk)

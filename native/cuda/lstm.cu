@@ -105,6 +105,8 @@ __global__ void __launch_bounds__(kThreads) transposeKernel(int64_t G, int64_t H
 struct DeviceGrid {
   cudaStream_t st;
   const std::string& where;
+  bool forced;                // RecurrentPath::Persistent: a refused cooperative grid is an error, not a fallback
+  mutable RecurrentPath ran;  // which kernels ran the steps (lastRecurrentPath)
 
   unsigned blocks(int64_t n) const { return gridBlocks((n + kThreads - 1) / kThreads, 0x7fffffffu, where); }
   void gemm(bool tA, bool tB, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
@@ -122,9 +124,23 @@ struct DeviceGrid {
     stepKernel<<<blocks(n), kThreads, 0, st>>>(p, t, n);
     checkLaunch(where, "recurrent stepKernel launch");
   }
-  void persistent(const Fwd& p, const PersistPlan& plan) const { persistentLaunch(p, plan, st, where); }
+  // The cooperative grid; where the driver refuses it under Auto (persistentLaunch), the per-step
+  // grids, which give the same bits.
+  void persistent(const Fwd& p, const PersistPlan& plan) const {
+    if (persistentLaunch(p, plan, st, !forced, where)) {
+      ran = RecurrentPath::Persistent;
+      return;
+    }
+    start(p);
+    for (int64_t t = 0; t < p.q.T; ++t) step(p, t);
+  }
   void bpersistent(const Bwd& p, const BwdStart& s, const PersistPlan& plan) const {
-    persistentBackwardLaunch(p, s, plan, st, where);
+    if (persistentBackwardLaunch(p, s, plan, st, !forced, where)) {
+      ran = RecurrentPath::Persistent;
+      return;
+    }
+    bstart(p, s.dHlast, s.dCn, s.dropout, s.seed, s.stream, s.mask);
+    for (int64_t t = p.q.T - 1; t >= -1; --t) bstep(p, t);
   }
   void bstart(const Bwd& p, const float* dHlast, const float* dCn, float dropout, uint64_t seed, uint64_t stream,
               float* mask) const {
@@ -170,9 +186,12 @@ std::string describe(const char* fn, const RecurrentArgs& a) {
          ", H=" + std::to_string(a.H) + ")";
 }
 
-// Whether this call runs the persistent kernel (RecurrentPath in cuda/lstm.h), and its plan.
-bool usePersistent(const RecurrentArgs& a, bool lstm, bool backward, PersistPlan* plan, const std::string& where) {
+// Whether this call runs the persistent kernel (RecurrentPath in cuda/lstm.h), and its plan; *forced
+// when the path was asked for by name.
+bool usePersistent(const RecurrentArgs& a, bool lstm, bool backward, PersistPlan* plan, bool* forced,
+                   const std::string& where) {
   const RecurrentPath path = recurrentPath();
+  *forced = path == RecurrentPath::Persistent;
   if (path == RecurrentPath::Step) return false;
   const char* why = persistentPlan(seqOf(a, lstm, nullptr), backward, plan, where);
   if (why != nullptr && path == RecurrentPath::Persistent)
@@ -184,7 +203,8 @@ void forward(bool lstm, const char* fn, const RecurrentArgs& a, float* cache, fl
              float* yMax) {
   const std::string where = describe(fn, a);
   PersistPlan plan{};
-  const bool persistent = usePersistent(a, lstm, false, &plan, where);
+  bool forced = false;
+  const bool persistent = usePersistent(a, lstm, false, &plan, &forced, where);
   Stream s(where);
   auto len = copyUp(a.lengths, a.lengths ? a.B : 0, s, where);
   const Seq q = seqOf(a, lstm, len.get());
@@ -208,9 +228,10 @@ void forward(bool lstm, const char* fn, const RecurrentArgs& a, float* cache, fl
   const Fwd p{q,       P.get(),     dbias.get(), tokens.get(),  table.get(), dwT.get(),
               dh0.get(), dc0.get(),   a.dropout,   a.seed,        a.stream,    mask.get(),
               h.get(),   c.get(),     dcache.get(), dy.get(),     dmax.get()};
-  DeviceGrid g{s.get(), where};
+  DeviceGrid g{s.get(), where, forced, RecurrentPath::Step};
   if (persistent) persistentChain(g, p, plan, dx.get(), dwIh.get());
   else forwardChain(g, p, dx.get(), dwIh.get());
+  noteRecurrentPath(false, g.ran);
   if (y) download(y, dy.get(), dy.bytes(), s.get(), where);
   if (cache) download(cache, dcache.get(), dcache.bytes(), s.get(), where);
   if (yMax) download(yMax, dmax.get(), dmax.bytes(), s.get(), where);
@@ -222,7 +243,8 @@ void forward(bool lstm, const char* fn, const RecurrentArgs& a, float* cache, fl
 void backward(bool lstm, const char* fn, const RecurrentArgs& a, const float* cache, const RecurrentGrads& d) {
   const std::string where = describe(fn, a);
   PersistPlan plan{};
-  const bool persistent = usePersistent(a, lstm, true, &plan, where);
+  bool forced = false;
+  const bool persistent = usePersistent(a, lstm, true, &plan, &forced, where);
   Stream s(where);
   auto len = copyUp(a.lengths, a.lengths ? a.B : 0, s, where);
   const Seq q = seqOf(a, lstm, len.get());
@@ -254,11 +276,12 @@ void backward(bool lstm, const char* fn, const RecurrentArgs& a, const float* ca
               lstm ? dcache.get() : dGrnn.get(), ddY.get(), dh.get(), dc.get()};
   const BwdOut o{dx.get(),  dwIh.get(), dh0in.get(), gX.get(),  gWIh.get(), gWHh.get(), gBias.get(), a.V,
                  dOffsets.get(), dTokenRows.get(), gTable.get(), xt.get(), dxt.get(), hPrev.get(), part.get()};
-  DeviceGrid g{s.get(), where};
+  DeviceGrid g{s.get(), where, forced, RecurrentPath::Step};
   if (persistent)
     persistentBackwardChain(g, p, plan, o, BwdStart{ddHlast.get(), ddCn.get(), dropout, a.seed, a.stream, mask.get()});
   else
     backwardChain(g, p, o, ddHlast.get(), ddCn.get(), dropout, a.seed, a.stream, mask.get());
+  noteRecurrentPath(true, g.ran);
   if (d.dX) download(d.dX, gX.get(), gX.bytes(), s.get(), where);
   if (d.dWIh) download(d.dWIh, gWIh.get(), gWIh.bytes(), s.get(), where);
   if (d.dWHh) download(d.dWHh, gWHh.get(), gWHh.bytes(), s.get(), where);
@@ -277,10 +300,11 @@ void recurrentForward(cudaStream_t st, const std::string& where, bool lstm, cons
                       float* hLast) {
   // The steps as forward() runs them: the persistent kernel where RecurrentPath allows, else a grid per step.
   PersistPlan plan{};
-  const bool persistent = usePersistent(a, lstm, false, &plan, where);
+  bool forced = false;
+  const bool persistent = usePersistent(a, lstm, false, &plan, &forced, where);
   const Seq q = seqOf(a, lstm, a.lengths);
   const int64_t BH = q.B * q.H;
-  DeviceGrid g{st, where};
+  DeviceGrid g{st, where, forced, RecurrentPath::Step};
   DeviceBuffer<float> wT(q.H * q.G, st, where);
   transposeKernel<<<g.blocks(q.H * q.G), kThreads, 0, st>>>(q.G, q.H, a.wHh, wT.get(), q.H * q.G);
   checkLaunch(where, "recurrent transposeKernel launch");
@@ -295,6 +319,7 @@ void recurrentForward(cudaStream_t st, const std::string& where, bool lstm, cons
               a.seed,  a.stream, mask.get(), h.get(), c.get(), cache,    y,       nullptr};
   if (persistent) persistentChain(g, p, plan, a.x, a.wIh);
   else forwardChain(g, p, a.x, a.wIh);
+  noteRecurrentPath(false, g.ran);
   if (hLast)
     check(cudaMemcpyAsync(hLast, h.get() + (q.T & 1) * BH, sizeof(float) * static_cast<size_t>(BH),
                           cudaMemcpyDeviceToDevice, st),
@@ -304,7 +329,8 @@ void recurrentForward(cudaStream_t st, const std::string& where, bool lstm, cons
 void recurrentBackward(cudaStream_t st, const std::string& where, bool lstm, const RecurrentArgs& a,
                        const int32_t* hostTokens, const int32_t* hostLengths, float* cache, const RecurrentGrads& d) {
   PersistPlan plan{};
-  const bool persistent = usePersistent(a, lstm, true, &plan, where);
+  bool forced = false;
+  const bool persistent = usePersistent(a, lstm, true, &plan, &forced, where);
   const Seq q = seqOf(a, lstm, a.lengths);
   const int64_t BH = q.B * q.H, rows = q.T * q.B;
   // dTable's lists are a counting sort of the tokens: built from the host's copy of the batch.
@@ -329,11 +355,12 @@ void recurrentBackward(cudaStream_t st, const std::string& where, bool lstm, con
   const Bwd p{q, a.wHh, dropout > 0.0f ? mask.get() : nullptr, nullptr, cache, dG, d.dY, dh.get(), dc.get()};
   const BwdOut o{a.x,    a.wIh,          nullptr,          d.dX,     d.dWIh,   d.dWHh,      d.dBias,    a.V,
                  dOffsets.get(), dTokenRows.get(), d.dTable, xt.get(), dxt.get(), hPrev.get(), part.get()};
-  DeviceGrid g{st, where};
+  DeviceGrid g{st, where, forced, RecurrentPath::Step};
   if (persistent)
     persistentBackwardChain(g, p, plan, o, BwdStart{d.dHlast, nullptr, dropout, a.seed, a.stream, mask.get()});
   else
     backwardChain(g, p, o, d.dHlast, nullptr, dropout, a.seed, a.stream, mask.get());
+  noteRecurrentPath(true, g.ran);
 }
 
 }  // namespace dev

@@ -29,6 +29,10 @@ void rnnBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g);
 enum class RecurrentPath { Auto = 0, Step = 1, Persistent = 2 };
 RecurrentPath setRecurrentPath(RecurrentPath path);  // returns the previous one
 RecurrentPath recurrentPath();
+// The kernels that ran the steps of the last forward (backward) on the GPU: Step or Persistent
+// (Auto before the first). Both give the same bits, so this is how the parity test sees that Auto
+// picked the persistent kernels. Process-wide.
+RecurrentPath lastRecurrentPath(bool backward);
 
 namespace host {
 void lstmForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast, float* yMax);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <string>
 
 #include "cuda/lstm.h"
 #include "cuda/lstm_persist.cuh"
@@ -23,6 +24,7 @@ using namespace rnnk;
 namespace cg = cooperative_groups;
 
 std::atomic<int> pathMode{static_cast<int>(RecurrentPath::Auto)};
+std::atomic<int> lastRun[2] = {{static_cast<int>(RecurrentPath::Auto)}, {static_cast<int>(RecurrentPath::Auto)}};
 
 __global__ void __launch_bounds__(kPersistThreads) persistentKernel(Fwd p, PersistPlan plan) {
   extern __shared__ float ws[];
@@ -57,12 +59,23 @@ __global__ void __launch_bounds__(kPersistThreads) persistentBackwardKernel(Bwd 
   }
 }
 
+// The launch with the plan's grid and the very dynamic shared memory its occupancy query counted.
 template <class Kernel>
-void launchCooperative(Kernel kernel, const PersistPlan& plan, void** params, cudaStream_t stream,
+bool launchCooperative(Kernel kernel, const PersistPlan& plan, void** params, cudaStream_t stream, bool mayRefuse,
                        const std::string& where, const char* what) {
-  check(cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(kernel), dim3(static_cast<unsigned>(plan.blocks)),
-                                    dim3(kPersistThreads), params, plan.sharedBytes, stream),
-        where, what);
+  const cudaError_t err = cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(kernel),
+                                                      dim3(static_cast<unsigned>(plan.blocks)), dim3(kPersistThreads),
+                                                      params, plan.sharedBytes, stream);
+  if (err == cudaErrorCooperativeLaunchTooLarge && mayRefuse) {
+    cudaGetLastError();  // not sticky: cleared, so the next launch's checkLaunch does not report it
+    return false;
+  }
+  // The grid in the message: a refusal is about the grid's size, not the call's.
+  const std::string call = std::string(what) + " (" + std::to_string(plan.blocks) + " blocks of " +
+                           std::to_string(kPersistThreads) + " threads, " + std::to_string(plan.sharedBytes) +
+                           " bytes of shared memory each)";
+  check(err, where, call.c_str());
+  return true;
 }
 
 }  // namespace
@@ -71,6 +84,8 @@ RecurrentPath setRecurrentPath(RecurrentPath path) {
   return static_cast<RecurrentPath>(pathMode.exchange(static_cast<int>(path)));
 }
 RecurrentPath recurrentPath() { return static_cast<RecurrentPath>(pathMode.load()); }
+RecurrentPath lastRecurrentPath(bool backward) { return static_cast<RecurrentPath>(lastRun[backward ? 1 : 0].load()); }
+void noteRecurrentPath(bool backward, RecurrentPath ran) { lastRun[backward ? 1 : 0].store(static_cast<int>(ran)); }
 
 const char* persistentPlan(const Seq& q, bool backward, PersistPlan* plan, const std::string& where) {
   int dev = 0, coop = 0, sms = 0, smem = 0;
@@ -94,22 +109,23 @@ const char* persistentPlan(const Seq& q, bool backward, PersistPlan* plan, const
   return planPersistent(q.H, q.G / q.H, budget, coResident, plan);
 }
 
-void persistentLaunch(const Fwd& p, const PersistPlan& plan, cudaStream_t stream, const std::string& where) {
+bool persistentLaunch(const Fwd& p, const PersistPlan& plan, cudaStream_t stream, bool mayRefuse,
+                      const std::string& where) {
   Fwd args = p;
   PersistPlan pl = plan;
   void* params[] = {&args, &pl};
-  launchCooperative(persistentKernel, plan, params, stream, where,
-                    "cudaLaunchCooperativeKernel (persistent recurrent forward)");
+  return launchCooperative(persistentKernel, plan, params, stream, mayRefuse, where,
+                           "cudaLaunchCooperativeKernel of the persistent recurrent forward");
 }
 
-void persistentBackwardLaunch(const Bwd& p, const BwdStart& s, const PersistPlan& plan, cudaStream_t stream,
-                              const std::string& where) {
+bool persistentBackwardLaunch(const Bwd& p, const BwdStart& s, const PersistPlan& plan, cudaStream_t stream,
+                              bool mayRefuse, const std::string& where) {
   Bwd args = p;
   BwdStart st = s;
   PersistPlan pl = plan;
   void* params[] = {&args, &st, &pl};
-  launchCooperative(persistentBackwardKernel, plan, params, stream, where,
-                    "cudaLaunchCooperativeKernel (persistent recurrent backward)");
+  return launchCooperative(persistentBackwardKernel, plan, params, stream, mayRefuse, where,
+                           "cudaLaunchCooperativeKernel of the persistent recurrent backward");
 }
 
 }  // namespace cuda

@@ -99,6 +99,7 @@ std::atomic<int> path{0};
 }
 RecurrentPath setRecurrentPath(RecurrentPath p) { return static_cast<RecurrentPath>(path.exchange(static_cast<int>(p))); }
 RecurrentPath recurrentPath() { return static_cast<RecurrentPath>(path.load()); }
+RecurrentPath lastRecurrentPath(bool) { return RecurrentPath::Auto; }
 
 std::unique_ptr<session::Session> session::makeCudaSession(const Spec&) { noCuda(); }
 

@@ -10,8 +10,9 @@
 // xForwardCuda, xBackwardCuda (+ Async): the same arguments, run on the GPU (cuda/lstm.cu);
 // _cudaHostEmulateXForward / Backward / ForwardPersistent / BackwardPersistent (test-only): their
 // grids as host loops.
-// _cudaPersistentPlan, _cudaRecurrentPath (test-only): the persistent forward's plan on a modelled
-// device, and the switch between the CUDA forward's paths (cuda/lstm.h).
+// _cudaPersistentPlan, _cudaRecurrentPath, _cudaLastRecurrentPath (test-only): the persistent
+// forward's plan on a modelled device, the switch between the CUDA forward's paths, and the path
+// the last GPU call took (cuda/lstm.h).
 // xFoldEmbedding(vocab, embed, hidden, emb, wIh, bias, table)
 // xUnfoldGradient(vocab, embed, hidden, emb, wIh, dTable, dEmb, dWIh, dBias)
 //
@@ -260,6 +261,15 @@ void definePersistentTools(Napi::Env env, Napi::Object exports) {
     const int mode = g.oneOf(0, "path", {"auto", "step", "persistent"});
     const cuda::RecurrentPath before = cuda::setRecurrentPath(static_cast<cuda::RecurrentPath>(mode));
     return Napi::String::New(info.Env(), kNames[static_cast<int>(before)]);
+  }));
+  // _cudaLastRecurrentPath() -> { forward, backward }: 'step' or 'persistent', the kernels that ran
+  // the last GPU call's steps ('auto' before the first).
+  exports.Set("_cudaLastRecurrentPath", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    static const char* const kNames[] = {"auto", "step", "persistent"};
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("forward", Napi::String::New(info.Env(), kNames[static_cast<int>(cuda::lastRecurrentPath(false))]));
+    o.Set("backward", Napi::String::New(info.Env(), kNames[static_cast<int>(cuda::lastRecurrentPath(true))]));
+    return o;
   }));
 }
 

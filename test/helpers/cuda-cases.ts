@@ -49,6 +49,8 @@ export interface HostGrid {
     sharedPerSm: number): PersistPlan | string;
   /** Forces the CUDA forward's path (native/cuda/lstm.h's RecurrentPath); returns the previous one. */
   _cudaRecurrentPath(path: RecurrentPath): RecurrentPath;
+  /** The kernels that ran the last GPU forward's and backward's steps ('auto' before the first). */
+  _cudaLastRecurrentPath(): { forward: RecurrentPath; backward: RecurrentPath };
 }
 export type RecurrentPath = 'auto' | 'step' | 'persistent';
 /** Units per block, the grid, a block's shared memory, and each block's first unit and unit count. */

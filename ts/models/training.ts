@@ -196,6 +196,10 @@ export function checkInput(x: unknown, fn: string, argX: string, embedding: Embe
       const ids = new Int32Array(data.length);
       for (let i = 0; i < data.length; i++) {
         if (!Number.isInteger(data[i])) throw new TypeError(`${fn}: ${argX} token ids must be integers, got ${data[i]} at index ${i}`);
+        // Checked before the Int32Array would wrap it (2^32 + 1 would read as 1).
+        if (data[i] < 0 || data[i] >= embedding.inputDim) {
+          throw new RangeError(`${fn}: ${argX} token ids must be in [0, ${embedding.inputDim - 1}] (Embedding inputDim), got ${data[i]} at index ${i}`);
+        }
         ids[i] = data[i];
       }
       data = ids;
