@@ -25,7 +25,7 @@ constexpr int64_t kMaxSeed = (int64_t(1) << 53) - 1;
 struct Holder {
   Spec spec;
   int64_t total = 0;  // floats of all weights
-  std::mutex m;       // one call at a time (the model layer already queues its calls)
+  std::mutex m;       // one call at a time (NativeSession also queues them, in call order)
   std::unique_ptr<Session> s;
 };
 using Handle = std::shared_ptr<Holder>;
