@@ -177,4 +177,32 @@ test('native session: a spec whose weight sizes would overflow is a RangeError b
     RangeError, /layer 1: a weight tensor over 2\^34/);
 });
 
+
+test('device may be changed after a fit: leaving the session brings its weights back and frees it; bad values are named', async () => {
+  const c = cases[0];
+  const [cpu, dev] = await twins(c);
+  await dev.fit(c.x, c.y, c.fit);
+  const trained = dev.getWeights();
+  const native = addon<Record<string, (...a: unknown[]) => unknown>>();
+  const release = native.sessionReleaseAsync;
+  let released = 0;
+  native.sessionReleaseAsync = (...a: unknown[]) => { released++; return release(...a); };
+  try {
+    dev.device = 'cpu';
+    assert.is(dev.device, 'cpu');
+    const onCpu = await dev.predict(c.x);
+    assert.is(released, 1, 'the session is released at the first call on the CPU');
+    await cpu.predict(c.x); // builds the twin
+    cpu.setWeights(trained);
+    assert.equal(onCpu.data, (await cpu.predict(c.x)).data, 'the CPU path runs on the session\'s weights');
+    await dev.predict(c.x);
+    assert.is(released, 1);
+  } finally {
+    native.sessionReleaseAsync = release;
+  }
+  throwsError(() => { dev.device = 'gpu' as 'cuda'; }, RangeError, /^sequential: device must be 'auto', 'cpu' or 'cuda', got "gpu"/);
+  throwsError(() => { dev.device = 1 as unknown as 'cuda'; }, TypeError, /device must be/);
+  assert.is(dev.device, 'cpu');
+});
+
 test.run();

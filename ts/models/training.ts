@@ -7,7 +7,7 @@
 // Async form, so training leaves the event loop free.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { adviseHugePages } from '../bindings/backend.ts';
-import { logDeviceOnce, resolveDevice } from '../bindings/device.ts';
+import { checkDevice, logDeviceOnce, resolveDevice } from '../bindings/device.ts';
 import type { Device } from '../bindings/device.ts';
 import { randomUniform } from '../bindings/random.ts';
 import { firstOutsideI32 } from '../bindings/scan.ts';
@@ -246,15 +246,27 @@ export abstract class TrainableModel<X> implements CallbackModel {
   private queue: Promise<unknown> = Promise.resolve();
   /** Per-step arrays of the model itself (the loss gradient), reused from step to step. */
   protected readonly scratch = new Buffers();
-  /** Where fit / evaluate / predict run ('auto': the GPU session when CUDA is usable and the stack supported). */
-  readonly device: Device;
+  #device: Device;
   #session: DeviceSession | null = null;
 
   /** `device`: already checked (checkDevice) by the model class, which names itself in the error. */
   constructor(name: string, seed: number, device: Device = 'cpu') {
     this.name = name;
     this.seed = seed;
-    this.device = device;
+    this.#device = device;
+  }
+
+  /**
+   * Where fit / evaluate / predict run ('auto': the GPU session when CUDA is usable and the stack
+   * supported). May be changed at any time, e.g. on a loaded model: the next call runs there. Leaving
+   * the GPU brings the session's weights back first; its optimizer state is dropped, as a new
+   * compile() would drop it.
+   */
+  get device(): Device {
+    return this.#device;
+  }
+  set device(v: Device) {
+    this.#device = checkDevice(this.name, v, this.#device);
   }
 
   // ---- What a model class supplies -------------------------------------------------------------
@@ -315,8 +327,17 @@ export abstract class TrainableModel<X> implements CallbackModel {
     if (!layers) return null;
     // Under the test-only host emulation, 'auto' and 'cuda' take the session path without a GPU.
     const device = this.device !== 'cpu' && sessionEmulated() ? 'cuda' : resolveDevice(fn, this.device);
-    if (device === 'cpu') return null;
     let s = this.#session;
+    if (device === 'cpu') {
+      if (s) {
+        // The device was changed to the CPU since the last call: the session's weights (ahead of
+        // the layers mid-fit) come back, and its memory goes now.
+        this.#session = null;
+        await s.download(layers);
+        await s.native.release();
+      }
+      return null;
+    }
     if (!s || s.loss !== this.loss || s.optimizer !== this.#optimizer) {
       if (s) {
         await s.download(layers);
