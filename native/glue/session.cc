@@ -1,4 +1,4 @@
-// The device-resident session (cuda/session.h) as a handle: sessionCreateCuda makes one on the GPU,
+// The device-resident session (cuda/session.h) as a handle: sessionCreateCuda makes one for the GPU,
 // _cudaHostSessionCreate (test-only, every build) one on the host backend that runs the same step
 // logic through the CUDA kernels' host emulations. The calls after that take either handle:
 // sessionSetWeights / sessionGetWeights (every weight, concatenated in getWeights() order),
@@ -22,9 +22,14 @@ using namespace cuda::session;
 
 constexpr int64_t kMaxSeed = (int64_t(1) << 53) - 1;
 
+// The session itself is made by the first call that uses it, on that call's thread: on the GPU,
+// creating the stream and the device memory (and, first time in a process, the CUDA context) can
+// take far longer than the event loop may wait, and every later call is async.
 struct Holder {
   Spec spec;
   int64_t total = 0;  // floats of all weights
+  bool onGpu = false;
+  bool released = false;
   std::mutex m;       // one call at a time (NativeSession also queues them, in call order)
   std::unique_ptr<Session> s;
 };
@@ -115,11 +120,7 @@ Napi::Value create(const Napi::CallbackInfo& info, const char* fn, bool onGpu) {
   auto h = std::make_shared<Holder>();
   h->spec = specOf(env, info[0], fn);
   for (int64_t n : weightSizes(h->spec)) h->total += n;
-  try {
-    h->s = onGpu ? makeCudaSession(h->spec) : makeHostSession(h->spec);
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(env, std::string(fn) + ": " + e.what());
-  }
+  h->onGpu = onGpu;
   auto ext = Napi::External<Handle>::New(env, new Handle(std::move(h)), [](Napi::Env, Handle* p) { delete p; });
   ext.TypeTag(&kSessionTag);
   return ext;
@@ -151,7 +152,15 @@ template <class F>
 std::function<void()> locked(Handle h, F f) {
   return [h, f]() {
     std::lock_guard<std::mutex> lock(h->m);
-    if (!h->s) throw std::runtime_error("the session was released (sessionRelease)");
+    if (h->released) throw std::runtime_error("the session was released (sessionRelease)");
+    if (!h->s) {
+      try {
+        h->s = h->onGpu ? makeCudaSession(h->spec) : makeHostSession(h->spec);
+      } catch (const std::exception& e) {
+        // Not made: the next call tries again (e.g. after memory was freed elsewhere).
+        throw std::runtime_error(std::string("creating the session: ") + e.what());
+      }
+    }
     f(*h->s);
   };
 }
@@ -194,6 +203,7 @@ void register_session(Napi::Env env, Napi::Object exports) {
     return std::function<void()>([h]() {
       std::lock_guard<std::mutex> lock(h->m);
       h->s.reset();
+      h->released = true;
     });
   });
   // (session, batch, time, tokens | x, lengths | null, targets | labels, sampleWeights | null, seed,

@@ -118,7 +118,11 @@ export class NativeSession {
   readonly #loss = new Float64Array(1);
   #queue: Promise<unknown> = Promise.resolve();
 
-  /** `backend` 'host' is test-only: the host emulation of the CUDA step (no GPU needed). */
+  /**
+   * `backend` 'host' is test-only: the host emulation of the CUDA step (no GPU needed). The spec is
+   * checked here; the session's memory (and on the GPU its stream) is made by the first call, on a
+   * worker thread, so a failure to make it (out of device memory) rejects that call.
+   */
   constructor(spec: SessionSpec, backend: 'cuda' | 'host') {
     const fn = backend === 'cuda' ? 'sessionCreateCuda' : '_cudaHostSessionCreate';
     const enc = encode(fn, spec);
