@@ -1,0 +1,186 @@
+// The Winograd forward's driver (see conv1d_winograd.h): weight transform, work units, the channel
+// GEMMs on the direct kernel's register tiles, and the per-ISA transforms around them.
+//
+// A sequence's output steps are cut into blocks of m*d steps; block q holds d tiles (one per
+// dilation phase p), tile (q, p) covering outputs q*m*d + p + i*d, i < m. Tiles are numbered
+// q*d + p, and a work unit is a run of up to kUnitTiles of them in one sequence: its transformed
+// inputs V [n][tiles][Cin] and products M [n][tiles][ldw] (~86 KB each at 64 channels) stay in
+// L2 between the three phases, and one nr-column block of a point's transformed weights stays in
+// L1 while the GEMM sweeps the unit's rows.
+#include "cpu/conv1d_winograd.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <new>
+
+#include "cpu/conv1d_winograd_tables.h"
+#include "cpu/cpu_features.h"
+#include "cpu/threadpool.h"
+
+namespace vigil {
+
+using conv1d_detail::Tile;
+using conv1d_detail::TileKernel;
+using conv1d_detail::WinogradTransforms;
+
+namespace {
+
+std::atomic<int> gAlgorithm{static_cast<int>(Conv1dAlgorithm::Auto)};
+
+// Outputs per tile: F(4,3). F(6,3) measured ~10% faster on the bench's TCN layers (30.0-32.6 vs
+// 34.4-37.0 ms for the four, 2 threads, load ~3) but ~3x the rounding error (worst |error| /
+// sum |w x| 1.6e-6 against 5.5e-7, the direct kernel's 3.3e-7); F(2,3) was no faster than direct.
+using Tab = winograd::F43;
+
+// Tiles per work unit (measured on the bench's TCN layers, 2 threads: 14 tiles, one register
+// row block, 59 ms for the four layers as the transformed weights then stream from L2 for every
+// block; 28: 46 ms; 64: 36 ms; 128: 39 ms).
+constexpr int64_t kUnitTiles = 64;
+// As the direct kernel (conv1d.cc): a chunk of work is at least this many multiply-adds.
+constexpr int64_t kMinParallelWork = int64_t(1) << 24;
+
+struct Level {
+  int64_t mr, nr;
+  TileKernel gemm;
+  WinogradTransforms tf;
+};
+
+// The active SIMD level's GEMM tile and transforms; false on the portable path (direct only).
+bool activeLevel(Level& out) {
+#if defined(VIGIL_X86)
+  if (useAvx512()) {
+    out = Level{14, 32, conv1d_detail::tileAvx512, conv1d_detail::winogradAvx512()};
+    return true;
+  }
+  if (useAvx2()) {
+    out = Level{6, 16, conv1d_detail::tileAvx2, conv1d_detail::winogradAvx2()};
+    return true;
+  }
+#endif
+  (void)out;
+  return false;
+}
+
+int64_t roundUp(int64_t a, int64_t m) { return (a + m - 1) / m * m; }
+
+struct AlignedDelete {
+  void operator()(float* p) const { ::operator delete[](p, std::align_val_t(64)); }
+};
+using AlignedFloats = std::unique_ptr<float[], AlignedDelete>;
+AlignedFloats zeroFloats(int64_t n) {
+  n = std::max<int64_t>(n, 1);
+  AlignedFloats p(static_cast<float*>(::operator new[](sizeof(float) * n, std::align_val_t(64))));
+  std::memset(p.get(), 0, sizeof(float) * n);
+  return p;
+}
+
+// u[(i*C + c)*ldw + o] = sum_k G[i][k] W[o, c, k], summed in double and rounded once; columns past
+// O stay 0. O(n*C*O) per call, next to O(T*C*O) for the convolution, so it is not cached (training
+// changes W every step).
+void transformWeights(const float* W, int64_t C, int64_t O, int64_t ldw, float* u) {
+  for (int64_t o = 0; o < O; ++o)
+    for (int64_t c = 0; c < C; ++c) {
+      const float* g = W + (o * C + c) * 3;
+      for (int i = 0; i < Tab::n; ++i)
+        u[(i * C + c) * ldw + o] = static_cast<float>(Tab::G[i][0] * g[0] + Tab::G[i][1] * g[1] + Tab::G[i][2] * g[2]);
+    }
+}
+
+// Two growable 64-byte-aligned buffers; grown ones start zeroed (finite), so rows a unit leaves
+// unwritten never hold NaN bit patterns from the allocator.
+class Scratch {
+ public:
+  float* get(int i, int64_t n) {
+    if (size_[i] < n) {
+      buf_[i] = zeroFloats(n);
+      size_[i] = n;
+    }
+    return buf_[i].get();
+  }
+
+ private:
+  AlignedFloats buf_[2];
+  int64_t size_[2] = {0, 0};
+};
+
+}  // namespace
+
+Conv1dAlgorithm setConv1dAlgorithm(Conv1dAlgorithm a) {
+  return static_cast<Conv1dAlgorithm>(gAlgorithm.exchange(static_cast<int>(a)));
+}
+
+bool conv1dUsesWinograd(const Conv1dShape& s) {
+  Level l;
+  if (s.kernelSize != 3 || !activeLevel(l)) return false;
+  switch (static_cast<Conv1dAlgorithm>(gAlgorithm.load(std::memory_order_relaxed))) {
+    case Conv1dAlgorithm::Direct: return false;
+    case Conv1dAlgorithm::Winograd: return true;
+    case Conv1dAlgorithm::Auto: break;
+  }
+  return s.inChannels >= 16 && s.outChannels >= 16 && s.outTime() >= 16;
+}
+
+void conv1dWinogradForward(const Conv1dShape& s, const float* x, const float* W, const float* b, float* y,
+                           Conv1dActivation act) {
+  const int m = Tab::m, n = Tab::n;
+  Level L;
+  activeLevel(L);
+  const int64_t T = s.time, C = s.inChannels, O = s.outChannels, d = s.dilation, pad = s.padLeft();
+  const int64_t Tout = s.outTime(), mr = L.mr, nr = L.nr, ldw = roundUp(O, nr);
+  AlignedFloats u = zeroFloats(n * C * ldw), bias = zeroFloats(ldw), none = zeroFloats(ldw), zeros = zeroFloats(C);
+  transformWeights(W, C, O, ldw, u.get());
+  if (b != nullptr) std::copy(b, b + O, bias.get());
+  const bool relu = act == Conv1dActivation::Relu;
+
+  const int64_t tiles = (Tout + m * d - 1) / (m * d) * d;  // per sequence
+  // Units of about kUnitTiles tiles, evened out, then rounded up to whole register tiles (the
+  // count is taken again after rounding, so no unit is empty).
+  const int64_t even = (tiles + kUnitTiles - 1) / kUnitTiles;
+  const int64_t unitTiles = roundUp((tiles + even - 1) / even, mr), units = (tiles + unitTiles - 1) / unitTiles;
+  const int64_t work = unitTiles * n * C * ldw;
+  parallelFor(s.batch * units, std::max<int64_t>(1, kMinParallelWork / work), [&](int64_t u0, int64_t u1) {
+    // Rows past a unit's tiles keep whatever an earlier unit left (zeros at first): their products
+    // are computed with the full register tile and never read.
+    // Per-thread buffers kept between calls: a fresh ~200 KB per chunk was an mmap, page faults
+    // and a munmap each time.
+    thread_local Scratch scratch;
+    float* v = scratch.get(0, n * unitTiles * C);
+    float* mm = scratch.get(1, n * unitTiles * ldw);
+    const float* rows[Tab::n];
+    float* outs[Tab::m];
+    for (int64_t unit = u0; unit < u1; ++unit) {
+      const int64_t bi = unit / units, g0 = (unit % units) * unitTiles, count = std::min(unitTiles, tiles - g0);
+      const float* xb = x + bi * T * C;
+      float* yb = y + bi * Tout * O;
+      for (int64_t k = 0; k < count; ++k) {
+        const int64_t g = g0 + k, t = g / d * m * d + g % d;
+        for (int j = 0; j < n; ++j) {
+          const int64_t r = t - pad + j * d;
+          rows[j] = r >= 0 && r < T ? xb + r * C : zeros.get();
+        }
+        L.tf.input(rows, C, v + k * C, unitTiles * C);
+      }
+      const int64_t used = roundUp(count, mr);
+      for (int i = 0; i < n; ++i) {
+        for (int64_t j0 = 0; j0 < ldw; j0 += nr) {
+          const float* wp = u.get() + i * C * ldw + j0;
+          for (int64_t r0 = 0; r0 < used; r0 += mr) {
+            const float* xp = v + (i * unitTiles + r0) * C;
+            L.gemm(Tile{&xp, &wp, 1, C, ldw, none.get() + j0, mm + (i * unitTiles + r0) * ldw + j0, ldw, false});
+          }
+        }
+      }
+      for (int64_t k = 0; k < count; ++k) {
+        const int64_t g = g0 + k, t = g / d * m * d + g % d;
+        if (t >= Tout) continue;  // a phase of the last block past the end
+        const int64_t live = std::min<int64_t>(m, (Tout - t + d - 1) / d);
+        for (int64_t i = 0; i < live; ++i) outs[i] = yb + (t + i * d) * O;
+        L.tf.output(mm + k * ldw, unitTiles * ldw, O, bias.get(), outs, live, relu);
+      }
+    }
+  });
+}
+
+}  // namespace vigil
