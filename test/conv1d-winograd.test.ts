@@ -4,11 +4,11 @@ import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  conv1dForward, conv1dOutputLength, setConv1dAlgorithm, type Conv1dAlgorithm, type Conv1dPadding, type Conv1dShape,
+  conv1dBackward, conv1dForward, conv1dOutputLength, setConv1dAlgorithm, type Conv1dAlgorithm, type Conv1dPadding, type Conv1dShape,
 } from '../ts/bindings/conv1d.ts';
 import { forEachSimd } from './helpers/simd.ts';
 import { allWritten, maxRelErr, nanF32, randomF32, rng } from './helpers/random.ts';
-import { conv1dRef } from './reference/conv1d.ts';
+import { conv1dBackwardRef, conv1dRef } from './reference/conv1d.ts';
 
 const PADDINGS: Conv1dPadding[] = ['causal', 'same', 'valid'];
 // Float32 error grows with sum_{k,c} |W x| + |b| (what the sums add up, not what they cancel to),
@@ -88,6 +88,29 @@ test('Winograd forward matches the float64 reference, bias or not, linear or ReL
     }
   }));
   assert.ok(worst > 0, 'the checks compared something');
+});
+
+test('Winograd input gradient matches the float64 reference, every element written; dW and db unchanged', () => {
+  const r = rng(74);
+  const abs = (a: Float32Array) => a.map(Math.abs);
+  const inputs = cases().filter((_, i) => i % 2 === 0).map((s) => {
+    const nx = s.batch * s.time * s.inChannels, ny = s.batch * conv1dOutputLength(s) * s.outChannels;
+    const x = randomF32(r, nx), W = randomF32(r, s.outChannels * s.inChannels * 3), g = randomF32(r, ny);
+    // As scaledErr: the error's scale is sum |W dY| over the terms of each dX element.
+    return { s, x, W, g, ref: conv1dBackwardRef(s, x, W, g), scale: conv1dBackwardRef(s, x, abs(W), abs(g)).dX };
+  });
+  assert.ok(inputs.length > 25);
+  withAlgorithm('winograd', () => forEachSimd((level) => {
+    for (const { s, x, W, g, ref, scale } of inputs) {
+      const dX = nanF32(x.length), dW = nanF32(W.length), db = nanF32(s.outChannels);
+      conv1dBackward(s, x, W, g, dX, dW, db);
+      assert.ok(allWritten(dX), `${level} ${label(s)}: every element of dX written`);
+      let worst = 0;
+      for (let i = 0; i < dX.length; i++) worst = Math.max(worst, Math.abs(dX[i] - ref.dX[i]) / Math.max(scale[i], 1e-30));
+      assert.ok(worst < TOL, `${level} dX ${label(s)}: ${worst}`);
+      assert.ok(maxRelErr(dW, ref.dW) < 1e-4 && maxRelErr(db, ref.db) < 1e-4, `${level} dW, db ${label(s)}`);
+    }
+  }));
 });
 
 test('Winograd and direct forwards agree, and auto picks one of them', () => {

@@ -308,7 +308,9 @@ void conv1dBackward(const Conv1dShape& s, const float* x, const float* W, const 
     });
     dY = dZ;
   }
-  if (dX != nullptr) {
+  if (dX != nullptr && conv1dUsesWinogradInputGrad(s)) {
+    conv1dWinogradInputGrad(s, W, dY, dX);
+  } else if (dX != nullptr) {
     // dX[t, c] = sum_{k, o} dY[t - k*d + padLeft, o] W[o, c, k]: with tap k' = K-1-k this is the
     // forward pass over dY with weights w[k'][o][c] = W[o, c, K-1-k'] and left padding span - padLeft.
     const Geometry& g = activeGeometry();

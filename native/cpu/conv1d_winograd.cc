@@ -76,15 +76,19 @@ AlignedFloats zeroFloats(int64_t n) {
   return p;
 }
 
-// u[(i*C + c)*ldw + o] = sum_k G[i][k] W[o, c, k], summed in double and rounded once; columns past
-// O stay 0. O(n*C*O) per call, next to O(T*C*O) for the convolution, so it is not cached (training
-// changes W every step).
-void transformWeights(const float* W, int64_t C, int64_t O, int64_t ldw, float* u) {
+// The transformed weights as the pass's GEMM operand, summed in double and rounded once; columns
+// past the output channels stay 0. Forward: u[(i*C + c)*ldw + o] = sum_k G[i][k] W[o, c, k]. Input
+// gradient (flipped): u[(i*O + o)*ldw + c] = sum_k G[i][k] W[o, c, 2 - k]. O(n*C*O) per call,
+// next to O(T*C*O) for the convolution, so it is not cached (training changes W every step).
+void transformWeights(const float* W, int64_t C, int64_t O, int64_t ldw, bool flipped, float* u) {
   for (int64_t o = 0; o < O; ++o)
     for (int64_t c = 0; c < C; ++c) {
       const float* g = W + (o * C + c) * 3;
-      for (int i = 0; i < Tab::n; ++i)
-        u[(i * C + c) * ldw + o] = static_cast<float>(Tab::G[i][0] * g[0] + Tab::G[i][1] * g[1] + Tab::G[i][2] * g[2]);
+      const double g0 = flipped ? g[2] : g[0], g1 = g[1], g2 = flipped ? g[0] : g[2];
+      for (int i = 0; i < Tab::n; ++i) {
+        const float v = static_cast<float>(Tab::G[i][0] * g0 + Tab::G[i][1] * g1 + Tab::G[i][2] * g2);
+        u[flipped ? (i * O + o) * ldw + c : (i * C + c) * ldw + o] = v;
+      }
     }
 }
 
@@ -105,13 +109,8 @@ class Scratch {
   int64_t size_[2] = {0, 0};
 };
 
-}  // namespace
-
-Conv1dAlgorithm setConv1dAlgorithm(Conv1dAlgorithm a) {
-  return static_cast<Conv1dAlgorithm>(gAlgorithm.exchange(static_cast<int>(a)));
-}
-
-bool conv1dUsesWinograd(const Conv1dShape& s) {
+// Whether the Winograd pass runs for a product with these channel counts and output length.
+bool useWinograd(const Conv1dShape& s, int64_t cin, int64_t cout, int64_t tout) {
   Level l;
   if (s.kernelSize != 3 || !activeLevel(l)) return false;
   switch (static_cast<Conv1dAlgorithm>(gAlgorithm.load(std::memory_order_relaxed))) {
@@ -119,53 +118,57 @@ bool conv1dUsesWinograd(const Conv1dShape& s) {
     case Conv1dAlgorithm::Winograd: return true;
     case Conv1dAlgorithm::Auto: break;
   }
-  return s.inChannels >= 16 && s.outChannels >= 16 && s.outTime() >= 16;
+  return cin >= 16 && cout >= 16 && tout >= 16;
 }
 
-void conv1dWinogradForward(const Conv1dShape& s, const float* x, const float* W, const float* b, float* y,
-                           Conv1dActivation act) {
-  const int m = Tab::m, n = Tab::n;
-  Level L;
-  activeLevel(L);
-  const int64_t T = s.time, C = s.inChannels, O = s.outChannels, d = s.dilation, pad = s.padLeft();
-  const int64_t Tout = s.outTime(), mr = L.mr, nr = L.nr, ldw = roundUp(O, nr);
-  AlignedFloats u = zeroFloats(n * C * ldw), bias = zeroFloats(ldw), none = zeroFloats(ldw), zeros = zeroFloats(C);
-  transformWeights(W, C, O, ldw, u.get());
-  if (b != nullptr) std::copy(b, b + O, bias.get());
-  const bool relu = act == Conv1dActivation::Relu;
+// out[b, t, j] = act(bias[j] + sum_{k<3, c} in[b, t + k*d - pad, c] * w(j, c, k)) for t < Tout,
+// j < Cout, with in = 0 outside rows [0, Tin): the forward is (x, W), the input gradient (dY, W
+// flipped in time), as in conv1d.cc's Pass. u holds w's transform (transformWeights).
+struct Pass {
+  int64_t B, Tin, Cin, Tout, Cout, d, pad;
+  const float* in;
+  const float* u;
+  int64_t ldw;
+  const float* bias;  // ldw floats
+  float* out;
+  bool relu;
+};
 
-  const int64_t tiles = (Tout + m * d - 1) / (m * d) * d;  // per sequence
+void runPass(const Level& L, const Pass& p) {
+  constexpr int m = Tab::m, n = Tab::n;
+  const int64_t C = p.Cin, O = p.Cout, d = p.d, mr = L.mr, nr = L.nr, ldw = p.ldw;
+  AlignedFloats none = zeroFloats(ldw), zeros = zeroFloats(C);
+  const int64_t tiles = (p.Tout + m * d - 1) / (m * d) * d;  // per sequence
   // Units of about kUnitTiles tiles, evened out, then rounded up to whole register tiles (the
   // count is taken again after rounding, so no unit is empty).
   const int64_t even = (tiles + kUnitTiles - 1) / kUnitTiles;
   const int64_t unitTiles = roundUp((tiles + even - 1) / even, mr), units = (tiles + unitTiles - 1) / unitTiles;
   const int64_t work = unitTiles * n * C * ldw;
-  parallelFor(s.batch * units, std::max<int64_t>(1, kMinParallelWork / work), [&](int64_t u0, int64_t u1) {
-    // Rows past a unit's tiles keep whatever an earlier unit left (zeros at first): their products
-    // are computed with the full register tile and never read.
+  parallelFor(p.B * units, std::max<int64_t>(1, kMinParallelWork / work), [&](int64_t u0, int64_t u1) {
     // Per-thread buffers kept between calls: a fresh ~200 KB per chunk was an mmap, page faults
-    // and a munmap each time.
+    // and a munmap each time. Rows past a unit's tiles keep whatever an earlier unit left (zeros
+    // at first): their products are computed with the full register tile and never read.
     thread_local Scratch scratch;
     float* v = scratch.get(0, n * unitTiles * C);
     float* mm = scratch.get(1, n * unitTiles * ldw);
-    const float* rows[Tab::n];
-    float* outs[Tab::m];
+    const float* rows[n];
+    float* outs[m];
     for (int64_t unit = u0; unit < u1; ++unit) {
       const int64_t bi = unit / units, g0 = (unit % units) * unitTiles, count = std::min(unitTiles, tiles - g0);
-      const float* xb = x + bi * T * C;
-      float* yb = y + bi * Tout * O;
+      const float* xb = p.in + bi * p.Tin * C;
+      float* yb = p.out + bi * p.Tout * O;
       for (int64_t k = 0; k < count; ++k) {
         const int64_t g = g0 + k, t = g / d * m * d + g % d;
         for (int j = 0; j < n; ++j) {
-          const int64_t r = t - pad + j * d;
-          rows[j] = r >= 0 && r < T ? xb + r * C : zeros.get();
+          const int64_t r = t - p.pad + j * d;
+          rows[j] = r >= 0 && r < p.Tin ? xb + r * C : zeros.get();
         }
         L.tf.input(rows, C, v + k * C, unitTiles * C);
       }
       const int64_t used = roundUp(count, mr);
       for (int i = 0; i < n; ++i) {
         for (int64_t j0 = 0; j0 < ldw; j0 += nr) {
-          const float* wp = u.get() + i * C * ldw + j0;
+          const float* wp = p.u + i * C * ldw + j0;
           for (int64_t r0 = 0; r0 < used; r0 += mr) {
             const float* xp = v + (i * unitTiles + r0) * C;
             L.gemm(Tile{&xp, &wp, 1, C, ldw, none.get() + j0, mm + (i * unitTiles + r0) * ldw + j0, ldw, false});
@@ -174,13 +177,49 @@ void conv1dWinogradForward(const Conv1dShape& s, const float* x, const float* W,
       }
       for (int64_t k = 0; k < count; ++k) {
         const int64_t g = g0 + k, t = g / d * m * d + g % d;
-        if (t >= Tout) continue;  // a phase of the last block past the end
-        const int64_t live = std::min<int64_t>(m, (Tout - t + d - 1) / d);
+        if (t >= p.Tout) continue;  // a phase of the last block past the end
+        const int64_t live = std::min<int64_t>(m, (p.Tout - t + d - 1) / d);
         for (int64_t i = 0; i < live; ++i) outs[i] = yb + (t + i * d) * O;
-        L.tf.output(mm + k * ldw, unitTiles * ldw, O, bias.get(), outs, live, relu);
+        L.tf.output(mm + k * ldw, unitTiles * ldw, O, p.bias, outs, live, p.relu);
       }
     }
   });
+}
+
+}  // namespace
+
+Conv1dAlgorithm setConv1dAlgorithm(Conv1dAlgorithm a) {
+  return static_cast<Conv1dAlgorithm>(gAlgorithm.exchange(static_cast<int>(a)));
+}
+
+bool conv1dUsesWinograd(const Conv1dShape& s) { return useWinograd(s, s.inChannels, s.outChannels, s.outTime()); }
+
+bool conv1dUsesWinogradInputGrad(const Conv1dShape& s) {
+  return useWinograd(s, s.outChannels, s.inChannels, s.time);
+}
+
+void conv1dWinogradForward(const Conv1dShape& s, const float* x, const float* W, const float* b, float* y,
+                           Conv1dActivation act) {
+  Level L;
+  activeLevel(L);
+  const int64_t C = s.inChannels, O = s.outChannels, ldw = roundUp(O, L.nr);
+  AlignedFloats u = zeroFloats(Tab::n * C * ldw), bias = zeroFloats(ldw);
+  transformWeights(W, C, O, ldw, false, u.get());
+  if (b != nullptr) std::copy(b, b + O, bias.get());
+  runPass(L, Pass{s.batch, s.time, C, s.outTime(), O, s.dilation, s.padLeft(), x, u.get(), ldw, bias.get(), y,
+                  act == Conv1dActivation::Relu});
+}
+
+void conv1dWinogradInputGrad(const Conv1dShape& s, const float* W, const float* dY, float* dX) {
+  // dX[t, c] = sum_{k, o} dY[t - k*d + padLeft, o] W[o, c, k]: with k' = 2 - k, the pass over dY
+  // with weights w(c, o, k') = W[o, c, 2 - k'] and left padding span - padLeft (conv1d.cc's too).
+  Level L;
+  activeLevel(L);
+  const int64_t C = s.inChannels, O = s.outChannels, ldw = roundUp(C, L.nr);
+  AlignedFloats u = zeroFloats(Tab::n * O * ldw), bias = zeroFloats(ldw);
+  transformWeights(W, C, O, ldw, true, u.get());
+  runPass(L, Pass{s.batch, s.outTime(), O, s.time, C, s.dilation, s.span() - s.padLeft(), dY, u.get(), ldw,
+                  bias.get(), dX, false});
 }
 
 }  // namespace vigil

@@ -10,7 +10,8 @@
 
 namespace vigil {
 
-// Which forward conv1dForward runs (tests force each; the default picks by shape).
+// Which algorithm conv1dForward and conv1dBackward's input gradient run (tests force each; the
+// default picks by shape).
 enum class Conv1dAlgorithm : int { Auto = 0, Direct = 1, Winograd = 2 };
 // Returns the previous setting. Process-wide, for tests and benchmarks only.
 Conv1dAlgorithm setConv1dAlgorithm(Conv1dAlgorithm a);
@@ -21,6 +22,11 @@ bool conv1dUsesWinograd(const Conv1dShape& s);
 // The Winograd forward itself (kernelSize 3, AVX2 or AVX-512 active); same arguments as conv1dForward.
 void conv1dWinogradForward(const Conv1dShape& s, const float* x, const float* W, const float* b, float* y,
                            Conv1dActivation act);
+
+// The input gradient is the same product over dY with the kernel flipped in time (3 taps again):
+// whether conv1dBackward takes this path for dX, and the path itself (dX overwritten).
+bool conv1dUsesWinogradInputGrad(const Conv1dShape& s);
+void conv1dWinogradInputGrad(const Conv1dShape& s, const float* W, const float* dY, float* dX);
 
 namespace conv1d_detail {
 // One SIMD level's transforms for F(4,3) (m = 4 outputs, n = 6 points):
