@@ -109,6 +109,27 @@ class Scratch {
   int64_t size_[2] = {0, 0};
 };
 
+// A run of cache lines to prefetch a few at a time (into L2: they are used a phase later).
+class Lines {
+ public:
+  Lines() = default;
+  Lines(const float* p, int64_t floats)
+      : at_(reinterpret_cast<const char*>(p)),
+        count_((floats * static_cast<int64_t>(sizeof(float)) + kLine - 1) / kLine) {}
+  void prefetch(int64_t lines, bool write) {
+    for (; lines > 0 && done_ < count_; --lines, ++done_) {
+      if (write) __builtin_prefetch(at_ + done_ * kLine, 1, 2);
+      else __builtin_prefetch(at_ + done_ * kLine, 0, 2);
+    }
+  }
+  int64_t count() const { return count_; }
+
+ private:
+  static constexpr int64_t kLine = 64;
+  const char* at_ = nullptr;
+  int64_t count_ = 0, done_ = 0;
+};
+
 // Whether the Winograd pass runs for a product with these channel counts and output length.
 // Measured on the 2-vCPU VM (AVX-512, 1 and 2 threads, causal, kernel 3), Winograd vs direct:
 // faster at Cin >= 16 with >= 256 output rows in all (B8 T256 16->16: 34 vs 41 us; 64->8: 102 vs
@@ -159,10 +180,27 @@ void runPass(const Level& L, const Pass& p) {
     float* mm = scratch.get(1, n * unitTiles * ldw);
     const float* rows[n];
     float* outs[m];
+    // The rows of `in` a unit's tiles read and of `out` they write: contiguous, as a unit is a run
+    // of whole dilation blocks (but for its ends).
+    auto spans = [&](int64_t unit, Lines& in, Lines& out) {
+      const int64_t bi = unit / units, g0 = (unit % units) * unitTiles, g1 = std::min(tiles, g0 + unitTiles);
+      const int64_t t0 = g0 / d * m * d, t1 = std::min(p.Tout, ((g1 - 1) / d + 1) * m * d);
+      const int64_t r0 = std::max<int64_t>(0, t0 - p.pad), r1 = std::min(p.Tin, t1 - p.pad + (n - 1) * d);
+      in = Lines(p.in + (bi * p.Tin + r0) * C, std::max<int64_t>(0, r1 - r0) * C);
+      out = Lines(p.out + (bi * p.Tout + t0) * O, (t1 - t0) * O);
+    };
+    Lines nextIn, thisOut, unused;
+    if (u0 < u1) spans(u0, nextIn, unused);
     for (int64_t unit = u0; unit < u1; ++unit) {
       const int64_t bi = unit / units, g0 = (unit % units) * unitTiles, count = std::min(unitTiles, tiles - g0);
       const float* xb = p.in + bi * p.Tin * C;
       float* yb = p.out + bi * p.Tout * O;
+      // While the GEMMs run (compute-bound), pull in the next unit's input and this unit's output
+      // lines, which the transforms would otherwise wait on at memory speed: at batch 128 the TCN's
+      // x and y are 33.5 MB each, past the L3.
+      spans(unit, unused, thisOut);
+      if (unit + 1 < u1) spans(unit + 1, nextIn, unused);
+      else nextIn = Lines();
       for (int64_t k = 0; k < count; ++k) {
         const int64_t g = g0 + k, t = g / d * m * d + g % d;
         for (int j = 0; j < n; ++j) {
@@ -172,12 +210,16 @@ void runPass(const Level& L, const Pass& p) {
         L.tf.input(rows, C, v + k * C, unitTiles * C);
       }
       const int64_t used = roundUp(count, mr);
+      const int64_t calls = n * (ldw / nr) * (used / mr);
+      const int64_t inPer = (nextIn.count() + calls - 1) / calls, outPer = (thisOut.count() + calls - 1) / calls;
       for (int i = 0; i < n; ++i) {
         for (int64_t j0 = 0; j0 < ldw; j0 += nr) {
           const float* wp = p.u + i * C * ldw + j0;
           for (int64_t r0 = 0; r0 < used; r0 += mr) {
             const float* xp = v + (i * unitTiles + r0) * C;
             L.gemm(Tile{&xp, &wp, 1, C, ldw, none.get() + j0, mm + (i * unitTiles + r0) * ldw + j0, ldw, false});
+            nextIn.prefetch(inPer, false);
+            thisOut.prefetch(outPer, true);
           }
         }
       }
