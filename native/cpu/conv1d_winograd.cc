@@ -30,13 +30,13 @@ namespace {
 std::atomic<int> gAlgorithm{static_cast<int>(Conv1dAlgorithm::Auto)};
 
 // Outputs per tile: F(4,3). F(6,3) measured ~10% faster on the bench's TCN layers (30.0-32.6 vs
-// 34.4-37.0 ms for the four, 2 threads, load ~3) but ~3x the rounding error (worst |error| /
+// 34.4-37.0 ms for the four, 2 threads, load ~3, before the prefetching) but ~3x the rounding error (worst |error| /
 // sum |w x| 1.6e-6 against 5.5e-7, the direct kernel's 3.3e-7); F(2,3) was no faster than direct.
 using Tab = winograd::F43;
 
-// Tiles per work unit (measured on the bench's TCN layers, 2 threads: 14 tiles, one register
-// row block, 59 ms for the four layers as the transformed weights then stream from L2 for every
-// block; 28: 46 ms; 64: 36 ms; 128: 39 ms).
+// Tiles per work unit (measured on the bench's TCN layers, 2 threads, before the prefetching
+// below: 14 tiles, one register row block, 59 ms for the four layers as the transformed weights
+// then stream from L2 for every block; 28: 46 ms; 64: 36 ms; 128: 39 ms).
 constexpr int64_t kUnitTiles = 64;
 // As the direct kernel (conv1d.cc): a chunk of work is at least this many multiply-adds.
 constexpr int64_t kMinParallelWork = int64_t(1) << 24;
