@@ -1,8 +1,11 @@
-// ReduceLROnPlateau against Keras' rules, driven by scripted epoch logs; and the lowered
-// learning rate reaching the optimizer's step and the saved file.
+// ReduceLROnPlateau against Keras' rules, driven by scripted epoch logs; the lowered learning
+// rate reaching the optimizer's step; LearningRateScheduler inside a real fit.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ReduceLROnPlateau } from '../ts/models/callbacks.ts';
+import { LearningRateScheduler, ReduceLROnPlateau } from '../ts/models/callbacks.ts';
+import { Sequential } from '../ts/models/sequential.ts';
+import { Dense } from '../ts/models/layers/dense.ts';
+import { tensor } from '../ts/models/tensor.ts';
 import type { CallbackModel, EpochLogs } from '../ts/models/callbacks.ts';
 import { Adam, SGD } from '../ts/models/optimizers.ts';
 import { rejectsError, throwsError } from './helpers/errors.ts';
@@ -69,6 +72,52 @@ test('a lowered learning rate is the one the step uses', async () => {
     throwsError(() => { c.learningRate = '1' as unknown as number; }, TypeError, /learningRate/);
   }
   await rejectsError(Promise.resolve().then(() => { new Adam({ learningRate: -1 }); }), RangeError, /learningRate/);
+});
+
+function smallModel(): Sequential {
+  const m = new Sequential([new Dense(3, { activation: 'tanh', inputShape: [4] }), new Dense(1)], { seed: 5 });
+  m.compile({ loss: 'mse', optimizer: { name: 'sgd', learningRate: 0.1 } });
+  return m;
+}
+
+test('LearningRateScheduler sets each epoch\'s rate before its first batch, from the epoch and the current rate', async () => {
+  const r = rng(8);
+  const x = tensor(randomF32(r, 40 * 4), [40, 4]), y = tensor(randomF32(r, 40), [40, 1]);
+  const m = smallModel();
+  const cosine = (e: number) => 0.1 * 0.5 * (1 + Math.cos((Math.PI * e) / 4));
+  const seen: Array<[number, number]> = []; // (epoch, rate at each batch)
+  let epoch = -1;
+  const sched = new LearningRateScheduler((e, lr) => {
+    assert.is(lr, e === 0 ? 0.1 : cosine(e - 1), 'the current rate is passed in');
+    return cosine(e);
+  });
+  await m.fit(x, y, {
+    epochs: 4, batchSize: 16, shuffle: false,
+    callbacks: [sched, { onEpochBegin: (e) => { epoch = e; }, onBatchEnd: (_b, _l, model) => { seen.push([epoch, model.optimizer!.learningRate]); } }],
+  });
+  assert.equal(sched.rates, [0, 1, 2, 3].map(cosine));
+  assert.is(seen.length, 12, 'three batches an epoch');
+  for (const [e, lr] of seen) assert.is(lr, cosine(e));
+  // The rate reaches the step: epoch 0 at rate 0.1 equals a plain fit's first epoch.
+  const plain = smallModel(), scheduled = smallModel();
+  await plain.fit(x, y, { epochs: 1, batchSize: 16, shuffle: false });
+  await scheduled.fit(x, y, { epochs: 1, batchSize: 16, shuffle: false, callbacks: [new LearningRateScheduler(() => 0.1)] });
+  assert.equal(scheduled.getWeights(), plain.getWeights());
+  const halved = smallModel();
+  await halved.fit(x, y, { epochs: 1, batchSize: 16, shuffle: false, callbacks: [new LearningRateScheduler(() => 0.05)] });
+  assert.not.equal(halved.getWeights(), plain.getWeights());
+});
+
+test('LearningRateScheduler: a bad schedule or return value is a clear error', async () => {
+  throwsError(() => new LearningRateScheduler(0.1 as unknown as () => number), TypeError, /schedule must be a function/);
+  const r = rng(9);
+  const x = tensor(randomF32(r, 8 * 4), [8, 4]), y = tensor(randomF32(r, 8), [8, 1]);
+  for (const bad of [Number.NaN, 0, -1, Number.POSITIVE_INFINITY, '0.1']) {
+    const m = smallModel();
+    await rejectsError(m.fit(x, y, { epochs: 3, callbacks: [new LearningRateScheduler((e) => (e === 1 ? bad as number : 0.1))] }), RangeError, /schedule returned .* for epoch 1/);
+  }
+  const cb = new LearningRateScheduler(() => 1);
+  throwsError(() => cb.onTrainBegin({ stopTraining: false, optimizer: null, getWeights: () => [], setWeights: () => {} }), TypeError, /compile it first/);
 });
 
 test.run();

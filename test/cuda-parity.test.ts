@@ -16,13 +16,16 @@ import {
 import type { RbmGradient } from '../ts/bindings/rbm.ts';
 import { randomF32, rng } from './helpers/random.ts';
 import { rejectsError, throwsError } from './helpers/errors.ts';
-import { lstmBackwardAsync, lstmCacheSize, lstmForward, lstmForwardAsync } from '../ts/bindings/lstm.ts';
+import { lstmBackward, lstmBackwardAsync, lstmCacheSize, lstmForward, lstmForwardAsync } from '../ts/bindings/lstm.ts';
 import {
   conv1dCases, conv1dDims, definedCacheEntries, firstUnwritten, gemmCases, hostGrid, iforestCases, rbmCases, recurrentCases,
   recurrentOutputs, relNorm, runRecurrent, svmCases,
 } from './helpers/cuda-cases.ts';
+import type { RecurrentPath } from './helpers/cuda-cases.ts';
 import { largeTrainCases, runTrainCase, runTrainCaseAsync, trainCases } from './helpers/cuda-train-cases.ts';
 import { SGD } from '../ts/models/optimizers.ts';
+import { NativeSession } from '../ts/bindings/session.ts';
+import { cases as sessionCases, checkFitParity } from './helpers/session-cases.ts';
 
 const b = backend();
 
@@ -275,6 +278,69 @@ if (!b.cuda) {
     for (const k of ['dX', 'dWHh', 'dh0'] as const) assert.ok(relNorm(viaGpu[k], viaCpu[k]) < 1e-4, `mixed devices: ${k}`);
   });
 
+  test('LSTM and SimpleRNN persistent kernels: the CPU kernel (forward 1e-5, gradients 1e-4), the per-step kernels\' bits, the host emulation; auto picks them up to H = 256', async () => {
+    const path = (p: RecurrentPath) => hostGrid()._cudaRecurrentPath(p);
+    const large = recurrentCases(9600, [
+      ['lstm', 128, 200, 32, 64, 'mixed', 'pre', true, 0.2], ['lstm', 64, 100, 20, 256, 'mixed', 'post', false, 0],
+      ['rnn', 100, 150, 16, 200, 'mixed', 'pre', true, 0.1], ['lstm', 1, 300, 8, 129, 'none', 'post', true, 0.3],
+      ['lstm', 128, 120, 0, 64, 'mixed', 'pre', false, 0, 64],
+    ]);
+    try {
+      for (const c of [...recurrentCases(9700), ...large]) {
+        path('persistent');
+        const persistent = runRecurrent(c, 'cuda');
+        path('step');
+        const step = runRecurrent(c, 'cuda');
+        path('auto');
+        const auto = runRecurrent(c, 'cuda');
+        // Both paths give the same bits, so only the record of what ran shows that auto chose the persistent kernels.
+        assert.equal(hostGrid()._cudaLastRecurrentPath(), { forward: 'persistent', backward: 'persistent' }, `${c.label}: auto's path`);
+        const cpu = recurrentOutputs(runRecurrent(c, 'cpu')), byStep = recurrentOutputs(step), byAuto = recurrentOutputs(auto);
+        // The emulation's modelled device (4 SMs x 2 blocks) has no plan for the largest layers.
+        const modelled = hostGrid()._cudaPersistentPlan(c.H, c.cell === 'lstm' ? 4 : 1, 48 * 1024, 4, 2, 100 * 1024);
+        const emu = typeof modelled !== 'string' ? recurrentOutputs(runRecurrent(c, 'host-persistent')) : null;
+        for (const [k, v] of recurrentOutputs(persistent)) {
+          const tol = k.startsWith('grads.') ? 1e-4 : 1e-5;
+          assert.is(firstUnwritten(v), -1, `${c.label}: ${k} not written`);
+          assert.ok(relNorm(v, cpu.get(k)!) < tol, `${c.label}: ${k} ${relNorm(v, cpu.get(k)!)} from the CPU kernel`);
+          // One fmaf chain per element on both paths, the same device libraries: the same bits.
+          assert.equal(v, byStep.get(k)!, `${c.label}: ${k} differs from the per-step kernels`);
+          assert.equal(byAuto.get(k)!, v, `${c.label}: ${k}: auto did not give the persistent kernels' bits`);
+          if (emu) assert.ok(relNorm(v, emu.get(k)!) < tol, `${c.label}: ${k} from the host emulation`);
+        }
+        assert.equal(persistent.train.cache.filter((x) => !Number.isNaN(x)), step.train.cache.filter((x) => !Number.isNaN(x)),
+          `${c.label}: cache differs from the per-step kernel`);
+      }
+      // Calls at once, each on its own libuv worker and stream: cooperative grids that together need
+      // more blocks than the device holds at once (H = 256: 256 blocks each) must wait for each other,
+      // not deadlock at their grid barriers, and give the sync call's bits.
+      path('persistent');
+      const [big] = recurrentCases(9900, [['lstm', 64, 50, 8, 256, 'none', 'post', false, 0]]);
+      const one = { batch: big.B, time: big.T, input: big.I, hidden: big.H, x: big.x, wIh: big.wIh, wHh: big.wHh, device: 'cuda' as const };
+      const alone = nan(big.B * big.H);
+      lstmForward({ ...one, hLast: alone });
+      const together = Array.from({ length: 6 }, () => nan(big.B * big.H));
+      await Promise.all(together.map((hLast) => lstmForwardAsync({ ...one, hLast })));
+      for (const h of together) assert.equal(h, alone, 'concurrent persistent forwards');
+      // Past H = 256: forced, an Error saying why; auto, the per-step kernel.
+      const [c] = recurrentCases(9800, [['lstm', 4, 5, 3, 300, 'none', 'pre', false, 0]]);
+      const o = { batch: c.B, time: c.T, input: c.I, hidden: c.H, x: c.x, wIh: c.wIh, wHh: c.wHh, hLast: nan(c.B * c.H), device: 'cuda' as const };
+      const b = { ...o, cache: nan(lstmCacheSize(c.B, c.T, c.H)), dHlast: c.dHlast, dWHh: nan(c.wHh.length) };
+      path('persistent');
+      throwsError(() => lstmForward(o), Error, /persistent kernel was asked for but cannot run: hidden size over 256/);
+      await rejectsError(() => lstmForwardAsync(o), Error, /hidden size over 256/);
+      throwsError(() => lstmBackward(b), Error, /lstmBackward .*persistent kernel was asked for but cannot run: hidden size over 256/);
+      path('auto');
+      lstmForward({ ...o, training: true, cache: b.cache });
+      assert.is(firstUnwritten(o.hLast), -1, 'H = 300 through auto');
+      lstmBackward(b);
+      assert.is(firstUnwritten(b.dWHh), -1, 'H = 300 backward through auto');
+      assert.equal(hostGrid()._cudaLastRecurrentPath(), { forward: 'step', backward: 'step' }, 'H = 300: auto\'s path');
+    } finally {
+      path('auto');
+    }
+  });
+
   test('a failing call is an Error naming the kernel and sizes, and the next call works', async () => {
     // More device memory than any GPU has (1 PiB): out of memory, which CUDA clears.
     const probe = addon<{ _cudaProbeAlloc(bytes: number): void; _cudaProbeAllocAsync(bytes: number): Promise<void> }>();
@@ -285,6 +351,19 @@ if (!b.cuda) {
     const got = c.C0.slice();
     gemm(c.tA, c.tB, c.M, c.N, c.K, c.alpha, c.A, c.B, c.beta, got, 'cuda');
     assert.is(firstUnwritten(got), -1);
+  });
+
+  test('device session: Sequential fit / predict / evaluate on the GPU follow the CPU fit (test/helpers/session-cases.ts)', async () => {
+    for (const c of sessionCases) await checkFitParity(c);
+  });
+
+  test('device session: an allocation the GPU cannot hold is an Error naming the sizes; the session after it works', async () => {
+    const huge = { kind: 'embedding' as const, in: 2 ** 30, units: 2 ** 10 };
+    throwsError(() => new NativeSession({
+      layers: [huge, { kind: 'lstm', in: 2 ** 10, units: 4 }, { kind: 'dense', in: 4, units: 1, activation: 'sigmoid' }],
+      loss: 'binary_crossentropy', onLogits: true, optimizer: { name: 'adam' },
+    }, 'cuda'), Error, /session alloc .*allocating \d+ bytes/);
+    await checkFitParity(sessionCases[0]);
   });
 }
 

@@ -118,7 +118,15 @@ test('the RBM detector scores and transforms on its device; training stays on th
   const a = await cpu.scoreSamples(x);
   const b = await auto.scoreSamples(x);
   for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-5 * Math.max(1, Math.abs(a[i])), `row ${i}: ${a[i]} vs ${b[i]}`);
+  // The reconstruction error's two conditionals run on the device too.
+  const rc = await new RBM({ hiddenUnits: 6, epochs: 2, device: 'cpu', scoring: 'reconstruction' }).fit(x);
+  const ra = await rc.scoreSamples(x);
+  rc.device = 'auto';
+  const rb = await rc.scoreSamples(x);
+  for (let i = 0; i < ra.length; i++) assert.ok(Math.abs(ra[i] - rb[i]) <= 1e-4 * Math.max(1, Math.abs(ra[i])), `reconstruction row ${i}: ${ra[i]} vs ${rb[i]}`);
   if (!cuda) {
+    rc.device = 'cuda';
+    await rejectsError(rc.scoreSamples(x), Error, /CUDA is unavailable/);
     await rejectsError(new RBM({ hiddenUnits: 3, epochs: 1, device: 'cuda' }).fit(x), Error, /CUDA is unavailable/);
     cpu.device = 'cuda';
     await rejectsError(cpu.transform(x), Error, /CUDA is unavailable/);

@@ -236,7 +236,7 @@ test('iforestFit rejects bad arguments', async () => {
   throwsError(() => iforestFit(10, 4, x, f, { ...o, seed: -1 }), RangeError, /seed/);
   throwsError(() => iforestFit(10, 4, x, f, { ...o, bootstrap: 1 as unknown as boolean }), TypeError, /bootstrap must be a boolean/);
   throwsError(() => iforestFit(10, 4, x, f, o, 0, 0), RangeError, /trees/);
-  throwsError(() => iforestFit(10, 4, x, f, o, 1, 2), RangeError, /feature must be a Int32Array of length/);
+  throwsError(() => iforestFit(10, 4, x, f, o, 1, 2), RangeError, /feature must be an Int32Array of length/);
   throwsError(() => iforestFit(10, 4, x.subarray(1), f, o), RangeError, /x must be a Float32Array of length 40/);
   throwsError(() => iforestFit(10, 4, Array.from(x) as unknown as Float32Array, f, o), TypeError, /x must be a Float32Array/);
   const bad = Float32Array.from(x);
@@ -257,7 +257,7 @@ test('iforestPack and iforestScore reject bad forests, rows and handles', async 
   const f = fit(20, 3, x, 3, 16, grow({ maxFeatures: 3 }));
   throwsError(() => new PackedForest(f, 2), RangeError, /iforestPack: feature values must be in \[0, 1\]/);
   throwsError(() => new PackedForest(f, 0), RangeError, /cols/);
-  throwsError(() => new PackedForest({ ...f, height: 5 }, 3), RangeError, /feature must be a Int32Array of length 93/);
+  throwsError(() => new PackedForest({ ...f, height: 5 }, 3), RangeError, /feature must be an Int32Array of length 93/);
   throwsError(() => new PackedForest({ ...f, height: 31 }, 3), RangeError, /height must be an integer in \[1, 30\]/);
   throwsError(() => new PackedForest({ ...f, trees: 0 }, 3), RangeError, /trees/);
   throwsError(() => new PackedForest({ ...f, maxSamples: 0 }, 3), RangeError, /maxSamples/);
@@ -268,7 +268,7 @@ test('iforestPack and iforestScore reject bad forests, rows and handles', async 
   infThr[0] = Infinity;
   throwsError(() => new PackedForest({ ...f, threshold: infThr }, 3), RangeError, /threshold must hold finite numbers/);
   throwsError(() => new PackedForest({ ...f, threshold: detached(f.threshold.length) }, 3), TypeError, /threshold is backed by a detached/);
-  throwsError(() => new PackedForest({ ...f, feature: Float32Array.from(f.feature) as unknown as Int32Array }, 3), TypeError, /feature must be a Int32Array/);
+  throwsError(() => new PackedForest({ ...f, feature: Float32Array.from(f.feature) as unknown as Int32Array }, 3), TypeError, /feature must be an Int32Array/);
 
   const packed = new PackedForest(f, 3);
   // The handle is a copy: changing the arrays afterwards changes nothing.

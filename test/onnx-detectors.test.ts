@@ -11,6 +11,7 @@ import { IsolationForest } from '../ts/models/detectors/iforest.ts';
 import type { TabularInput } from '../ts/models/detectors/matrix.ts';
 import { OneClassSVM } from '../ts/models/detectors/ocsvm.ts';
 import { RBM } from '../ts/models/detectors/rbm.ts';
+import { RbmEnsemble } from '../ts/models/detectors/rbm_ensemble.ts';
 import { META } from '../ts/models/onnx/metadata.ts';
 import { decodeModel } from '../ts/models/onnx/proto.ts';
 import { GraphReader } from '../ts/models/onnx/read.ts';
@@ -55,6 +56,11 @@ const CASES: Case[] = [
   { name: 'ocsvm-sigmoid', make: () => new OneClassSVM({ kernel: 'sigmoid', gamma: 0.05, coef0: 0.2, nu: 0.1 }), scale: svmScale },
   { name: 'rbm-gaussian', make: () => new RBM({ hiddenUnits: 12, epochs: 3, seed: 2 }) },
   { name: 'rbm-bernoulli', make: () => new RBM({ hiddenUnits: 9, epochs: 3, visible: 'bernoulli', seed: 3 }), bernoulli: true },
+  { name: 'rbm-gaussian-reconstruction', make: () => new RBM({ hiddenUnits: 12, epochs: 3, seed: 2, scoring: 'reconstruction' }) },
+  { name: 'rbm-bernoulli-reconstruction', make: () => new RBM({ hiddenUnits: 9, epochs: 3, visible: 'bernoulli', seed: 3, scoring: 'reconstruction' }), bernoulli: true },
+  // The members' graphs side by side, averaged by Sum and Mul.
+  { name: 'rbm-ensemble-reconstruction', make: () => new RbmEnsemble({ members: 3, hiddenUnits: 7, epochs: 3, seed: 2, scoring: 'reconstruction' }) },
+  { name: 'rbm-ensemble-bernoulli', make: () => new RbmEnsemble({ members: 2, hiddenUnits: 5, epochs: 3, visible: 'bernoulli', seed: 3 }), bernoulli: true },
 ];
 
 async function runOrt(bytes: Uint8Array, x: Tensor<Float32Array>): Promise<Record<string, ort.Tensor>> {
@@ -145,7 +151,7 @@ test('metadata and doc_string carry the type, threshold, state and score convent
 
 test('export refuses unfitted detectors, other values and a forest grown on one row', async () => {
   throwsError(() => detectorToOnnx(new OneClassSVM()), Error, /not fitted yet/);
-  throwsError(() => detectorToOnnx({ modelType: 'IsolationForest' } as unknown as Detector<TabularInput>), TypeError, /expected a fitted detector \(IsolationForest, OneClassSVM, RBM\), got object/);
+  throwsError(() => detectorToOnnx({ modelType: 'IsolationForest' } as unknown as Detector<TabularInput>), TypeError, /expected a fitted detector \(IsolationForest, OneClassSVM, RBM, RbmEnsemble\), got object/);
   throwsError(() => detectorToOnnx(null as unknown as Detector<TabularInput>), TypeError, /got null/);
   const { train } = tables(2);
   const det = await new IsolationForest({ nEstimators: 3 }).fit(train);

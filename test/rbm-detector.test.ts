@@ -12,7 +12,7 @@ import type { TabularInput } from '../ts/models/detectors/matrix.ts';
 import { rocAuc } from '../ts/models/metrics.ts';
 import { tensor } from '../ts/models/tensor.ts';
 import { rejectsError, throwsError } from './helpers/errors.ts';
-import { freeEnergyRef, hiddenProbsRef } from './reference/rbm.ts';
+import { freeEnergyRef, hiddenProbsRef, visibleMeansRef } from './reference/rbm.ts';
 import { maxRelErr, rng } from './helpers/random.ts';
 
 /**
@@ -27,6 +27,16 @@ function gaussianData(seed: number, normal: number, anomalies: number) {
   const rows: number[][] = [];
   for (let i = 0; i < normal; i++) rows.push(dir.map((d) => (i % 2 ? d : -d) + gauss()));
   for (let i = 0; i < anomalies; i++) rows.push(dir.map(() => gauss()));
+  return { rows, labels: rows.map((_, i) => (i < normal ? 0 : 1)) };
+}
+
+/**
+ * gaussianData's two clusters (normal), and anomalies as far from the mean but off the clusters'
+ * axis (the first half of d's signs flipped): a reconstruction from the learned axis misses them.
+ */
+function offAxisData(seed: number, normal: number, anomalies: number) {
+  const { rows } = gaussianData(seed, normal + anomalies, 0);
+  for (let i = normal; i < normal + anomalies; i++) rows[i] = rows[i].map((v, j) => (j < 4 ? -v : v));
   return { rows, labels: rows.map((_, i) => (i < normal ? 0 : 1)) };
 }
 
@@ -72,6 +82,37 @@ test('Bernoulli RBM (CD-1 and PCD-3): learns the prototypes, random bit rows sco
     assert.ok(rocAuc(test_.labels, s) > 0.97, `${JSON.stringify(o)}: ROC AUC ${rocAuc(test_.labels, s)}`);
     const h = rbm.history.map((e) => e.reconstructionError);
     assert.ok(h[h.length - 1] < 0.5 * h[0], `${JSON.stringify(o)}: reconstruction error ${h[0]} -> ${h[h.length - 1]}`);
+  }
+});
+
+test("scoring 'reconstruction': the same training, scores = mean-field reconstruction error of the fitted weights; saved and loaded", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-rbm-'));
+  try {
+    for (const [visible, data, rate] of [['gaussian', offAxisData, 0.05], ['bernoulli', binaryData, 0.1]] as const) {
+      const train = data(11, 300, 0);
+      const test_ = data(12, 150, 20);
+      const opts: RBMOptions = { ...small, visible, learningRate: rate, epochs: 20, thresholdQuantile: 0.95 };
+      const fe = await new RBM(opts).fit(train.rows);
+      const rbm = await new RBM({ ...opts, scoring: 'reconstruction' }).fit(train.rows);
+      assert.is(rbm.scoring, 'reconstruction');
+      assert.equal(rbm.weights!.W, fe.weights!.W, `${visible}: the score does not change training`);
+      const { V, H, W, b, c } = rbm.weights!;
+      const N = test_.rows.length;
+      const x = test_.rows.flat();
+      const R = visibleMeansRef(visible, N, V, H, hiddenProbsRef(N, V, H, x, W, c), W, b);
+      const want = Float64Array.from({ length: N }, (_, i) => x.slice(i * V, i * V + V).reduce((a, v, j) => a + (v - R[i * V + j]) ** 2, 0) / V);
+      const s = await rbm.scoreSamples(test_.rows);
+      assert.ok(maxRelErr(s, want) < 1e-4, `${visible}: against the float64 reference`);
+      assert.ok(rocAuc(test_.labels, s) > 0.9, `${visible}: ROC AUC ${rocAuc(test_.labels, s)}`);
+      const path = join(dir, `${visible}.vigil`);
+      await rbm.save(path);
+      const back = await loadDetector<RBM>(path, 'RBM');
+      assert.is(back.scoring, 'reconstruction');
+      assert.is(back.threshold, rbm.threshold);
+      assert.equal(await back.scoreSamples(test_.rows), s);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
@@ -183,13 +224,14 @@ test('options are checked', () => {
   throwsError(() => new RBM({ batchSize: 0 }), RangeError, /batchSize/);
   throwsError(() => new RBM({ epochs: 0 }), RangeError, /epochs/);
   throwsError(() => new RBM({ seed: -1 }), RangeError, /seed/);
+  throwsError(() => new RBM({ scoring: 'energy' as never }), RangeError, /scoring must be 'freeEnergy' or 'reconstruction', got "energy"/);
   throwsError(() => new RBM({ contamination: 0.9 }), RangeError, /contamination/);
   throwsError(() => new RBM({ contamination: 'auto' }), TypeError, /contamination 'auto' needs scores on a fixed scale/);
   throwsError(() => new RBM({ hidden: 4 } as never), TypeError, /unknown option 'hidden'/);
   throwsError(() => new RBM(null as never), TypeError, /options must be an object/);
   const d = new RBM();
-  assert.equal([d.hiddenUnits, d.visible, d.gibbsSteps, d.persistent, d.learningRate, d.momentum, d.weightDecay, d.batchSize, d.epochs, d.seed],
-    [64, 'gaussian', 1, false, 0.01, 0.5, 1e-4, 64, 20, 0]);
+  assert.equal([d.hiddenUnits, d.visible, d.gibbsSteps, d.persistent, d.learningRate, d.momentum, d.weightDecay, d.batchSize, d.epochs, d.seed, d.scoring],
+    [64, 'gaussian', 1, false, 0.01, 0.5, 1e-4, 64, 20, 0, 'freeEnergy']);
   assert.equal(d.thresholdRule, { kind: 'contamination', value: 0.1 });
 });
 

@@ -282,27 +282,36 @@ test('epochs at batch 128 and 10 (the bench\'s) are bit-identical for 1, 2 and 3
 
 test('an async epoch gives the one-thread result while the thread count changes under it (no deadlock)', async () => {
   const r = rng(39);
-  const [N, V, H] = [2000, 32, 48];
+  // Long enough (tens of ms) that the toggling below runs while the worker is inside the epoch.
+  const [N, V, H] = [20000, 32, 48];
   const o = epochOptions({ visible: 'bernoulli', batchSize: 128 });
   const start = model(r, V, H, 0.1);
   const x = data(r, 'bernoulli', N * V);
   const order = Int32Array.from({ length: N }, (_, i) => (i * 11) % N);
-  const run = async (threadsDuring: number[]) => {
+  const run = async (from: number, to: number) => {
     const m = copyModel(start);
     const vel = { W: new Float32Array(H * V), b: new Float32Array(V), c: new Float32Array(H) };
-    const pending = rbmTrainEpochAsync(o, N, m, x, order, vel, null, nanF32(1));
-    for (const t of threadsDuring) setNumThreads(t);
+    setNumThreads(from);
+    let settled = false;
+    const pending = rbmTrainEpochAsync(o, N, m, x, order, vel, null, nanF32(1)).finally(() => { settled = true; });
+    // Switch between the two counts on every turn of the event loop until the epoch ends, so resizes
+    // are asked for while the worker is inside the epoch, not only before it starts. A resize asked
+    // for while a region runs is taken on by the next region (threadpool.cc; it used to wait for the
+    // region lock, and one call blocked 230 ms of a 235 ms epoch on 2 busy cores), so where it lands
+    // is up to the scheduler (the count of switches is not asserted): it must not change a bit.
+    let switches = 0;
+    while (!settled) {
+      setNumThreads(switches % 2 === 0 ? to : from);
+      switches++;
+      await new Promise((done) => setImmediate(done));
+    }
     await pending;
     return m.W;
   };
   const before = getNumThreads();
   try {
-    setNumThreads(1);
-    const want = await run([]);
-    for (const [from, to] of [[3, 2], [3, 1], [2, 3], [2, 1]]) {
-      setNumThreads(from);
-      assert.equal(await run([to]), want, `${from} -> ${to}`);
-    }
+    const want = await run(1, 1);
+    for (const [from, to] of [[3, 2], [3, 1], [2, 3], [2, 1]]) assert.equal(await run(from, to), want, `${from} <-> ${to}`);
   } finally {
     setNumThreads(before);
   }

@@ -1,8 +1,8 @@
-// firstOutside / firstNonFinite (native/glue/scan.cc): the SIMD range scan the detectors' input
-// checks use, against a plain loop at lengths around its 2,048-value blocks.
+// firstOutside / firstNonFinite / firstOutsideI32 (native/glue/scan.cc): the range scans the detectors'
+// input checks and fit's token-id check use, against a plain loop at lengths around their 2,048-value blocks.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { firstNonFinite, firstOutside } from '../ts/bindings/scan.ts';
+import { firstNonFinite, firstOutside, firstOutsideI32 } from '../ts/bindings/scan.ts';
 import { addon } from '../ts/bindings/addon.ts';
 import { toMatrix } from '../ts/models/detectors/matrix.ts';
 import { throwsError } from './helpers/errors.ts';
@@ -45,6 +45,25 @@ test('firstOutside rejects bad arguments by name', () => {
   const x = new Float32Array(buf);
   structuredClone(buf, { transfer: [buf] });
   throwsError(() => raw(x, 0, 1), TypeError, /detached/);
+});
+
+test('firstOutsideI32 finds the first integer outside [min, max] at any position', () => {
+  const r = rng(63);
+  for (const len of [1, 2, 7, 2047, 2048, 2049, 5000]) {
+    for (let t = 0; t < 10; t++) {
+      const x = Int32Array.from({ length: len }, () => Math.floor(r() * 40));
+      if (t % 3 === 0) { x[0] = 0; x[len - 1] = 39; } // both ends of the range are inside it
+      const picks = t === 0 ? [] : [Math.floor(r() * len), ...(t % 2 ? [Math.floor(r() * len)] : [])];
+      for (const k of picks) x[k] = [-1, 40, -2147483648, 2147483647][Math.floor(r() * 4)];
+      assert.is(firstOutsideI32(x, 0, 39), x.findIndex((v) => v < 0 || v > 39), `len ${len} case ${t}`);
+    }
+  }
+  assert.is(firstOutsideI32(new Int32Array([-2147483648, 2147483647]), -2147483648, 2147483647), -1, 'the full int32 range');
+  assert.is(firstOutsideI32(new Int32Array(0), 0, 1), -1);
+  const raw = addon<{ firstOutsideI32(x: unknown, min: unknown, max: unknown): number }>().firstOutsideI32;
+  throwsError(() => raw(new Float32Array(3), 0, 1), TypeError, /^firstOutsideI32: x must be an Int32Array/);
+  throwsError(() => raw(new Int32Array(3), 0.5, 1), RangeError, /^firstOutsideI32: min/);
+  throwsError(() => raw(new Int32Array(3), 0, 2 ** 31), RangeError, /^firstOutsideI32: max/);
 });
 
 test('toMatrix names the first non-finite value by row and column in a large table', () => {

@@ -251,6 +251,8 @@ test('bad inputs throw TypeError / RangeError naming the argument', async () => 
   await rejectsError(m.predict(tensor(Int32Array.of(1, 2, V), [1, 3])), RangeError, /token ids must be in \[0, 9\]/);
   await rejectsError(m.predict(tensor(Int32Array.of(1, -1, 2), [1, 3])), RangeError, /token ids must be in \[0, 9\].*got -1 at index 1/);
   await rejectsError(m.predict(tensor(Float32Array.of(1, 2.5), [1, 2])), TypeError, /integers/);
+  // A float id beyond int32 is named as it is, not as the value an Int32Array would wrap it to.
+  await rejectsError(m.predict(tensor(Float32Array.of(1, 2 ** 32), [1, 2])), RangeError, /token ids must be in \[0, 9\].*got 4294967296 at index 1/);
   await rejectsError(m.predict({ tokens: d.tokens, lengths: new Int32Array(8).fill(T + 1) }), RangeError, /lengths values/);
   await rejectsError(m.predict({ tokens: d.tokens, lengths: new Int32Array(3) }), RangeError, /lengths must have 8/);
   await rejectsError(m.predict({ data: new Int32Array(4), shape: [2, 3] } as Tensor), RangeError, /shape \[2, 3\] but 4 values/);

@@ -11,8 +11,8 @@ import { main } from '../ts/cli.ts';
 import { loadCreditcard } from '../ts/models/tabular_datasets.ts';
 import { KDD_BASIC_HTTP, kddHttp, kddPipeline, KDD_CLIP } from '../ts/experiments/tabular/kdd.ts';
 import { atFullSetShare, BOOK_SCORE_CUT, bookAuc, EXTENDED_LEVEL, FULL_SET_ATTACK_RATIO } from '../ts/experiments/tabular/kdd-iforest.ts';
-import { CREDITCARD_RBM_BOOK_STEPS, CREDITCARD_RBM_STEPS, creditcardRbmEpochs } from '../ts/experiments/tabular/creditcard-rbm.ts';
-import type { RBM } from '../ts/models/detectors/rbm.ts';
+import { CREDITCARD_RBM_BOOK_STEPS, CREDITCARD_RBM_MEMBERS, CREDITCARD_RBM_STEPS, creditcardRbmEpochs } from '../ts/experiments/tabular/creditcard-rbm.ts';
+import type { RbmEnsemble } from '../ts/models/detectors/rbm_ensemble.ts';
 import { runTabular, spreadOf, TABULAR_EXPERIMENTS, tabularReportJSON, thresholdedAuc } from '../ts/experiments/tabular/index.ts';
 import type { TabularReport } from '../ts/experiments/tabular/index.ts';
 
@@ -154,7 +154,7 @@ test('kdd-ocsvm on real KDD rows: novelty set of every attack and as many unused
   assert.equal(r.book.map((b) => b.published), [0.8909, 0.8949, 0.9583]);
 });
 
-test('creditcard-rbm counts gradient steps, not epochs: twice the book\'s 7,820 (20 epochs of 200,000 rows), 32 hidden units', async () => {
+test('creditcard-rbm counts gradient steps, not epochs: twice the book\'s 7,820 (20 epochs of 200,000 rows), 32 hidden units, mean reconstruction error of 5 RBMs', async () => {
   assert.is(CREDITCARD_RBM_BOOK_STEPS, 20 * 391);
   assert.is(CREDITCARD_RBM_STEPS, 2 * 20 * 391);
   assert.is(creditcardRbmEpochs(200_000), 40);
@@ -162,12 +162,12 @@ test('creditcard-rbm counts gradient steps, not epochs: twice the book\'s 7,820 
   assert.is(creditcardRbmEpochs(828), 7820);
   assert.is(creditcardRbmEpochs(512), 15640);
   assert.is(creditcardRbmEpochs(10_000_000), 1);
-  const det = (await TABULAR_EXPERIMENTS['creditcard-rbm'].detector(3, 828)) as unknown as RBM;
-  assert.is(det.epochs, 7820);
-  assert.is(det.batchSize, 512);
-  assert.is(det.hiddenUnits, 32);
-  assert.is(det.gibbsSteps, 4);
-  assert.is(det.learningRate, 0.001);
+  const det = (await TABULAR_EXPERIMENTS['creditcard-rbm'].detector(3, 828)) as unknown as RbmEnsemble;
+  assert.is(CREDITCARD_RBM_MEMBERS, 5);
+  assert.is(det.members, 5);
+  assert.equal([0, 4].map((i) => det.memberSeed(i)), [15, 19]);
+  const o = det.memberOptions;
+  assert.equal([o.epochs, o.batchSize, o.hiddenUnits, o.gibbsSteps, o.learningRate, o.scoring], [7820, 512, 32, 4, 0.001, 'reconstruction']);
 });
 
 test('creditcard-rbm takes V1..V28 unscaled (the book\'s notebook), creditcard-autoencoder z-scores its columns', () => {
@@ -195,6 +195,8 @@ test('creditcard-rbm on the bundled subsample: split by Time, fitted on legitima
   assert.is(r.testRows, 1722 - Math.round(1722 * 200_000 / 284_807));
   assert.ok(r.metrics.rocAuc > 0.9, `ROC AUC ${r.metrics.rocAuc}`);
   assert.is(r.book[0].value, r.metrics.rocAuc);
+  assert.ok(r.book[1].value > 0.9 && r.book[1].value !== r.book[0].value, `one RBM's ROC AUC ${r.book[1].value}`);
+  assert.ok(r.book[2].value > 0.9 && r.book[2].value !== r.book[0].value, `free energy ROC AUC ${r.book[2].value}`);
   const t = await runTabular(TABULAR_EXPERIMENTS['creditcard-rbm'], { dataPath: CC_SAMPLE, testPath: CC_SAMPLE, seed: 1 });
   assert.is(t.trainRows, 80);
   assert.is(t.testRows, 120);

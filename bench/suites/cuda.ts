@@ -18,7 +18,9 @@
 // forward (cache) and the backward (dWIh, dWHh, dBias), seq/s, the cache going down to the host
 // and back up (6·B·T·H floats, 201 MB each way) as the bindings' contract has it. Beside them, the
 // device's ceilings, kernel time only (CUDA events, data resident): a device-to-device copy of
-// 256 MiB (GB/s, bytes read + written) and the SGEMM kernel at 4096³ (GFLOP/s).
+// 256 MiB (GB/s, bytes read + written) and the SGEMM kernel at 4096³ (GFLOP/s). Last, the LSTM at
+// that shape on each CUDA path, forced (per-step grids against the persistent kernels): the
+// forward (inference, hLast) beside the CPU's, and the backward to dW_hh (seq/s).
 import { backend, getNumThreads, setNumThreads } from '../../ts/bindings/backend.ts';
 import type { Device } from '../../ts/bindings/device.ts';
 import { addon } from '../../ts/bindings/addon.ts';
@@ -161,6 +163,7 @@ export async function runCudaSuite(opts: SuiteOptions): Promise<Row[]> {
       (dev, threads, sec) => ({ suite: 'cuda', case: name, impl: impl(dev), threads, metric: 'backward', unit: 'ms', value: sec * 1e3 })));
   }
   rows.push(...await lstmStep(opts));
+  rows.push(...await lstmPaths(opts));
   return rows;
 }
 
@@ -212,4 +215,61 @@ async function lstmStep(opts: SuiteOptions): Promise<Row[]> {
     await lstmForwardAsync({ ...shape, bias, training: true, cache, hLast, device });
     await lstmBackwardAsync({ ...shape, cache, dHlast, dWIh, dWHh, dBias, device });
   }, (dev, threads, sec) => ({ suite: 'cuda', case: name, impl: impl(dev), threads, metric: 'train', unit: 'seq/s', value: B / sec }));
+}
+
+interface RecurrentPathAddon {
+  _cudaRecurrentPath(path: 'auto' | 'step' | 'persistent'): string;
+}
+
+// The LSTM at the step's shape on each of the CUDA paths, forced: impl 'vigil-cuda-step' (one grid
+// per step, W_hh read from device memory at every step) and 'vigil-cuda-persistent' (one cooperative
+// grid, W_hh slices in shared memory), beside the CPU kernel. The forward for inference (hLast only:
+// the recurrence dominates the call), and the backward to dW_hh alone from one training forward's
+// cache (the cache going up is in it; the device's backward reads the cache without consuming it,
+// so it is reused across repeats; the CPU's consumes it, so the CPU has no backward row here).
+async function lstmPaths(opts: SuiteOptions): Promise<Row[]> {
+  const B = 128, T = 1024, H = 64, I = 32, G = 4 * H;
+  const x = randomUniform(new Float32Array(B * T * I), 12, 0, -1, 1);
+  const wIh = randomUniform(new Float32Array(G * I), 12, 1, -0.125, 0.125);
+  const wHh = randomUniform(new Float32Array(G * H), 12, 2, -0.125, 0.125);
+  const shape = { batch: B, time: T, input: I, hidden: H, x, wIh, wHh };
+  const o = { ...shape, bias: new Float32Array(G), hLast: new Float32Array(B * H) };
+  const name = `lstm b${B} T${T} i${I} h${H}`;
+  const row = (impl: string, threads: number, metric: string, sec: number): Row =>
+    ({ suite: 'cuda', case: name, impl, threads, metric, unit: 'seq/s', value: B / sec });
+  const n = addon<RecurrentPathAddon>();
+  const rows: Row[] = [];
+  const threads = Math.max(...opts.threads);
+  const cache = new Float32Array(lstmCacheSize(B, T, H));
+  const dHlast = randomUniform(new Float32Array(B * H), 12, 3, -1, 1), dWHh = new Float32Array(G * H);
+  try {
+    for (const path of ['step', 'persistent'] as const) {
+      n._cudaRecurrentPath(path);
+      try {
+        const f = await measure(() => lstmForwardAsync({ ...o, device: 'cuda' }), opts.repeats);
+        progress(`${name} forward ${path}: ${(f.seconds * 1e3).toFixed(2)} ms`);
+        rows.push(row(`vigil-cuda-${path}`, threads, 'forward', f.seconds));
+        await lstmForwardAsync({ ...o, training: true, cache, device: 'cuda' });
+        const b = await measure(() => lstmBackwardAsync({ ...shape, cache, dHlast, dWHh, device: 'cuda' }), opts.repeats);
+        progress(`${name} backward ${path}: ${(b.seconds * 1e3).toFixed(2)} ms`);
+        rows.push(row(`vigil-cuda-${path}`, threads, 'backward (dWHh)', b.seconds));
+      } catch (e) {
+        note(`${name} ${path} failed: ${(e as Error).message}`);
+      }
+    }
+  } finally {
+    n._cudaRecurrentPath('auto');
+  }
+  const before = getNumThreads();
+  try {
+    for (const t of opts.threads) {
+      setNumThreads(t);
+      const m = await measure(() => lstmForwardAsync({ ...o, device: 'cpu' }), opts.repeats);
+      progress(`${name} forward vigil t=${t}: ${(m.seconds * 1e3).toFixed(2)} ms`);
+      rows.push(row('vigil', t, 'forward', m.seconds));
+    }
+  } finally {
+    setNumThreads(before);
+  }
+  return rows;
 }

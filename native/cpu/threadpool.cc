@@ -26,31 +26,36 @@ class Pool {
     return n == 0 ? 1 : static_cast<int>(std::min(n, 256u));
   }
 
-  int size() const { return nThreads_; }
+  // The count asked for last; the pool takes it on before its next region at the latest.
+  int size() const { return wanted_.load(); }
 
   // The chunk count of the region the calling member runs in (read by its chunks while it runs).
   int regionChunks() const { return jobChunks_; }
 
+  // Never waits for a running region: setNumThreads is called on the event loop, and a worker
+  // running region after region (an RBM epoch, an LSTM's steps) would keep the lock for the whole
+  // job. When a region holds the lock, the next region applies the count (run() below).
   void resize(int n) {
-    std::lock_guard<std::mutex> region(regionMutex_);
-    if (n == nThreads_) return;
-    stopWorkers();
-    nThreads_ = n;
-    stop_ = false;
-    // Workers start from the current generation so none can miss a region begun before it ran.
-    uint64_t start = generation_.load();
-    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i, start] { workerLoop(i, start); });
+    wanted_.store(n);
+    std::unique_lock<std::mutex> region(regionMutex_, std::try_to_lock);
+    if (region.owns_lock()) applyWanted();
   }
 
   int run(int64_t n, int64_t grain, const std::function<void(int, int64_t, int64_t)>& fn) {
     if (n <= 0) return 0;
     grain = std::max<int64_t>(grain, 1);
     int64_t maxChunks = (n + grain - 1) / grain;
-    if (tInsideRegion || nThreads_ == 1 || maxChunks == 1) {
+    if (tInsideRegion || wanted_.load() == 1 || maxChunks == 1) {
       fn(0, 0, n);
       return 1;
     }
-    std::lock_guard<std::mutex> region(regionMutex_);
+    std::unique_lock<std::mutex> region(regionMutex_);
+    applyWanted();
+    if (nThreads_ == 1) {  // a count of 1 taken on just now: inline, without holding the lock
+      region.unlock();
+      fn(0, 0, n);
+      return 1;
+    }
     int chunks = static_cast<int>(std::min<int64_t>(nThreads_, maxChunks));
     job_ = &fn;
     jobN_ = n;
@@ -99,6 +104,18 @@ class Pool {
     }
   }
 
+  // Starts or stops workers to match wanted_; the caller holds regionMutex_ (no region runs).
+  void applyWanted() {
+    const int n = wanted_.load();
+    if (n == nThreads_) return;
+    stopWorkers();
+    nThreads_ = n;
+    stop_ = false;
+    // Workers start from the current generation so none can miss a region begun before it ran.
+    uint64_t start = generation_.load();
+    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i, start] { workerLoop(i, start); });
+  }
+
   void stopWorkers() {
     {
       std::lock_guard<std::mutex> lk(wakeMutex_);
@@ -109,7 +126,8 @@ class Pool {
     workers_.clear();
   }
 
-  int nThreads_ = 1;
+  int nThreads_ = 1;                // workers + the caller, changed only under regionMutex_
+  std::atomic<int> wanted_{1};
   std::vector<std::thread> workers_;
   std::mutex regionMutex_;
   std::mutex wakeMutex_;

@@ -6,6 +6,9 @@
 // array indexed by thread. The phase functions are the kernels' own (gemm_tile.h, iforest_walk.h,
 // svm_tile.h); what this file shares with the .cu files by hand is only the order of the phases.
 #include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "cpu/iforest.h"
@@ -17,6 +20,7 @@
 #include "cuda/iforest_walk.h"
 #include "cuda/lstm.h"
 #include "cuda/lstm_elem.h"
+#include "cuda/lstm_persist.h"
 #include "cuda/rbm.h"
 #include "cuda/rbm_elem.h"
 #include "cuda/svm_kernel.h"
@@ -219,6 +223,40 @@ struct RecurrentHostGrid {
                  float* dTable) const {
     elementGrid(V * G, [&](int64_t e) { rnnk::tableGradElement(e, G, offsets, rows, dG, dTable); });
   }
+  // The cooperative grid: every block finishes a phase before any block starts the next (the
+  // grid barrier); each block's shared memory is its own vector, poisoned so a slot read before it
+  // is loaded shows as NaN.
+  void persistent(const rnnk::Fwd& p, const rnnk::PersistPlan& plan) const {
+    const int64_t blocks = plan.blocks;
+    std::vector<std::vector<float>> ws(static_cast<size_t>(blocks),
+                                       std::vector<float>(plan.sharedBytes / sizeof(float), NAN));
+    for (int64_t blk = 0; blk < blocks; ++blk) {
+      for (int t = 0; t < rnnk::kPersistThreads; ++t) rnnk::persistLoad(t, p, plan, blk, ws[blk].data());
+      for (int t = 0; t < rnnk::kPersistThreads; ++t) rnnk::persistStart(t, p, plan, blk);
+    }
+    for (int64_t step = 0; step < p.q.T; ++step)
+      for (int64_t blk = 0; blk < blocks; ++blk)
+        for (int t = 0; t < rnnk::kPersistThreads; ++t) rnnk::persistStep(t, p, plan, blk, ws[blk].data(), step);
+  }
+  // The backward's cooperative grid, the same way; its first barrier follows step T-1, so each
+  // block runs its start and that step before the next block starts. Nor does a __syncthreads
+  // separate the two inside a block: each thread runs its start and its step T-1 before the next
+  // thread (the last first), so a step that read a lower thread's start would find it unwritten.
+  void bpersistent(const rnnk::Bwd& p, const rnnk::BwdStart& s, const rnnk::PersistPlan& plan) const {
+    const int64_t blocks = plan.blocks;
+    std::vector<std::vector<float>> ws(static_cast<size_t>(blocks),
+                                       std::vector<float>(plan.sharedBytes / sizeof(float), NAN));
+    for (int64_t blk = 0; blk < blocks; ++blk) {
+      for (int t = 0; t < rnnk::kPersistThreads; ++t) rnnk::persistBackLoad(t, p, plan, blk, ws[blk].data());
+      for (int t = rnnk::kPersistThreads - 1; t >= 0; --t) {
+        rnnk::persistBackStart(t, p, s, plan, blk);
+        rnnk::persistBackStep(t, p, plan, blk, ws[blk].data(), p.q.T - 1);
+      }
+    }
+    for (int64_t step = p.q.T - 2; step >= -1; --step)
+      for (int64_t blk = 0; blk < blocks; ++blk)
+        for (int t = 0; t < rnnk::kPersistThreads; ++t) rnnk::persistBackStep(t, p, plan, blk, ws[blk].data(), step);
+  }
   void columnSums(int64_t rows, int64_t cols, const float* m, float* out) const {
     std::vector<float> part(rnnk::kReduceThreads);
     for (int64_t col = 0; col < cols; ++col) {  // blockIdx.x
@@ -230,23 +268,38 @@ struct RecurrentHostGrid {
   }
 };
 
-void recurrentForward(bool lstm, const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast,
-                      float* yMax) {
+// The modelled device of the persistent emulation (lstm.h): 4 SMs of 2 blocks, 100 KiB of shared memory each.
+int64_t emulatedCoResident(size_t bytes) { return rnnk::modelCoResident(bytes, 4, 2, 100 * 1024); }
+
+rnnk::PersistPlan emulatedPlan(const rnnk::Seq& q) {
+  rnnk::PersistPlan plan{};
+  const char* why = rnnk::planPersistent(q.H, q.G / q.H, rnnk::kPersistSharedBudget, emulatedCoResident, &plan);
+  if (why != nullptr) throw std::runtime_error(std::string("the persistent kernel cannot run: ") + why);
+  return plan;
+}
+
+void recurrentForward(bool lstm, bool persistent, const RecurrentArgs& a, float* cache, float* y, float* hLast,
+                      float* cLast, float* yMax) {
   const rnnk::Seq q = rnnk::seqOf(a, lstm, a.lengths);
+  rnnk::PersistPlan plan{};
+  if (persistent) plan = emulatedPlan(q);
   const int64_t BH = q.B * q.H;
   std::vector<float> P(a.tokens ? 0 : q.B * q.T * q.G), wT = rnnk::transposeWhh(q, a.wHh), mask(BH), h(2 * BH), c(lstm ? BH : 0);
   const rnnk::Fwd p{q,           P.data(), a.bias,   a.tokens,    a.table,  wT.data(), a.h0,
                     lstm ? a.c0 : nullptr, a.dropout, a.seed, a.stream, mask.data(), h.data(), c.data(),
                     cache,       y,        yMax};
   RecurrentHostGrid g;
-  rnnk::forwardChain(g, p, a.x, a.wIh);
+  if (persistent) rnnk::persistentChain(g, p, plan, a.x, a.wIh);
+  else rnnk::forwardChain(g, p, a.x, a.wIh);
   const float* hFinal = h.data() + (q.T & 1) * BH;
   if (hLast != nullptr) std::copy(hFinal, hFinal + BH, hLast);
   if (lstm && cLast != nullptr) std::copy(c.begin(), c.end(), cLast);
 }
 
-void recurrentBackward(bool lstm, const RecurrentArgs& a, float* cache, const RecurrentGrads& d) {
+void recurrentBackward(bool lstm, bool persistent, const RecurrentArgs& a, float* cache, const RecurrentGrads& d) {
   const rnnk::Seq q = rnnk::seqOf(a, lstm, a.lengths);
+  rnnk::PersistPlan plan{};
+  if (persistent) plan = emulatedPlan(q);
   const int64_t BH = q.B * q.H, rows = q.T * q.B;
   std::vector<int64_t> offsets, tokenRows;
   if (d.dTable) rnnk::tokenRows(a, &offsets, &tokenRows);
@@ -261,20 +314,41 @@ void recurrentBackward(bool lstm, const RecurrentArgs& a, float* cache, const Re
   const rnnk::BwdOut o{a.x,     a.wIh, a.h0, d.dX, d.dWIh, d.dWHh, d.dBias, a.V, offsets.data(), tokenRows.data(),
                        d.dTable, xt.data(), dxt.data(), hPrev.data(), part.data()};
   RecurrentHostGrid g;
-  rnnk::backwardChain(g, p, o, d.dHlast, lstm ? d.dCn : nullptr, dropout, a.seed, a.stream, mask.data());
+  if (persistent) {
+    const rnnk::BwdStart s{d.dHlast, lstm ? d.dCn : nullptr, dropout, a.seed, a.stream, mask.data()};
+    rnnk::persistentBackwardChain(g, p, plan, o, s);
+  } else {
+    rnnk::backwardChain(g, p, o, d.dHlast, lstm ? d.dCn : nullptr, dropout, a.seed, a.stream, mask.data());
+  }
   if (d.dh0 != nullptr) std::copy(dh.begin(), dh.end(), d.dh0);
   if (lstm && d.dc0 != nullptr) std::copy(dc.begin(), dc.end(), d.dc0);
 }
 }  // namespace
 
 void lstmForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast, float* yMax) {
-  recurrentForward(true, a, cache, y, hLast, cLast, yMax);
+  recurrentForward(true, false, a, cache, y, hLast, cLast, yMax);
 }
-void lstmBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g) { recurrentBackward(true, a, cache, g); }
+void lstmForwardPersistent(const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast, float* yMax) {
+  recurrentForward(true, true, a, cache, y, hLast, cLast, yMax);
+}
+void lstmBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g) {
+  recurrentBackward(true, false, a, cache, g);
+}
+void lstmBackwardPersistent(const RecurrentArgs& a, float* cache, const RecurrentGrads& g) {
+  recurrentBackward(true, true, a, cache, g);
+}
 void rnnForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast, float* yMax) {
-  recurrentForward(false, a, cache, y, hLast, cLast, yMax);
+  recurrentForward(false, false, a, cache, y, hLast, cLast, yMax);
 }
-void rnnBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g) { recurrentBackward(false, a, cache, g); }
+void rnnForwardPersistent(const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast, float* yMax) {
+  recurrentForward(false, true, a, cache, y, hLast, cLast, yMax);
+}
+void rnnBackward(const RecurrentArgs& a, float* cache, const RecurrentGrads& g) {
+  recurrentBackward(false, false, a, cache, g);
+}
+void rnnBackwardPersistent(const RecurrentArgs& a, float* cache, const RecurrentGrads& g) {
+  recurrentBackward(false, true, a, cache, g);
+}
 
 }  // namespace host
 }  // namespace cuda

@@ -1,9 +1,13 @@
 // LSTM and SimpleRNN kernels (the CUDA twins of cpu/lstm.cc and cpu/rnn.cc). The work of each grid
 // is in lstm_elem.h, shared with the host emulation, and so is the order of the grids
 // (forwardChain, backwardChain); this file holds the kernels' skeletons, the bias gradient's
-// barriers and the device memory of one call. The input projection and the weight gradients are
-// the SGEMM kernel of gemm.cu on device memory (sgemmLaunch).
+// barriers and the device memory of one call. The forward's and the backward's steps run either as
+// those per-step grids or as the persistent kernels' one cooperative grid (lstm_persist.cu), by
+// lstm.h's RecurrentPath rule. The
+// input projection and the weight gradients are the SGEMM kernel of gemm.cu on device memory
+// (sgemmLaunch).
 #include <algorithm>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -12,7 +16,9 @@
 #include "cuda/launch.cuh"
 #include "cuda/lstm.h"
 #include "cuda/lstm_elem.h"
+#include "cuda/lstm_persist.cuh"
 #include "cuda/runtime.cuh"
+#include "cuda/train.cuh"
 
 namespace vigil {
 namespace cuda {
@@ -89,10 +95,18 @@ __global__ void __launch_bounds__(kReduceThreads) columnSumKernel(int64_t rows, 
   if (tid == 0) out[col] = part[0];
 }
 
+// wT [H, G] = W_hhᵀ (rnnk::transposeWhh on the device: the session's W_hh never leaves it), e = k·G + g.
+__global__ void __launch_bounds__(kThreads) transposeKernel(int64_t G, int64_t H, const float* w, float* wT, int64_t n) {
+  const int64_t e = globalIndex();
+  if (e < n) wT[e] = w[(e % G) * H + e / G];
+}
+
 // forwardChain's and backwardChain's grids as launches on one stream.
 struct DeviceGrid {
   cudaStream_t st;
   const std::string& where;
+  bool forced;                // RecurrentPath::Persistent: a refused cooperative grid is an error, not a fallback
+  mutable RecurrentPath ran;  // which kernels ran the steps (lastRecurrentPath)
 
   unsigned blocks(int64_t n) const { return gridBlocks((n + kThreads - 1) / kThreads, 0x7fffffffu, where); }
   void gemm(bool tA, bool tB, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
@@ -109,6 +123,24 @@ struct DeviceGrid {
     const int64_t n = p.q.B * p.q.H;
     stepKernel<<<blocks(n), kThreads, 0, st>>>(p, t, n);
     checkLaunch(where, "recurrent stepKernel launch");
+  }
+  // The cooperative grid; where the driver refuses it under Auto (persistentLaunch), the per-step
+  // grids, which give the same bits.
+  void persistent(const Fwd& p, const PersistPlan& plan) const {
+    if (persistentLaunch(p, plan, st, !forced, where)) {
+      ran = RecurrentPath::Persistent;
+      return;
+    }
+    start(p);
+    for (int64_t t = 0; t < p.q.T; ++t) step(p, t);
+  }
+  void bpersistent(const Bwd& p, const BwdStart& s, const PersistPlan& plan) const {
+    if (persistentBackwardLaunch(p, s, plan, st, !forced, where)) {
+      ran = RecurrentPath::Persistent;
+      return;
+    }
+    bstart(p, s.dHlast, s.dCn, s.dropout, s.seed, s.stream, s.mask);
+    for (int64_t t = p.q.T - 1; t >= -1; --t) bstep(p, t);
   }
   void bstart(const Bwd& p, const float* dHlast, const float* dCn, float dropout, uint64_t seed, uint64_t stream,
               float* mask) const {
@@ -154,9 +186,25 @@ std::string describe(const char* fn, const RecurrentArgs& a) {
          ", H=" + std::to_string(a.H) + ")";
 }
 
+// Whether this call runs the persistent kernel (RecurrentPath in cuda/lstm.h), and its plan; *forced
+// when the path was asked for by name.
+bool usePersistent(const RecurrentArgs& a, bool lstm, bool backward, PersistPlan* plan, bool* forced,
+                   const std::string& where) {
+  const RecurrentPath path = recurrentPath();
+  *forced = path == RecurrentPath::Persistent;
+  if (path == RecurrentPath::Step) return false;
+  const char* why = persistentPlan(seqOf(a, lstm, nullptr), backward, plan, where);
+  if (why != nullptr && path == RecurrentPath::Persistent)
+    throw std::runtime_error(where + ": the persistent kernel was asked for but cannot run: " + why);
+  return why == nullptr;
+}
+
 void forward(bool lstm, const char* fn, const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast,
              float* yMax) {
   const std::string where = describe(fn, a);
+  PersistPlan plan{};
+  bool forced = false;
+  const bool persistent = usePersistent(a, lstm, false, &plan, &forced, where);
   Stream s(where);
   auto len = copyUp(a.lengths, a.lengths ? a.B : 0, s, where);
   const Seq q = seqOf(a, lstm, len.get());
@@ -180,8 +228,10 @@ void forward(bool lstm, const char* fn, const RecurrentArgs& a, float* cache, fl
   const Fwd p{q,       P.get(),     dbias.get(), tokens.get(),  table.get(), dwT.get(),
               dh0.get(), dc0.get(),   a.dropout,   a.seed,        a.stream,    mask.get(),
               h.get(),   c.get(),     dcache.get(), dy.get(),     dmax.get()};
-  DeviceGrid g{s.get(), where};
-  forwardChain(g, p, dx.get(), dwIh.get());
+  DeviceGrid g{s.get(), where, forced, RecurrentPath::Step};
+  if (persistent) persistentChain(g, p, plan, dx.get(), dwIh.get());
+  else forwardChain(g, p, dx.get(), dwIh.get());
+  noteRecurrentPath(false, g.ran);
   if (y) download(y, dy.get(), dy.bytes(), s.get(), where);
   if (cache) download(cache, dcache.get(), dcache.bytes(), s.get(), where);
   if (yMax) download(yMax, dmax.get(), dmax.bytes(), s.get(), where);
@@ -192,6 +242,9 @@ void forward(bool lstm, const char* fn, const RecurrentArgs& a, float* cache, fl
 
 void backward(bool lstm, const char* fn, const RecurrentArgs& a, const float* cache, const RecurrentGrads& d) {
   const std::string where = describe(fn, a);
+  PersistPlan plan{};
+  bool forced = false;
+  const bool persistent = usePersistent(a, lstm, true, &plan, &forced, where);
   Stream s(where);
   auto len = copyUp(a.lengths, a.lengths ? a.B : 0, s, where);
   const Seq q = seqOf(a, lstm, len.get());
@@ -223,8 +276,12 @@ void backward(bool lstm, const char* fn, const RecurrentArgs& a, const float* ca
               lstm ? dcache.get() : dGrnn.get(), ddY.get(), dh.get(), dc.get()};
   const BwdOut o{dx.get(),  dwIh.get(), dh0in.get(), gX.get(),  gWIh.get(), gWHh.get(), gBias.get(), a.V,
                  dOffsets.get(), dTokenRows.get(), gTable.get(), xt.get(), dxt.get(), hPrev.get(), part.get()};
-  DeviceGrid g{s.get(), where};
-  backwardChain(g, p, o, ddHlast.get(), ddCn.get(), dropout, a.seed, a.stream, mask.get());
+  DeviceGrid g{s.get(), where, forced, RecurrentPath::Step};
+  if (persistent)
+    persistentBackwardChain(g, p, plan, o, BwdStart{ddHlast.get(), ddCn.get(), dropout, a.seed, a.stream, mask.get()});
+  else
+    backwardChain(g, p, o, ddHlast.get(), ddCn.get(), dropout, a.seed, a.stream, mask.get());
+  noteRecurrentPath(true, g.ran);
   if (d.dX) download(d.dX, gX.get(), gX.bytes(), s.get(), where);
   if (d.dWIh) download(d.dWIh, gWIh.get(), gWIh.bytes(), s.get(), where);
   if (d.dWHh) download(d.dWHh, gWHh.get(), gWHh.bytes(), s.get(), where);
@@ -236,6 +293,77 @@ void backward(bool lstm, const char* fn, const RecurrentArgs& a, const float* ca
 }
 
 }  // namespace
+
+namespace dev {
+
+void recurrentForward(cudaStream_t st, const std::string& where, bool lstm, const RecurrentArgs& a, float* cache, float* y,
+                      float* hLast) {
+  // The steps as forward() runs them: the persistent kernel where RecurrentPath allows, else a grid per step.
+  PersistPlan plan{};
+  bool forced = false;
+  const bool persistent = usePersistent(a, lstm, false, &plan, &forced, where);
+  const Seq q = seqOf(a, lstm, a.lengths);
+  const int64_t BH = q.B * q.H;
+  DeviceGrid g{st, where, forced, RecurrentPath::Step};
+  DeviceBuffer<float> wT(q.H * q.G, st, where);
+  transposeKernel<<<g.blocks(q.H * q.G), kThreads, 0, st>>>(q.G, q.H, a.wHh, wT.get(), q.H * q.G);
+  checkLaunch(where, "recurrent transposeKernel launch");
+  DeviceBuffer<float> P(a.tokens ? 0 : q.B * q.T * q.G, st, where), mask(a.dropout > 0.0f ? BH : 0, st, where);
+  DeviceBuffer<float> h(2 * BH, st, where), c(lstm ? BH : 0, st, where);
+  // As forward(): padded steps leave gate and cell entries unwritten; 0, not the pool's leftovers.
+  if (cache && a.lengths) {
+    const int64_t n = lstm ? lstmCacheSize(q.B, q.T, q.H) : q.B * q.T * q.H;
+    check(cudaMemsetAsync(cache, 0, sizeof(float) * static_cast<size_t>(n), st), where, "cudaMemsetAsync (cache)");
+  }
+  const Fwd p{q,       P.get(),  a.bias,   a.tokens, a.table,    wT.get(), nullptr, nullptr, a.dropout,
+              a.seed,  a.stream, mask.get(), h.get(), c.get(), cache,    y,       nullptr};
+  if (persistent) persistentChain(g, p, plan, a.x, a.wIh);
+  else forwardChain(g, p, a.x, a.wIh);
+  noteRecurrentPath(false, g.ran);
+  if (hLast)
+    check(cudaMemcpyAsync(hLast, h.get() + (q.T & 1) * BH, sizeof(float) * static_cast<size_t>(BH),
+                          cudaMemcpyDeviceToDevice, st),
+          where, "cudaMemcpyAsync (hLast)");
+}
+
+void recurrentBackward(cudaStream_t st, const std::string& where, bool lstm, const RecurrentArgs& a,
+                       const int32_t* hostTokens, const int32_t* hostLengths, float* cache, const RecurrentGrads& d) {
+  PersistPlan plan{};
+  bool forced = false;
+  const bool persistent = usePersistent(a, lstm, true, &plan, &forced, where);
+  const Seq q = seqOf(a, lstm, a.lengths);
+  const int64_t BH = q.B * q.H, rows = q.T * q.B;
+  // dTable's lists are a counting sort of the tokens: built from the host's copy of the batch.
+  std::vector<int64_t> offsets, tokenRows;
+  if (d.dTable) {
+    RecurrentArgs h = a;
+    h.tokens = hostTokens;
+    h.lengths = hostLengths;
+    rnnk::tokenRows(h, &offsets, &tokenRows);
+  }
+  DeviceBuffer<int64_t> dOffsets(offsets.size(), st, where), dTokenRows(tokenRows.size(), st, where);
+  if (!offsets.empty()) upload(dOffsets.get(), offsets.data(), dOffsets.bytes(), st, where);
+  if (!tokenRows.empty()) upload(dTokenRows.get(), tokenRows.data(), dTokenRows.bytes(), st, where);
+  DeviceBuffer<float> mask(BH, st, where), dh(BH, st, where), dc(BH, st, where);
+  DeviceBuffer<float> xt(d.dWIh ? rows * q.I : 0, st, where), dxt(d.dX ? rows * q.I : 0, st, where);
+  DeviceBuffer<float> hPrev(d.dWHh ? rows * q.H : 0, st, where);
+  const bool parts = (d.dWIh || d.dWHh) && partsFor(rows) > 1;
+  DeviceBuffer<float> part(parts ? partsFor(rows) * q.G * std::max(q.I, q.H) : 0, st, where);
+  // As the host emulation: the LSTM's gate plane becomes the gate gradients, the RNN's second plane gets them.
+  float* dG = lstm ? cache : cache + rows * q.H;
+  const float dropout = a.dropout;
+  const Bwd p{q, a.wHh, dropout > 0.0f ? mask.get() : nullptr, nullptr, cache, dG, d.dY, dh.get(), dc.get()};
+  const BwdOut o{a.x,    a.wIh,          nullptr,          d.dX,     d.dWIh,   d.dWHh,      d.dBias,    a.V,
+                 dOffsets.get(), dTokenRows.get(), d.dTable, xt.get(), dxt.get(), hPrev.get(), part.get()};
+  DeviceGrid g{st, where, forced, RecurrentPath::Step};
+  if (persistent)
+    persistentBackwardChain(g, p, plan, o, BwdStart{d.dHlast, nullptr, dropout, a.seed, a.stream, mask.get()});
+  else
+    backwardChain(g, p, o, d.dHlast, nullptr, dropout, a.seed, a.stream, mask.get());
+  noteRecurrentPath(true, g.ran);
+}
+
+}  // namespace dev
 
 void lstmForward(const RecurrentArgs& a, float* cache, float* y, float* hLast, float* cLast, float* yMax) {
   forward(true, "lstmForward", a, cache, y, hLast, cLast, yMax);

@@ -121,8 +121,11 @@ VIGIL_HD void maxElement(float h, float* m) {
   if (*m == *m && (h > *m || h != h)) *m = h;
 }
 
-// Step t of the forward, e = b·H + j in [0, B·H).
-VIGIL_HD void forwardElement(int64_t e, const Fwd& p, int64_t t) {
+// Step t of the forward, e = b·H + j in [0, B·H), with unit j's weights read from w: W_hh[g·H + j][k]
+// at w[k·ldw + g·gstride]. The per-step grid passes the transposed W_hh in device memory (w = wT + j,
+// ldw = G, gstride = H); the persistent kernel its block's slice in shared memory (lstm_persist.h).
+// The same fmaf chain either way, so both paths give the same bits.
+VIGIL_HD void forwardElementW(int64_t e, const Fwd& p, int64_t t, const float* w, int64_t ldw, int64_t gstride) {
   const Seq& q = p.q;
   const int64_t B = q.B, T = q.T, H = q.H, G = q.G;
   const int64_t b = e / H, j = e % H, tb = t * B + b, bt = b * T + t;
@@ -150,8 +153,8 @@ VIGIL_HD void forwardElement(int64_t e, const Fwd& p, int64_t t) {
   const float* mr = p.dropout > 0.0f ? p.mask + b * H : nullptr;
   for (int64_t k = 0; k < H; ++k) {
     const float hk = mr != nullptr ? hr[k] * mr[k] : hr[k];
-    const float* w = p.wT + k * G + j;
-    for (int g = 0; g < nz; ++g) z[g] = fmaf(hk, w[g * H], z[g]);
+    const float* wk = w + k * ldw;
+    for (int g = 0; g < nz; ++g) z[g] = fmaf(hk, wk[g * gstride], z[g]);
   }
   float h;
   if (q.lstm) {
@@ -176,6 +179,11 @@ VIGIL_HD void forwardElement(int64_t e, const Fwd& p, int64_t t) {
   if (p.yMax != nullptr) maxElement(h, p.yMax + e);
 }
 
+// Step t of the per-step grid: W_hh transposed, in device memory.
+VIGIL_HD void forwardElement(int64_t e, const Fwd& p, int64_t t) {
+  forwardElementW(e, p, t, p.wT + e % p.q.H, p.q.G, p.q.H);
+}
+
 // The backward's buffers.
 struct Bwd {
   Seq q;
@@ -190,8 +198,11 @@ struct Bwd {
   float* dc;          // [B, H]: dCn (or 0) in, dc0 out (LSTM)
 };
 
-// Step t (T-1 down to -1) of the backward, e = b·H + j in [0, B·H).
-VIGIL_HD void backwardElement(int64_t e, const Bwd& p, int64_t t) {
+// Step t (T-1 down to -1) of the backward, e = b·H + j in [0, B·H), with unit j's column of W_hh
+// read from w: W_hh[k][j] at w[k·ldw]. The per-step grid passes W_hh in device memory (w = wHh + j,
+// ldw = H); the persistent kernel its block's slice in shared memory (lstm_persist.h). The same
+// fmaf chain either way.
+VIGIL_HD void backwardElementW(int64_t e, const Bwd& p, int64_t t, const float* w, int64_t ldw) {
   const Seq& q = p.q;
   const int64_t B = q.B, T = q.T, H = q.H, G = q.G;
   const int64_t b = e / H, j = e % H;
@@ -201,7 +212,7 @@ VIGIL_HD void backwardElement(int64_t e, const Bwd& p, int64_t t) {
     // dh_t: the recurrent product is the only path from step t+1 back to step t.
     const float* dg = p.dG + ((t + 1) * B + b) * G;
     float acc = 0.0f;
-    for (int64_t k = 0; k < G; ++k) acc = fmaf(dg[k], p.wHh[k * H + j], acc);
+    for (int64_t k = 0; k < G; ++k) acc = fmaf(dg[k], w[k * ldw], acc);
     p.dh[e] = p.mask != nullptr ? acc * p.mask[e] : acc;
   }
   if (t < 0) return;
@@ -230,6 +241,11 @@ VIGIL_HD void backwardElement(int64_t e, const Bwd& p, int64_t t) {
     dz[0] = d * (1.0f - h * h);
   }
   p.dh[e] = d;
+}
+
+// Step t of the per-step backward grid: W_hh in device memory.
+VIGIL_HD void backwardElement(int64_t e, const Bwd& p, int64_t t) {
+  backwardElementW(e, p, t, p.wHh + e % p.q.H, p.q.H);
 }
 
 // Before the backward's first grid, e in [0, B·H): dh = dHlast, dc = dCn (or 0), the mask.
@@ -345,17 +361,13 @@ struct BwdOut {
   float *xt, *dxt, *hPrev, *part;
 };
 
-// The grids of a backward, in order. Gr runs one grid: bstart, bstep (backwardElement at t),
-// hPrev, toTimeMajor, toBatchMajor, gemm (an SGEMM over its arguments), sumParts, columnSums,
-// tableGrad.
-// mask is p.mask's buffer, written by the first grid.
+// The grids after the steps of a backward (the per-step grids' or the persistent kernel's), in
+// order: the bias, dW_hh, dW_ih, dX, dTable from the gate gradients p.dG. Gr runs one grid: hPrev,
+// toTimeMajor, toBatchMajor, gemm (an SGEMM over its arguments), sumParts, columnSums, tableGrad.
 template <class Gr>
-void backwardChain(Gr& g, const Bwd& p, const BwdOut& o, const float* dHlast, const float* dCn, float dropout,
-                   uint64_t seed, uint64_t stream, float* mask) {
+void weightGradChain(Gr& g, const Bwd& p, const BwdOut& o, float dropout) {
   const Seq& q = p.q;
   const int64_t rows = q.T * q.B;
-  g.bstart(p, dHlast, dCn, dropout, seed, stream, mask);
-  for (int64_t t = q.T - 1; t >= -1; --t) g.bstep(p, t);
   if (o.dBias != nullptr) g.columnSums(rows, q.G, p.dG, o.dBias);
   // C [M, N] = dGᵀ [M, rows] · R [rows, N] over blocks of rows, partial sums added in order.
   auto overRows = [&](int64_t N, const float* R, float* C) {
@@ -380,6 +392,16 @@ void backwardChain(Gr& g, const Bwd& p, const BwdOut& o, const float* dHlast, co
     g.toBatchMajor(q.B, q.T, q.I, o.dxt, o.dX);
   }
   if (o.dTable != nullptr) g.tableGrad(o.V, q.G, o.tokenOffsets, o.tokenRows, p.dG, o.dTable);
+}
+
+// The grids of a backward, in order. Gr runs one grid: bstart, bstep (backwardElement at t), and
+// weightGradChain's. mask is p.mask's buffer, written by the first grid.
+template <class Gr>
+void backwardChain(Gr& g, const Bwd& p, const BwdOut& o, const float* dHlast, const float* dCn, float dropout,
+                   uint64_t seed, uint64_t stream, float* mask) {
+  g.bstart(p, dHlast, dCn, dropout, seed, stream, mask);
+  for (int64_t t = p.q.T - 1; t >= -1; --t) g.bstep(p, t);
+  weightGradChain(g, p, o, dropout);
 }
 
 }  // namespace rnnk

@@ -1,6 +1,7 @@
 // Built instead of the .cu files when the addon is compiled without CUDA: discovery answers
 // "none", and the device entry points throw (the TypeScript layer never calls them then, since
 // backend().cuda is false; the message is for a caller that does anyway).
+#include <atomic>
 #include <stdexcept>
 
 #include "cuda/activation.h"
@@ -16,6 +17,7 @@
 #include "cuda/optimizer.h"
 #include "cuda/lstm.h"
 #include "cuda/rbm.h"
+#include "cuda/session.h"
 #include "cuda/svm_kernel.h"
 
 namespace vigil {
@@ -91,6 +93,15 @@ void lstmForward(const RecurrentArgs&, float*, float*, float*, float*, float*) {
 void lstmBackward(const RecurrentArgs&, float*, const RecurrentGrads&) { noCuda(); }
 void rnnForward(const RecurrentArgs&, float*, float*, float*, float*, float*) { noCuda(); }
 void rnnBackward(const RecurrentArgs&, float*, const RecurrentGrads&) { noCuda(); }
+// Kept, so the test-only switch reads back what it was given; nothing runs on a device.
+namespace {
+std::atomic<int> path{0};
+}
+RecurrentPath setRecurrentPath(RecurrentPath p) { return static_cast<RecurrentPath>(path.exchange(static_cast<int>(p))); }
+RecurrentPath recurrentPath() { return static_cast<RecurrentPath>(path.load()); }
+RecurrentPath lastRecurrentPath(bool) { return RecurrentPath::Auto; }
+
+std::unique_ptr<session::Session> session::makeCudaSession(const Spec&) { noCuda(); }
 
 }  // namespace cuda
 }  // namespace vigil

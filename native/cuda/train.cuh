@@ -1,7 +1,7 @@
 // The training step's device entry points: device pointers in and out, work enqueued on the
 // caller's stream, nothing copied to or from the host. These are what a fit on the GPU composes so
-// that its tensors stay on the device between steps (no model uses them yet: the model layer's fit
-// runs on the CPU). The bindings reach them through host-memory wrappers (cuda/<family>.h) that copy
+// that its tensors stay on the device between steps (the session, session.cu, composes them). The
+// bindings reach them through host-memory wrappers (cuda/<family>.h) that copy
 // the operands up, call these, and copy the results back. Each throws CudaError naming `where`
 // (the kernel and its sizes) when a launch fails. CUDA translation units only.
 #pragma once
@@ -11,6 +11,7 @@
 #include <string>
 
 #include "cpu/activation.h"
+#include "cpu/lstm.h"
 #include "cuda/clip_elem.h"
 #include "cuda/dropout_elem.h"
 #include "cuda/loss_elem.h"
@@ -61,6 +62,17 @@ void sumSquares(cudaStream_t s, const std::string& where, int64_t n, const float
 void clipScale(cudaStream_t s, const std::string& where, int64_t n, double c, const double* sums, int64_t count,
                bool global, const float* g, float* out);
 void clipValue(cudaStream_t s, const std::string& where, int64_t n, double c, const float* g, float* out);
+
+// The LSTM (lstm) or SimpleRNN over device memory (lstm.cu): a's pointers (x, wIh, bias, tokens,
+// table, wHh, lengths) are the device's, h0 / c0 are zeros, padding 'pre' or 'post' as a says.
+// The forward writes the training cache (or null), y [B, T, H] and hLast [B, H] (each may be
+// null); the backward reads the cache (writing the gate gradients over it, as the CPU does) and
+// overwrites d's outputs. hostTokens / hostLengths: the batch's tokens and lengths in host memory
+// (gather mode's dTable lists are sorted there).
+void recurrentForward(cudaStream_t s, const std::string& where, bool lstm, const RecurrentArgs& a, float* cache, float* y,
+                      float* hLast);
+void recurrentBackward(cudaStream_t s, const std::string& where, bool lstm, const RecurrentArgs& a,
+                       const int32_t* hostTokens, const int32_t* hostLengths, float* cache, const RecurrentGrads& d);
 
 }  // namespace dev
 }  // namespace cuda

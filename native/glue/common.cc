@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <new>
 #include <sstream>
@@ -56,23 +56,6 @@ std::string nonFiniteAt(const float* p, int64_t k) {
 
 std::string nonFiniteMessage(const char* name, const float* p, int64_t k) {
   return std::string(name) + " must hold finite numbers" + nonFiniteAt(p, k);
-}
-
-// Index of the first value of p[0, len) outside [min, max], or -1 (blocks tested without a branch,
-// as firstOutside does for floats).
-int64_t firstOutsideI32(const int32_t* p, int64_t len, int32_t min, int32_t max) {
-  constexpr int64_t kBlock = 2048;
-  for (int64_t b = 0; b < len; b += kBlock) {
-    const int64_t n = std::min(kBlock, len - b);
-    const int32_t* q = p + b;
-    int bad = 0;
-    for (int64_t k = 0; k < n; ++k) bad |= static_cast<int>(q[k] < min) | static_cast<int>(q[k] > max);
-    if (bad != 0) {
-      for (int64_t k = 0; k < n; ++k)
-        if (q[k] < min || q[k] > max) return b + k;
-    }
-  }
-  return -1;
 }
 
 std::string rangeHead(const char* name, int32_t min, int32_t max) {
@@ -139,15 +122,23 @@ class Task : public Napi::AsyncWorker {
 
 }  // namespace
 
+namespace {
+
+// "a Float32Array", "an Int32Array" (U is read "you": "a Uint8Array").
+std::string withArticle(const char* typeName) {
+  return std::string(std::strchr("AEIO", typeName[0]) != nullptr ? "an " : "a ") + typeName;
+}
+
 // Index of the first value of p[0, len) outside [lo, hi] (NaN is outside every range), or -1.
 // Each block ORs the range test over its values without a branch, which the compiler turns into
 // SIMD compares at the baseline ISA (SSE2), so the scan runs near memory speed instead of one
 // branch per value. Only a block that holds one is searched again for its index.
-int64_t firstOutside(const float* p, int64_t len, float lo, float hi) {
+template <class T>
+int64_t firstOutsideOf(const T* p, int64_t len, T lo, T hi) {
   constexpr int64_t kBlock = 2048;
   for (int64_t b = 0; b < len; b += kBlock) {
     const int64_t n = std::min(kBlock, len - b);
-    const float* q = p + b;
+    const T* q = p + b;
     int bad = 0;
     for (int64_t k = 0; k < n; ++k) bad |= static_cast<int>(!(q[k] >= lo) | !(q[k] <= hi));
     if (bad != 0) {
@@ -156,6 +147,13 @@ int64_t firstOutside(const float* p, int64_t len, float lo, float hi) {
     }
   }
   return -1;
+}
+
+}  // namespace
+
+int64_t firstOutside(const float* p, int64_t len, float lo, float hi) { return firstOutsideOf(p, len, lo, hi); }
+int64_t firstOutsideI32(const int32_t* p, int64_t len, int32_t min, int32_t max) {
+  return firstOutsideOf(p, len, min, max);
 }
 
 Args::Args(const Napi::CallbackInfo& info, const char* fn, bool async) : info_(info), fn_(fn), async_(async) {}
@@ -230,7 +228,7 @@ Napi::TypedArray Args::typedArray(size_t i, const char* name, napi_typedarray_ty
                                   int64_t len) {
   Napi::Value v = info_[i];
   std::ostringstream want;
-  want << name << " must be a " << typeName << " of length " << len;
+  want << name << " must be " << withArticle(typeName) << " of length " << len;
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type)
     typeError(want.str() + ", got " + describe(v));
   auto t = v.As<Napi::TypedArray>();
@@ -258,6 +256,10 @@ float* Args::f32(size_t i, const char* name, int64_t len, bool finite) {
   return p;
 }
 
+double* Args::f64Out(size_t i, const char* name, int64_t len) {
+  return typedArray(i, name, napi_float64_array, "Float64Array", len).As<Napi::Float64Array>().Data();
+}
+
 int32_t* Args::i32(size_t i, const char* name, int64_t len, int32_t min, int32_t max, bool deferrable) {
   auto t = typedArray(i, name, napi_int32_array, "Int32Array", len);
   int32_t* p = t.As<Napi::Int32Array>().Data();
@@ -271,17 +273,27 @@ int32_t* Args::i32(size_t i, const char* name, int64_t len, int32_t min, int32_t
   return p;
 }
 
-float* Args::f32Any(size_t i, const char* name, int64_t* len, bool finite) {
+int64_t Args::anyLength(size_t i, const char* name, napi_typedarray_type type, const char* typeName) {
   Napi::Value v = info_[i];
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-    typeError(std::string(name) + " must be a Float32Array, got " + describe(v));
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type)
+    typeError(std::string(name) + " must be " + withArticle(typeName) + ", got " + describe(v));
   auto t = v.As<Napi::TypedArray>();
   bool detached = false;
   if (napi_is_detached_arraybuffer(info_.Env(), t.ArrayBuffer(), &detached) != napi_ok || detached)
     typeError(std::string(name) + " is backed by a detached ArrayBuffer");
-  *len = static_cast<int64_t>(t.ElementLength());
-  if (*len == 0) rangeError(std::string(name) + " must not be empty");
+  const auto len = static_cast<int64_t>(t.ElementLength());
+  if (len == 0) rangeError(std::string(name) + " must not be empty");
+  return len;
+}
+
+float* Args::f32Any(size_t i, const char* name, int64_t* len, bool finite) {
+  *len = anyLength(i, name, napi_float32_array, "Float32Array");
   return f32(i, name, *len, finite);
+}
+
+int32_t* Args::i32Any(size_t i, const char* name, int64_t* len) {
+  *len = anyLength(i, name, napi_int32_array, "Int32Array");
+  return typedArray(i, name, napi_int32_array, "Int32Array", *len).As<Napi::Int32Array>().Data();
 }
 
 float* Args::f32Opt(size_t i, const char* name, int64_t len, bool finite) {

@@ -39,6 +39,8 @@ class Args {
   // A string that must be one of `choices`; returns its index.
   int oneOf(size_t i, const char* name, std::initializer_list<const char*> choices);
   bool isNullish(size_t i) const;
+  // Argument i as given (handles: an External the binding checks itself).
+  Napi::Value value(size_t i) const { return info_[i]; }
 
   // A Float32Array of exactly `len` elements. Inputs are checked for NaN/Infinity unless
   // finite is false (outputs, gradient accumulators that are overwritten).
@@ -48,8 +50,13 @@ class Args {
   // the binding reads the values only inside its work, so an async call may check them on the
   // worker (large inputs); never for values the binding itself uses to size or plan the call.
   int32_t* i32(size_t i, const char* name, int64_t len, int32_t min, int32_t max, bool deferrable = false);
+  // A Float64Array of exactly `len` elements, written by the call (a scalar result such as a loss,
+  // which the Promise form cannot return).
+  double* f64Out(size_t i, const char* name, int64_t len);
   // A Float32Array of any non-zero length (the length is the size): for element-wise calls.
   float* f32Any(size_t i, const char* name, int64_t* len, bool finite = true);
+  // An Int32Array of any non-zero length, its values unchecked: for scans that report them.
+  int32_t* i32Any(size_t i, const char* name, int64_t* len);
   // Same, but null/undefined gives nullptr.
   float* f32Opt(size_t i, const char* name, int64_t len, bool finite = true);
   int32_t* i32Opt(size_t i, const char* name, int64_t len, int32_t min, int32_t max);
@@ -76,6 +83,8 @@ class Args {
 
  private:
   Napi::TypedArray typedArray(size_t i, const char* name, napi_typedarray_type type, const char* typeName, int64_t len);
+  // The length of a typed array of `type` (not detached, not empty).
+  int64_t anyLength(size_t i, const char* name, napi_typedarray_type type, const char* typeName);
   const Napi::CallbackInfo& info_;
   const char* fn_;
   bool async_;
@@ -92,6 +101,8 @@ Napi::Value run(Args& args, bool async, std::function<void()> work);
 // Index of the first value of p[0, len) outside [lo, hi] (NaN is outside every range), or -1;
 // a SIMD scan at near memory speed (the glue's NaN/Infinity check is the range of finite floats).
 int64_t firstOutside(const float* p, int64_t len, float lo, float hi);
+// Index of the first value of p[0, len) outside [min, max], or -1 (blocks tested without a branch).
+int64_t firstOutsideI32(const int32_t* p, int64_t len, int32_t min, int32_t max);
 
 // Registers `name` (synchronous) and `name + "Async"` (Promise) for one binding whose body
 // reads its arguments through Args and returns the work to run.

@@ -19,7 +19,8 @@
   X(pool1d)               \
   X(iforest)              \
   X(ocsvm)                \
-  X(rbm)
+  X(rbm)                  \
+  X(session)
 
 namespace vigil {
 namespace glue {

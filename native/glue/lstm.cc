@@ -8,7 +8,11 @@
 //           dropout, seed, stream, cache, dY, dHlast, [dCn], dX, dWIh, dTable, dWHh, dBias, dh0, [dc0])
 // xCacheSize(batch, time, hidden) -> number
 // xForwardCuda, xBackwardCuda (+ Async): the same arguments, run on the GPU (cuda/lstm.cu);
-// _cudaHostEmulateXForward / Backward (test-only): their grids as host loops.
+// _cudaHostEmulateXForward / Backward / ForwardPersistent / BackwardPersistent (test-only): their
+// grids as host loops.
+// _cudaPersistentPlan, _cudaRecurrentPath, _cudaLastRecurrentPath (test-only): the persistent
+// forward's plan on a modelled device, the switch between the CUDA forward's paths, and the path
+// the last GPU call took (cuda/lstm.h).
 // xFoldEmbedding(vocab, embed, hidden, emb, wIh, bias, table)
 // xUnfoldGradient(vocab, embed, hidden, emb, wIh, dTable, dEmb, dWIh, dBias)
 //
@@ -17,6 +21,7 @@
 // wrapper maps the strings: Args reads no strings). Nullable arguments accept null/undefined.
 #include "cpu/lstm.h"
 #include "cuda/lstm.h"
+#include "cuda/lstm_persist.h"
 #include "glue/common.h"
 #include "glue/families.h"
 #include "glue/recurrent.h"
@@ -188,6 +193,8 @@ void defineRecurrent(Napi::Env env, Napi::Object exports, const RecurrentKernels
   const std::string host = std::string("_cudaHostEmulate") + k.Prefix;
   define(env, exports, (host + "Forward").c_str(), forwardBinding(k, k.hostForward));
   define(env, exports, (host + "Backward").c_str(), backwardBinding(k, k.hostBackward));
+  define(env, exports, (host + "ForwardPersistent").c_str(), forwardBinding(k, k.hostPersistentForward));
+  define(env, exports, (host + "BackwardPersistent").c_str(), backwardBinding(k, k.hostPersistentBackward));
 
   define(env, exports, name(k, "FoldEmbedding").c_str(), [kk](Args& g) -> std::function<void()> {
     int64_t V = g.dim(0, "vocab"), E = g.dim(1, "embed"), H = g.dim(2, "hidden");
@@ -212,10 +219,68 @@ void defineRecurrent(Napi::Env env, Napi::Object exports, const RecurrentKernels
   });
 }
 
+namespace {
+
+// Test-only: the persistent kernel's plan for a modelled device (cuda/lstm_persist.h), and the
+// switch between the CUDA forward's two paths (cuda/lstm.h's RecurrentPath).
+void definePersistentTools(Napi::Env env, Napi::Object exports) {
+  // _cudaPersistentPlan(hidden, gatesPerHidden, budgetBytes, sms, blocksPerSm, sharedPerSm) ->
+  // { units, blocks, sharedBytes, first: Int32Array, count: Int32Array } (each block's units), or
+  // the reason there is no plan (a string).
+  exports.Set("_cudaPersistentPlan", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    Args g(info, "_cudaPersistentPlan");
+    const int64_t H = g.dim(0, "hidden"), nz = g.integer(1, "gatesPerHidden", 1, 4);
+    const int64_t budget = g.dim(2, "budgetBytes", 0), sms = g.dim(3, "sms"), perSm = g.dim(4, "blocksPerSm");
+    const int64_t shared = g.dim(5, "sharedPerSm", 0);
+    cuda::rnnk::PersistPlan plan{};
+    const char* why = cuda::rnnk::planPersistent(
+        H, nz, static_cast<size_t>(budget),
+        [&](size_t bytes) { return cuda::rnnk::modelCoResident(bytes, sms, perSm, static_cast<size_t>(shared)); },
+        &plan);
+    if (why != nullptr) return Napi::String::New(info.Env(), why);
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("units", Napi::Number::New(info.Env(), static_cast<double>(plan.units)));
+    o.Set("blocks", Napi::Number::New(info.Env(), static_cast<double>(plan.blocks)));
+    o.Set("sharedBytes", Napi::Number::New(info.Env(), static_cast<double>(plan.sharedBytes)));
+    Napi::Int32Array first = Napi::Int32Array::New(info.Env(), static_cast<size_t>(plan.blocks));
+    Napi::Int32Array count = Napi::Int32Array::New(info.Env(), static_cast<size_t>(plan.blocks));
+    for (int64_t b = 0; b < plan.blocks; ++b) {
+      int64_t j0, j1;
+      cuda::rnnk::sliceOf(plan, H, b, &j0, &j1);
+      first[static_cast<size_t>(b)] = static_cast<int32_t>(j0);
+      count[static_cast<size_t>(b)] = static_cast<int32_t>(j1 - j0);
+    }
+    o.Set("first", first);
+    o.Set("count", count);
+    return o;
+  }));
+  // _cudaRecurrentPath('auto' | 'step' | 'persistent') -> the previous one.
+  exports.Set("_cudaRecurrentPath", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    static const char* const kNames[] = {"auto", "step", "persistent"};
+    Args g(info, "_cudaRecurrentPath");
+    const int mode = g.oneOf(0, "path", {"auto", "step", "persistent"});
+    const cuda::RecurrentPath before = cuda::setRecurrentPath(static_cast<cuda::RecurrentPath>(mode));
+    return Napi::String::New(info.Env(), kNames[static_cast<int>(before)]);
+  }));
+  // _cudaLastRecurrentPath() -> { forward, backward }: 'step' or 'persistent', the kernels that ran
+  // the last GPU call's steps ('auto' before the first).
+  exports.Set("_cudaLastRecurrentPath", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    static const char* const kNames[] = {"auto", "step", "persistent"};
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("forward", Napi::String::New(info.Env(), kNames[static_cast<int>(cuda::lastRecurrentPath(false))]));
+    o.Set("backward", Napi::String::New(info.Env(), kNames[static_cast<int>(cuda::lastRecurrentPath(true))]));
+    return o;
+  }));
+}
+
+}  // namespace
+
 void register_lstm(Napi::Env env, Napi::Object exports) {
   defineRecurrent(env, exports,
                   RecurrentKernels{"lstm", "Lstm", 4, true, lstmCacheSize, lstmForward, lstmBackward, cuda::lstmForward,
-                                   cuda::host::lstmForward, cuda::lstmBackward, cuda::host::lstmBackward});
+                                   cuda::host::lstmForward, cuda::lstmBackward, cuda::host::lstmBackward,
+                                   cuda::host::lstmForwardPersistent, cuda::host::lstmBackwardPersistent});
+  definePersistentTools(env, exports);
 }
 
 }  // namespace glue

@@ -23,11 +23,16 @@ struct RecurrentKernels {
   // The CUDA twins (cuda/lstm.h) and their grids run as host loops.
   RecurrentForward cudaForward, hostForward;
   RecurrentBackward cudaBackward, hostBackward;
+  // The persistent kernels' grids as host loops (cuda/lstm_persist.h).
+  RecurrentForward hostPersistentForward;
+  RecurrentBackward hostPersistentBackward;
 };
 
 // Registers <prefix>Forward, <prefix>Backward, <prefix>CacheSize (and their Async forms), the same
 // on the GPU as <prefix>ForwardCuda, <prefix>BackwardCuda (+ Async), and the test-only
-// _cudaHostEmulate<Prefix>Forward, _cudaHostEmulate<Prefix>Backward, all checking the same arguments.
+// _cudaHostEmulate<Prefix>Forward, _cudaHostEmulate<Prefix>Backward,
+// _cudaHostEmulate<Prefix>ForwardPersistent, _cudaHostEmulate<Prefix>BackwardPersistent, all
+// checking the same arguments.
 void defineRecurrent(Napi::Env env, Napi::Object exports, const RecurrentKernels& k);
 
 }  // namespace glue

@@ -11,7 +11,8 @@ namespace glue {
 void register_rnn(Napi::Env env, Napi::Object exports) {
   defineRecurrent(env, exports,
                   RecurrentKernels{"rnn", "Rnn", 1, false, rnnCacheSize, rnnForward, rnnBackward, cuda::rnnForward,
-                                   cuda::host::rnnForward, cuda::rnnBackward, cuda::host::rnnBackward});
+                                   cuda::host::rnnForward, cuda::rnnBackward, cuda::host::rnnBackward,
+                                   cuda::host::rnnForwardPersistent, cuda::host::rnnBackwardPersistent});
 }
 
 }  // namespace glue

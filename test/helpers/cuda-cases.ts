@@ -39,7 +39,22 @@ export interface HostGrid {
   _cudaHostEmulateLstmBackward(...a: unknown[]): void;
   _cudaHostEmulateRnnForward(...a: unknown[]): void;
   _cudaHostEmulateRnnBackward(...a: unknown[]): void;
+  /** The persistent kernels' cooperative grids as host loops (forwardArgs' / backwardArgs' arguments), on a modelled device of 4 SMs x 2 blocks. */
+  _cudaHostEmulateLstmForwardPersistent(...a: unknown[]): void;
+  _cudaHostEmulateRnnForwardPersistent(...a: unknown[]): void;
+  _cudaHostEmulateLstmBackwardPersistent(...a: unknown[]): void;
+  _cudaHostEmulateRnnBackwardPersistent(...a: unknown[]): void;
+  /** The persistent kernel's plan on a modelled device, or why there is none. */
+  _cudaPersistentPlan(hidden: number, gatesPerHidden: number, budgetBytes: number, sms: number, blocksPerSm: number,
+    sharedPerSm: number): PersistPlan | string;
+  /** Forces the CUDA forward's path (native/cuda/lstm.h's RecurrentPath); returns the previous one. */
+  _cudaRecurrentPath(path: RecurrentPath): RecurrentPath;
+  /** The kernels that ran the last GPU forward's and backward's steps ('auto' before the first). */
+  _cudaLastRecurrentPath(): { forward: RecurrentPath; backward: RecurrentPath };
 }
+export type RecurrentPath = 'auto' | 'step' | 'persistent';
+/** Units per block, the grid, a block's shared memory, and each block's first unit and unit count. */
+export interface PersistPlan { units: number; blocks: number; sharedBytes: number; first: Int32Array; count: Int32Array }
 type Conv1dDims = [number, number, number, number, number, number, Conv1dShape['padding']];
 /** A Conv1dShape as the bindings' first seven arguments. */
 export const conv1dDims = (s: Conv1dShape): Conv1dDims =>
@@ -360,25 +375,29 @@ const poisoned = (n: number) => new Float32Array(n).fill(Number.NaN);
 
 /**
  * One case through a forward for inference, a training forward and its backward, on the CPU
- * kernel ('cpu'), the CUDA kernel ('cuda') or the CUDA kernel's grids on the host ('host'); every
- * output poisoned with NaN first.
+ * kernel ('cpu'), the CUDA kernel ('cuda') or the CUDA kernel's grids on the host ('host', or
+ * 'host-persistent': the persistent kernels' grids); every output poisoned with NaN first.
  */
-export function runRecurrent(c: RecurrentCase, mode: 'cpu' | 'cuda' | 'host'): RecurrentRun {
+export function runRecurrent(c: RecurrentCase, mode: 'cpu' | 'cuda' | 'host' | 'host-persistent'): RecurrentRun {
   const lstm = c.cell === 'lstm';
   const { B, T, H } = c;
   const G = (lstm ? 4 : 1) * H;
   const fwd = (o: LstmForwardOptions): void => {
+    const h = hostGrid();
     if (mode === 'host') {
-      const h = hostGrid();
       (lstm ? h._cudaHostEmulateLstmForward : h._cudaHostEmulateRnnForward)(...forwardArgs('host', o, lstm ? 4 : 1, lstm));
+    } else if (mode === 'host-persistent') {
+      (lstm ? h._cudaHostEmulateLstmForwardPersistent : h._cudaHostEmulateRnnForwardPersistent)(...forwardArgs('host', o, lstm ? 4 : 1, lstm));
     } else {
       (lstm ? lstmForward : rnnForward)({ ...o, device: mode });
     }
   };
   const bwd = (o: LstmBackwardOptions): void => {
+    const h = hostGrid();
     if (mode === 'host') {
-      const h = hostGrid();
       (lstm ? h._cudaHostEmulateLstmBackward : h._cudaHostEmulateRnnBackward)(...backwardArgs('host', o, lstm ? 4 : 1, lstm));
+    } else if (mode === 'host-persistent') {
+      (lstm ? h._cudaHostEmulateLstmBackwardPersistent : h._cudaHostEmulateRnnBackwardPersistent)(...backwardArgs('host', o, lstm ? 4 : 1, lstm));
     } else {
       (lstm ? lstmBackward : rnnBackward)({ ...o, device: mode });
     }

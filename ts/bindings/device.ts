@@ -26,6 +26,11 @@ export function setDeviceLog(fn: ((line: string) => void) | null): void {
   log = fn;
 }
 
+/** Writes one line where the 'auto' choice goes (a model saying where it runs). */
+export function logDevice(line: string): void {
+  log?.(line);
+}
+
 /** What 'auto' resolves to in this process (resolving it, and logging the choice, the first time). */
 export function autoDevice(): 'cpu' | 'cuda' {
   if (auto === null) {

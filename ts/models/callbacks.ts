@@ -1,5 +1,5 @@
 // fit()'s callbacks (Keras names): hooks per epoch and batch, EarlyStopping with best-weights
-// restore, and ReduceLROnPlateau. A callback may stop training by setting
+// restore, ReduceLROnPlateau and LearningRateScheduler. A callback may stop training by setting
 // `model.stopTraining = true` and change the step size through `model.optimizer.learningRate`.
 
 /** One epoch's results; metrics keyed by their compile() names (e.g. { accuracy }). */
@@ -29,6 +29,8 @@ export interface CallbackModel {
 
 export interface Callback {
   onTrainBegin?(model: CallbackModel): void | Promise<void>;
+  /** Before the epoch's first batch (and its shuffle is irrelevant to it). */
+  onEpochBegin?(epoch: number, model: CallbackModel): void | Promise<void>;
   onEpochEnd?(epoch: number, logs: EpochLogs, model: CallbackModel): void | Promise<void>;
   onBatchEnd?(batch: number, logs: BatchLogs, model: CallbackModel): void | Promise<void>;
   onTrainEnd?(model: CallbackModel): void | Promise<void>;
@@ -216,5 +218,40 @@ export class ReduceLROnPlateau implements Callback {
         this.wait = 0;
       }
     }
+  }
+}
+
+/** An epoch's learning rate from its index (from 0) and the current rate, as Keras' schedule(epoch, lr). */
+export type LearningRateSchedule = (epoch: number, learningRate: number) => number;
+
+/**
+ * Keras' LearningRateScheduler: before each epoch the optimizer's learning rate becomes
+ * schedule(epoch, current rate). A schedule that returns anything but a positive finite number
+ * stops fit with a RangeError naming the epoch. E.g. a cosine decay over E epochs from lr0:
+ * `(e) => lr0 * 0.5 * (1 + Math.cos(Math.PI * e / E))`.
+ */
+export class LearningRateScheduler implements Callback {
+  readonly schedule: LearningRateSchedule;
+  /** The rate each epoch of the last fit started with. */
+  rates: number[] = [];
+
+  constructor(schedule: LearningRateSchedule) {
+    if (typeof schedule !== 'function') throw new TypeError('LearningRateScheduler: schedule must be a function (epoch, learningRate) => number');
+    this.schedule = schedule;
+  }
+
+  onTrainBegin(model: CallbackModel): void {
+    if (!model.optimizer) throw new TypeError('LearningRateScheduler: the model has no optimizer (compile it first)');
+    this.rates = [];
+  }
+
+  onEpochBegin(epoch: number, model: CallbackModel): void {
+    const opt = model.optimizer as { learningRate: number };
+    const lr = this.schedule(epoch, opt.learningRate);
+    if (typeof lr !== 'number' || !(lr > 0 && Number.isFinite(lr))) {
+      throw new RangeError(`LearningRateScheduler: schedule returned ${String(lr)} for epoch ${epoch}; it must return a positive finite learning rate`);
+    }
+    opt.learningRate = lr;
+    this.rates.push(lr);
   }
 }

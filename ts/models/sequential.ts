@@ -2,6 +2,8 @@
 // evaluate() and predict(). The training loop and everything else a model shares with the
 // functional Model lives in training.ts; this file says how a stack turns inputs into batches and
 // runs them forward and backward.
+import { checkDevice } from '../bindings/device.ts';
+import type { Device } from '../bindings/device.ts';
 import type { Buffers } from './layers/layer.ts';
 import { Dense } from './layers/dense.ts';
 import { Embedding } from './layers/embedding.ts';
@@ -26,6 +28,13 @@ export interface SequentialOptions {
   /** Seed of the weight initialisers, shuffling and dropout (default 0). */
   seed?: number;
   name?: string;
+  /**
+   * Where fit / evaluate / predict run (default 'auto'): 'cuda' trains and predicts in a
+   * device-resident session (weights, optimizer state and activations stay on the GPU; supported
+   * stacks: README "GPU"), an Error for a stack it does not support; 'auto' is 'cuda' when CUDA is
+   * usable and the stack supported, the CPU otherwise (one log line says which); 'cpu' never uses it.
+   */
+  device?: Device;
 }
 
 export function snake(name: string): string {
@@ -40,7 +49,7 @@ export class Sequential extends TrainableModel<ModelInput> {
   constructor(layers: Layer[] = [], opts: SequentialOptions = {}) {
     if (!Array.isArray(layers)) throw new TypeError('Sequential: layers must be an array of layers');
     if (typeof opts !== 'object' || opts === null) throw new TypeError('Sequential: options must be an object');
-    super(opts.name ?? 'sequential', intOption('Sequential', 'seed', opts.seed, 0, 0));
+    super(opts.name ?? 'sequential', intOption('Sequential', 'seed', opts.seed, 0, 0), checkDevice('Sequential', opts.device, 'auto'));
     for (const l of layers) this.add(l);
   }
 
@@ -62,6 +71,10 @@ export class Sequential extends TrainableModel<ModelInput> {
   private get first(): Layer {
     if (this.layers.length === 0) throw new TypeError('Sequential: the model has no layers');
     return this.layers[0];
+  }
+
+  protected override sessionLayers(): Layer[] {
+    return this.layers;
   }
 
   protected get outputLayer(): Layer {

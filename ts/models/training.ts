@@ -7,7 +7,11 @@
 // Async form, so training leaves the event loop free.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { adviseHugePages } from '../bindings/backend.ts';
+import { logDevice, resolveDevice } from '../bindings/device.ts';
+import type { Device } from '../bindings/device.ts';
 import { randomUniform } from '../bindings/random.ts';
+import { firstOutsideI32 } from '../bindings/scan.ts';
+import { DeviceSession, sessionBatch, sessionEmulated, sessionSpec } from './device_session.ts';
 import type { Callback, CallbackModel, EpochLogs } from './callbacks.ts';
 import { Loss } from './losses.ts';
 import type { LossSpec } from './losses.ts';
@@ -140,17 +144,6 @@ export function outputArray(n: number): Float32Array {
   return a;
 }
 
-/**
- * Index of the first id outside [0, limit), or -1. Its own small function so that the pass over
- * fit's tokens (27 M in the fit bench) runs as one monomorphic loop: inline in data() it took
- * about twice as long.
- */
-function firstOutOfRange(ids: Int32Array, limit: number): number {
-  // Unsigned, a negative id is above any limit: one compare checks both ends.
-  for (let i = 0; i < ids.length; i++) if (ids[i] >>> 0 >= limit) return i;
-  return -1;
-}
-
 /** The longest of `lengths`, at least 1: the steps a batch keeps when cut to its longest sequence. */
 export function longest(lengths: Int32Array): number {
   let keep = 1;
@@ -203,11 +196,15 @@ export function checkInput(x: unknown, fn: string, argX: string, embedding: Embe
       const ids = new Int32Array(data.length);
       for (let i = 0; i < data.length; i++) {
         if (!Number.isInteger(data[i])) throw new TypeError(`${fn}: ${argX} token ids must be integers, got ${data[i]} at index ${i}`);
+        // Checked before the Int32Array would wrap it (2^32 + 1 would read as 1).
+        if (data[i] < 0 || data[i] >= embedding.inputDim) {
+          throw new RangeError(`${fn}: ${argX} token ids must be in [0, ${embedding.inputDim - 1}] (Embedding inputDim), got ${data[i]} at index ${i}`);
+        }
         ids[i] = data[i];
       }
       data = ids;
     }
-    const i = firstOutOfRange(data, embedding.inputDim);
+    const i = firstOutsideI32(data, 0, embedding.inputDim - 1);
     if (i >= 0) {
       throw new RangeError(`${fn}: ${argX} token ids must be in [0, ${embedding.inputDim - 1}] (Embedding inputDim), got ${data[i]} at index ${i}`);
     }
@@ -249,10 +246,16 @@ export abstract class TrainableModel<X> implements CallbackModel {
   private queue: Promise<unknown> = Promise.resolve();
   /** Per-step arrays of the model itself (the loss gradient), reused from step to step. */
   protected readonly scratch = new Buffers();
+  /** Where fit / evaluate / predict run ('auto': the GPU session when CUDA is usable and the stack supported). */
+  readonly device: Device;
+  #session: DeviceSession | null = null;
+  #fallbackLogged = false;
 
-  constructor(name: string, seed: number) {
+  /** `device`: already checked (checkDevice) by the model class, which names itself in the error. */
+  constructor(name: string, seed: number, device: Device = 'cpu') {
     this.name = name;
     this.seed = seed;
+    this.device = device;
   }
 
   // ---- What a model class supplies -------------------------------------------------------------
@@ -290,6 +293,67 @@ export abstract class TrainableModel<X> implements CallbackModel {
   /** Tells every layer object that the weights changed (after an optimizer step or setWeights). */
   protected weightsChanged(): void {
     for (const l of this.layers) l.weightsChanged();
+    if (this.#session) this.#session.behind = true;
+  }
+
+  /**
+   * The layers a device session may run (device_session.ts), in order; null when the model's graph
+   * has no session (the functional Model). The model must be built.
+   */
+  protected sessionLayers(): Layer[] | null {
+    return null;
+  }
+
+  /**
+   * The device session for a call, with the layers' weights uploaded, or null for the CPU path:
+   * the device resolves to 'cpu', or it is 'auto' and the stack is not supported (said once, in
+   * one log line). Device 'cuda' with an unsupported stack is an Error naming the layer. A new
+   * compile() (loss or optimizer) starts a new session, with a fresh optimizer state as on the CPU.
+   * Runs inside exclusive().
+   */
+  private async deviceSession(fn: string): Promise<DeviceSession | null> {
+    const layers = this.sessionLayers();
+    if (!layers) return null;
+    // Under the test-only host emulation, 'auto' and 'cuda' take the session path without a GPU.
+    const device = this.device !== 'cpu' && sessionEmulated() ? 'cuda' : resolveDevice(fn, this.device);
+    if (device === 'cpu') return null;
+    let s = this.#session;
+    if (!s || s.loss !== this.loss || s.optimizer !== this.#optimizer) {
+      if (s) await s.download(layers);
+      this.#session = null;
+      const spec = sessionSpec(layers, this.loss, this.#optimizer);
+      if (typeof spec === 'string') {
+        if (this.device === 'cuda') throw new Error(`${fn}: device 'cuda': the GPU session does not support ${spec} (use device 'cpu' or 'auto')`);
+        if (!this.#fallbackLogged) logDevice(`vigil: ${this.name} runs on the CPU: the GPU session does not support ${spec}`);
+        this.#fallbackLogged = true;
+        return null;
+      }
+      s = this.#session = new DeviceSession(spec, this.loss, this.#optimizer);
+    }
+    await s.upload(layers);
+    return s;
+  }
+
+  /** After a session step: the session's weights back into the layers (epoch ends, fit's end, trainOnBatch). */
+  private async syncFromSession(): Promise<void> {
+    const layers = this.sessionLayers();
+    if (this.#session && layers) await this.#session.download(layers);
+  }
+
+  /** One optimizer step on the session: the CPU optimizer's step count and learning rate, the model's step count. */
+  private async sessionStep(s: DeviceSession, x: Flow[], t: Float32Array | Int32Array, w: Float32Array | null, seed: number): Promise<[number, number, number]> {
+    const opt = this.#optimizer as Optimizer;
+    const loss = this.loss as Loss;
+    const N = x[0].shape[0], C = s.native.outputs;
+    const out = this.metrics.length ? this.scratch.get('sessionOut', N * C) : null;
+    const it = opt.iterations + 1;
+    const value = await s.native.trainStep(sessionBatch(x[0], t), w, seed, this.steps, it, opt.learningRate, out);
+    // The step the CPU optimizer would have counted: Adam's bias correction and callbacks read it.
+    (opt as { iterations: number }).iterations = it;
+    this.steps += 1;
+    s.ahead = true;
+    const [right, counted] = out ? loss.accuracy(N, C, out, t) : [0, 0];
+    return [value, right, counted];
   }
 
   // ---- Shared --------------------------------------------------------------------------------
@@ -450,6 +514,12 @@ export abstract class TrainableModel<X> implements CallbackModel {
   async trainOnBatch(x: X, y: Targets): Promise<number> {
     const d = this.data(x, y, 'trainOnBatch');
     return this.exclusive(async () => {
+      const s = await this.deviceSession('trainOnBatch');
+      if (s) {
+        const [loss] = await this.sessionStep(s, this.batchOf(d, allRows(d.n)), d.targets as Float32Array, null, this.seed);
+        await this.syncFromSession();
+        return loss;
+      }
       const [loss] = await this.gradients(this.batchOf(d, allRows(d.n)), d.targets as Float32Array, null, this.seed);
       await this.update();
       return loss;
@@ -515,9 +585,10 @@ export abstract class TrainableModel<X> implements CallbackModel {
     this.stopTraining = false;
     // Every batch of every epoch is copied into, and computed in, memory grown here once.
     const batches = new Buffers();
-    await this.exclusive(async () => {
+    const session = await this.exclusive(async () => {
       this.reserve(train, batchSize, true, batches);
       if (val) this.reserve(val, batchSize, false, batches);
+      return this.deviceSession(fn);
     });
     for (const c of callbacks) await c.onTrainBegin?.(this);
     const order = Int32Array.from({ length: train.n }, (_, i) => i);
@@ -525,6 +596,7 @@ export abstract class TrainableModel<X> implements CallbackModel {
     let batchIndex = 0;
     try {
       for (let epoch = 0; epoch < epochs && !this.stopTraining; epoch++) {
+        for (const c of callbacks) await c.onEpochBegin?.(epoch, this);
         const start = performance.now();
         if (shuffle) {
           // Fisher-Yates on the shared Philox generator: the order depends only on (seed, epoch).
@@ -544,6 +616,8 @@ export abstract class TrainableModel<X> implements CallbackModel {
           const tb = rowsOf(train.targets as Float32Array, rows, tw, batches, 'y');
           const wb = weights ? (rowsOf(weights, rows, 1, batches, 'w') as Float32Array) : null;
           const [l, r, c] = await this.exclusive(async () => {
+            // On the device the weights stay there; the layers get them back at epoch ends.
+            if (session) return this.sessionStep(await this.deviceSession(fn) as DeviceSession, xb, tb, wb, seed);
             const res = await this.gradients(xb, tb, wb, seed);
             await this.update();
             return res;
@@ -560,6 +634,8 @@ export abstract class TrainableModel<X> implements CallbackModel {
           history.aborted = true;
           break;
         }
+        // Epoch-end callbacks (EarlyStopping's best weights, checkpoints) read the layers.
+        if (session) await this.exclusive(() => this.syncFromSession());
         const logs: EpochLogs = { loss: lossSum / train.n, metrics: {}, seconds: 0 };
         for (const m of this.metrics) logs.metrics[m] = right / Math.max(counted, 1);
         if (val) {
@@ -574,6 +650,7 @@ export abstract class TrainableModel<X> implements CallbackModel {
         if (this.stopTraining) history.stoppedEarly = true;
       }
     } finally {
+      if (session) await this.exclusive(() => this.syncFromSession());
       for (const c of callbacks) await c.onTrainEnd?.(this);
     }
     return history;
@@ -593,8 +670,20 @@ export abstract class TrainableModel<X> implements CallbackModel {
     return this.exclusive(async () => {
       let sum = 0, right = 0, counted = 0;
       const tw = (d.targets as Float32Array).length / d.n;
+      const s = await this.deviceSession('evaluate');
       for (let b0 = 0; b0 < d.n; b0 += batchSize) {
         const rows = Int32Array.from({ length: Math.min(batchSize, d.n - b0) }, (_, i) => b0 + i);
+        if (s) {
+          const xb = this.batchOf(d, rows, into)[0];
+          const t = rowsOf(d.targets as Float32Array, rows, tw, into, 'y');
+          const C = s.native.outputs;
+          const o = this.scratch.get('sessionOut', rows.length * C);
+          sum += (await s.native.infer(sessionBatch(xb, t), o)) * rows.length;
+          const [r, c] = loss.accuracy(rows.length, C, o, t);
+          right += r;
+          counted += c;
+          continue;
+        }
         const out = await this.forward(this.batchOf(d, rows, into), false, this.seed);
         const t = rowsOf(d.targets as Float32Array, rows, tw, into, 'y');
         const C = out.shape[out.shape.length - 1];
@@ -646,6 +735,17 @@ export abstract class TrainableModel<X> implements CallbackModel {
           throw new RangeError(`predict: out must have ${d.n * row} values (${d.n} rows of ${row}), got ${given.length}`);
         }
       };
+      const s = await this.deviceSession('predict');
+      if (s) {
+        const row = s.native.outputs;
+        check(row);
+        const res = given ?? outputArray(d.n * row);
+        for (let b0 = 0; b0 < d.n; b0 += batchSize) {
+          const rows = Int32Array.from({ length: Math.min(batchSize, d.n - b0) }, (_, i) => b0 + i);
+          await s.native.infer(sessionBatch(this.batchOf(d, rows)[0], null), res.subarray(b0 * row, (b0 + rows.length) * row));
+        }
+        return { data: res, shape: [d.n, row] };
+      }
       const known = this.outputRow(d, batchSize);
       if (known !== null) check(known);
       let result: Float32Array | null = known === null ? null : given ?? outputArray(d.n * known);

@@ -1,5 +1,9 @@
 // Restricted Boltzmann machine as an anomaly detector: the free energy F(v) is -log p(v) up to a
 // constant, so the higher it is, the less probable the row is under the model of the training data.
+// `scoring: 'reconstruction'` scores a row instead by how far it lies from its mean-field
+// reconstruction E[v | h = p(h | v)], the mean over features of the squared difference: no
+// sampling, so deterministic like the free energy. On creditcard-rbm's validation carves it ranked
+// frauds better than the free energy of the same RBMs (README "Tabular detectors").
 //
 // Binary hidden units; visible units Bernoulli (features in [0, 1], scikit-learn's BernoulliRBM)
 // or Gaussian with unit variance (standardise the features first: StandardScaler). Trained by
@@ -8,7 +12,7 @@
 // updates run off the event loop, one epoch per call, bit-identical for any thread count.
 //
 // Against scikit-learn: with `visible: 'bernoulli'`, weights W [hiddenUnits, features] are
-// components_, `b` intercept_visible_, `c` intercept_hidden_; scoreSamples is scikit-learn's
+// components_, `b` intercept_visible_, `c` intercept_hidden_; scoreSamples (default scoring) is scikit-learn's
 // _free_energy (its score_samples is a stochastic pseudo-likelihood, not offered here) and
 // transform() its transform. Initialisation follows Hinton's practical guide rather than
 // scikit-learn: W ~ N(0, 0.01²), hidden biases 0, visible biases at the data's means (Gaussian)
@@ -19,6 +23,7 @@ import { checkDevice } from '../../bindings/device.ts';
 import type { Device } from '../../bindings/device.ts';
 import { rbmFreeEnergyAsync, rbmHiddenProbsAsync, rbmTrainEpochAsync } from '../../bindings/rbm.ts';
 import type { RbmModel, RbmVisible } from '../../bindings/rbm.ts';
+import { rbmVisibleMeansAsync } from '../../bindings/rbm.ts';
 import { permutation } from '../preprocessing/split.ts';
 import type { Tensor } from '../tensor.ts';
 import { Detector, preprocessed, registerDetector } from './detector.ts';
@@ -27,6 +32,9 @@ import { toMatrix } from './matrix.ts';
 import type { Matrix, TabularInput } from './matrix.ts';
 import { thresholdConfig } from './threshold.ts';
 import type { ThresholdOptions } from './threshold.ts';
+
+/** What scoreSamples returns: the free energy, or the mean-field reconstruction error. */
+export type RbmScoring = 'freeEnergy' | 'reconstruction';
 
 export interface RBMOptions extends ThresholdOptions {
   /** Hidden units (default 64). */
@@ -50,7 +58,12 @@ export interface RBMOptions extends ThresholdOptions {
   /** Seeds the initial weights, the epochs' row orders and the Gibbs samples (default 0). */
   seed?: number;
   /**
-   * Where scoring (the free energy) and transform run; training stays on the CPU: 'auto' (default)
+   * The anomaly score: 'freeEnergy' (default) or 'reconstruction', the mean over features of
+   * (v - E[v | h])² with h = p(h | v). Training is the same either way.
+   */
+  scoring?: RbmScoring;
+  /**
+   * Where scoring (free energy or reconstruction) and transform run; training stays on the CPU: 'auto' (default)
    * = the GPU when vigil was built with CUDA and one is usable, else the CPU; 'cpu'; 'cuda' (an
    * Error when unavailable). Scores agree to ~1e-6 relative. Not saved with the model.
    */
@@ -71,7 +84,7 @@ export interface RBMFitOptions extends DetectorFitOptions {
 
 const DEFAULTS = {
   hiddenUnits: 64, visible: 'gaussian' as RbmVisible, gibbsSteps: 1, persistent: false, learningRate: 0.01, momentum: 0.5,
-  weightDecay: 1e-4, batchSize: 64, epochs: 20, seed: 0,
+  weightDecay: 1e-4, batchSize: 64, epochs: 20, seed: 0, scoring: 'freeEnergy' as RbmScoring,
 };
 
 const OPTION_NAMES = new Set([...Object.keys(DEFAULTS), 'contamination', 'thresholdQuantile', 'device']);
@@ -105,6 +118,7 @@ export class RBM extends Detector<TabularInput> {
   readonly batchSize: number;
   readonly epochs: number;
   readonly seed: number;
+  readonly scoring: RbmScoring;
   /** The fitted parameters: W [hiddenUnits, features], b [features], c [hiddenUnits]; null before fit. */
   weights: RbmModel | null = null;
   /** The last fit's epochs. */
@@ -132,6 +146,10 @@ export class RBM extends Detector<TabularInput> {
     this.batchSize = int(fn, 'batchSize', o.batchSize, 1, 2 ** 31 - 1);
     this.epochs = int(fn, 'epochs', o.epochs, 1, MAX_EPOCHS);
     this.seed = int(fn, 'seed', o.seed, 0, Number.MAX_SAFE_INTEGER);
+    if (o.scoring !== 'freeEnergy' && o.scoring !== 'reconstruction') {
+      throw new RangeError(`${fn}: scoring must be 'freeEnergy' or 'reconstruction', got ${JSON.stringify(o.scoring)}`);
+    }
+    this.scoring = o.scoring;
     this.device = checkDevice(fn, opts.device);
   }
 
@@ -197,7 +215,7 @@ export class RBM extends Detector<TabularInput> {
     opts.signal?.throwIfAborted();
     this.weights = model;
     this.history = history;
-    return this.freeEnergy(m);
+    return this.rowScores(m);
   }
 
   // Hinton's guide: visible biases start at the data's means (Gaussian) or log-odds (Bernoulli,
@@ -220,9 +238,30 @@ export class RBM extends Detector<TabularInput> {
     return F;
   }
 
-  /** Free energy of each row: higher = more anomalous. */
+  // The mean-field reconstruction error: P = p(h | v), R = E[v | h = P], mean over features of (v - R)².
+  private async reconstructionError(m: Matrix): Promise<Float32Array> {
+    const { V, H, W, b, c } = this.weights!;
+    const device = checkDevice('RBM', this.device);
+    const P = new Float32Array(m.rows * H);
+    await rbmHiddenProbsAsync(m.rows, V, H, m.data, W, c, P, device);
+    const R = new Float32Array(m.rows * V);
+    await rbmVisibleMeansAsync(this.visible, m.rows, V, H, P, W, b, R, device);
+    const err = new Float32Array(m.rows);
+    for (let i = 0, k = 0; i < m.rows; i++) {
+      let s = 0;
+      for (let j = 0; j < V; j++, k++) s += (m.data[k] - R[k]) ** 2;
+      err[i] = s / V;
+    }
+    return err;
+  }
+
+  private rowScores(m: Matrix): Promise<Float32Array> {
+    return this.scoring === 'reconstruction' ? this.reconstructionError(m) : this.freeEnergy(m);
+  }
+
+  /** Free energy (or reconstruction error, `scoring: 'reconstruction'`) of each row: higher = more anomalous. */
   protected async score(x: TabularInput): Promise<Float32Array> {
-    return this.freeEnergy(this.table('RBM.scoreSamples', x, this.weights!.V));
+    return this.rowScores(this.table('RBM.scoreSamples', x, this.weights!.V));
   }
 
   /** Hidden unit probabilities p(h = 1 | v), [rows, hiddenUnits] (scikit-learn's transform). */
@@ -241,7 +280,7 @@ export class RBM extends Detector<TabularInput> {
     const config: JSONObject = {
       hiddenUnits: H, visible: this.visible, gibbsSteps: this.gibbsSteps, persistent: this.persistent, learningRate: this.learningRate,
       momentum: this.momentum, weightDecay: this.weightDecay, batchSize: this.batchSize, epochs: this.epochs, seed: this.seed,
-      ...thresholdConfig(r),
+      scoring: this.scoring, ...thresholdConfig(r),
     };
     return {
       config,

@@ -4,6 +4,7 @@
 import './iforest.ts';
 import './ocsvm.ts';
 import './rbm.ts';
+import './rbm_ensemble.ts';
 import './autoencoder.ts';
 import './vae.ts';
 import './lstm_forecaster.ts';

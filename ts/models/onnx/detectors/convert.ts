@@ -9,12 +9,13 @@ import { GraphReader } from '../read.ts';
 import { nodeName, vigilMetadata, type DetectorExportOptions, type DetectorRecord, type VigilDetectorMeta } from './common.ts';
 import { importIsolationForest, isolationForestToOnnx } from './iforest.ts';
 import { importOneClassSvm, oneClassSvmToOnnx } from './ocsvm.ts';
-import { importRbm, rbmToOnnx } from './rbm.ts';
+import { importRbm, importRbmEnsemble, rbmEnsembleToOnnx, rbmToOnnx } from './rbm.ts';
 
 const EXPORTERS: Record<string, (state: FittedDetectorState, opts: DetectorExportOptions) => Uint8Array> = {
   IsolationForest: isolationForestToOnnx,
   OneClassSVM: oneClassSvmToOnnx,
   RBM: rbmToOnnx,
+  RbmEnsemble: rbmEnsembleToOnnx,
 };
 
 export const EXPORTABLE: readonly string[] = Object.keys(EXPORTERS);
@@ -30,6 +31,7 @@ const VIGIL_IMPORTERS: Record<string, (r: GraphReader, meta: VigilDetectorMeta) 
   IsolationForest: importIsolationForest,
   OneClassSVM: importOneClassSvm,
   RBM: importRbm,
+  RbmEnsemble: importRbmEnsemble,
 };
 
 const CLASSIFIERS = new Set(['TreeEnsembleClassifier', 'SVMClassifier']);

@@ -7,6 +7,7 @@ import { Detector, restoreDetector, type FittedDetectorState, type JSONObject } 
 import '../../detectors/iforest.ts';
 import '../../detectors/ocsvm.ts';
 import '../../detectors/rbm.ts';
+import '../../detectors/rbm_ensemble.ts';
 import type { TabularInput } from '../../detectors/matrix.ts';
 import { TabularPipeline } from '../../preprocessing/tabular_pipeline.ts';
 import type { GraphReader } from '../read.ts';
