@@ -136,7 +136,9 @@ class Lines {
 // 136; B1 T1024 64->64: 93 vs 123; B16 T256 128->128: 1.50 vs 1.93 ms at 1 thread), slower with
 // Cin 8 (8->64: 49 vs 40 us) and on short inputs, where the weight transform and the buffers
 // dominate (B1 T16 64->64: 19 vs 13 us; B1 T64: 23 vs 17). Few output channels do not hurt it:
-// the direct tile pads them to its 32 (16) columns just the same.
+// the direct tile pads them to its 32 (16) columns just the same. The AVX2 path (capped on the same
+// machine) has the same break-even (B1 T64 64->64: 26 vs 24 us; B8 T256 16->16: 34 vs 37) and gains
+// more on the bench's four TCN layers (37 vs 63 ms at batch 128, 2 threads; AVX-512: 26-28 vs 39-44).
 bool useWinograd(const Conv1dShape& s, int64_t cin, int64_t tout) {
   Level l;
   if (s.kernelSize != 3 || !activeLevel(l)) return false;
