@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import {
   conv1dBackward, conv1dForward, conv1dOutputLength, setConv1dAlgorithm, type Conv1dAlgorithm, type Conv1dPadding, type Conv1dShape,
 } from '../ts/bindings/conv1d.ts';
+import { getNumThreads, setNumThreads } from '../ts/bindings/backend.ts';
 import { forEachSimd } from './helpers/simd.ts';
 import { allWritten, maxRelErr, nanF32, randomF32, rng } from './helpers/random.ts';
 import { conv1dBackwardRef, conv1dRef } from './reference/conv1d.ts';
@@ -111,6 +112,31 @@ test('Winograd input gradient matches the float64 reference, every element writt
       assert.ok(maxRelErr(dW, ref.dW) < 1e-4 && maxRelErr(db, ref.db) < 1e-4, `${level} dW, db ${label(s)}`);
     }
   }));
+});
+
+test('Winograd forward and input gradient are bit-identical at 1 and 2 threads', () => {
+  // 8 x 2048 steps at 64 channels: 64 units of tiles, several per chunk, so 2 threads do split them.
+  const r = rng(75);
+  const s = shape(8, 2048, 64, 64, 2, 'same');
+  const x = randomF32(r, 8 * 2048 * 64), W = randomF32(r, 64 * 64 * 3, -0.1, 0.1), b = randomF32(r, 64);
+  const before = getNumThreads();
+  try {
+    withAlgorithm('winograd', () => {
+      const run = (threads: number) => {
+        setNumThreads(threads);
+        const y = nanF32(x.length), dX = nanF32(x.length);
+        conv1dForward(s, x, W, b, y, 'relu');
+        conv1dBackward(s, x, W, y, dX, null, null);
+        return { y, dX };
+      };
+      const one = run(1), two = run(2);
+      assert.ok(allWritten(one.y) && allWritten(one.dX));
+      assert.equal(two.y, one.y);
+      assert.equal(two.dX, one.dX);
+    });
+  } finally {
+    setNumThreads(before);
+  }
 });
 
 test('Winograd and direct forwards agree, and auto picks one of them', () => {
