@@ -147,7 +147,10 @@ bool useWinograd(const Conv1dShape& s, int64_t cin, int64_t tout) {
     case Conv1dAlgorithm::Winograd: return true;
     case Conv1dAlgorithm::Auto: break;
   }
-  return cin >= 16 && s.batch * tout >= 256;
+  // A sequence's tiles cover whole blocks of m*d steps, so the last block's tiles compute up to
+  // m*d - 1 outputs past the end: at least 4 blocks keep that under a fifth (a dilation near the
+  // length would make most of the work padding).
+  return cin >= 16 && s.batch * tout >= 256 && tout >= 4 * Tab::m * s.dilation;
 }
 
 // out[b, t, j] = act(bias[j] + sum_{k<3, c} in[b, t + k*d - pad, c] * w(j, c, k)) for t < Tout,
