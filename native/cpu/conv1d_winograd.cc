@@ -4,7 +4,7 @@
 // A sequence's output steps are cut into blocks of m*d steps; block q holds d tiles (one per
 // dilation phase p), tile (q, p) covering outputs q*m*d + p + i*d, i < m. Tiles are numbered
 // q*d + p, and a work unit is a run of up to kUnitTiles of them in one sequence: its transformed
-// inputs V [n][tiles][Cin] and products M [n][tiles][ldw] (~86 KB each at 64 channels) stay in
+// inputs V [n][tiles][Cin] and products M [n][tiles][ldw] (~107 KB each at 64 channels) stay in
 // L2 between the three phases, and one nr-column block of a point's transformed weights stays in
 // L1 while the GEMM sweeps the unit's rows.
 #include "cpu/conv1d_winograd.h"
@@ -30,8 +30,9 @@ namespace {
 std::atomic<int> gAlgorithm{static_cast<int>(Conv1dAlgorithm::Auto)};
 
 // Outputs per tile: F(4,3). F(6,3) measured ~10% faster on the bench's TCN layers (30.0-32.6 vs
-// 34.4-37.0 ms for the four, 2 threads, load ~3, before the prefetching) but ~3x the rounding error (worst |error| /
-// sum |w x| 1.6e-6 against 5.5e-7, the direct kernel's 3.3e-7); F(2,3) was no faster than direct.
+// 34.4-37.0 ms for the four, 2 threads, load ~3, before the prefetching) but ~3x the rounding
+// error (worst |error| / sum |w x| 1.6e-6 against 5.5e-7, the direct kernel's 3.3e-7); F(2,3)
+// was no faster than direct.
 using Tab = winograd::F43;
 
 // Tiles per work unit (measured on the bench's TCN layers, 2 threads, before the prefetching
