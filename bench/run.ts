@@ -1,10 +1,11 @@
-// npm run bench [-- --suite gemm,lstm,fit,conv1d,iforest,ocsvm,rbm,lstm-seq,stream,cuda] [--json FILE] [--threads 1,2] [--repeats 5] [--simd avx2]
+// npm run bench [-- --suite gemm,lstm,fit,conv1d,iforest,ocsvm,rbm,lstm-seq,stream,cuda] [--json FILE] [--threads 1,2] [--repeats 5] [--simd avx2] [--conv1d direct]
 // Measures vigil and its peers in one process run (python peers as sequential child processes), prints
 // the tables with the machine ceilings, and optionally writes every row as JSON.
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs as parseArgs_ } from 'node:util';
 import { backend, setSimdCap, type SimdLevel } from '../ts/bindings/backend.ts';
+import { setConv1dAlgorithm, type Conv1dAlgorithm } from '../ts/bindings/conv1d.ts';
 import { type Row, type SuiteOptions } from './harness.ts';
 import { measureMachine } from './machine.ts';
 import { printReport } from './report.ts';
@@ -34,7 +35,8 @@ const usage = `usage: npm run bench [-- options]
   --json FILE           also write the rows as a JSON array of { suite, case, impl, threads, metric, unit, value }
   --threads LIST        thread counts, e.g. 1,2 (default: 1,2)
   --repeats N           timed repeats after the warm-up, median reported (default: 5; tfjs uses at most 3)
-  --simd LEVEL          cap vigil's kernels at avx512, avx2 or generic (default: the best the CPU has)`;
+  --simd LEVEL          cap vigil's kernels at avx512, avx2 or generic (default: the best the CPU has)
+  --conv1d ALGORITHM    vigil's CPU Conv1D forward: auto (default: Winograd for kernel 3 at 16+ channels), direct or winograd`;
 
 function fail(msg: string): never {
   console.error(`bench: ${msg}\n${usage}`);
@@ -50,6 +52,7 @@ const readArgs = (args: string[]) =>
       threads: { type: 'string', default: '1,2' },
       repeats: { type: 'string', default: '5' },
       simd: { type: 'string' },
+      conv1d: { type: 'string', default: 'auto' },
       help: { type: 'boolean', short: 'h' },
     },
   }).values;
@@ -74,16 +77,20 @@ function parseArgs(argv: string[]) {
   if (!Number.isInteger(repeats) || repeats < 1 || repeats > 100) fail(`bad --repeats ${parsed.repeats}`);
   const simd = parsed.simd as SimdLevel | undefined;
   if (simd !== undefined && !['avx512', 'avx2', 'generic'].includes(simd)) fail(`bad --simd ${simd}`);
-  return { suites, json: parsed.json ?? null, threads: [...new Set(threads)], repeats, simd };
+  const conv1d = parsed.conv1d as Conv1dAlgorithm;
+  if (!['auto', 'direct', 'winograd'].includes(conv1d)) fail(`bad --conv1d ${conv1d}`);
+  return { suites, json: parsed.json ?? null, threads: [...new Set(threads)], repeats, simd, conv1d };
 }
 
 const args = parseArgs(process.argv.slice(2));
 // A cap on vigil's kernels (peers are unaffected), to measure e.g. the AVX2 path on an AVX-512 machine.
 if (args.simd) setSimdCap(args.simd);
+// The direct forward next to the Winograd one in the same build and session (before/after rows).
+setConv1dAlgorithm(args.conv1d);
 const suiteOpts: SuiteOptions = { threads: args.threads, repeats: args.repeats };
 console.log(
   `vigil bench: suites ${args.suites.join(', ')}; threads ${args.threads.join(', ')} (${availableParallelism()} cores); ` +
-    `warm-up + median of ${args.repeats}; vigil kernels ${backend().simd}; node ${process.version}`,
+    `warm-up + median of ${args.repeats}; vigil kernels ${backend().simd}, conv1d ${args.conv1d}; node ${process.version}`,
 );
 
 const rows: Row[] = [];

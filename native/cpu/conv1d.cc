@@ -14,6 +14,7 @@
 #include <new>
 #include <vector>
 
+#include "cpu/conv1d_winograd.h"
 #include "cpu/cpu_features.h"
 #include "cpu/threadpool.h"
 
@@ -278,6 +279,7 @@ void weightGrads(const Geometry& geo, const Conv1dShape& s, const float* x, cons
 }  // namespace
 
 void conv1dForward(const Conv1dShape& s, const float* x, const float* W, const float* b, float* y, Conv1dActivation act) {
+  if (conv1dUsesWinograd(s)) return conv1dWinogradForward(s, x, W, b, y, act);
   const Geometry& g = activeGeometry();
   const int64_t C = s.inChannels, O = s.outChannels, K = s.kernelSize;
   const int64_t ldw = roundUp(O, g.nr);
@@ -306,7 +308,9 @@ void conv1dBackward(const Conv1dShape& s, const float* x, const float* W, const 
     });
     dY = dZ;
   }
-  if (dX != nullptr) {
+  if (dX != nullptr && conv1dUsesWinogradInputGrad(s)) {
+    conv1dWinogradInputGrad(s, W, dY, dX);
+  } else if (dX != nullptr) {
     // dX[t, c] = sum_{k, o} dY[t - k*d + padLeft, o] W[o, c, k]: with tap k' = K-1-k this is the
     // forward pass over dY with weights w[k'][o][c] = W[o, c, K-1-k'] and left padding span - padLeft.
     const Geometry& g = activeGeometry();

@@ -2,6 +2,7 @@
 #include <sstream>
 
 #include "cpu/conv1d.h"
+#include "cpu/conv1d_winograd.h"
 #include "cuda/conv1d.h"
 #include "glue/common.h"
 #include "glue/families.h"
@@ -97,6 +98,13 @@ void register_conv1d(Napi::Env env, Napi::Object exports) {
   // Test-only: the CUDA kernels' grids run as host loops, in every build.
   define(env, exports, "_cudaHostEmulateConv1dForward", [](Args& a) { return forward(a, Path::CudaHost); });
   define(env, exports, "_cudaHostEmulateConv1dBackward", [](Args& a) { return backward(a, Path::CudaHost); });
+  // Test and bench only: which CPU forward runs ('auto' picks by shape); returns the previous one.
+  exports.Set("_setConv1dAlgorithm", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    Args a(info, "_setConv1dAlgorithm");
+    static const char* const names[] = {"auto", "direct", "winograd"};
+    const auto prev = setConv1dAlgorithm(static_cast<Conv1dAlgorithm>(a.oneOf(0, "algorithm", {"auto", "direct", "winograd"})));
+    return Napi::String::New(info.Env(), names[static_cast<int>(prev)]);
+  }, "_setConv1dAlgorithm"));
 }
 
 }  // namespace glue

@@ -42,7 +42,15 @@ interface Conv1dAddon {
   conv1dForwardCudaAsync: Conv1dAddon['conv1dForwardAsync'];
   conv1dBackwardCuda: Conv1dAddon['conv1dBackward'];
   conv1dBackwardCudaAsync: Conv1dAddon['conv1dBackwardAsync'];
+  _setConv1dAlgorithm(a: Conv1dAlgorithm): Conv1dAlgorithm;
 }
+
+/**
+ * Which CPU forward conv1dForward runs: 'auto' (default) picks by shape, 'direct' the direct
+ * kernel, 'winograd' the Winograd F(4,3) kernel wherever it applies (kernelSize 3 on the AVX2 and
+ * AVX-512 paths; elsewhere the direct kernel still runs). Process-wide; for tests and benchmarks.
+ */
+export type Conv1dAlgorithm = 'auto' | 'direct' | 'winograd';
 
 const native = () => addon<Conv1dAddon>();
 const dims = (s: Conv1dShape): Dims => [s.batch, s.time, s.inChannels, s.outChannels, s.kernelSize, s.dilation, s.padding];
@@ -102,4 +110,9 @@ export async function conv1dBackwardAsync(
   const n = native();
   return onDevice(n, 'conv1dBackwardAsync', device)(
     ...dims(s), x, W, dY, dX ?? null, dW ?? null, db ?? null, relu?.out ?? null, relu?.dZ ?? null);
+}
+
+/** Selects the CPU forward (see Conv1dAlgorithm) and returns the previous selection. Test and bench only. */
+export function setConv1dAlgorithm(a: Conv1dAlgorithm): Conv1dAlgorithm {
+  return native()._setConv1dAlgorithm(a);
 }
