@@ -205,4 +205,25 @@ test('device may be changed after a fit: leaving the session brings its weights 
   assert.is(dev.device, 'cpu');
 });
 
+test('device changed to the CPU mid-fit: the rest of the fit runs on the CPU from the session\'s weights', async () => {
+  // Plain SGD keeps no optimizer state, so the switched fit can match the CPU twin's step for step.
+  const c = { ...cases[0], compile: () => ({ loss: 'binary_crossentropy' as const, optimizer: { name: 'sgd' as const, learningRate: 0.1 } }) };
+  const [cpu, dev] = await twins(c);
+  const native = addon<Record<string, (...a: unknown[]) => unknown>>();
+  const release = native.sessionReleaseAsync;
+  let released = 0;
+  native.sessionReleaseAsync = (...a: unknown[]) => { released++; return release(...a); };
+  try {
+    // 13 rows in batches of 5: the switch after batch 0 leaves two batches of epoch 0 and all of epoch 1.
+    const opts = { epochs: 2, batchSize: 5, callbacks: [{ onBatchEnd: (i: number) => { if (i === 0) dev.device = 'cpu'; } }] };
+    const hc = await cpu.fit(c.x, c.y, { epochs: 2, batchSize: 5 });
+    const hd = await dev.fit(c.x, c.y, opts);
+    assert.is(released, 1, 'the session is released when the fit leaves it');
+    hc.epochs.forEach((e, i) => assert.ok(Math.abs(hd.epochs[i].loss - e.loss) <= 1e-5, `epoch ${i}: ${hd.epochs[i].loss} vs ${e.loss}`));
+    cpu.getWeights().forEach((w, i) => assert.ok(relNorm(dev.getWeights()[i], w) < 1e-4, `weight ${i}: ${relNorm(dev.getWeights()[i], w)}`));
+  } finally {
+    native.sessionReleaseAsync = release;
+  }
+});
+
 test.run();

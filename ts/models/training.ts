@@ -646,8 +646,11 @@ export abstract class TrainableModel<X> implements CallbackModel {
           const tb = rowsOf(train.targets as Float32Array, rows, tw, batches, 'y');
           const wb = weights ? (rowsOf(weights, rows, 1, batches, 'w') as Float32Array) : null;
           const [l, r, c] = await this.exclusive(async () => {
-            // On the device the weights stay there; the layers get them back at epoch ends.
-            if (session) return this.sessionStep(await this.deviceSession(fn) as DeviceSession, xb, tb, wb, seed);
+            // On the device the weights stay there; the layers get them back at epoch ends. A
+            // callback may have set device 'cpu' since: deviceSession then brings the session's
+            // weights back and releases it, and the rest of the fit steps on the CPU.
+            const s = session ? await this.deviceSession(fn) : null;
+            if (s) return this.sessionStep(s, xb, tb, wb, seed);
             const res = await this.gradients(xb, tb, wb, seed);
             await this.update();
             return res;
