@@ -12,6 +12,10 @@
 
 namespace vigil {
 namespace winograd {
+// Internal linkage: both ISA files instantiate the scalar-tail templates (V = float) too, and as
+// weak symbols the linker would keep one copy, possibly the one compiled with -mavx512f, for both
+// paths (seen at -O0, where they are not inlined): an AVX2-only CPU would then fault in it.
+namespace {
 
 template <class V>
 inline V load(const float* p) {
@@ -108,5 +112,6 @@ conv1d_detail::WinogradTransforms transformsFor() {
   return {inputTransform<V, Tab>, outputTransform<V, Tab>};
 }
 
+}  // namespace
 }  // namespace winograd
 }  // namespace vigil
