@@ -3,6 +3,11 @@
 // t, t+d, ..., t+(m-1)d form one tile, which reads inputs t - padLeft + j*d, j < m+2. Per tile and
 // (in, out) channel pair it spends m+2 multiply-adds where the direct kernel spends 3m, in
 // m+2 channel GEMMs [tiles x Cin] x [Cin x Cout] run on the direct kernel's register tiles.
+// Accuracy: the transforms mix a tile's m+2 input rows before the products, so each output's
+// rounding error scales with the magnitudes of that whole window, not only of the 3 rows it reads
+// (test/conv1d-winograd.test.ts's windowScale): next to one step 1e4 times larger than the rest, the
+// other outputs of its tile are off by ~8e-4 of their own sum |W x| where the direct kernel is ~3e-7.
+// Likewise a NaN or Inf in a row can reach all m outputs of its tile.
 #pragma once
 #include <cstdint>
 
