@@ -7,7 +7,6 @@
 // rounding error scales with the magnitudes of that whole window, not only of the 3 rows it reads
 // (test/conv1d-winograd.test.ts's windowScale): next to one step 1e4 times larger than the rest, the
 // other outputs of its tile are off by ~8e-4 of their own sum |W x| where the direct kernel is ~3e-7.
-// Likewise a NaN or Inf in a row can reach all m outputs of its tile.
 #pragma once
 #include <cstdint>
 
