@@ -48,20 +48,29 @@ struct Level {
   WinogradTransforms tf;
 };
 
-// The active SIMD level's GEMM tile and transforms; false on the portable path (direct only).
-bool activeLevel(Level& out) {
+// A SIMD level's GEMM tile and transforms; false on the portable path (direct only).
+bool levelOf(Simd simd, Level& out) {
 #if defined(VIGIL_X86)
-  if (useAvx512()) {
+  if (simd >= Simd::Avx512) {
     out = Level{14, 32, conv1d_detail::tileAvx512, conv1d_detail::winogradAvx512()};
     return true;
   }
-  if (useAvx2()) {
+  if (simd >= Simd::Avx2) {
     out = Level{6, 16, conv1d_detail::tileAvx2, conv1d_detail::winogradAvx2()};
     return true;
   }
 #endif
+  (void)simd;
   (void)out;
   return false;
+}
+bool activeLevel(Level& out) { return levelOf(activeSimd(), out); }
+// The level for a pass the selection (useWinograd) already chose: should setSimdCap lower the cap
+// to the portable path in between (another thread), the processor still has the level it saw.
+Level passLevel() {
+  Level l;
+  if (!activeLevel(l)) levelOf(hardwareSimd(), l);
+  return l;
 }
 
 int64_t roundUp(int64_t a, int64_t m) { return (a + m - 1) / m * m; }
@@ -254,8 +263,7 @@ bool conv1dUsesWinogradInputGrad(const Conv1dShape& s) {
 
 void conv1dWinogradForward(const Conv1dShape& s, const float* x, const float* W, const float* b, float* y,
                            Conv1dActivation act) {
-  Level L;
-  activeLevel(L);
+  const Level L = passLevel();
   const int64_t C = s.inChannels, O = s.outChannels, ldw = roundUp(O, L.nr);
   AlignedFloats u = zeroFloats(Tab::n * C * ldw), bias = zeroFloats(ldw);
   transformWeights(W, C, O, ldw, false, u.get());
@@ -267,8 +275,7 @@ void conv1dWinogradForward(const Conv1dShape& s, const float* x, const float* W,
 void conv1dWinogradInputGrad(const Conv1dShape& s, const float* W, const float* dY, float* dX) {
   // dX[t, c] = sum_{k, o} dY[t - k*d + padLeft, o] W[o, c, k]: with k' = 2 - k, the pass over dY
   // with weights w(c, o, k') = W[o, c, 2 - k'] and left padding span - padLeft (conv1d.cc's too).
-  Level L;
-  activeLevel(L);
+  const Level L = passLevel();
   const int64_t C = s.inChannels, O = s.outChannels, ldw = roundUp(C, L.nr);
   AlignedFloats u = zeroFloats(Tab::n * O * ldw), bias = zeroFloats(ldw);
   transformWeights(W, C, O, ldw, true, u.get());
