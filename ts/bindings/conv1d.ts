@@ -46,9 +46,10 @@ interface Conv1dAddon {
 }
 
 /**
- * Which CPU forward conv1dForward runs: 'auto' (default) picks by shape, 'direct' the direct
- * kernel, 'winograd' the Winograd F(4,3) kernel wherever it applies (kernelSize 3 on the AVX2 and
- * AVX-512 paths; elsewhere the direct kernel still runs). Process-wide; for tests and benchmarks.
+ * Which CPU kernel conv1dForward and conv1dBackward's input gradient run: 'auto' (default) picks by
+ * shape, 'direct' the direct kernel, 'winograd' the Winograd F(4,3) kernel wherever it applies
+ * (kernelSize 3 on the AVX2 and AVX-512 paths; elsewhere the direct kernel still runs).
+ * Process-wide; for tests and benchmarks.
  */
 export type Conv1dAlgorithm = 'auto' | 'direct' | 'winograd';
 
