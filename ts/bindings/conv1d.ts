@@ -48,8 +48,10 @@ interface Conv1dAddon {
 /**
  * Which CPU kernel conv1dForward and conv1dBackward's input gradient run: 'auto' (default) picks by
  * shape, 'direct' the direct kernel, 'winograd' the Winograd F(4,3) kernel wherever it applies
- * (kernelSize 3 on the AVX2 and AVX-512 paths; elsewhere the direct kernel still runs).
- * Process-wide; for tests and benchmarks.
+ * (kernelSize 3 on the AVX2 and AVX-512 paths; elsewhere the direct kernel still runs). Winograd's
+ * rounding is relative to each output's 6-step input window, not to the output itself: beside a
+ * step thousands of times larger than its neighbours their outputs' relative error reaches ~1e-3
+ * (the direct kernel's stays ~1e-7). Process-wide.
  */
 export type Conv1dAlgorithm = 'auto' | 'direct' | 'winograd';
 
@@ -113,7 +115,7 @@ export async function conv1dBackwardAsync(
     ...dims(s), x, W, dY, dX ?? null, dW ?? null, db ?? null, relu?.out ?? null, relu?.dZ ?? null);
 }
 
-/** Selects the CPU forward (see Conv1dAlgorithm) and returns the previous selection. Test and bench only. */
+/** Selects the CPU Conv1D kernel (see Conv1dAlgorithm) for every later call; returns the previous selection. */
 export function setConv1dAlgorithm(a: Conv1dAlgorithm): Conv1dAlgorithm {
   return native()._setConv1dAlgorithm(a);
 }
