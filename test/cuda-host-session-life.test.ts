@@ -226,4 +226,27 @@ test('device changed to the CPU mid-fit: the rest of the fit runs on the CPU fro
   }
 });
 
+
+test('moving a model between the CPU and the session starts the optimizer afresh on the new side, as documented', async () => {
+  const c = cases[0]; // Adam: its bias correction reads the step count
+  const [cpu, dev] = await twins(c);
+  dev.device = 'cpu';
+  await cpu.fit(c.x, c.y, c.fit);
+  await dev.fit(c.x, c.y, c.fit);
+  assert.equal(dev.getWeights(), cpu.getWeights(), 'both trained on the CPU so far');
+  // The CPU twin continues with a fresh optimizer: what the session must do after the move.
+  (cpu.optimizer as unknown as { reset(): void }).reset();
+  assert.is(cpu.optimizer!.iterations, 0);
+  await cpu.fit(c.x, c.y, c.fit);
+  dev.device = 'cuda';
+  await dev.fit(c.x, c.y, c.fit);
+  cpu.getWeights().forEach((w, i) => assert.ok(relNorm(dev.getWeights()[i], w) < 1e-4, `to the session, weight ${i}: ${relNorm(dev.getWeights()[i], w)}`));
+  // And back: the CPU optimizer does not resume its pre-session moments.
+  (cpu.optimizer as unknown as { reset(): void }).reset();
+  await cpu.fit(c.x, c.y, c.fit);
+  dev.device = 'cpu';
+  await dev.fit(c.x, c.y, c.fit);
+  cpu.getWeights().forEach((w, i) => assert.ok(relNorm(dev.getWeights()[i], w) < 1e-4, `back to the CPU, weight ${i}: ${relNorm(dev.getWeights()[i], w)}`));
+});
+
 test.run();

@@ -16,6 +16,8 @@ export interface Optimizer {
   readonly iterations: number;
   /** One update of every parameter from its gradient (same order on every call). */
   apply(params: readonly Float32Array[], grads: readonly Float32Array[]): Promise<void>;
+  /** Forgets the state (moments, step count), as a fresh optimizer: a model moving between devices calls it. */
+  reset?(): void;
 }
 
 /**
@@ -124,6 +126,11 @@ abstract class Base<S, O extends { learningRate: number }> implements Optimizer 
 
   protected abstract state(n: number): S;
   protected abstract step(t: number, p: Float32Array, g: Float32Array, s: S, big: boolean): void | Promise<void>;
+
+  reset(): void {
+    this.iterations = 0;
+    this.states = [];
+  }
 
   async apply(params: readonly Float32Array[], grads: readonly Float32Array[]): Promise<void> {
     if (this.states.length !== params.length) this.states = params.map((p) => this.state(p.length));

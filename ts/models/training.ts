@@ -331,10 +331,12 @@ export abstract class TrainableModel<X> implements CallbackModel {
     if (device === 'cpu') {
       if (s) {
         // The device was changed to the CPU since the last call: the session's weights (ahead of
-        // the layers mid-fit) come back, and its memory goes now.
+        // the layers mid-fit) come back, and its memory goes now. Its optimizer state stays
+        // behind, so the CPU optimizer starts afresh too (its own, from before the session, is stale).
         this.#session = null;
         await s.download(layers);
         await s.native.release();
+        this.#optimizer?.reset?.();
       }
       return null;
     }
@@ -352,6 +354,9 @@ export abstract class TrainableModel<X> implements CallbackModel {
         logDeviceOnce(`vigil: ${this.name} runs on the CPU: the GPU session does not support ${spec}`);
         return null;
       }
+      // The session's optimizer state starts empty: steps the CPU optimizer took before (a model
+      // moved to the GPU mid-training) must not count toward its bias corrections.
+      this.#optimizer?.reset?.();
       s = this.#session = new DeviceSession(spec, this.loss, this.#optimizer);
     }
     await s.upload(layers);
