@@ -14,6 +14,7 @@
 #include <new>
 #include <vector>
 
+#include "cpu/aligned.h"
 #include "cpu/conv1d_winograd.h"
 #include "cpu/cpu_features.h"
 #include "cpu/threadpool.h"
@@ -106,20 +107,6 @@ constexpr int64_t kPartialFloats = int64_t(1) << 22;
 constexpr int64_t kBiasRows = 32;
 // Elements per chunk of the ReLU mask: a pass over memory, worth a second thread only in bulk.
 constexpr int64_t kMaskGrain = int64_t(1) << 16;
-
-int64_t roundUp(int64_t a, int64_t m) { return (a + m - 1) / m * m; }
-
-struct AlignedDelete {
-  void operator()(float* p) const { ::operator delete[](p, std::align_val_t(64)); }
-};
-using AlignedFloats = std::unique_ptr<float[], AlignedDelete>;
-// Zero-filled: the packed weights' padding columns must be 0.
-AlignedFloats zeroFloats(int64_t n) {
-  n = std::max<int64_t>(n, 1);
-  AlignedFloats p(static_cast<float*>(::operator new[](sizeof(float) * n, std::align_val_t(64))));
-  std::memset(p.get(), 0, sizeof(float) * n);
-  return p;
-}
 
 // out[b, t, j] = init[j] + sum_{k, c} in[b, t + k*d - pad, c] * w[(k*Cin + c)*ldw + j] for t < Tout,
 // j < Cout, with in = 0 outside rows [0, Tin). ldw is a multiple of the tile width and w's columns

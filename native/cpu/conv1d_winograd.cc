@@ -15,6 +15,7 @@
 #include <memory>
 #include <new>
 
+#include "cpu/aligned.h"
 #include "cpu/conv1d_winograd_tables.h"
 #include "cpu/cpu_features.h"
 #include "cpu/threadpool.h"
@@ -71,19 +72,6 @@ Level passLevel() {
   Level l;
   if (!activeLevel(l)) levelOf(hardwareSimd(), l);
   return l;
-}
-
-int64_t roundUp(int64_t a, int64_t m) { return (a + m - 1) / m * m; }
-
-struct AlignedDelete {
-  void operator()(float* p) const { ::operator delete[](p, std::align_val_t(64)); }
-};
-using AlignedFloats = std::unique_ptr<float[], AlignedDelete>;
-AlignedFloats zeroFloats(int64_t n) {
-  n = std::max<int64_t>(n, 1);
-  AlignedFloats p(static_cast<float*>(::operator new[](sizeof(float) * n, std::align_val_t(64))));
-  std::memset(p.get(), 0, sizeof(float) * n);
-  return p;
 }
 
 // The transformed weights as the pass's GEMM operand, summed in double and rounded once; columns

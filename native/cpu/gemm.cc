@@ -11,6 +11,7 @@
 #include <cstring>
 #include <new>
 
+#include "cpu/aligned.h"
 #include "cpu/cpu_features.h"
 #include "cpu/threadpool.h"
 
@@ -35,17 +36,6 @@ struct Geometry {
 // Below this many multiply-adds a product runs on the calling thread: waking the pool
 // would cost more than it saves.
 constexpr int64_t kMinParallelWork = int64_t(1) << 17;
-
-// 64-byte aligned float storage: panels start on cache lines and the AVX2 kernel uses
-// aligned loads on packed B.
-struct AlignedDelete {
-  void operator()(float* p) const { ::operator delete[](p, std::align_val_t(64)); }
-};
-using AlignedFloats = std::unique_ptr<float[], AlignedDelete>;
-AlignedFloats allocFloats(int64_t n) {
-  return AlignedFloats(static_cast<float*>(::operator new[](sizeof(float) * std::max<int64_t>(n, 1),
-                                                            std::align_val_t(64))));
-}
 
 // Packed A for one row block, reused across calls on the same thread (it is at most
 // mc x kc floats, so keeping it costs little and saves an allocation per call).
