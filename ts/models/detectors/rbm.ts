@@ -94,7 +94,8 @@ const INIT_STREAM = 0;
 const shuffleStream = (epoch: number) => 1 + epoch;
 const MAX_EPOCHS = 2 ** 20;
 
-function int(fn: string, name: string, v: unknown, lo: number, hi: number): number {
+/** An integer option in [lo, hi]: a TypeError for a non-number, a RangeError naming the option otherwise. */
+export function int(fn: string, name: string, v: unknown, lo: number, hi: number): number {
   if (typeof v !== 'number') throw new TypeError(`${fn}: ${name} must be a number, got ${typeof v}`);
   if (!Number.isInteger(v) || v < lo || v > hi) throw new RangeError(`${fn}: ${name} must be an integer in [${lo}, ${hi}], got ${v}`);
   return v;
@@ -294,19 +295,28 @@ export class RBM extends Detector<TabularInput> {
   }
 }
 
+/**
+ * A fitted RBM's parameters and epochs from a saved state: the weights named W, b, c + `suffix`
+ * (an RbmEnsemble saves member i's as W<i>, b<i>, c<i>), checked for size and finiteness, and the
+ * epochs' reconstruction errors when saved. `V` is the fitted feature count, already checked.
+ */
+export function restoreRbm(rbm: RBM, V: number, weights: Map<string, Float32Array>, errs: unknown, suffix = ''): void {
+  const H = rbm.hiddenUnits;
+  const get = (name: string, len: number) => {
+    const key = name + suffix;
+    const w = weights.get(key);
+    if (!w || w.length !== len) throw new RangeError(`weight '${key}' must hold ${len} values, got ${w ? w.length : 'none'}`);
+    if (!w.every(Number.isFinite)) throw new RangeError(`weight '${key}' holds non-finite values`);
+    return w;
+  };
+  rbm.weights = { V, H, W: get('W', H * V), b: get('b', V), c: get('c', H) };
+  if (Array.isArray(errs)) rbm.history = errs.map((e) => ({ reconstructionError: Number(e), seconds: Number.NaN }));
+}
+
 registerDetector('RBM', ({ config, fitted, weights }) => {
   const rbm = new RBM(config as RBMOptions);
   const V = fitted.features;
-  const H = rbm.hiddenUnits;
   if (!Number.isInteger(V) || (V as number) < 1) throw new TypeError(`fitted.features must be a positive integer, got ${JSON.stringify(V)}`);
-  const get = (name: string, len: number) => {
-    const w = weights.get(name);
-    if (!w || w.length !== len) throw new RangeError(`weight '${name}' must hold ${len} values, got ${w ? w.length : 'none'}`);
-    if (!w.every(Number.isFinite)) throw new RangeError(`weight '${name}' holds non-finite values`);
-    return w;
-  };
-  rbm.weights = { V: V as number, H, W: get('W', H * (V as number)), b: get('b', V as number), c: get('c', H) };
-  const errs = fitted.reconstructionError;
-  if (Array.isArray(errs)) rbm.history = errs.map((e) => ({ reconstructionError: Number(e), seconds: Number.NaN }));
+  restoreRbm(rbm, V as number, weights, fitted.reconstructionError);
   return rbm as Detector<never>;
 });

@@ -17,7 +17,7 @@ import { Detector, registerDetector } from './detector.ts';
 import type { DetectorState, JSONObject, RawRows } from './detector.ts';
 import { toMatrix } from './matrix.ts';
 import type { TabularInput } from './matrix.ts';
-import { RBM } from './rbm.ts';
+import { int, RBM, restoreRbm } from './rbm.ts';
 import type { RBMFitOptions, RBMOptions, RbmScoring } from './rbm.ts';
 import { thresholdConfig } from './threshold.ts';
 import type { Tensor } from '../tensor.ts';
@@ -63,9 +63,7 @@ export class RbmEnsemble extends Detector<TabularInput> {
   constructor(opts: RbmEnsembleOptions = {}) {
     super(FN, opts);
     const o = opts as RbmEnsembleOptions;
-    const k = o.members ?? 5;
-    if (typeof k !== 'number') throw new TypeError(`${FN}: members must be a number, got ${typeof k}`);
-    if (!Number.isInteger(k) || k < 1 || k > MAX_MEMBERS) throw new RangeError(`${FN}: members must be an integer in [1, ${MAX_MEMBERS}], got ${k}`);
+    const k = int(FN, 'members', o.members ?? 5, 1, MAX_MEMBERS);
     const s = o.seed ?? 0;
     if (typeof s !== 'number') throw new TypeError(`${FN}: seed must be a number, got ${typeof s}`);
     const maxSeed = Math.floor((Number.MAX_SAFE_INTEGER - (k - 1)) / k);
@@ -180,16 +178,7 @@ registerDetector('RbmEnsemble', ({ config, fitted, weights }) => {
   const errs = Array.isArray(fitted.reconstructionError) ? fitted.reconstructionError : [];
   ens.rbms = Array.from({ length: ens.members }, (_, i) => {
     const r = member({ ...ens.memberOptions, seed: ens.memberSeed(i), device: ens.device });
-    const H = r.hiddenUnits;
-    const get = (name: string, len: number) => {
-      const w = weights.get(`${name}${i}`);
-      if (!w || w.length !== len) throw new RangeError(`weight '${name}${i}' must hold ${len} values, got ${w ? w.length : 'none'}`);
-      if (!w.every(Number.isFinite)) throw new RangeError(`weight '${name}${i}' holds non-finite values`);
-      return w;
-    };
-    r.weights = { V: V as number, H, W: get('W', H * (V as number)), b: get('b', V as number), c: get('c', H) };
-    const e = errs[i];
-    if (Array.isArray(e)) r.history = e.map((v) => ({ reconstructionError: Number(v), seconds: Number.NaN }));
+    restoreRbm(r, V as number, weights, errs[i], String(i));
     r.threshold = thresholds[i] as number;
     return r;
   });
