@@ -32,6 +32,16 @@ export function visibleMeansRef(vis: Visible, N: number, V: number, H: number, h
   return out;
 }
 
+/** The mean-field reconstruction error of rows x [N, V] (RBM scoring 'reconstruction'): mean over features of (x - E[v | h = p(h | x)])². */
+export function reconstructionErrorRef(vis: Visible, N: number, V: number, H: number, x: Num, W: Num, b: Num, c: Num): Float64Array {
+  const R = visibleMeansRef(vis, N, V, H, hiddenProbsRef(N, V, H, x, W, c), W, b);
+  return Float64Array.from({ length: N }, (_, r) => {
+    let s = 0;
+    for (let i = 0; i < V; i++) s += (x[r * V + i] - R[r * V + i]) ** 2;
+    return s / V;
+  });
+}
+
 export function freeEnergyRef(vis: Visible, N: number, V: number, H: number, x: Num, W: Num, b: Num, c: Num): Float64Array {
   const out = new Float64Array(N);
   for (let r = 0; r < N; r++) {
