@@ -192,21 +192,21 @@ export function checkInput(x: unknown, fn: string, argX: string, embedding: Embe
   let data: Float32Array | Int32Array = t.data;
   if (embedding) {
     if (t.shape.length !== 2) throw new RangeError(`${fn}: ${argX} must be token ids [n, time], got [${t.shape.join(', ')}]`);
+    const outside = (v: number, i: number) =>
+      new RangeError(`${fn}: ${argX} token ids must be in [0, ${embedding.inputDim - 1}] (Embedding inputDim), got ${v} at index ${i}`);
     if (data instanceof Float32Array) {
+      // Float ids are checked one by one on the way into the Int32Array, before it would wrap
+      // them (2^32 + 1 would read as 1): the native scan below is for ids given as Int32Array.
       const ids = new Int32Array(data.length);
       for (let i = 0; i < data.length; i++) {
         if (!Number.isInteger(data[i])) throw new TypeError(`${fn}: ${argX} token ids must be integers, got ${data[i]} at index ${i}`);
-        // Checked before the Int32Array would wrap it (2^32 + 1 would read as 1).
-        if (data[i] < 0 || data[i] >= embedding.inputDim) {
-          throw new RangeError(`${fn}: ${argX} token ids must be in [0, ${embedding.inputDim - 1}] (Embedding inputDim), got ${data[i]} at index ${i}`);
-        }
+        if (data[i] < 0 || data[i] >= embedding.inputDim) throw outside(data[i], i);
         ids[i] = data[i];
       }
       data = ids;
-    }
-    const i = firstOutsideI32(data, 0, embedding.inputDim - 1);
-    if (i >= 0) {
-      throw new RangeError(`${fn}: ${argX} token ids must be in [0, ${embedding.inputDim - 1}] (Embedding inputDim), got ${data[i]} at index ${i}`);
+    } else {
+      const i = firstOutsideI32(data, 0, embedding.inputDim - 1);
+      if (i >= 0) throw outside(data[i], i);
     }
   } else if (data instanceof Int32Array) {
     data = Float32Array.from(data);
