@@ -11,6 +11,7 @@ import { GlobalMaxPooling1D } from '../../ts/models/layers/pooling.ts';
 import { SimpleRNN } from '../../ts/models/layers/simple_rnn.ts';
 import { Sequential } from '../../ts/models/sequential.ts';
 import type { CompileOptions, FitOptions, ModelInput } from '../../ts/models/sequential.ts';
+import { relNorm } from './cuda-cases.ts';
 
 export function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -20,14 +21,8 @@ export function rng(seed: number): () => number {
   };
 }
 
-export function relNorm(a: Float32Array, b: Float32Array): number {
-  let d = 0, n = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += (a[i] - b[i]) ** 2;
-    n += b[i] ** 2;
-  }
-  return Math.sqrt(d / Math.max(n, 1e-30));
-}
+// The kernel parity tests' measure, ||a - b|| / ||b||, for the session tests too.
+export { relNorm };
 
 /** Token ids in [1, V) (no zeros: nothing is padding by value), 'pre'-padded lengths incl. 0, 1 and T. */
 export function tokens(n: number, T: number, V: number, seed: number): ModelInput {
