@@ -63,10 +63,7 @@ struct Value {
 VIGIL_EACH_KERNEL(valueKernel, Value)
 
 
-}  // namespace
-
-namespace dev {
-
+// *sum (device) = Σ g² in double; partials is device scratch of blocksFor(n) doubles.
 void sumSquares(cudaStream_t s, const std::string& where, int64_t n, const float* g, double* partials, double* sum) {
   const int64_t blocks = blocksFor(n);
   squaresKernel<<<static_cast<unsigned>(blocks), kReduceThreads, 0, s>>>(n, blocks, g, partials);
@@ -75,13 +72,30 @@ void sumSquares(cudaStream_t s, const std::string& where, int64_t n, const float
   checkLaunch(where, "clip partialsKernel launch");
 }
 
-void clipScale(cudaStream_t s, const std::string& where, int64_t n, double c, const double* sums, int64_t count,
-               bool global, const float* g, float* out) {
-  launchEach(scaleKernel, n, Scale{c, sums, count, global, g, out}, s, where, "clip scale kernel launch");
-}
+}  // namespace
 
-void clipValue(cudaStream_t s, const std::string& where, int64_t n, double c, const float* g, float* out) {
-  launchEach(valueKernel, n, Value{c, g, out}, s, where, "clip value kernel launch");
+namespace dev {
+
+void clipGradients(cudaStream_t s, const std::string& where, ClipMode mode, double c, int64_t count,
+                   const int64_t* sizes, const float* g, float* out) {
+  int64_t total = 0, most = 1;
+  for (int64_t j = 0; j < count; ++j) {
+    total += sizes[j];
+    most = blocksFor(sizes[j]) > most ? blocksFor(sizes[j]) : most;
+  }
+  if (mode == ClipMode::Value) {
+    launchEach(valueKernel, total, Value{c, g, out}, s, where, "clip value kernel launch");
+    return;
+  }
+  DeviceBuffer<double> partials(static_cast<size_t>(most), s, where), sums(static_cast<size_t>(count), s, where);
+  int64_t at = 0;
+  for (int64_t j = 0; j < count; at += sizes[j], ++j) sumSquares(s, where, sizes[j], g + at, partials.get(), sums.get() + j);
+  const bool global = mode == ClipMode::GlobalNorm;
+  at = 0;
+  for (int64_t j = 0; j < count; at += sizes[j], ++j) {
+    launchEach(scaleKernel, sizes[j], Scale{c, global ? sums.get() : sums.get() + j, global ? count : 1, global, g + at, out + at},
+               s, where, "clip scale kernel launch");
+  }
 }
 
 }  // namespace dev
@@ -95,21 +109,7 @@ void clipGradients(ClipMode mode, double c, int64_t count, const int64_t* sizes,
   Stream s(where);
   auto dg = copyUp(g, total, s, where);
   auto dout = scratch<float>(total, s, where);
-  if (mode == ClipMode::Value) {
-    dev::clipValue(s.get(), where, total, c, dg.get(), dout.get());
-  } else {
-    int64_t most = 1;
-    for (int64_t j = 0; j < count; ++j) most = blocksFor(sizes[j]) > most ? blocksFor(sizes[j]) : most;
-    auto partials = scratch<double>(most, s, where), sums = scratch<double>(count, s, where);
-    int64_t at = 0;
-    for (int64_t j = 0; j < count; at += sizes[j], ++j) dev::sumSquares(s.get(), where, sizes[j], dg.get() + at, partials.get(), sums.get() + j);
-    at = 0;
-    for (int64_t j = 0; j < count; at += sizes[j], ++j) {
-      const bool global = mode == ClipMode::GlobalNorm;
-      dev::clipScale(s.get(), where, sizes[j], c, global ? sums.get() : sums.get() + j, global ? count : 1, global,
-                     dg.get() + at, dout.get() + at);
-    }
-  }
+  dev::clipGradients(s.get(), where, mode, c, count, sizes, dg.get(), dout.get());
   copyDown(out, dout, s, where);
   s.sync(where);
 }

@@ -2,6 +2,7 @@
 // every operation enqueued on the session's one stream through the cuda::dev:: entry points
 // (train.cuh). Host memory is touched only by up / down, which go through runtime.cu's pinned
 // staging buffers; the loss and the predictions are the only results a step brings back.
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -124,26 +125,10 @@ struct CudaBackend {
                   const float* x, float* y) {
     dev::dropoutSequences(st(), dims("dropoutSequences", {B, T, F}), B, T, F, lengths, maskOf(rate, seed, stream), x, y);
   }
-  void clip(Clip mode, double c, const std::vector<int64_t>& sizes, float* g) {
+  void clip(ClipMode mode, double c, const std::vector<int64_t>& sizes, float* g) {
     const int64_t count = static_cast<int64_t>(sizes.size());
-    int64_t total = 0, most = 1;
-    for (int64_t n : sizes) {
-      total += n;
-      most = clipk::blocksFor(n) > most ? clipk::blocksFor(n) : most;
-    }
-    const std::string where = dims("clip", {count, total});
-    if (mode == Clip::Value) {
-      dev::clipValue(st(), where, total, c, g, g);
-      return;
-    }
-    DeviceBuffer<double> partials(static_cast<size_t>(most), st(), where), sums(static_cast<size_t>(count), st(), where);
-    int64_t at = 0;
-    for (int64_t j = 0; j < count; at += sizes[j], ++j)
-      dev::sumSquares(st(), where, sizes[j], g + at, partials.get(), sums.get() + j);
-    const bool global = mode == Clip::GlobalNorm;
-    at = 0;
-    for (int64_t j = 0; j < count; at += sizes[j], ++j)
-      dev::clipScale(st(), where, sizes[j], c, global ? sums.get() : sums.get() + j, global ? count : 1, global, g + at, g + at);
+    dev::clipGradients(st(), dims("clip", {count, std::accumulate(sizes.begin(), sizes.end(), int64_t(0))}), mode, c, count,
+                       sizes.data(), g, g);
   }
   void sgd(int64_t n, float lr, float momentum, bool nesterov, float* p, const float* g, float* v) {
     dev::sgdStep(st(), dims("sgdStep", {n}), n, optk::Sgd{lr, momentum, nesterov, p, momentum != 0.0f ? v : nullptr, g});

@@ -117,9 +117,8 @@ struct HostBackend {
                   const float* x, float* y) {
     host::dropoutSequences(B, T, F, lengths, rate, seed, stream, x, y);
   }
-  void clip(Clip mode, double c, const std::vector<int64_t>& sizes, float* g) {
-    const ClipMode m = mode == Clip::Value ? ClipMode::Value : mode == Clip::Norm ? ClipMode::Norm : ClipMode::GlobalNorm;
-    host::clipGradients(m, c, static_cast<int64_t>(sizes.size()), sizes.data(), g, g);
+  void clip(ClipMode mode, double c, const std::vector<int64_t>& sizes, float* g) {
+    host::clipGradients(mode, c, static_cast<int64_t>(sizes.size()), sizes.data(), g, g);
   }
   void sgd(int64_t n, float lr, float momentum, bool nesterov, float* p, const float* g, float* v) {
     host::sgdStep(n, lr, momentum, nesterov, p, g, v);

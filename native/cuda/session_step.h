@@ -18,11 +18,17 @@
 #include "cpu/activation.h"
 #include "cpu/lstm.h"
 #include "cpu/rnn.h"
+#include "cuda/clip.h"
 #include "cuda/session.h"
 
 namespace vigil {
 namespace cuda {
 namespace session {
+
+// clip.h's mode for the spec's clipping (never Clip::None: no clipping calls nothing).
+inline ClipMode clipModeOf(Clip c) {
+  return c == Clip::Value ? ClipMode::Value : c == Clip::Norm ? ClipMode::Norm : ClipMode::GlobalNorm;
+}
 
 template <class Bk>
 class SessionT final : public Session {
@@ -404,7 +410,7 @@ class SessionT final : public Session {
   // one pass over the concatenation is the per-tensor passes).
   void update(int64_t t, float lr) {
     const OptSpec& o = spec_.opt;
-    if (o.clip != Clip::None) bk_.clip(o.clip, o.clipValue, sizes_, grads_.get());
+    if (o.clip != Clip::None) bk_.clip(clipModeOf(o.clip), o.clipValue, sizes_, grads_.get());
     float* p = params_.get();
     const float* g = grads_.get();
     switch (o.kind) {

@@ -12,6 +12,7 @@
 
 #include "cpu/activation.h"
 #include "cpu/lstm.h"
+#include "cuda/clip.h"
 #include "cuda/clip_elem.h"
 #include "cuda/dropout_elem.h"
 #include "cuda/loss_elem.h"
@@ -56,12 +57,10 @@ void adamStep(cudaStream_t s, const std::string& where, int64_t n, const optk::A
 void rmspropStep(cudaStream_t s, const std::string& where, int64_t n, const optk::Rmsprop& o);
 void nadamStep(cudaStream_t s, const std::string& where, int64_t n, const optk::Nadam& o);
 
-// *sum (device) = Σ g² in double; partials is device scratch of clipk::blocksFor(n) doubles.
-void sumSquares(cudaStream_t s, const std::string& where, int64_t n, const float* g, double* partials, double* sum);
-// out = g · scaleOf(c, sums[0..count), global); sums in device memory.
-void clipScale(cudaStream_t s, const std::string& where, int64_t n, double c, const double* sums, int64_t count,
-               bool global, const float* g, float* out);
-void clipValue(cudaStream_t s, const std::string& where, int64_t n, double c, const float* g, float* out);
+// clip.h's clipGradients over device memory (g and out may be the same array): tensor j of the
+// `count` laid end to end is sizes[j] (host memory) floats; the norms' sums in stream-ordered scratch.
+void clipGradients(cudaStream_t s, const std::string& where, ClipMode mode, double c, int64_t count,
+                   const int64_t* sizes, const float* g, float* out);
 
 // The LSTM (lstm) or SimpleRNN over device memory (lstm.cu): a's pointers (x, wIh, bias, tokens,
 // table, wHh, lengths) are the device's, h0 / c0 are zeros, padding 'pre' or 'post' as a says.
