@@ -101,8 +101,8 @@ void register_conv1d(Napi::Env env, Napi::Object exports) {
   // Test and bench only: which CPU forward runs ('auto' picks by shape); returns the previous one.
   exports.Set("_setConv1dAlgorithm", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
     Args a(info, "_setConv1dAlgorithm");
-    static const char* const names[] = {"auto", "direct", "winograd"};
-    const auto prev = setConv1dAlgorithm(static_cast<Conv1dAlgorithm>(a.oneOf(0, "algorithm", {"auto", "direct", "winograd"})));
+    static const char* const names[] = {"auto", "direct", "winograd"};  // Conv1dAlgorithm's order
+    const auto prev = setConv1dAlgorithm(static_cast<Conv1dAlgorithm>(a.oneOf(0, "algorithm", {names[0], names[1], names[2]})));
     return Napi::String::New(info.Env(), names[static_cast<int>(prev)]);
   }, "_setConv1dAlgorithm"));
 }

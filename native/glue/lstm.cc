@@ -221,6 +221,9 @@ void defineRecurrent(Napi::Env env, Napi::Object exports, const RecurrentKernels
 
 namespace {
 
+// cuda/lstm.h's RecurrentPath values, in order, as the bindings spell them.
+constexpr const char* kPathNames[] = {"auto", "step", "persistent"};
+
 // Test-only: the persistent kernel's plan for a modelled device (cuda/lstm_persist.h), and the
 // switch between the CUDA forward's two paths (cuda/lstm.h's RecurrentPath).
 void definePersistentTools(Napi::Env env, Napi::Object exports) {
@@ -256,19 +259,17 @@ void definePersistentTools(Napi::Env env, Napi::Object exports) {
   }));
   // _cudaRecurrentPath('auto' | 'step' | 'persistent') -> the previous one.
   exports.Set("_cudaRecurrentPath", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
-    static const char* const kNames[] = {"auto", "step", "persistent"};
     Args g(info, "_cudaRecurrentPath");
-    const int mode = g.oneOf(0, "path", {"auto", "step", "persistent"});
+    const int mode = g.oneOf(0, "path", {kPathNames[0], kPathNames[1], kPathNames[2]});
     const cuda::RecurrentPath before = cuda::setRecurrentPath(static_cast<cuda::RecurrentPath>(mode));
-    return Napi::String::New(info.Env(), kNames[static_cast<int>(before)]);
+    return Napi::String::New(info.Env(), kPathNames[static_cast<int>(before)]);
   }));
   // _cudaLastRecurrentPath() -> { forward, backward }: 'step' or 'persistent', the kernels that ran
   // the last GPU call's steps ('auto' before the first).
   exports.Set("_cudaLastRecurrentPath", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
-    static const char* const kNames[] = {"auto", "step", "persistent"};
     Napi::Object o = Napi::Object::New(info.Env());
-    o.Set("forward", Napi::String::New(info.Env(), kNames[static_cast<int>(cuda::lastRecurrentPath(false))]));
-    o.Set("backward", Napi::String::New(info.Env(), kNames[static_cast<int>(cuda::lastRecurrentPath(true))]));
+    o.Set("forward", Napi::String::New(info.Env(), kPathNames[static_cast<int>(cuda::lastRecurrentPath(false))]));
+    o.Set("backward", Napi::String::New(info.Env(), kPathNames[static_cast<int>(cuda::lastRecurrentPath(true))]));
     return o;
   }));
 }

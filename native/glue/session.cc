@@ -9,6 +9,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "cuda/session.h"
 #include "glue/common.h"
@@ -148,6 +149,17 @@ Batch batchOf(Args& a, const Holder& h, size_t ti, bool optional) {
   return b;
 }
 
+// Pointers to each weight in `flat` (every weight, getWeights() order, concatenated).
+template <class T>
+std::vector<T*> slices(const Spec& spec, T* flat) {
+  std::vector<T*> ps;
+  for (int64_t n : weightSizes(spec)) {
+    ps.push_back(flat);
+    flat += n;
+  }
+  return ps;
+}
+
 template <class F>
 std::function<void()> locked(Handle h, F f) {
   return [h, f]() {
@@ -179,22 +191,12 @@ void register_session(Napi::Env env, Napi::Object exports) {
   define(env, exports, "sessionSetWeights", [](Args& a) {
     Handle h = handleArg(a, 0);
     const float* w = a.f32(1, "weights", h->total);
-    return locked(h, [h, w](Session& s) {
-      std::vector<const float*> ps;
-      int64_t at = 0;
-      for (int64_t n : weightSizes(h->spec)) ps.push_back(w + (at += n) - n);
-      s.setWeights(ps);
-    });
+    return locked(h, [h, w](Session& s) { s.setWeights(slices(h->spec, w)); });
   });
   define(env, exports, "sessionGetWeights", [](Args& a) {
     Handle h = handleArg(a, 0);
     float* w = a.f32(1, "weights", h->total, false);
-    return locked(h, [h, w](Session& s) {
-      std::vector<float*> ps;
-      int64_t at = 0;
-      for (int64_t n : weightSizes(h->spec)) ps.push_back(w + (at += n) - n);
-      s.getWeights(ps);
-    });
+    return locked(h, [h, w](Session& s) { s.getWeights(slices(h->spec, w)); });
   });
   // (session): frees the session's memory now instead of when the handle is collected (device
   // memory does not press V8's collector); after any call in flight. Later calls are Errors.
