@@ -718,24 +718,23 @@ export abstract class TrainableModel<X> implements CallbackModel {
       const s = await this.deviceSession('evaluate');
       for (let b0 = 0; b0 < d.n; b0 += batchSize) {
         const rows = Int32Array.from({ length: Math.min(batchSize, d.n - b0) }, (_, i) => b0 + i);
-        if (s) {
-          const xb = this.batchOf(d, rows, into)[0];
-          const t = rowsOf(d.targets as Float32Array, rows, tw, into, 'y');
-          const C = s.native.outputs;
-          const o = this.scratch.get('sessionOut', rows.length * C);
-          sum += (await s.native.infer(sessionBatch(xb, t), o)) * rows.length;
-          const [r, c] = loss.accuracy(rows.length, C, o, t);
-          right += r;
-          counted += c;
-          continue;
-        }
-        const out = await this.forward(this.batchOf(d, rows, into), false, this.seed);
+        const xb = this.batchOf(d, rows, into);
         const t = rowsOf(d.targets as Float32Array, rows, tw, into, 'y');
-        const C = out.shape[out.shape.length - 1];
-        const N = out.data.length / C;
-        const pred = loss.onLogits ? (this.outputLayer as Dense).logits : (out.data as Float32Array);
-        sum += loss.compute(N, C, pred, t, null, null) * rows.length;
-        const [r, c] = loss.accuracy(N, C, out.data as Float32Array, t);
+        let value: number, outs: Float32Array, N: number, C: number;
+        if (s) {
+          N = rows.length;
+          C = s.native.outputs;
+          outs = this.scratch.get('sessionOut', N * C);
+          value = await s.native.infer(sessionBatch(xb[0], t), outs);
+        } else {
+          const out = await this.forward(xb, false, this.seed);
+          outs = out.data as Float32Array;
+          C = out.shape[out.shape.length - 1];
+          N = outs.length / C;
+          value = loss.compute(N, C, loss.onLogits ? (this.outputLayer as Dense).logits : outs, t, null, null);
+        }
+        sum += value * rows.length;
+        const [r, c] = loss.accuracy(N, C, outs, t);
         right += r;
         counted += c;
       }
