@@ -111,7 +111,6 @@ function encode(fn: string, s: SessionSpec): object {
  * (two libuv workers race for it), and every call's loss comes back through one array.
  */
 export class NativeSession {
-  readonly backend: 'cuda' | 'host';
   readonly weightCount: number;
   readonly outputs: number;
   readonly #h: Handle;
@@ -126,7 +125,6 @@ export class NativeSession {
   constructor(spec: SessionSpec, backend: 'cuda' | 'host') {
     const fn = backend === 'cuda' ? 'sessionCreateCuda' : '_cudaHostSessionCreate';
     const enc = encode(fn, spec);
-    this.backend = backend;
     this.#h = backend === 'cuda' ? native().sessionCreateCuda(enc) : native()._cudaHostSessionCreate(enc);
     this.weightCount = weightSizes(spec).reduce((a, b) => a + b, 0);
     this.outputs = [...spec.layers].reverse().find((l) => l.kind !== 'maxpool' && l.kind !== 'dropout')?.units ?? 0;
@@ -172,7 +170,7 @@ export class NativeSession {
 }
 
 /** Sizes of the weights of a spec, getWeights() order (native weightSizes). */
-export function weightSizes(spec: SessionSpec): number[] {
+function weightSizes(spec: SessionSpec): number[] {
   const out: number[] = [];
   for (const l of spec.layers) {
     if (l.kind === 'embedding') out.push(l.in * l.units);
