@@ -12,3 +12,14 @@
 #else
 #define VIGIL_HD inline
 #endif
+
+namespace vigil {
+namespace cuda {
+
+// cpu/activation_math.h's sigmoidScalar, for the recurrent gates and the RBM's conditionals. expf
+// differs between host and device libraries in the last bits, so results agree to ~1 ulp, not bit
+// for bit.
+VIGIL_HD float sigmoidOf(float z) { return 1.0f / (1.0f + expf(-z)); }
+
+}  // namespace cuda
+}  // namespace vigil

@@ -39,9 +39,8 @@ namespace rnnk {
 constexpr int kThreads = 256;        // threads per block of the element-wise kernels
 constexpr int kReduceThreads = 256;  // threads per column of the bias gradient (a power of two)
 
-// cpu/activation_math.h's scalars; expf and tanhf differ between host and device libraries in
+// The gates use cuda/hd.h's sigmoidOf and tanhf; both differ between host and device libraries in
 // the last bits, so results agree to a few ulp, not bit for bit.
-VIGIL_HD float sigmoidOf(float z) { return 1.0f / (1.0f + expf(-z)); }
 
 // The shape and padding of one call, as the kernels take them (RecurrentArgs less the pointers).
 struct Seq {

@@ -23,9 +23,6 @@ namespace rbmk {
 constexpr int kThreads = 256;        // threads per block of the element-wise kernels
 constexpr int kReduceThreads = 256;  // threads per row of the free energy (a power of two)
 
-// cpu/activation_math.h's sigmoidScalar; expf differs between host and device libraries in the
-// last bits, so probabilities agree to ~1 ulp, not bit for bit.
-VIGIL_HD float sigmoidOf(float z) { return 1.0f / (1.0f + expf(-z)); }
 // cpu/rbm.cc's rbm_detail::softplus.
 VIGIL_HD float softplusOf(float z) { return z > 0.0f ? z + log1pf(expf(-z)) : log1pf(expf(z)); }
 
