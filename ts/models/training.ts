@@ -330,23 +330,15 @@ export abstract class TrainableModel<X> implements CallbackModel {
     let s = this.#session;
     if (device === 'cpu') {
       if (s) {
-        // The device was changed to the CPU since the last call: the session's weights (ahead of
-        // the layers mid-fit) come back, and its memory goes now. Its optimizer state stays
-        // behind, so the CPU optimizer starts afresh too (its own, from before the session, is stale).
-        this.#session = null;
-        await s.download(layers);
-        await s.native.release();
+        // The device was changed to the CPU since the last call. The session's optimizer state
+        // stays behind, so the CPU optimizer starts afresh too (its own, from before, is stale).
+        await this.dropSession(s, layers);
         this.#optimizer?.reset?.();
       }
       return null;
     }
     if (!s || s.loss !== this.loss || s.optimizer !== this.#optimizer) {
-      if (s) {
-        await s.download(layers);
-        // Its device memory (weights, gradients, optimizer state, caches) now, not at the next GC.
-        await s.native.release();
-      }
-      this.#session = null;
+      if (s) await this.dropSession(s, layers);
       const spec = sessionSpec(layers, this.loss, this.#optimizer);
       if (typeof spec === 'string') {
         if (this.device === 'cuda') throw new Error(`${fn}: device 'cuda': the GPU session does not support ${spec} (use device 'cpu' or 'auto')`);
@@ -361,6 +353,16 @@ export abstract class TrainableModel<X> implements CallbackModel {
     }
     await s.upload(layers);
     return s;
+  }
+
+  /**
+   * Ends a session: its weights (ahead of the layers mid-fit) come back into them, and its device
+   * memory (weights, gradients, optimizer state, caches) goes now, not at the next GC.
+   */
+  private async dropSession(s: DeviceSession, layers: Layer[]): Promise<void> {
+    this.#session = null;
+    await s.download(layers);
+    await s.native.release();
   }
 
   /** After a session step: the session's weights back into the layers (epoch ends, fit's end, trainOnBatch). */
