@@ -79,7 +79,10 @@ for (const name of names.split(',')) {
     const fitPart = onTest ? sequences(d, outer.train) : sequences(d, Int32Array.from(inner.train, (i) => outer.train[i]));
     const valPart = onTest ? sequences(d, outer.test) : sequences(d, Int32Array.from(inner.test, (i) => outer.train[i]));
     const [fitX, valX] = config.bookScale ? bookScaling(fitPart.x, fitPart.x, valPart.x) : [fitPart.x, valPart.x];
-    for (const modelSeed of modelArg.split(',').map(Number)) {
+    // With several model seeds, also the ROC AUC of their averaged probabilities (a seed ensemble).
+    const sum = new Float64Array(valPart.labels.length);
+    const modelSeeds = modelArg.split(',').map(Number);
+    for (const modelSeed of modelSeeds) {
       const seed = split * 100 + modelSeed;
       const clf = new TcnClassifier({
         ...config.options, seed, ...(config.bookScale ? { standardize: false } : {}), ...(config.lr ? { optimizer: { name: 'adam', learningRate: config.lr } } : {}),
@@ -92,10 +95,15 @@ for (const name of names.split(',')) {
       });
       const p = await clf.predictProba(valX!);
       const auc = rocAuc(valPart.labels, Float32Array.from(valPart.labels, (_, i) => p.data[2 * i + 1]));
+      sum.forEach((_, i) => { sum[i] += p.data[2 * i + 1]; });
       console.log(JSON.stringify({
         config: name, on: onTest ? 'test' : 'validation', split, modelSeed, auc: +auc.toFixed(5), epochs: h.epochs.length,
         seconds: +((performance.now() - t0) / 1000).toFixed(1), rows: valPart.labels.length, frauds: valPart.labels.reduce((a, b) => a + b, 0),
       }));
+    }
+    if (modelSeeds.length > 1) {
+      const auc = rocAuc(valPart.labels, Float32Array.from(sum, (v) => v / modelSeeds.length));
+      console.log(JSON.stringify({ config: name, on: onTest ? 'test' : 'validation', split, ensembleOf: modelSeeds.length, auc: +auc.toFixed(5) }));
     }
   }
 }
