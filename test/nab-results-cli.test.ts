@@ -127,6 +127,14 @@ test('writeNabResults writes NAB\'s layout, which reads back to the same scores 
   assert.not.ok(existsSync(join(tmp, 'plain', 'final_results.json')));
   throwsError(() => writeNabResults(out, 'my_detector', corpus, scores), RangeError, /'_'/);
   throwsError(() => writeNabResults(out, 'x', corpus, new Map()), RangeError, /no entry for/);
+  // Scores NAB cannot read back (NaN, Infinity, >= 1.1) are refused before any file is written.
+  for (const bad of [NaN, Infinity, 1.1]) {
+    const a = new Float64Array(100);
+    a[7] = bad;
+    const dir = join(tmp, `bad-${bad}`);
+    throwsError(() => writeNabResults(dir, 'x', smallCorpus, { 'cat/s.csv': a }), RangeError, /scores\["cat\/s\.csv"\]\[7\] must be a finite number below 1\.1/);
+    assert.not.ok(existsSync(dir));
+  }
   writeFileSync(join(tmp, 'final_results.json'), '[1]');
   throwsError(() => writeNabResults(tmp, 'x', smallCorpus, { 'cat/s.csv': new Float64Array(100) }, scoreNab(smallCorpus, { 'cat/s.csv': new Float64Array(100) })), NabError, /not a JSON object/);
 });

@@ -8,6 +8,7 @@ import { csvRecords, DataFormatError } from '../models/preprocessing/csv.ts';
 import { readDataText } from '../models/datasets.ts';
 import { nabLabels, NabError } from './corpus.ts';
 import type { NabCorpus, NabSeries } from './corpus.ts';
+import { seriesScores } from './score.ts';
 import type { NabReport, NabScores } from './score.ts';
 import { nabRowScores, NO_DETECTION_THRESHOLD } from './sweep.ts';
 import { parseNabTime } from './time.ts';
@@ -104,12 +105,6 @@ export function readNabResults(dir: string, corpus: NabCorpus, options: ReadNabR
   return out;
 }
 
-function scoresOf(scores: NabScores, key: string): ArrayLike<number> {
-  const v = scores instanceof Map ? scores.get(key) : Object.hasOwn(scores, key) ? (scores as Record<string, ArrayLike<number>>)[key] : undefined;
-  if (v === undefined) throw new RangeError(`writeNabResults: scores has no entry for ${key}`);
-  return v;
-}
-
 function writeAtomic(path: string, text: string): void {
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, text);
@@ -128,11 +123,13 @@ export function nabFinalResults(detector: string, report: NabReport): Record<str
  */
 export function writeNabResults(dir: string, detector: string, corpus: NabCorpus, scores: NabScores, report?: NabReport): string[] {
   checkDetector('writeNabResults', detector);
+  // Checked as scoreNab checks them, all before the first file is written: a NaN or 1.1 written
+  // out would make a results folder that readNabResults (and NAB) refuse.
+  const all = seriesScores('writeNabResults', corpus, scores);
   const written: string[] = [];
   const profiles = report ? Object.values(report.profiles) : [];
-  for (const s of corpus.series) {
-    const a = scoresOf(scores, s.key);
-    if (a.length !== s.timestamps.length) throw new RangeError(`writeNabResults: scores[${JSON.stringify(s.key)}] has ${a.length} values, expected ${s.timestamps.length}`);
+  for (const [k, s] of corpus.series.entries()) {
+    const a = all[k];
     const labels = nabLabels(s);
     const st = profiles.map((p) => nabRowScores(s.timestamps.length, s.windows, p.weights, report!.probationPercent).sweep);
     const lines = [['timestamp', 'value', 'anomaly_score', 'label', ...profiles.map((p) => `S(t)_${p.profile}`)].join(',')];

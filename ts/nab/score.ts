@@ -112,7 +112,7 @@ function checkCorpus(fn: string, corpus: NabCorpus): void {
 }
 
 /** Each corpus series' scores, checked: one per row, finite, below NAB's starting threshold 1.1. */
-function seriesScores(fn: string, corpus: NabCorpus, scores: NabScores): ArrayLike<number>[] {
+export function seriesScores(fn: string, corpus: NabCorpus, scores: NabScores): ArrayLike<number>[] {
   if (scores === null || typeof scores !== 'object') throw new TypeError(`${fn}: scores must be a Map or an object of arrays keyed by series, got ${String(scores)}`);
   const get = scores instanceof Map ? (k: string) => scores.get(k) : (k: string) => (Object.hasOwn(scores, k) ? (scores as Record<string, ArrayLike<number>>)[k] : undefined);
   const keys = scores instanceof Map ? [...scores.keys()] : Object.keys(scores);
