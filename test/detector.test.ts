@@ -14,7 +14,7 @@ import type { ThresholdOptions } from '../ts/models/detectors/threshold.ts';
 import { ModelFileError } from '../ts/models/serialize.ts';
 import { tensor } from '../ts/models/tensor.ts';
 import { rejectsError, throwsError } from './helpers/errors.ts';
-import { randomF32, rng } from './helpers/random.ts';
+import { detached, randomF32, rng } from './helpers/random.ts';
 
 /** Squared distance to the training mean. */
 class MeanDistance extends Detector<TabularInput> {
@@ -129,6 +129,10 @@ test('input is checked: shapes, widths, non-finite values, empty tables', async 
   await rejectsError(d.fit('rows' as unknown as TabularInput), TypeError, /tensor or an array of rows/);
   await rejectsError(d.fit([[1, '2' as unknown as number]]), TypeError, /x\[0\]\[1\] must be a number/);
   await rejectsError(d.fit({ data: new Float32Array(6), shape: [6] }), RangeError, /\[rows, features\]/);
+  // Detached buffers read as 0 values; they are named as detached, not as a shape or width mismatch.
+  await rejectsError(d.fit({ data: detached(6), shape: [3, 2] }), TypeError, /MeanDistance\.fit: x\.data is backed by a detached ArrayBuffer/);
+  await rejectsError(d.fit([new Float32Array(2), detached(2)]), TypeError, /x\[1\] is backed by a detached ArrayBuffer/);
+  await rejectsError(d.fit([detached(2)]), TypeError, /x\[0\] is backed by a detached ArrayBuffer/);
   await d.fit(table(4, 10, 2));
   await rejectsError(d.scoreSamples(table(5, 3, 3)), RangeError, /3 features per row, the detector was fitted on 2/);
   throwsError(() => new MeanDistance({ contamination: 0.7 }), RangeError, /contamination must lie in \(0, 0.5\]/);

@@ -14,7 +14,7 @@ import { onlineForecastScores } from '../ts/models/detectors/online_forecast.ts'
 import type { SeriesInput } from '../ts/models/detectors/series.ts';
 import { tensor } from '../ts/models/tensor.ts';
 import { rejectsError, throwsError } from './helpers/errors.ts';
-import { rng } from './helpers/random.ts';
+import { detached, rng } from './helpers/random.ts';
 import { argmax, changedAfter, same, sameUpTo, sine } from './helpers/series.ts';
 
 const SMALL = { window: 16, units: 8, epochs: 6, batchSize: 16, seed: 3 };
@@ -154,6 +154,8 @@ test('bad input: NaN, infinities, short series, timestamps, shapes, options', as
   await rejectsError(f.fit(sine(16, 1)), RangeError, /16 steps, the detector needs at least 17/);
   await rejectsError(new LstmAutoencoder(SMALL).fit(sine(15, 1)), RangeError, /15 steps, the detector needs at least 16/);
   await rejectsError(f.fit(new Float32Array(0)), RangeError, /the series is empty/);
+  await rejectsError(f.fit(detached(100)), TypeError, /LstmForecaster\.fit: series is backed by a detached ArrayBuffer/);
+  await rejectsError(f.fit({ values: { data: detached(100), shape: [50, 2] } }), TypeError, /series\.data is backed by a detached ArrayBuffer/);
   const ts = Array.from({ length: 100 }, (_, i) => 1000 * i);
   ts[50] = ts[49];
   await rejectsError(f.fit({ values: sine(100, 1), timestamps: ts }), RangeError, /timestamps\[50\] .* repeats timestamps\[49\]/);

@@ -9,7 +9,7 @@ import { Sequential } from '../ts/models/sequential.ts';
 import { ModelFileError } from '../ts/models/serialize.ts';
 import { dilatedTcnClassifier, edTcnClassifier, TcnClassifier } from '../ts/models/tcn_models.ts';
 import { rejectsError, throwsError } from './helpers/errors.ts';
-import { rng } from './helpers/random.ts';
+import { detached, detachedI32, rng } from './helpers/random.ts';
 
 /**
  * n sequences [T, C] of three classes: a sine of 1, 2 or 4 periods over the window (random phase
@@ -154,6 +154,8 @@ test('TcnClassifier and the builders: bad input', async () => {
   await rejectsError(clf.fit(x, [0, 1, -1, 0]), RangeError, /integers >= 0/);
   await rejectsError(clf.fit(x, [0, 1, 0.5, 0]), RangeError, /integers >= 0/);
   await rejectsError(clf.fit(x, 'labels' as never), TypeError, /y must be/);
+  await rejectsError(clf.fit({ data: detached(24), shape: [4, 3, 2] }, [0, 1, 0, 1]), TypeError, /x\.data is backed by a detached ArrayBuffer/);
+  await rejectsError(clf.fit(x, detachedI32(4)), TypeError, /y is backed by a detached ArrayBuffer/);
   await rejectsError(clf.fit(x, [0, 1, 0, 1], { callbacks: {} as never }), TypeError, /callbacks must be an array/);
   await rejectsError(new TcnClassifier({ filters: 2, dilations: [1], classes: 2 }).fit(x, [0, 1, 2, 0]), RangeError, /label 2/);
   await clf.fit(x, [0, 1, 0, 1], { epochs: 1 });

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { slidingWindows, stepScores } from '../ts/models/preprocessing/index.ts';
 import { tensor } from '../ts/models/tensor.ts';
 import { throwsError } from './helpers/errors.ts';
-import { randomF32, rng } from './helpers/random.ts';
+import { detached, detachedI32, randomF32, rng } from './helpers/random.ts';
 
 const steps = (n: number) => Float32Array.from({ length: n }, (_, i) => i);
 const rows = (a: ArrayLike<number>, width: number) =>
@@ -158,6 +158,12 @@ test('bad input: short series, sizes, series type', () => {
   throwsError(() => slidingWindows({ data: new Float32Array(4), shape: [2, 3] }, { window: 2 }), RangeError, /shape \[2, 3\] does not match 4 values/);
   throwsError(() => slidingWindows({ data: new Float32Array(8), shape: [2, 2, 2] }, { window: 2 }), RangeError, /\[steps, features\] tensor, got shape \[2,2,2\]/);
   throwsError(() => slidingWindows(new Float32Array(0), { window: 1 }), RangeError, /0 steps/);
+  // A detached buffer reads as empty: it is named as detached, not as a series of 0 steps.
+  throwsError(() => slidingWindows(detached(4), { window: 2 }), TypeError, /slidingWindows: series is backed by a detached ArrayBuffer/);
+  throwsError(() => slidingWindows({ data: detached(4), shape: [2, 2] }, { window: 1 }), TypeError, /series\.data is backed by a detached ArrayBuffer/);
+  const ts = new Float64Array(4);
+  structuredClone(ts.buffer, { transfer: [ts.buffer] });
+  throwsError(() => slidingWindows(steps(4), { window: 2, timestamps: ts }), TypeError, /timestamps is backed by a detached ArrayBuffer/);
 });
 
 test('stepScores bad input', () => {
@@ -173,6 +179,10 @@ test('stepScores bad input', () => {
   throwsError(() => stepScores([1], [0], { ...o, length: 0 }), RangeError, /length must be an integer >= 1/);
   throwsError(() => stepScores([1], [0], { ...o, fill: '0' as never }), TypeError, /fill must be a number/);
   throwsError(() => stepScores(5 as never, [0], o), TypeError, /scores must be/);
+  // Both detached read as 0 windows: that returned all-NaN scores without a word.
+  throwsError(() => stepScores(detached(2), detachedI32(2), o), TypeError, /starts is backed by a detached ArrayBuffer/);
+  throwsError(() => stepScores(detached(2), [0, 1], o), TypeError, /scores is backed by a detached ArrayBuffer/);
+  throwsError(() => stepScores({ data: detached(2), shape: [2] }, [0, 1], o), TypeError, /scores\.data is backed by a detached ArrayBuffer/);
   throwsError(() => stepScores([1], null as never, o), TypeError, /starts must be/);
 });
 

@@ -12,9 +12,14 @@ export function isDetached(a: ArrayBufferView): boolean {
   }
 }
 
+/** Throws the glue's TypeError when `a` is a typed array whose buffer was detached (it would read as empty). */
+export function checkAttached(fn: string, name: string, a: unknown): void {
+  if (ArrayBuffer.isView(a) && isDetached(a)) throw new TypeError(`${fn}: ${name} is backed by a detached ArrayBuffer`);
+}
+
 /** Length of a Float32Array argument, with the errors the glue would give: TypeError for the wrong type or a detached buffer. */
 export function f32Length(fn: string, name: string, a: unknown): number {
   if (!(a instanceof Float32Array)) throw new TypeError(`${fn}: ${name} must be a Float32Array`);
-  if (isDetached(a)) throw new TypeError(`${fn}: ${name} is backed by a detached ArrayBuffer`);
+  checkAttached(fn, name, a);
   return a.length;
 }

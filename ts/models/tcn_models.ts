@@ -19,6 +19,7 @@
 //   with a StandardScaler fitted on the training rows (each (step, channel) position is a column,
 //   so a table read as a sequence gets the per-column scaling the book applies before reshaping;
 //   `standardize: false` takes the input as the caller scaled it).
+import { checkAttached } from '../bindings/check.ts';
 import type { Callback, EpochLogs } from './callbacks.ts';
 import { Conv1D } from './layers/conv1d.ts';
 import { Dense } from './layers/dense.ts';
@@ -244,6 +245,7 @@ export class TcnClassifier {
     if (typeof t !== 'object' || t === null || !(t.data instanceof Float32Array) || !Array.isArray(t.shape)) {
       throw new TypeError(`${fn}: x must be a tensor { data: Float32Array, shape: [n, time, channels] or [n, time] }`);
     }
+    checkAttached(fn, 'x.data', t.data);
     if (t.shape.length !== 2 && t.shape.length !== 3) throw new RangeError(`${fn}: x must have shape [n, time, channels] or [n, time], got [${t.shape.join(', ')}]`);
     const [n, T, C = 1] = t.shape;
     if (![n, T, C].every((d) => Number.isInteger(d) && d >= 1)) throw new RangeError(`${fn}: x has a bad shape [${t.shape.join(', ')}]`);
@@ -257,6 +259,7 @@ export class TcnClassifier {
   private labels(fn: string, y: unknown, n: number): Int32Array {
     const v = y as ArrayLike<number>;
     if (!(y instanceof Int32Array || y instanceof Float32Array || Array.isArray(y))) throw new TypeError(`${fn}: y must be class labels (Int32Array or array of integers)`);
+    checkAttached(fn, 'y', y);
     if (v.length !== n) throw new RangeError(`${fn}: x has ${n} rows but y has ${v.length} labels`);
     const out = new Int32Array(n);
     for (let i = 0; i < n; i++) {

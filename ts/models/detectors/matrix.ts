@@ -1,4 +1,5 @@
 // Tabular input for the detectors: rows x features, float32, every value finite.
+import { checkAttached } from '../../bindings/check.ts';
 import { firstNonFinite } from '../../bindings/scan.ts';
 import type { Tensor } from '../tensor.ts';
 
@@ -35,6 +36,8 @@ export function toMatrix(fn: string, name: string, x: unknown, cols?: number): M
       if (row === null || typeof row !== 'object' || typeof (row as ArrayLike<number>).length !== 'number') {
         throw new TypeError(`${fn}: ${name}[${i}] must be an array of numbers, got ${row === null ? 'null' : typeof row}`);
       }
+      // A detached row reads as 0 values: name it rather than report a width mismatch.
+      checkAttached(fn, `${name}[${i}]`, row);
       const r = row as ArrayLike<unknown>;
       if (r.length !== width) throw new RangeError(`${fn}: ${name}[${i}] has ${r.length} values, row 0 has ${width}`);
       for (let j = 0; j < width; j++) {
@@ -46,6 +49,7 @@ export function toMatrix(fn: string, name: string, x: unknown, cols?: number): M
   } else if (x !== null && typeof x === 'object' && 'data' in x && 'shape' in x) {
     const t = x as Tensor;
     if (!(t.data instanceof Float32Array)) throw new TypeError(`${fn}: ${name}.data must be a Float32Array`);
+    checkAttached(fn, `${name}.data`, t.data);
     if (!Array.isArray(t.shape) || t.shape.length !== 2) {
       throw new RangeError(`${fn}: ${name} must be a [rows, features] tensor, got shape [${String(t.shape)}]`);
     }

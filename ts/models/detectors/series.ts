@@ -2,6 +2,7 @@
 // tensor, or either with one timestamp per step. Checked once here, so every series detector
 // refuses the same bad input with the same words: NaN (unless interpolated), infinities,
 // timestamps that repeat or go back, a series shorter than what the detector needs.
+import { checkAttached } from '../../bindings/check.ts';
 import { slidingWindows } from '../preprocessing/windows.ts';
 import type { NanPolicy } from '../preprocessing/windows.ts';
 import type { Tensor } from '../tensor.ts';
@@ -43,6 +44,9 @@ export function toSeries(fn: string, x: unknown, opts: { minSteps: number; featu
   }
   let w;
   try {
+    // A detached buffer reads as empty: say which it is before the emptiness check below.
+    if (values instanceof Float32Array) checkAttached(fn, 'series', values);
+    else checkAttached(fn, 'series.data', values.data);
     // One window over the whole series: the checks and gap filling of slidingWindows, no copy per step.
     const probe = values instanceof Float32Array ? values.length : Array.isArray(values.shape) ? values.shape[0] : 0;
     if (probe === 0) throw new RangeError(`${fn}: the series is empty`);

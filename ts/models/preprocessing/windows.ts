@@ -10,6 +10,7 @@
 // t + window - 1, i.e. from data after t: fine offline, not for streaming or NAB, which forbid
 // looking ahead. reduce 'last' gives step t the score of the window that ENDS at t, computed
 // from steps t - window + 1 .. t only; the first window - 1 steps then have no score.
+import { checkAttached } from '../../bindings/check.ts';
 import type { Tensor } from '../tensor.ts';
 
 export type NanPolicy = 'error' | 'interpolate';
@@ -56,12 +57,16 @@ function count(fn: string, name: string, v: unknown, min: number): number {
 
 /** The series as [T, F] float32 values (a Float32Array is one feature). */
 function seriesOf(fn: string, series: unknown): { data: Float32Array; steps: number; features: number } {
-  if (series instanceof Float32Array) return { data: series, steps: series.length, features: 1 };
+  if (series instanceof Float32Array) {
+    checkAttached(fn, 'series', series);
+    return { data: series, steps: series.length, features: 1 };
+  }
   if (series === null || typeof series !== 'object' || !('data' in series) || !('shape' in series)) {
     throw new TypeError(`${fn}: series must be a Float32Array or a [steps, features] tensor`);
   }
   const { data, shape } = series as Tensor;
   if (!(data instanceof Float32Array)) throw new TypeError(`${fn}: series.data must be a Float32Array`);
+  checkAttached(fn, 'series.data', data);
   if (!Array.isArray(shape) || shape.length < 1 || shape.length > 2 || !shape.every((d) => Number.isInteger(d) && d >= 1)) {
     throw new RangeError(`${fn}: series must be a [steps, features] tensor, got shape [${String(shape)}]`);
   }
@@ -74,6 +79,7 @@ function checkTimestamps(fn: string, ts: unknown, steps: number): Float64Array {
   if (ts === null || typeof ts !== 'object' || typeof (ts as ArrayLike<number>).length !== 'number') {
     throw new TypeError(`${fn}: timestamps must be an array of numbers`);
   }
+  checkAttached(fn, 'timestamps', ts);
   const a = ts as ArrayLike<unknown>;
   if (a.length !== steps) throw new RangeError(`${fn}: timestamps has ${a.length} values for ${steps} steps`);
   const out = new Float64Array(steps);
@@ -195,12 +201,14 @@ export function stepScores(scores: ArrayLike<number> | Tensor<Float32Array>, sta
   if (typeof fill !== 'number') throw new TypeError(`${fn}: fill must be a number, got ${typeof fill}`);
   if (window > length) throw new RangeError(`${fn}: window ${window} is longer than the series (length ${length})`);
   if (starts === null || typeof starts !== 'object' || typeof starts.length !== 'number') throw new TypeError(`${fn}: starts must be an array of integers`);
+  checkAttached(fn, 'starts', starts);
   const n = starts.length;
   let values: ArrayLike<number>;
   let perStep: boolean;
   if (scores !== null && typeof scores === 'object' && 'shape' in scores && 'data' in scores) {
     const { data, shape } = scores as Tensor;
     if (!(data instanceof Float32Array)) throw new TypeError(`${fn}: scores.data must be a Float32Array`);
+    checkAttached(fn, 'scores.data', data);
     perStep = shape.length === 2;
     const want = perStep ? [n, window] : [n];
     if (shape.length !== want.length || shape.some((d, k) => d !== want[k]) || data.length !== n * (perStep ? window : 1)) {
@@ -208,6 +216,7 @@ export function stepScores(scores: ArrayLike<number> | Tensor<Float32Array>, sta
     }
     values = data;
   } else if (scores !== null && typeof scores === 'object' && typeof (scores as ArrayLike<number>).length === 'number') {
+    checkAttached(fn, 'scores', scores);
     values = scores as ArrayLike<number>;
     perStep = false;
     if (values.length !== n) throw new RangeError(`${fn}: scores has ${values.length} values for ${n} starts`);
