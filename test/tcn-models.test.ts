@@ -156,10 +156,17 @@ test('TcnClassifier and the builders: bad input', async () => {
   await rejectsError(clf.fit(x, 'labels' as never), TypeError, /y must be/);
   await rejectsError(clf.fit({ data: detached(24), shape: [4, 3, 2] }, [0, 1, 0, 1]), TypeError, /x\.data is backed by a detached ArrayBuffer/);
   await rejectsError(clf.fit(x, detachedI32(4)), TypeError, /y is backed by a detached ArrayBuffer/);
+  // Non-finite values are named by sequence, step and channel (x is [4, 3, 2]: flat index 17 is [2][2][1]).
+  const bad = Float32Array.from(x.data);
+  bad[17] = NaN;
+  await rejectsError(clf.fit({ data: bad, shape: [4, 3, 2] }, [0, 1, 0, 1]), RangeError, /TcnClassifier\.fit: x\[2\]\[2\]\[1\] is NaN: values must be finite/);
+  bad[17] = -Infinity;
+  await rejectsError(new TcnClassifier({ filters: 2, dilations: [1], standardize: false }).fit({ data: bad, shape: [4, 3, 2] }, [0, 1, 0, 1]), RangeError, /x\[2\]\[2\]\[1\] is -Infinity/);
   await rejectsError(clf.fit(x, [0, 1, 0, 1], { callbacks: {} as never }), TypeError, /callbacks must be an array/);
   await rejectsError(new TcnClassifier({ filters: 2, dilations: [1], classes: 2 }).fit(x, [0, 1, 2, 0]), RangeError, /label 2/);
   await clf.fit(x, [0, 1, 0, 1], { epochs: 1 });
   await rejectsError(clf.predictProba({ data: new Float32Array(4 * 4 * 2), shape: [4, 4, 2] }), RangeError, /as fitted/);
+  await rejectsError(clf.predictProba({ data: bad, shape: [4, 3, 2] }), RangeError, /TcnClassifier\.predictProba: x\[2\]\[2\]\[1\] is -Infinity/);
   // A failed refit keeps the fitted model; a good one may change the shape.
   await rejectsError(clf.fit({ data: new Float32Array(4 * 4 * 2), shape: [4, 4, 2] }, [0, 1]), RangeError, /2 labels/);
   assert.equal((await clf.predictProba(x)).shape, [4, 2]);

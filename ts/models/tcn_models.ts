@@ -20,6 +20,7 @@
 //   so a table read as a sequence gets the per-column scaling the book applies before reshaping;
 //   `standardize: false` takes the input as the caller scaled it).
 import { checkAttached } from '../bindings/check.ts';
+import { firstNonFinite } from '../bindings/scan.ts';
 import type { Callback, EpochLogs } from './callbacks.ts';
 import { Conv1D } from './layers/conv1d.ts';
 import { Dense } from './layers/dense.ts';
@@ -252,6 +253,14 @@ export class TcnClassifier {
     if (n * T * C !== t.data.length) throw new RangeError(`${fn}: x has shape [${t.shape.join(', ')}] but ${t.data.length} values`);
     if (!fitting && this.shape && (this.shape[0] !== T || this.shape[1] !== C)) {
       throw new RangeError(`${fn}: x rows must be [${this.shape[0]}, ${this.shape[1]}] (as fitted), got [${T}, ${C}]`);
+    }
+    // Checked here so that the error names this call and the [sequence][step][channel], not the
+    // scaler's flattened row and column (and standardize: false checks too).
+    const k = firstNonFinite(t.data);
+    if (k >= 0) {
+      const i = Math.floor(k / (T * C));
+      const j = k - i * T * C;
+      throw new RangeError(`${fn}: x[${i}][${Math.floor(j / C)}][${j % C}] is ${t.data[k]}: values must be finite`);
     }
     return { rows: { data: t.data, shape: [n, T * C] }, T, C };
   }
