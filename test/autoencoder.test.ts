@@ -267,6 +267,13 @@ test('bad options and bad rows are refused by name; an aborted fit rejects and l
   await rejectsError(d.scoreSamples(x), Error, /not fitted yet/);
   await d.fit(x, { onProgress: () => undefined });
   await rejectsError(d.scoreSamples([[1, 2]]), RangeError, /fitted on 3/);
+  // Unscaled features overflow float32 inside the network: the detector says so and what to do,
+  // instead of a kernel's 'adamStep: v must hold finite numbers'; the fitted detector is kept.
+  const huge = tensor(x.data.map((v) => v * 1e15), [40, 3]);
+  await rejectsError(d.fit(huge), RangeError, /^Autoencoder\.fit: training diverged \(.*\): standardise the features/);
+  assert.ok(d.fitted);
+  await rejectsError(new VariationalAutoencoder({ epochs: 1 }).fit(tensor(x.data.map((v) => v * 1e6), [40, 3])), RangeError,
+    /^VariationalAutoencoder\.fit: training diverged .* lower learningRate \(now 0\.001\)/);
 });
 
 test.run();

@@ -25,6 +25,21 @@ import type { Matrix, TabularInput } from './matrix.ts';
 import { thresholdConfig } from './threshold.ts';
 import type { ThresholdOptions } from './threshold.ts';
 
+/**
+ * Training whose values left float32's range, which unscaled features do (values near 1e6
+ * overflow the VAE in its first epoch): said in the detector's words with the remedy, as RBM.fit
+ * says it. A CPU kernel refuses the non-finite values (`err`, kept as the cause); a device step
+ * may instead carry them into the loss.
+ */
+function diverged(fn: string, why: string, learningRate: number, err?: unknown): RangeError {
+  return new RangeError(`${fn}: training diverged (${why}): standardise the features (StandardScaler, or a TabularPipeline ` +
+    `with scale 'standard' as preprocessing) or lower learningRate (now ${learningRate})`, { cause: err });
+}
+
+function isNonFiniteError(err: unknown): err is RangeError {
+  return err instanceof RangeError && err.message.includes('must hold finite numbers');
+}
+
 export type HiddenActivation = Exclude<Activation, 'softmax'>;
 const ACTIVATIONS: readonly HiddenActivation[] = ['relu', 'tanh', 'sigmoid', 'linear'];
 
@@ -187,8 +202,12 @@ export abstract class DenseAutoencoder extends Detector<TabularInput> {
           opts.onProgress?.(e + 1, epochs);
         },
       }],
+    }).catch((err: unknown) => {
+      throw isNonFiniteError(err) ? diverged(`${this.modelType}.fit`, err.message, this.config.learningRate, err) : err;
     });
     if (h.aborted) throw opts.signal?.reason ?? new DOMException('training was aborted', 'AbortError');
+    const bad = history.findIndex((e) => !Number.isFinite(e.reconstructionError));
+    if (bad >= 0) throw diverged(`${this.modelType}.fit`, `reconstruction error ${history[bad].reconstructionError} in epoch ${bad + 1}`, this.config.learningRate);
     // Only a finished fit replaces the model: an aborted or failed one leaves a fitted detector as it was.
     this.model = model;
     this.features = m.cols;
