@@ -116,6 +116,9 @@ test('bad input: non-finite values, empty tables, feature-count mismatch, unfitt
   throwsError(() => d.scoreSamplesSync([[1, NaN]]), RangeError, /IsolationForest.scoreSamplesSync: x\[0\]\[1\] is NaN/);
   await rejectsError(d.pathLengths([[1]]), RangeError, /1 features per row/);
   await rejectsError(new IsolationForest({ maxFeatures: 5 }).fit(table(9, 10, 3)), RangeError, /maxFeatures \(5\) is more than the 3 features/);
+  // A forest too large for int32-indexed arrays is named by its options, not by 'Invalid typed array length'.
+  await rejectsError(new IsolationForest({ nEstimators: 1e9 }).fit(table(10, 30, 2)), RangeError,
+    /^IsolationForest\.fit: a forest of 1000000000 trees \(nEstimators\) of 30 rows each \(maxSamples\) needs arrays of 32000000000 values, more than/);
 });
 
 test('bad options are refused with the option named', () => {

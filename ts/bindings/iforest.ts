@@ -82,18 +82,30 @@ export function averagePathLength(n: number): number {
 
 /**
  * A forest of `trees` trees for `maxSamples` rows each, every array zero: iforestFit fills it.
- * extensionLevel > 0 adds the hyperplanes' arrays of an extended forest.
+ * extensionLevel > 0 adds the hyperplanes' arrays of an extended forest. `fn` names the caller in
+ * the RangeError for a forest too large to hold (the kernels index its arrays with int32).
  */
-export function createForest(trees: number, maxSamples: number, extensionLevel = 0): Forest {
+export function createForest(trees: number, maxSamples: number, extensionLevel = 0, fn = 'createForest'): Forest {
   const height = forestHeight(maxSamples);
   const inner = 2 ** height - 1;
-  const f: Forest = {
-    trees, height, maxSamples,
-    feature: new Int32Array(trees * inner), threshold: new Float32Array(trees * inner), leafValue: new Float32Array(trees * (inner + 1)),
-  };
-  if (extensionLevel > 0) {
-    const k = extensionLevel + 1;
-    Object.assign(f, { extensionLevel, normalFeature: new Int32Array(trees * inner * k), normal: new Float32Array(trees * inner * k) });
+  const largest = trees * Math.max(inner + 1, extensionLevel > 0 ? inner * (extensionLevel + 1) : 0);
+  const too = (why: string) => new RangeError(`${fn}: a forest of ${trees} trees (nEstimators) of ${maxSamples} rows each (maxSamples) ` +
+    `needs arrays of ${largest} values${why}: use fewer trees or a smaller maxSamples`);
+  if (largest > 2 ** 31 - 1) throw too(', more than the 2^31 - 1 the kernels index');
+  let f: Forest;
+  try {
+    f = {
+      trees, height, maxSamples,
+      feature: new Int32Array(trees * inner), threshold: new Float32Array(trees * inner), leafValue: new Float32Array(trees * (inner + 1)),
+    };
+    if (extensionLevel > 0) {
+      const k = extensionLevel + 1;
+      Object.assign(f, { extensionLevel, normalFeature: new Int32Array(trees * inner * k), normal: new Float32Array(trees * inner * k) });
+    }
+  } catch (err) {
+    // Under the int32 limit, memory can still run out ('Array buffer allocation failed').
+    if (err instanceof RangeError) throw Object.assign(too(`, which memory does not hold (${err.message})`), { cause: err });
+    throw err;
   }
   return f;
 }

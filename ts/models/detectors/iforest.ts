@@ -171,7 +171,7 @@ export class IsolationForest extends Detector<TabularInput> {
       const of = maxFeatures < m.cols ? `the ${maxFeatures} features each tree draws from (maxFeatures)` : `the ${m.cols} features of x`;
       throw new RangeError(`${FN}.fit: extensionLevel must be below ${of}, got ${this.extensionLevel}`);
     }
-    const forest = createForest(this.nEstimators, maxSamples, this.extensionLevel);
+    const forest = createForest(this.nEstimators, maxSamples, this.extensionLevel, `${FN}.fit`);
     const grow = { maxFeatures, bootstrap: this.bootstrap, seed: this.seed };
     // Trees in about ten calls: progress and the abort signal are looked at between them.
     const step = Math.max(1, Math.ceil(this.nEstimators / 10));
