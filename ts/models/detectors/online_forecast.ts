@@ -10,6 +10,7 @@
 // Steps before trainSteps score 0 (the detector is still learning; NAB does not score them).
 // Scoring a block of steps at once with a fixed model gives the numbers a step-by-step loop
 // would, at a fraction of the cost.
+import { NAN_HINT } from '../preprocessing/windows.ts';
 import { AnomalyLikelihood, likelihoodConfig } from './likelihood.ts';
 import type { AnomalyLikelihoodOptions } from './likelihood.ts';
 import { LstmForecaster } from './lstm_forecaster.ts';
@@ -117,8 +118,15 @@ export async function onlineForecastScores(series: SeriesInput, opts: OnlineFore
   opts.signal?.throwIfAborted();
 
   const model = opts.model ?? {};
-  // NaN is refused: filling a gap from both sides would read the future.
-  const raw = toSeries(fn, series, { minSteps: 1, nan: 'error' });
+  // NaN is refused: filling a gap from both sides would read the future. So the error must not
+  // point at a nan option, which online scoring does not have.
+  let raw: Series;
+  try {
+    raw = toSeries(fn, series, { minSteps: 1, nan: 'error' });
+  } catch (err) {
+    if (!(err instanceof RangeError && err.message.endsWith(NAN_HINT))) throw err;
+    throw new RangeError(`${err.message.slice(0, -NAN_HINT.length)}: online scoring cannot fill gaps (that would read later steps); fill or drop them first`);
+  }
   const lag = opts.seasonalLag ?? null;
   if (lag !== null) positiveInt(fn, 'seasonalLag', lag);
   const s = lag === null ? raw : withLag(raw, lag);

@@ -46,6 +46,9 @@ export interface Windows {
   timestamps?: Float64Array;
 }
 
+/** The end of the NaN error under nan 'error': callers without a nan option replace it. */
+export const NAN_HINT = " (pass nan: 'interpolate' to fill gaps)";
+
 // Typed arrays of up to 2^31 - 1 elements are what every kernel indexes with int32.
 const MAX_ELEMENTS = 2 ** 31 - 1;
 
@@ -138,7 +141,7 @@ export function slidingWindows(series: Float32Array | Tensor<Float32Array>, opts
     if (Number.isFinite(v)) continue;
     const where = features === 1 ? `series[${k}]` : `series[${Math.floor(k / features)}][${k % features}]`;
     if (!Number.isNaN(v)) throw new RangeError(`${fn}: ${where} is ${v}: values must be finite`);
-    if (nan === 'error') throw new RangeError(`${fn}: ${where} is NaN (pass nan: 'interpolate' to fill gaps)`);
+    if (nan === 'error') throw new RangeError(`${fn}: ${where} is NaN${NAN_HINT}`);
     gaps = true;
   }
   if (gaps) data = interpolate(fn, data, steps, features, timestamps);
