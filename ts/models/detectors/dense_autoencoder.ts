@@ -209,10 +209,19 @@ export abstract class DenseAutoencoder extends Detector<TabularInput> {
     const bad = history.findIndex((e) => !Number.isFinite(e.reconstructionError));
     if (bad >= 0) throw diverged(`${this.modelType}.fit`, `reconstruction error ${history[bad].reconstructionError} in epoch ${bad + 1}`, this.config.learningRate);
     // Only a finished fit replaces the model: an aborted or failed one leaves a fitted detector as it was.
+    const prev = { model: this.model, features: this.features, history: this.history };
     this.model = model;
     this.features = m.cols;
     this.history = history;
-    return this.errors(m);
+    try {
+      const scores = await this.errors(m);
+      // Weights gone non-finite in the last step leave the epoch's loss finite but not the scores.
+      if (scores.some(Number.isNaN)) throw diverged(`${this.modelType}.fit`, 'NaN reconstruction errors of the training rows', this.config.learningRate);
+      return scores;
+    } catch (err) {
+      Object.assign(this, prev);
+      throw isNonFiniteError(err) ? diverged(`${this.modelType}.fit`, err.message, this.config.learningRate, err) : err;
+    }
   }
 
   protected async score(x: TabularInput): Promise<Float32Array> {
