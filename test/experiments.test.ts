@@ -68,6 +68,19 @@ test('the seed protocol builds the notebook model', async () => {
   assert.is(r.testRows, Math.ceil(0.33 * 300));
 });
 
+test("the report carries the kept epoch's validation loss and accuracy (null without a validation split)", async () => {
+  const seen: Array<{ valLoss?: number; valMetrics?: Record<string, number> }> = [];
+  const cb = { onEpochEnd: (_e: number, logs: { valLoss?: number; valMetrics?: Record<string, number> }) => { seen.push(logs); } };
+  // The notebook's recipe holds out a quarter of the training rows and keeps the last epoch.
+  const r = await runExperiment(EXPERIMENTS['log-breach-lstm'], { protocol: 'seed', epochs: 2, limit: 300, callbacks: [cb] });
+  assert.is(seen.length, 2);
+  assert.ok(r.validation !== null);
+  assert.is(r.validation.loss, seen[1].valLoss);
+  assert.is(r.validation.metrics.accuracy, seen[1].valMetrics?.accuracy);
+  assert.ok(r.validation.loss > 0 && Number.isFinite(r.validation.loss));
+  assert.is(reports['payload-lstm'].validation, null);
+});
+
 test('runExperiment rejects a bad epoch count', async () => {
   await rejectsError(() => runExperiment(EXPERIMENTS['payload-lstm'], { epochs: 0 }), RangeError, /epochs/);
 });

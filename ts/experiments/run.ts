@@ -110,6 +110,9 @@ export interface ExperimentReport {
   epochsRun: number;
   /** Epoch (1-based) whose weights were kept; the last one without early stopping. */
   bestEpoch: number;
+  /** That epoch's loss and metrics on fit's validation rows (null without a validation split):
+   * what recipes are compared on, never the test rows. */
+  validation: { loss: number; metrics: Record<string, number> } | null;
   stoppedEarly: boolean;
   trainRows: number;
   testRows: number;
@@ -214,6 +217,8 @@ export async function runExperiment(exp: Experiment, opts: RunOptions = {}): Pro
   const scoreSeconds = (performance.now() - t1) / 1000;
   const epochsRun = history.epochs.length;
   const restored = stopper?.restoreBestWeights && stopper.bestEpoch >= 0;
+  const bestEpoch = restored ? (stopper as EarlyStopping).bestEpoch + 1 : epochsRun;
+  const kept = history.epochs[bestEpoch - 1];
   return {
     experiment: exp.id,
     protocol,
@@ -224,7 +229,8 @@ export async function runExperiment(exp: Experiment, opts: RunOptions = {}): Pro
     samplesPerSecond: (fitted * epochsRun) / trainSeconds,
     epochSeconds: history.epochs.map((e) => e.seconds),
     epochsRun,
-    bestEpoch: restored ? (stopper as EarlyStopping).bestEpoch + 1 : epochsRun,
+    bestEpoch,
+    validation: kept?.valLoss !== undefined ? { loss: kept.valLoss, metrics: { ...kept.valMetrics } } : null,
     stoppedEarly: history.stoppedEarly,
     trainRows: train.texts.length,
     testRows: test.texts.length,
@@ -246,6 +252,7 @@ export function formatReport(r: ExperimentReport): string {
     ['precision', f(m.precision)],
     ['recall', f(m.recall)],
     ['epochs run', `${r.epochsRun}${r.stoppedEarly ? ' (early stop)' : ''}, weights of epoch ${r.bestEpoch}`],
+    ...(r.validation ? [['validation', `loss ${f(r.validation.loss)}, accuracy ${f(r.validation.metrics.accuracy ?? Number.NaN)} (that epoch)`] as [string, string]] : []),
     ['seconds / epoch', `${mean.toFixed(1)} (${r.epochSeconds.map((s) => s.toFixed(1)).join(', ')})`],
     ['train', `${r.trainSeconds.toFixed(1)} s, ${r.samplesPerSecond.toFixed(0)} seq/s`],
     ['score', `${r.scoreSeconds.toFixed(2)} s for ${r.testRows} rows`],
