@@ -1,6 +1,6 @@
 // vigil's own version, from its package.json, for the files it writes (the model file's header, the
 // `vigil.version` of ONNX exports) and the version checks on reading them. A module of its own that
-// imports nothing of vigil's: the ONNX detector worker thread (models/onnx/detectors/worker.ts) needs
+// imports nothing of vigil's: the ONNX detector conversions on a worker thread (models/onnx/detectors/convert.ts) need
 // the version too, and must not load the native addon that serialize.ts's imports bring in.
 import { readFileSync } from 'node:fs';
 

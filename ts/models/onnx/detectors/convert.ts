@@ -1,5 +1,5 @@
 // The conversions between detector states and ONNX bytes, on plain values only (no detector objects,
-// no native addon): index.ts runs them on the calling thread for the sync API and worker.ts runs them
+// no native addon): index.ts runs them on the calling thread for the sync API and offThread (ts/offthread/) runs them
 // on a worker thread for the async one.
 import type { FittedDetectorState } from '../../detectors/detector.ts';
 import { ML_DOMAIN } from '../build.ts';
@@ -71,6 +71,14 @@ export function readDetectorRecord(reader: GraphReader): DetectorRecord | undefi
   if (ml.some((n) => n.op_type === 'TreeEnsembleRegressor')) return importIsolationForest(reader, null);
   if (ml.some((n) => n.op_type === 'SVMRegressor')) return importOneClassSvm(reader, null);
   return undefined;
+}
+
+/**
+ * stateToOnnx's bytes in an ArrayBuffer of their own (detectorToOnnxAsync's worker side): protobufjs
+ * hands back a Node Buffer, which may be a view of Node's shared pool (Buffer.slice does not copy).
+ */
+export function stateToOnnxBytes(type: string, state: FittedDetectorState, opts: DetectorExportOptions): Uint8Array {
+  return Uint8Array.from(stateToOnnx(type, state, opts));
 }
 
 /** readDetectorRecord on ONNX bytes; an Error when they hold no detector. */

@@ -1,7 +1,7 @@
 // vigil's detectors as ONNX files and back (see iforest.ts, ocsvm.ts, rbm.ts for each layout and
 // common.ts for the outputs every exported detector has). Each entry point has an async twin that does
 // the work on a worker thread (a 100-tree forest takes tens of milliseconds each way).
-import { Worker } from 'node:worker_threads';
+import { offThread, siblingModule } from '../../../offthread/call.ts';
 import { Detector, restoreDetector, type FittedDetectorState, type JSONObject } from '../../detectors/detector.ts';
 // The detector modules register their types with restoreDetector.
 import '../../detectors/iforest.ts';
@@ -45,10 +45,13 @@ export function detectorToOnnx(detector: Detector<TabularInput>, opts: DetectorE
   return stateToOnnx(e.type, e.state, e.opts);
 }
 
+// The async forms run convert.ts on a worker thread: it needs neither the detectors nor the addon.
+const CONVERT = siblingModule(import.meta.url, 'convert');
+
 /** detectorToOnnx on a worker thread. */
 export async function detectorToOnnxAsync(detector: Detector<TabularInput>, opts: DetectorExportOptions = {}): Promise<Uint8Array> {
   const e = exportable(detector, opts);
-  return ((await request({ export: e })) as { bytes: Uint8Array }).bytes;
+  return offThread(CONVERT, 'stateToOnnxBytes', [e.type, e.state, e.opts]);
 }
 
 /**
@@ -92,47 +95,5 @@ export function detectorFromOnnx(bytes: Uint8Array, what = 'model'): Detector<Ta
 /** detectorFromOnnx with the decoding and tree conversion on a worker thread. */
 export async function detectorFromOnnxAsync(bytes: Uint8Array, what = 'model'): Promise<Detector<TabularInput>> {
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`${what}: expected a Uint8Array of ONNX bytes`);
-  return restore(((await request({ import: { bytes, what } })) as { record: DetectorRecord }).record, what);
-}
-
-// One shared worker, started on first use; it holds the process open only while a request is pending.
-let worker: Worker | null = null;
-let nextId = 0;
-const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-const ERRORS: Record<string, new (message: string) => Error> = { TypeError, RangeError };
-
-function startWorker(): Worker {
-  // From dist, worker.js loads as it is. From source (under tsx), Node 20 does not pass tsx's --import
-  // loader on to workers, so the worker registers it before loading worker.ts.
-  const w = import.meta.url.endsWith('.ts')
-    ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); ` +
-      `return import(${JSON.stringify(new URL('./worker.ts', import.meta.url).href)}); })`, { eval: true })
-    : new Worker(new URL('./worker.js', import.meta.url));
-  w.on('message', (msg: { id: number; error?: { name: string; message: string } }) => {
-    const p = pending.get(msg.id);
-    if (!p) return;
-    pending.delete(msg.id);
-    if (pending.size === 0) w.unref();
-    if (msg.error) p.reject(new (ERRORS[msg.error.name] ?? Error)(msg.error.message));
-    else p.resolve(msg);
-  });
-  const fail = (err: Error) => {
-    if (worker !== w) return;
-    worker = null;
-    for (const p of pending.values()) p.reject(new Error(`ONNX detector worker stopped: ${err.message}`, { cause: err }));
-    pending.clear();
-  };
-  w.on('error', fail);
-  w.on('exit', (code) => fail(new Error(`exit code ${code}`)));
-  return w;
-}
-
-function request(body: object): Promise<unknown> {
-  worker ??= startWorker();
-  const id = nextId++;
-  worker.ref();
-  return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
-    worker!.postMessage({ id, ...body });
-  });
+  return restore(await offThread<DetectorRecord>(CONVERT, 'bytesToRecord', [bytes, what]), what);
 }
