@@ -7,10 +7,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../ts/cli.ts';
-import { readTable } from '../ts/experiments/detector_train.ts';
+import { CustomDataError } from '../ts/experiments/custom.ts';
+import { readTable, readTableAsync } from '../ts/experiments/detector_train.ts';
 import { loadDetector } from '../ts/models/detectors/detector.ts';
 import type { IsolationForest } from '../ts/models/detectors/iforest.ts';
 import { TabularPipeline } from '../ts/models/preprocessing/tabular_pipeline.ts';
+import { rejectsLikeSync } from './helpers/async-twin.ts';
 import { throwsError } from './helpers/errors.ts';
 import { rng } from './helpers/random.ts';
 
@@ -90,6 +92,16 @@ test('readTable: default feature columns, categorical detection, --no-header ind
   throwsError(() => readTable(path('train.csv'), { columns: ['label'], exclude: ['label'] }), Error, /both a feature and the label/);
   writeFileSync(path('ragged.csv'), 'a,b\n1,2\n3\n');
   throwsError(() => readTable(path('ragged.csv')), Error, /ragged.csv:3: 1 field\(s\), the first record has 2/);
+});
+
+test('readTableAsync: the sync form\'s table, and its errors', async () => {
+  const opts = { exclude: ['label', 'id'] };
+  assert.equal(await readTableAsync(path('train.csv'), opts), readTable(path('train.csv'), opts));
+  for (const [name, o] of [['train.csv', { columns: ['nope'] }], ['ragged.csv', {}], ['missing.csv', {}]] as const) {
+    await rejectsLikeSync(() => readTable(path(name), o), readTableAsync(path(name), o));
+  }
+  writeFileSync(path('one.csv'), 'a,b\n1,2\n');
+  assert.instance(await rejectsLikeSync(() => readTable(path('one.csv')), readTableAsync(path('one.csv'))), CustomDataError);
 });
 
 test('vigil train --detector iforest --extension-level: the extended forest is saved; a level of the feature count or more is refused', async () => {

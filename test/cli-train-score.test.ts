@@ -7,10 +7,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../ts/cli.ts';
-import { CustomDataError, loadScoringModel, readCustomCsv, scoreTexts } from '../ts/experiments/custom.ts';
+import { CustomDataError, loadScoringModel, readCustomCsv, readCustomCsvAsync, scoreTexts } from '../ts/experiments/custom.ts';
 import { defaultRecipe } from '../ts/experiments/index.ts';
 import type { Recipe } from '../ts/experiments/index.ts';
-import { Dense, Embedding, LSTM, Sequential } from '../ts/index.ts';
+import { DataFormatError, Dense, Embedding, LSTM, Sequential } from '../ts/index.ts';
+import { rejectsLikeSync } from './helpers/async-twin.ts';
 import { rejectsError, throwsError } from './helpers/errors.ts';
 import { rng } from './helpers/random.ts';
 
@@ -292,6 +293,19 @@ test('readCustomCsv: names win over indices, a duplicated name is ambiguous', ()
   throwsError(() => readCustomCsv(path('dup.csv'), { textColumn: 'text' }), CustomDataError, /names 2 columns/);
   // "1" is the header name of column 0, not index 1.
   assert.equal(readCustomCsv(path('dup.csv'), { textColumn: '1' }).texts, ['0']);
+});
+
+test('readCustomCsvAsync: the sync form\'s data, and its errors', async () => {
+  writeFileSync(path('twin.csv'), 'text,label\n"a,b",spam\nc,ham\n"d\ne",spam\n');
+  const opts = { textColumn: 'text', labelColumn: 'label', positive: 'spam' };
+  assert.equal(await readCustomCsvAsync(path('twin.csv'), opts), readCustomCsv(path('twin.csv'), opts));
+  const cases: Array<[string, Parameters<typeof readCustomCsv>[1]]> = [
+    ['twin.csv', { textColumn: 'text', labelColumn: 'label' }], ['twin.csv', { textColumn: 'nope' }], ['missing.csv', { textColumn: 'text' }],
+    ['dup.csv', { textColumn: 'text' }],
+  ];
+  for (const [name, o] of cases) await rejectsLikeSync(() => readCustomCsv(path(name), o), readCustomCsvAsync(path(name), o));
+  writeFileSync(path('open.csv'), 'text\n"abc\n');
+  assert.instance(await rejectsLikeSync(() => readCustomCsv(path('open.csv'), { textColumn: 'text' }), readCustomCsvAsync(path('open.csv'), { textColumn: 'text' })), DataFormatError);
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

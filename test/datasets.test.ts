@@ -6,9 +6,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { BUNDLED_DATA, DataFormatError, HTTP_PARAMS_CLASSES, loadCsic, loadHttpParams, loadPhishing, urlGroupKey } from '../ts/models/datasets.ts';
+import {
+  BUNDLED_DATA, DataFormatError, HTTP_PARAMS_CLASSES, loadCsic, loadCsicAsync, loadHttpParams, loadHttpParamsAsync, loadPhishing, loadPhishingAsync,
+  urlGroupKey,
+} from '../ts/models/datasets.ts';
 import { groupTrainTestSplit } from '../ts/models/preprocessing/split.ts';
-import { throwsError } from './helpers/errors.ts';
+import { rejectsLikeSync } from './helpers/async-twin.ts';
+import { rejectsError, throwsError } from './helpers/errors.ts';
 
 const sum = (a: Int32Array) => a.reduce((s, v) => s + v, 0);
 const dir = mkdtempSync(join(tmpdir(), 'vigil-datasets-'));
@@ -137,6 +141,41 @@ test('missing files and malformed rows give clear errors', () => {
   throwsError(() => loadPhishing(file('badgz.csv.gz', Buffer.from([0x1f, 0x8b, 1, 2, 3]))), Error, /does not decompress/);
   throwsError(() => loadHttpParams(file('type.csv', 'payload,length,attack_type,label\nx,1,ddos,anom\n')), DataFormatError, /type\.csv:2: attack_type must be one of/);
   throwsError(() => loadHttpParams(file('mix.csv', 'payload,length,attack_type,label\nx,1,sqli,norm\n')), DataFormatError, /mix\.csv:2: label norm contradicts attack_type sqli/);
+});
+
+test('the async forms: the same data sets as the sync forms, on a worker thread', async () => {
+  // Each async load runs on its worker while its sync twin runs here.
+  const phishing = loadPhishingAsync();
+  const syncPhishing = loadPhishing();
+  assert.equal(await phishing, syncPhishing);
+  const csic = loadCsicAsync();
+  const syncCsic = loadCsic();
+  assert.equal(await csic, syncCsic);
+  const http = loadHttpParamsAsync();
+  const syncHttp = loadHttpParams();
+  const h = await http;
+  assert.equal(h, syncHttp);
+  assert.is(h.classNames, HTTP_PARAMS_CLASSES, 'the same frozen list, as the sync form gives');
+  const mine = file('h2.csv.gz', gzipSync('payload,length,attack_type,label\nabc,3,norm,norm\n<x>,3,xss,anom\n'));
+  assert.equal(await loadHttpParamsAsync(mine), loadHttpParams(mine), 'a user\'s file, gzipped');
+});
+
+test('the async forms reject with the sync forms\' errors: class, message, fields and cause', async () => {
+  const missing = join(dir, 'nope.csv.gz');
+  await rejectsLikeSync(() => loadPhishing(missing), loadPhishingAsync(missing));
+  await rejectsLikeSync(() => loadHttpParams(dir), loadHttpParamsAsync(dir));
+  await rejectsLikeSync(() => loadPhishing(''), loadPhishingAsync(''));
+  await rejectsLikeSync(() => loadPhishing(3 as never), loadPhishingAsync(3 as never));
+  const lab = file('lab2.csv', 'url,phishing\n"a\n",1\nb,yes\n');
+  const e = await rejectsLikeSync(() => loadPhishing(lab), loadPhishingAsync(lab));
+  assert.ok(e instanceof DataFormatError && e.line === 4 && e.source === lab);
+  const gz = file('badgz2.csv.gz', Buffer.from([0x1f, 0x8b, 1, 2, 3]));
+  assert.ok((await rejectsLikeSync(() => loadPhishing(gz), loadPhishingAsync(gz))).cause instanceof Error, 'the zlib error as the cause');
+  const csic = file('bad4.jsonl', '\n\n{"method":1,"url":"/a","breach":0}');
+  await rejectsLikeSync(() => loadCsic(csic), loadCsicAsync(csic));
+  const mix = file('mix2.csv', 'payload,length,attack_type,label\nx,1,sqli,norm\n');
+  await rejectsLikeSync(() => loadHttpParams(mix), loadHttpParamsAsync(mix));
+  await rejectsError(loadCsicAsync(undefined, { signal: AbortSignal.abort() }), DOMException, /aborted/);
 });
 
 test('clean up', () => {

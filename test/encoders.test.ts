@@ -8,7 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { JSONObject } from '../ts/models/detectors/detector.ts';
-import { ColumnEncoder, compareCodePoints, DataFormatError, LabelEncoder, parseCsv, parseJsonLines, readJsonLines } from '../ts/models/preprocessing/index.ts';
+import {
+  ColumnEncoder, compareCodePoints, DataFormatError, LabelEncoder, parseCsv, parseJsonLines, readJsonLines, readJsonLinesAsync,
+} from '../ts/models/preprocessing/index.ts';
+import { rejectsLikeSync } from './helpers/async-twin.ts';
 import { throwsError } from './helpers/errors.ts';
 
 const fx = JSON.parse(readFileSync(new URL('./fixtures/scalers_sklearn.json', import.meta.url), 'utf8')) as {
@@ -153,7 +156,7 @@ test('ColumnEncoder JSON round trip and corrupt states', () => {
   throwsError(() => new ColumnEncoder().toJSON(), Error, /not fitted yet/);
 });
 
-test('JSON lines: blank lines skipped, CRLF and BOM, bad line named, gzip files', () => {
+test('JSON lines: blank lines skipped, CRLF and BOM, bad line named, gzip files; the async form reads the same', async () => {
   assert.equal(parseJsonLines('\ufeff{"a":1}\r\n\n  \n[2,3]\r\n"x"'), [{ a: 1 }, [2, 3], 'x']);
   assert.equal(parseJsonLines(''), []);
   throwsError(() => parseJsonLines('{"a":1}\n\n{"a":', 'web.jsonl'), DataFormatError, /^web.jsonl:3: not a JSON value/);
@@ -179,6 +182,8 @@ test('JSON lines: blank lines skipped, CRLF and BOM, bad line named, gzip files'
     assert.is(err.line, 2);
     assert.is(err.source, join(dir, 'bad.jsonl.gz'));
     throwsError(() => readJsonLines(join(dir, 'missing.jsonl')), Error, /readJsonLines: file not found/);
+    assert.equal(await readJsonLinesAsync(join(dir, 'a.jsonl.gz')), want);
+    for (const name of ['bad.jsonl.gz', 'missing.jsonl']) await rejectsLikeSync(() => readJsonLines(join(dir, name)), readJsonLinesAsync(join(dir, name)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -7,7 +7,8 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { BUNDLED_NAB, DataFormatError, loadNabCorpus, NAB_PROFILES, nabLabels, NabError, parseNabTime } from '../ts/index.ts';
+import { BUNDLED_NAB, DataFormatError, loadNabCorpus, loadNabCorpusAsync, NAB_PROFILES, nabLabels, NabError, parseNabTime } from '../ts/index.ts';
+import { rejectsLikeSync } from './helpers/async-twin.ts';
 import { throwsError } from './helpers/errors.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'vigil-nab-corpus-'));
@@ -176,6 +177,22 @@ test('malformed windows, profiles and folders: clear errors', () => {
   throwsError(load(p({})), NabError, /expected an object of profiles/);
   throwsError(() => loadNabCorpus(join(root, 'nowhere')), NabError, /NAB folder not found/);
   throwsError(() => loadNabCorpus(''), TypeError, /dir must be a non-empty string/);
+});
+
+test('loadNabCorpusAsync: the sync form\'s corpus, and its errors', async () => {
+  const bundled = loadNabCorpusAsync();
+  const want = loadNabCorpus();
+  assert.equal(await bundled, want);
+  const text = csv(40, (l) => { l[11] = l[10]; });
+  const files = { 'data/a/s.csv': text, 'labels/combined_windows.json': windows({ 'a/s.csv': [] }) };
+  const dir = nabDir(files);
+  assert.equal(await loadNabCorpusAsync(dir, { allowUnorderedTimes: true, signal: new AbortController().signal }), loadNabCorpus(dir, { allowUnorderedTimes: true }));
+  const e = await rejectsLikeSync(() => loadNabCorpus(dir), loadNabCorpusAsync(dir));
+  assert.ok(e instanceof DataFormatError && e.line === 12);
+  const noWindows = nabDir({ 'data/a/s.csv': text });
+  assert.ok((await rejectsLikeSync(() => loadNabCorpus(noWindows), loadNabCorpusAsync(noWindows))) instanceof NabError);
+  await rejectsLikeSync(() => loadNabCorpus(''), loadNabCorpusAsync(''));
+  await rejectsLikeSync(() => loadNabCorpus(join(root, 'nowhere')), loadNabCorpusAsync(join(root, 'nowhere')));
 });
 
 test.run();

@@ -8,9 +8,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { main } from '../ts/cli.ts';
-import { DataFormatError, loadNabCorpus, nabLabels, NabError, readNabResults, scoreNab, writeNabResults } from '../ts/index.ts';
+import {
+  DataFormatError, loadNabCorpus, nabLabels, NabError, readNabResults, readNabResultsAsync, scoreNab, writeNabResults, writeNabResultsAsync,
+} from '../ts/index.ts';
 import { readNabResultsFile } from '../ts/nab/index.ts';
 import { csvRecords } from '../ts/models/preprocessing/csv.ts';
+import { rejectsLikeSync } from './helpers/async-twin.ts';
 import { throwsError } from './helpers/errors.ts';
 
 const fixtures = fileURLToPath(new URL('./fixtures/nab/', import.meta.url));
@@ -137,6 +140,25 @@ test('writeNabResults writes NAB\'s layout, which reads back to the same scores 
   }
   writeFileSync(join(tmp, 'final_results.json'), '[1]');
   throwsError(() => writeNabResults(tmp, 'x', smallCorpus, { 'cat/s.csv': new Float64Array(100) }, scoreNab(smallCorpus, { 'cat/s.csv': new Float64Array(100) })), NabError, /not a JSON object/);
+});
+
+test('readNabResultsAsync and writeNabResultsAsync: the sync forms\' scores and files, and their errors', async () => {
+  assert.equal(await readNabResultsAsync(resultsDir, corpus, { detector: 'numenta' }), readNabResults(resultsDir, corpus, { detector: 'numenta' }));
+  const scores = fixture.get('numenta')!;
+  const report = scoreNab(corpus, scores);
+  const [a, b] = [join(tmp, 'async-w'), join(tmp, 'sync-w')];
+  const files = await writeNabResultsAsync(a, 'mine', corpus, scores, report);
+  assert.equal(files.map((f) => f.slice(a.length)), writeNabResults(b, 'mine', corpus, scores, report).map((f) => f.slice(b.length)));
+  for (const f of files) assert.ok(readFileSync(f).equals(readFileSync(b + f.slice(a.length))), f);
+  await rejectsLikeSync(() => readNabResults(join(tmp, 'nowhere'), smallCorpus), readNabResultsAsync(join(tmp, 'nowhere'), smallCorpus));
+  await rejectsLikeSync(() => readNabResults(a, corpus, { detector: 'gamma' }), readNabResultsAsync(a, corpus, { detector: 'gamma' }));
+  const bad = join(tmp, 'bad-async', 'x');
+  resultsFile(join(bad, 'cat', 'x_s.csv'), rowsWith((i) => (i === 7 ? 'high' : '0')));
+  const e = await rejectsLikeSync(() => readNabResults(bad, smallCorpus), readNabResultsAsync(bad, smallCorpus));
+  assert.ok(e instanceof DataFormatError && e.line === 9);
+  await rejectsLikeSync(() => writeNabResults(a, 'my_detector', corpus, scores), writeNabResultsAsync(a, 'my_detector', corpus, scores));
+  const nan = { 'cat/s.csv': new Float64Array(100).fill(NaN) };
+  await rejectsLikeSync(() => writeNabResults(a, 'x', smallCorpus, nan), writeNabResultsAsync(a, 'x', smallCorpus, nan));
 });
 
 test('vigil nab score: tables for each detector, and --json with every number', async () => {

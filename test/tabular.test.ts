@@ -9,8 +9,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { DataFormatError } from '../ts/models/preprocessing/csv.ts';
-import { CREDITCARD_COLUMNS, KDD_COLUMNS, loadCreditcard, loadKdd, readKdd } from '../ts/models/tabular_datasets.ts';
-import { throwsError } from './helpers/errors.ts';
+import { ColumnEncoder } from '../ts/models/preprocessing/encoders.ts';
+import {
+  CREDITCARD_COLUMNS, KDD_COLUMNS, kddEncoder, loadCreditcard, loadCreditcardAsync, loadKdd, loadKddAsync, readKdd,
+} from '../ts/models/tabular_datasets.ts';
+import type { KddDataset } from '../ts/models/tabular_datasets.ts';
+import { rejectsLikeSync } from './helpers/async-twin.ts';
+import { rejectsError, throwsError } from './helpers/errors.ts';
 
 const KDD_SAMPLE = fileURLToPath(new URL('./fixtures/kdd_http_sample.csv', import.meta.url));
 const CC_SAMPLE = fileURLToPath(new URL('./fixtures/creditcard_sample_small.csv', import.meta.url));
@@ -122,6 +127,54 @@ test('broken credit-card files are refused with the line', () => {
   throwsError(() => loadCreditcard(file('gap.csv', `${rows[0]}\n${f.join(',')}\n`)), DataFormatError, /gap\.csv:2: V4 must be a number, got ""/);
   throwsError(() => loadCreditcard(file('e.csv', '')), DataFormatError, /empty/);
   throwsError(() => loadCreditcard(file('n.csv', `${rows[0]}\n`)), DataFormatError, /no rows/);
+});
+
+// The encoder is compared by its state: a class instance's private fields escape a deep-equal.
+const plain = (d: KddDataset) => ({ ...d, encoder: d.encoder.toJSON() });
+
+test('loadKddAsync and loadCreditcardAsync: the sync forms\' data sets, with a fitted encoder to go on with', async () => {
+  for (const opts of [{ service: 'http' }, {}]) {
+    const d = await loadKddAsync(KDD_SAMPLE, opts);
+    const want = loadKdd(KDD_SAMPLE, opts);
+    assert.equal(plain(d), plain(want));
+    assert.ok(d.encoder instanceof ColumnEncoder);
+    const rows = readKdd(KDD_SAMPLE, opts).rows;
+    assert.equal(d.encoder.transform(rows), want.encoder.transform(rows), 'the rebuilt encoder encodes as the fitted one');
+  }
+  // A given encoder (fitted or not) is the caller's own, as in the sync form.
+  const train = loadKdd(KDD_SAMPLE, { service: 'http' });
+  const other = await loadKddAsync(KDD_SAMPLE, { service: 'http', encoder: train.encoder });
+  assert.is(other.encoder, train.encoder);
+  assert.equal(other.features, train.features);
+  const unfitted = kddEncoder(train.names);
+  await rejectsLikeSync(() => loadKdd(KDD_SAMPLE, { service: 'http', encoder: unfitted }), loadKddAsync(KDD_SAMPLE, { service: 'http', encoder: unfitted }));
+  assert.not.ok(unfitted.fitted, 'the caller\'s encoder is left as it was');
+  assert.equal(await loadCreditcardAsync(), loadCreditcard());
+  assert.equal(await loadCreditcardAsync(CC_SAMPLE), loadCreditcard(CC_SAMPLE));
+});
+
+test('loadKddAsync and loadCreditcardAsync reject with the sync forms\' errors', async () => {
+  const good = readFileSync(KDD_SAMPLE, 'utf8').split('\n')[0];
+  const short = file('short2.csv', `${good}\n${good.split(',').slice(0, 41).join(',')}\n`);
+  const e = await rejectsLikeSync(() => loadKdd(short), loadKddAsync(short));
+  assert.ok(e instanceof DataFormatError && e.line === 2);
+  const cases: Array<[string | undefined, unknown]> = [
+    [KDD_SAMPLE, { service: 'gopher' }], [KDD_SAMPLE, { service: 3 }], [KDD_SAMPLE, null], [KDD_SAMPLE, 'http'], [join(dir, 'missing.csv'), {}],
+    [KDD_SAMPLE, { encoder: loadKdd(KDD_SAMPLE, { service: 'http' }).encoder }], [KDD_SAMPLE, { service: 'http', encoder: {} }],
+  ];
+  for (const [path, opts] of cases) await rejectsLikeSync(() => loadKdd(path, opts as never), loadKddAsync(path, opts as never));
+  const rows = readFileSync(CC_SAMPLE, 'utf8').trim().split('\n');
+  const cc = file('c2.csv', `${rows[0]}\n${rows[1].replace(/,0$/, ',2')}\n`);
+  await rejectsLikeSync(() => loadCreditcard(cc), loadCreditcardAsync(cc));
+  await rejectsLikeSync(() => loadCreditcard(file('e2.csv', '')), loadCreditcardAsync(join(dir, 'e2.csv')));
+});
+
+test('loadKddAsync stops when its signal aborts', async () => {
+  await rejectsError(loadKddAsync(undefined, { signal: AbortSignal.abort() }), DOMException, /aborted/);
+  const c = new AbortController();
+  const p = loadKddAsync(undefined, { signal: c.signal });
+  setTimeout(() => c.abort(new RangeError('enough')), 50);
+  await rejectsError(p, RangeError, /^enough$/);
 });
 
 test.run();

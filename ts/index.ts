@@ -27,7 +27,7 @@ export type { OcsvmFitResult, OcsvmFitSpec, OcsvmStatus, SvmKernelName, SvmKerne
 // Preprocessing, metrics and the bundled data sets.
 export {
   CharTokenizer, padSequences, trainTestSplit, groupTrainTestSplit, permutation, takeRows, csvRecords, parseCsv, CsvParser, DataFormatError,
-  parseJsonLines, readJsonLines, StandardScaler, MinMaxScaler, LabelEncoder, ColumnEncoder, compareCodePoints,
+  parseJsonLines, readJsonLines, readJsonLinesAsync, StandardScaler, MinMaxScaler, LabelEncoder, ColumnEncoder, compareCodePoints,
   slidingWindows, stepScores, TabularPipeline,
 } from './models/preprocessing/index.ts';
 export type {
@@ -37,10 +37,12 @@ export type {
   NanPolicy, StepReduce, StepScoreOptions, WindowOptions, Windows, TabularPipelineJSON, TabularPipelineOptions, TabularScale,
 } from './models/preprocessing/index.ts';
 export * as metrics from './models/metrics.ts';
-export { loadPhishing, loadCsic, loadHttpParams, readDataText, BUNDLED_DATA, HTTP_PARAMS_CLASSES } from './models/datasets.ts';
-export type { TextDataset, CsicDataset, HttpParamsDataset } from './models/datasets.ts';
 export {
-  loadKdd, readKdd, kddEncoder, loadCreditcard, BUNDLED_TABULAR, KDD_COLUMNS, KDD_CATEGORICAL, CREDITCARD_COLUMNS,
+  loadPhishing, loadPhishingAsync, loadCsic, loadCsicAsync, loadHttpParams, loadHttpParamsAsync, readDataText, BUNDLED_DATA, HTTP_PARAMS_CLASSES,
+} from './models/datasets.ts';
+export type { TextDataset, CsicDataset, HttpParamsDataset, LoadAsyncOptions } from './models/datasets.ts';
+export {
+  loadKdd, loadKddAsync, readKdd, kddEncoder, loadCreditcard, loadCreditcardAsync, BUNDLED_TABULAR, KDD_COLUMNS, KDD_CATEGORICAL, CREDITCARD_COLUMNS,
 } from './models/tabular_datasets.ts';
 export type { KddOptions, KddRecords, KddDataset, LoadKddOptions, CreditcardDataset } from './models/tabular_datasets.ts';
 
@@ -129,7 +131,8 @@ export type { OneClassSVMOptions } from './models/detectors/ocsvm.ts';
 // The Numenta Anomaly Benchmark: corpus reader, NAB's scorer and results files; the scorer's
 // building blocks (scaledSigmoid, sweepThresholds, ...) are under `nab`.
 export {
-  BUNDLED_NAB, loadNabCorpus, NAB_PROFILES, nabLabels, NabError, nabNormalize, nabSweep, parseNabTime, readNabResults, scoreNab, writeNabResults,
+  BUNDLED_NAB, loadNabCorpus, loadNabCorpusAsync, NAB_PROFILES, nabLabels, NabError, nabNormalize, nabSweep, parseNabTime, readNabResults,
+  readNabResultsAsync, scoreNab, writeNabResults, writeNabResultsAsync,
 } from './nab/index.ts';
 export type {
   LoadNabOptions, NabCorpus, NabCostMatrix, NabPointMetrics, NabProfileScore, NabReport, NabScores, NabSeries, NabSeriesScore, NabThresholdRow,

@@ -3,12 +3,12 @@
 // with what it checked; any failure throws (exit code 1).
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  backend, CharTokenizer, Dense, detectorToOnnx, Embedding, exportOnnx, IsolationForest, loadDetector, loadPhishing, LSTM, padSequences,
-  Sequential, tensor,
+  backend, CharTokenizer, CREDITCARD_COLUMNS, Dense, detectorToOnnx, Embedding, exportOnnx, IsolationForest, loadCreditcard, loadCreditcardAsync,
+  loadDetector, loadPhishing, loadPhishingAsync, LSTM, padSequences, Sequential, tensor,
 } from 'vigil';
 
 // onnxruntime-node is vigil's dependency: resolve it from vigil's folder, not the app's.
@@ -68,6 +68,11 @@ out.forest = { scores: Array.from(scores, (v) => +v.toFixed(4)) };
 
 // The experiments' data is not in the package: the loader says so.
 assert.throws(() => loadPhishing(), /bundled data, which is in vigil's repository, not the npm package/);
+// The async loaders run the installed package's compiled worker (dist/offthread/entry.js).
+await assert.rejects(loadPhishingAsync(), /bundled data, which is in vigil's repository, not the npm package/);
+const cc = join(dir, 'cc.csv');
+writeFileSync(cc, `${[...CREDITCARD_COLUMNS, 'Class'].join(',')}\n${Array.from({ length: 30 }, (_, k) => k / 4).join(',')},1\n`);
+assert.deepEqual(await loadCreditcardAsync(cc), loadCreditcard(cc));
 out.bundledData = 'explained';
 
 console.log(JSON.stringify(out));

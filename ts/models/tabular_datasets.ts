@@ -2,10 +2,12 @@
 // READMEs), or a user's file in the same format, gzipped or not (readDataText). They return float
 // tables for the detectors, with the labels beside them (1 = attack or fraud).
 import { fileURLToPath } from 'node:url';
+import { offThread } from '../offthread/call.ts';
 import { readDataText } from './datasets.ts';
+import type { LoadAsyncOptions } from './datasets.ts';
 import { csvRecords, DataFormatError } from './preprocessing/csv.ts';
 import { ColumnEncoder } from './preprocessing/encoders.ts';
-import type { Cell } from './preprocessing/encoders.ts';
+import type { Cell, ColumnEncoderJSON, ColumnEncoderOptions } from './preprocessing/encoders.ts';
 import type { Tensor } from './tensor.ts';
 
 const dataDir = new URL('../../data/', import.meta.url);
@@ -213,4 +215,58 @@ export function loadCreditcard(path: string = BUNDLED_TABULAR.creditcard): Credi
   if (skip < 0) throw new DataFormatError(path, 1, 'the file is empty');
   if (labels.length === 0) throw new DataFormatError(path, 2, 'the file holds no rows');
   return { features: { data: Float32Array.from(values), shape: [labels.length, CREDITCARD_COLUMNS.length] }, labels: Int32Array.from(labels), names: [...CREDITCARD_COLUMNS] };
+}
+
+// The async forms: the same loaders on a worker thread (the bundled KDD file takes seconds).
+
+/** A ColumnEncoder as it crosses to the worker: a fitted one as its JSON, an unfitted one as its options; null for anything else. */
+type EncoderWire = { json: ColumnEncoderJSON } | { options: ColumnEncoderOptions } | null;
+
+function encoderWire(e: unknown): EncoderWire {
+  if (!(e instanceof ColumnEncoder)) return null; // loadKdd's own check rejects it, at the same point
+  if (e.fitted) return { json: e.toJSON() };
+  return {
+    options: {
+      categorical: [...e.categorical], unknown: e.unknown,
+      ...(e.columns === null ? {} : { columns: [...e.columns] }), ...(e.unknownValue === null ? {} : { unknownValue: e.unknownValue }),
+    },
+  };
+}
+
+type KddWire = Omit<KddDataset, 'encoder'> & { encoder: ColumnEncoderJSON | null };
+
+/**
+ * loadKddAsync's worker side (not part of the API): loadKdd with the encoder as plain data both
+ * ways; the encoder comes back only when loadKdd fitted it (a given one is the caller's already).
+ */
+export function loadKddOffThread(path: string | undefined, opts: unknown): KddWire {
+  let o = opts as LoadKddOptions;
+  if (opts !== null && typeof opts === 'object' && 'encoder' in opts) {
+    const w = opts.encoder as EncoderWire;
+    const encoder = w === null ? (null as unknown as ColumnEncoder) : 'json' in w ? ColumnEncoder.fromJSON(w.json) : new ColumnEncoder(w.options);
+    o = { ...(opts as LoadKddOptions), encoder };
+  }
+  const d = loadKdd(path, o);
+  return { ...d, encoder: o.encoder === undefined ? d.encoder.toJSON() : null };
+}
+
+/**
+ * loadKdd on a worker thread: the same result (`features` and `labels` moved, not copied; a given
+ * encoder is returned as itself), and the same errors as rejections.
+ */
+export async function loadKddAsync(path?: string, opts: LoadKddOptions & LoadAsyncOptions = {}): Promise<KddDataset> {
+  let sent: unknown = opts;
+  let given: ColumnEncoder | undefined;
+  if (opts !== null && typeof opts === 'object') {
+    const { signal: _signal, encoder, ...rest } = opts; // the signal stays here (it cannot be cloned)
+    if (encoder instanceof ColumnEncoder) given = encoder;
+    sent = encoder === undefined ? rest : { ...rest, encoder: encoderWire(encoder) };
+  }
+  const r = await offThread<KddWire>(import.meta.url, 'loadKddOffThread', [path, sent], { signal: opts?.signal, errors: [DataFormatError] });
+  return { features: r.features, labels: r.labels, attacks: r.attacks, names: r.names, encoder: given ?? ColumnEncoder.fromJSON(r.encoder) };
+}
+
+/** loadCreditcard on a worker thread: the same result (arrays moved, not copied), and the same errors as rejections. */
+export function loadCreditcardAsync(path?: string, opts: LoadAsyncOptions = {}): Promise<CreditcardDataset> {
+  return offThread(import.meta.url, 'loadCreditcard', [path], { signal: opts?.signal, errors: [DataFormatError] });
 }

@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { isAbsolute, join } from 'node:path';
 import { csvRecords, DataFormatError } from '../models/preprocessing/csv.ts';
 import { missingDataError, readDataText } from '../models/datasets.ts';
+import type { LoadAsyncOptions } from '../models/datasets.ts';
+import { offThread, withoutSignal } from '../offthread/call.ts';
 import { parseNabTime } from './time.ts';
 
 /** The NAB corpus bundled in data/nab (16 of NAB's 58 series; see data/nab/README.md). */
@@ -261,6 +263,11 @@ export function loadNabCorpus(dir: string = BUNDLED_NAB, options: LoadNabOptions
     ? Object.fromEntries(Object.entries(NAB_PROFILES).map(([k, v]) => [k, { ...v }]))
     : readNabProfiles(profilesFile);
   return { dir, series, profiles, windowsFile, profilesFile };
+}
+
+/** loadNabCorpus on a worker thread: the same corpus (its arrays moved, not copied), and the same errors as rejections. */
+export function loadNabCorpusAsync(dir?: string, options: LoadNabOptions & LoadAsyncOptions = {}): Promise<NabCorpus> {
+  return offThread(import.meta.url, 'loadNabCorpus', [dir, withoutSignal(options)], { signal: options?.signal, errors: [NabError, DataFormatError] });
 }
 
 /** NAB's label column: 1 for rows inside a window, else 0. */

@@ -1,5 +1,5 @@
 // The Numenta Anomaly Benchmark: corpus reader, NAB's scorer and its results files.
-export { BUNDLED_NAB, checkCostMatrix, loadNabCorpus, NAB_PROFILES, nabLabels, nabWindows, NabError, readNabProfiles, readNabSeries } from './corpus.ts';
+export { BUNDLED_NAB, checkCostMatrix, loadNabCorpus, loadNabCorpusAsync, NAB_PROFILES, nabLabels, nabWindows, NabError, readNabProfiles, readNabSeries } from './corpus.ts';
 export type { LoadNabOptions, NabCorpus, NabCostMatrix, NabSeries, NabWindow } from './corpus.ts';
 export { parseNabTime } from './time.ts';
 export {
@@ -11,5 +11,5 @@ export { nabNormalize, nabSweep, scoreNab } from './score.ts';
 export type {
   NabCounts, NabPointMetrics, NabProfileScore, NabReport, NabScores, NabSeriesScore, NabWindowResult, ScoreNabOptions,
 } from './score.ts';
-export { nabFinalResults, readNabResults, readNabResultsFile, writeNabResults } from './results.ts';
+export { nabFinalResults, readNabResults, readNabResultsAsync, readNabResultsFile, writeNabResults, writeNabResultsAsync } from './results.ts';
 export type { ReadNabResultsOptions } from './results.ts';

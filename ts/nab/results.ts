@@ -6,12 +6,16 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync,
 import { basename, join } from 'node:path';
 import { csvRecords, DataFormatError } from '../models/preprocessing/csv.ts';
 import { readDataText } from '../models/datasets.ts';
+import type { LoadAsyncOptions } from '../models/datasets.ts';
+import { offThread, withoutSignal } from '../offthread/call.ts';
 import { nabLabels, NabError } from './corpus.ts';
 import type { NabCorpus, NabSeries } from './corpus.ts';
 import { seriesScores } from './score.ts';
 import type { NabReport, NabScores } from './score.ts';
 import { nabRowScores, NO_DETECTION_THRESHOLD } from './sweep.ts';
 import { parseNabTime } from './time.ts';
+
+const RESULT_ERRORS = [NabError, DataFormatError];
 
 /** Detector names may not hold '_': NAB splits results file names on it to find the detector. */
 const DETECTOR_NAME = /^[A-Za-z0-9][A-Za-z0-9.-]*$/;
@@ -168,4 +172,19 @@ export function writeNabResults(dir: string, detector: string, corpus: NabCorpus
   writeAtomic(finalPath, `${JSON.stringify(sorted, null, 4)}\n`);
   written.push(finalPath);
   return written;
+}
+
+/** readNabResults on a worker thread: the same scores (moved, not copied), and the same errors as rejections. */
+export function readNabResultsAsync(
+  dir: string, corpus: NabCorpus, options: ReadNabResultsOptions & LoadAsyncOptions = {},
+): Promise<Map<string, Map<string, Float64Array>>> {
+  return offThread(import.meta.url, 'readNabResults', [dir, corpus, withoutSignal(options)], { signal: options?.signal, errors: RESULT_ERRORS });
+}
+
+/**
+ * writeNabResults on a worker thread: the same files, and the same errors as rejections. It takes
+ * no AbortSignal: stopping between two files would leave a results folder half old, half new.
+ */
+export function writeNabResultsAsync(dir: string, detector: string, corpus: NabCorpus, scores: NabScores, report?: NabReport): Promise<string[]> {
+  return offThread(import.meta.url, 'writeNabResults', [dir, detector, corpus, scores, report], { errors: RESULT_ERRORS });
 }

@@ -9,7 +9,7 @@ export { trainTestSplit, groupTrainTestSplit, permutation, takeRows } from './sp
 export type { SplitOptions, GroupSplitOptions, Split } from './split.ts';
 export { csvRecords, parseCsv, CsvParser, DataFormatError, resolveColumn } from './csv.ts';
 export type { CsvOptions, CsvRecord, CsvSink } from './csv.ts';
-export { parseJsonLine, parseJsonLines, readJsonLines } from './jsonl.ts';
+export { parseJsonLine, parseJsonLines, readJsonLines, readJsonLinesAsync } from './jsonl.ts';
 export { StandardScaler, MinMaxScaler } from './scalers.ts';
 export type { StandardScalerOptions, StandardScalerJSON, MinMaxScalerOptions, MinMaxScalerJSON } from './scalers.ts';
 export { LabelEncoder, ColumnEncoder, compareCodePoints, parseNumberCell } from './encoders.ts';

@@ -1,6 +1,8 @@
 // JSON Lines: one JSON value per line. Text and files are separate calls, because a string alone
 // cannot say whether it is a path or a one-line document.
 import { readDataText } from '../datasets.ts';
+import type { LoadAsyncOptions } from '../datasets.ts';
+import { offThread } from '../../offthread/call.ts';
 import { DataFormatError } from './csv.ts';
 
 /**
@@ -35,4 +37,9 @@ export function parseJsonLine(s: string, source: string, line: number): unknown 
 /** The values of the JSON lines in the file at `path` (gzip read transparently); see parseJsonLines. */
 export function readJsonLines<T = unknown>(path: string): T[] {
   return parseJsonLines<T>(readDataText(path, 'readJsonLines'), path);
+}
+
+/** readJsonLines on a worker thread: the same values, and the same errors as rejections. */
+export function readJsonLinesAsync<T = unknown>(path: string, opts: LoadAsyncOptions = {}): Promise<T[]> {
+  return offThread(import.meta.url, 'readJsonLines', [path], { signal: opts?.signal, errors: [DataFormatError] });
 }
