@@ -8,7 +8,7 @@ import { formatNab, nabJSON, runNab } from '../experiments/nab-run.ts';
 import type { NabExperiment } from '../experiments/nab-run.ts';
 import { NAB_TCN } from '../experiments/nab-tcn.ts';
 import type { ProtocolName } from '../experiments/run.ts';
-import { writeNabResults } from '../nab/results.ts';
+import { writeNabResultsAsync } from '../nab/results.ts';
 import { writeNabPlots } from '../nab/plots.ts';
 import { fileFlag, positiveInt, UsageError, parseFlags } from './common.ts';
 import type { Io } from './common.ts';
@@ -105,7 +105,7 @@ async function nabEval(exp: NabExperiment, args: string[], io: Io): Promise<numb
   });
   io.stdout.write(`${formatNab(report)}\n`);
   if (results !== undefined) {
-    const files = writeNabResults(results, report.detector, report.corpus, report.scores, report.report);
+    const files = await writeNabResultsAsync(results, report.detector, report.corpus, report.scores, report.report);
     io.stdout.write(`  NAB results: ${files.length} files under ${join(results, report.detector)} (rescore: vigil nab score --results ${results})\n`);
   }
   if (plots !== undefined) {

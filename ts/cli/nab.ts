@@ -1,7 +1,7 @@
 // `vigil nab score`: rescore anomaly scores saved in NAB's results layout with NAB's scorer.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { BUNDLED_NAB, loadNabCorpus, NabError } from '../nab/corpus.ts';
-import { readNabResults } from '../nab/results.ts';
+import { BUNDLED_NAB, loadNabCorpusAsync, NabError } from '../nab/corpus.ts';
+import { readNabResultsAsync } from '../nab/results.ts';
 import { scoreNab } from '../nab/score.ts';
 import type { NabProfileScore, NabReport } from '../nab/score.ts';
 import { fileFlag, fraction, UsageError, parseFlags } from './common.ts';
@@ -126,13 +126,13 @@ async function scoreSub(args: string[], io: Io): Promise<number> {
   }
   const probationPercent = fraction('--probation', o.probation, 0, 1);
 
-  const corpus = loadNabCorpus(dataDir, { allowUnorderedTimes: o['allow-unordered-times'] === true });
+  const corpus = await loadNabCorpusAsync(dataDir, { allowUnorderedTimes: o['allow-unordered-times'] === true });
   const profiles = o.profile ?? Object.keys(corpus.profiles);
   for (const p of profiles) {
     if (!Object.hasOwn(corpus.profiles, p)) throw new UsageError(`unknown --profile ${JSON.stringify(p)}; the data has ${Object.keys(corpus.profiles).join(', ')}`);
   }
   const tfile = thresholdsFile === undefined ? null : readThresholds(thresholdsFile);
-  const detectors = readNabResults(resultsDir, corpus, { detector: o.detector });
+  const detectors = await readNabResultsAsync(resultsDir, corpus, { detector: o.detector });
   const windows = corpus.series.reduce((a, s) => a + s.windows.length, 0);
   const unordered = corpus.series.filter((s) => s.unorderedLines.length).map((s) => `${s.key} (${s.unorderedLines.length})`);
   const reports: Record<string, NabReport> = {};

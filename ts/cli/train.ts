@@ -1,6 +1,6 @@
 // `vigil train`: fit vigil's default recipe to a user's CSV of text + label and save a model file.
 import { writeFileSync } from 'node:fs';
-import { readCustomCsv, trainCustom } from '../experiments/custom.ts';
+import { readCustomCsvAsync, trainCustom } from '../experiments/custom.ts';
 import type { TrainCustomOptions } from '../experiments/custom.ts';
 import { epochLines, progressBar } from '../experiments/progress.ts';
 import { delimiter, fileFlag, fraction, headerFlag, metricRows, metricsJSON, positiveInt, table, UsageError, parseFlags } from './common.ts';
@@ -78,7 +78,7 @@ export async function trainCommand(args: string[], io: Io, overrides: TrainOverr
   const delim = delimiter(o.delimiter);
   if (o.positive !== undefined && o.positive.trim() === '') throw new UsageError('--positive needs a label value');
 
-  const d = readCustomCsv(data, {
+  const d = await readCustomCsvAsync(data, {
     textColumn: o['text-column'], labelColumn: o['label-column'], header, delimiter: delim, positive: o.positive,
   });
   if (d.labelNames) {

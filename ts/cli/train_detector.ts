@@ -2,7 +2,7 @@
 // (experiments/detector_train.ts) and save it with its preprocessing, so that `vigil score`
 // scores raw rows of the same layout.
 import { writeFileSync } from 'node:fs';
-import { DETECTOR_KINDS, readTable, trainDetector } from '../experiments/detector_train.ts';
+import { DETECTOR_KINDS, readTableAsync, trainDetector } from '../experiments/detector_train.ts';
 import type { DetectorKind } from '../experiments/detector_train.ts';
 import { delimiter, fileFlag, headerFlag, parseFlags, positiveInt, table, UsageError } from './common.ts';
 import type { Io } from './common.ts';
@@ -91,7 +91,7 @@ export async function trainDetectorCommand(args: string[], io: Io): Promise<numb
   if (extensionLevel !== undefined && kind !== 'iforest') throw new UsageError('--extension-level is for iforest');
   const exclude = [o['label-column'], o['id-column']].filter((c): c is string => c !== undefined);
 
-  const t = readTable(data, { columns: list('--columns', o.columns), exclude, header: headerFlag(o), delimiter: delimiter(o.delimiter) });
+  const t = await readTableAsync(data, { columns: list('--columns', o.columns), exclude, header: headerFlag(o), delimiter: delimiter(o.delimiter) });
   io.stderr.write(`${data}: ${t.rows.length} rows, ${t.features.length} feature column(s)` +
     `${t.categorical.length ? `, categorical: ${t.categorical.join(', ')}` : ''}\n`);
   const t0 = performance.now();

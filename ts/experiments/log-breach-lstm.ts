@@ -4,7 +4,7 @@
 // same side: runExperiment splits by loadCsic's groups); pre-padded/truncated to 1024. The
 // notebook's model 2: Embedding(vocab, 32) -> Dropout(0.5) -> LSTM(64, recurrent_dropout 0.5) ->
 // Dropout(0.5) -> Dense(1, sigmoid), Adam, batch 128, 3 epochs, validation split 0.25.
-import { loadCsic } from '../models/datasets.ts';
+import { loadCsicAsync } from '../models/datasets.ts';
 import { Dense } from '../models/layers/dense.ts';
 import { Dropout } from '../models/layers/dropout.ts';
 import { Embedding } from '../models/layers/embedding.ts';
@@ -18,7 +18,7 @@ export const logBreachLstm: Experiment = {
   testSize: 0.25,
   stratify: true,
   splitSeed: 42,
-  load: (path) => loadCsic(path),
+  load: (path) => loadCsicAsync(path),
   seed: {
     describe:
       'Embedding(V, 32) -> Dropout(0.5) -> LSTM(64, recurrentDropout 0.5) -> Dropout(0.5) -> Dense(1, sigmoid); Adam, batch 128, 3 epochs, validation split 0.25',

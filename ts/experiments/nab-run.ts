@@ -9,7 +9,7 @@
 // on the rows it scores: a LOOK-AHEAD baseline that is never a NAB score.
 import { onlineForecastScores } from '../models/detectors/online_forecast.ts';
 import type { OnlineForecastOptions, OnlineModelOptions } from '../models/detectors/online_forecast.ts';
-import { BUNDLED_NAB, loadNabCorpus } from '../nab/corpus.ts';
+import { BUNDLED_NAB, loadNabCorpusAsync } from '../nab/corpus.ts';
 import type { NabCorpus, NabSeries } from '../nab/corpus.ts';
 import { scoreNab } from '../nab/score.ts';
 import type { NabReport } from '../nab/score.ts';
@@ -154,7 +154,7 @@ export async function runNab(exp: NabExperiment, opts: NabEvalOptions = {}): Pro
   if (!Number.isInteger(seed) || seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${seed}`);
   if (opts.epochs !== undefined && (!Number.isInteger(opts.epochs) || opts.epochs < 1)) throw new RangeError(`epochs must be a positive integer, got ${opts.epochs}`);
   const dataDir = opts.dataDir ?? BUNDLED_NAB;
-  const corpus = loadNabCorpus(dataDir, { allowUnorderedTimes: opts.allowUnorderedTimes === true });
+  const corpus = await loadNabCorpusAsync(dataDir, { allowUnorderedTimes: opts.allowUnorderedTimes === true });
   const scores = new Map<string, Float32Array>();
   const runs: NabSeriesRun[] = [];
   for (const s of corpus.series) {

@@ -2,7 +2,7 @@
 // of a URL land on the same side: runExperiment splits by loadPhishing's groups), URLs truncated
 // to 150 characters and pre-padded. The notebook's model: Embedding(vocab, 128) -> LSTM(32) ->
 // Dropout(0.5) -> Dense(1, sigmoid), RMSprop, batch 128, 10 epochs.
-import { loadPhishing } from '../models/datasets.ts';
+import { loadPhishingAsync } from '../models/datasets.ts';
 import { Dense } from '../models/layers/dense.ts';
 import { Dropout } from '../models/layers/dropout.ts';
 import { Embedding } from '../models/layers/embedding.ts';
@@ -16,7 +16,7 @@ export const phishingLstm: Experiment = {
   testSize: 0.33,
   stratify: false,
   splitSeed: 42,
-  load: (path) => loadPhishing(path),
+  load: (path) => loadPhishingAsync(path),
   seed: {
     describe: 'Embedding(V, 128) -> LSTM(32) -> Dropout(0.5) -> Dense(1, sigmoid); RMSprop, batch 128, 10 epochs',
     layers: (V) => [new Embedding(V, 128), new LSTM(32), new Dropout(0.5), new Dense(1, { activation: 'sigmoid' })],

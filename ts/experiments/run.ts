@@ -56,8 +56,8 @@ export interface Experiment {
   stratify: boolean;
   /** The protocol's split seed (SEEDS.md). */
   splitSeed: number;
-  /** Reads the bundled data, or a file in the same format. */
-  load(path?: string): TextDataset;
+  /** Reads the bundled data, or a file in the same format (the bundled experiments' on a worker thread). */
+  load(path?: string): TextDataset | Promise<TextDataset>;
   /** The notebook's model, optimiser and epochs. */
   seed: Recipe;
 }
@@ -167,13 +167,13 @@ export async function runExperiment(exp: Experiment, opts: RunOptions = {}): Pro
   const epochs = opts.epochs ?? recipe.epochs;
   if (!Number.isInteger(epochs) || epochs < 1) throw new RangeError(`epochs must be a positive integer, got ${epochs}`);
 
-  let data = exp.load(opts.dataPath);
+  let data = await exp.load(opts.dataPath);
   if (opts.limit !== undefined) data = subset(data, opts.limit, seed);
   let train: TextDataset;
   let test: TextDataset;
   if (opts.testPath !== undefined) {
     train = data;
-    test = exp.load(opts.testPath);
+    test = await exp.load(opts.testPath);
     if (opts.limit !== undefined) test = subset(test, opts.limit, seed);
   } else {
     // A data set with groups (CSIC's GET/POST twins) splits by group, so no test row has a twin in training.
