@@ -63,7 +63,7 @@ test('an AbortSignal ends the busy worker: the call rejects with the signal\'s r
   // Were the worker not ended, this would wait out the 20 s spin and then resolve.
   await rejectsError(p, DOMException, /aborted/);
   assert.is(await call<number>('later', [1]), 2, 'the next call gets a working worker');
-  await rejectsError(call('spin', [1], { signal: 'stop' }), TypeError, /spin: signal must be an AbortSignal/);
+  await rejectsError(call('spin', [1], { signal: 'stop' }), TypeError, /spinAsync: signal must be an AbortSignal/);
 });
 
 test('concurrent calls each get their answer', async () => {
@@ -72,7 +72,7 @@ test('concurrent calls each get their answer', async () => {
 });
 
 test('what can\'t cross: function arguments and results, missing exports', async () => {
-  await rejectsError(call('later', [() => 1]), TypeError, /later: its arguments must be plain data to reach a worker thread/);
+  await rejectsError(call('later', [() => 1]), TypeError, /laterAsync: its arguments must be plain data to reach a worker thread/);
   await rejectsError(call('returnsFunction'), TypeError, /returnsFunction: its result can't leave the worker thread/);
   await rejectsError(call('nope'), TypeError, /exports no function nope/);
 });

@@ -171,6 +171,7 @@ test('loadKddAsync and loadCreditcardAsync reject with the sync forms\' errors',
 
 test('loadKddAsync stops when its signal aborts', async () => {
   await rejectsError(loadKddAsync(undefined, { signal: AbortSignal.abort() }), DOMException, /aborted/);
+  await rejectsError(loadKddAsync(undefined, { signal: 'now' as never }), TypeError, /^loadKddAsync: signal must be an AbortSignal$/);
   const c = new AbortController();
   const p = loadKddAsync(undefined, { signal: c.signal });
   setTimeout(() => c.abort(new RangeError('enough')), 50);

@@ -262,7 +262,7 @@ export async function loadKddAsync(path?: string, opts: LoadKddOptions & LoadAsy
     if (encoder instanceof ColumnEncoder) given = encoder;
     sent = encoder === undefined ? rest : { ...rest, encoder: encoderWire(encoder) };
   }
-  const r = await offThread<KddWire>(import.meta.url, 'loadKddOffThread', [path, sent], { signal: opts?.signal, errors: [DataFormatError] });
+  const r = await offThread<KddWire>(import.meta.url, 'loadKddOffThread', [path, sent], { signal: opts?.signal, errors: [DataFormatError], caller: 'loadKddAsync' });
   return { features: r.features, labels: r.labels, attacks: r.attacks, names: r.names, encoder: given ?? ColumnEncoder.fromJSON(r.encoder) };
 }
 

@@ -18,9 +18,11 @@ export interface OffThreadOptions {
   signal?: AbortSignal;
   /** Error classes the function throws besides the built-ins, so they arrive as themselves. */
   errors?: readonly ErrorClass[];
+  /** The name the caller knows the call by, for this module's own messages (default: `name` + 'Async'). */
+  caller?: string;
 }
 
-/** Idle workers kept for reuse, and for how long: starting one under tsx costs a few hundred ms. */
+/** Idle workers kept for reuse, and for how long: starting one costs 100-300 ms under tsx. */
 const MAX_IDLE = 2;
 const IDLE_MS = 5_000;
 const idle: Array<{ worker: Worker; timer: NodeJS.Timeout }> = [];
@@ -65,8 +67,8 @@ function release(w: Worker): void {
  * plain objects, so a caller rebuilds those itself); the result's ArrayBuffers are transferred.
  */
 export function offThread<T>(moduleUrl: string, name: string, args: readonly unknown[], opts: OffThreadOptions = {}): Promise<T> {
-  const { signal, errors = [] } = opts;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) return Promise.reject(new TypeError(`${name}: signal must be an AbortSignal`));
+  const { signal, errors = [], caller = `${name}Async` } = opts;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) return Promise.reject(new TypeError(`${caller}: signal must be an AbortSignal`));
   if (signal?.aborted) return Promise.reject(signal.reason);
   const callerStack = new Error().stack;
   return new Promise<T>((resolve, reject) => {
@@ -84,11 +86,11 @@ export function offThread<T>(moduleUrl: string, name: string, args: readonly unk
     };
     const onError = (e: Error) => {
       settle(false);
-      reject(new Error(`${name}: its worker thread failed: ${e.message}`, { cause: e }));
+      reject(new Error(`${caller}: its worker thread failed: ${e.message}`, { cause: e }));
     };
     const onExit = (code: number) => {
       settle(false);
-      reject(new Error(`${name}: its worker thread exited (code ${code}) before answering`));
+      reject(new Error(`${caller}: its worker thread exited (code ${code}) before answering`));
     };
     const onAbort = () => {
       settle(false);
@@ -102,7 +104,7 @@ export function offThread<T>(moduleUrl: string, name: string, args: readonly unk
     } catch (err) {
       // A function or symbol among the arguments: the synchronous form would take no such value either.
       settle(true);
-      reject(new TypeError(`${name}: its arguments must be plain data to reach a worker thread (${(err as Error).message})`));
+      reject(new TypeError(`${caller}: its arguments must be plain data to reach a worker thread (${(err as Error).message})`));
     }
   });
 }

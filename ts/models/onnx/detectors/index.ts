@@ -51,7 +51,7 @@ const CONVERT = siblingModule(import.meta.url, 'convert');
 /** detectorToOnnx on a worker thread. */
 export async function detectorToOnnxAsync(detector: Detector<TabularInput>, opts: DetectorExportOptions = {}): Promise<Uint8Array> {
   const e = exportable(detector, opts);
-  return offThread(CONVERT, 'stateToOnnxBytes', [e.type, e.state, e.opts]);
+  return offThread(CONVERT, 'stateToOnnxBytes', [e.type, e.state, e.opts], { caller: 'detectorToOnnxAsync' });
 }
 
 /**
@@ -95,5 +95,5 @@ export function detectorFromOnnx(bytes: Uint8Array, what = 'model'): Detector<Ta
 /** detectorFromOnnx with the decoding and tree conversion on a worker thread. */
 export async function detectorFromOnnxAsync(bytes: Uint8Array, what = 'model'): Promise<Detector<TabularInput>> {
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`${what}: expected a Uint8Array of ONNX bytes`);
-  return restore(await offThread<DetectorRecord>(CONVERT, 'bytesToRecord', [bytes, what]), what);
+  return restore(await offThread<DetectorRecord>(CONVERT, 'bytesToRecord', [bytes, what], { caller: 'detectorFromOnnxAsync' }), what);
 }
