@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { offThread, siblingModule, withoutSignal } from '../ts/offthread/call.ts';
+import { offThread, setIdleMs, siblingModule, withoutSignal } from '../ts/offthread/call.ts';
 import { rebuildError, serializeError } from '../ts/offthread/errors.ts';
 import { transferables } from '../ts/offthread/transfer.ts';
 import { DataFormatError } from '../ts/models/preprocessing/csv.ts';
@@ -75,6 +75,19 @@ test('what can\'t cross: function arguments and results, missing exports', async
   await rejectsError(call('later', [() => 1]), TypeError, /laterAsync: its arguments must be plain data to reach a worker thread/);
   await rejectsError(call('returnsFunction'), TypeError, /returnsFunction: its result can't leave the worker thread/);
   await rejectsError(call('nope'), TypeError, /exports no function nope/);
+});
+
+test('a worker whose idle time ran out is never handed to the next call', async () => {
+  setIdleMs(0);
+  try {
+    for (let k = 0; k < 3; k++) {
+      assert.is(await call<number>('later', [k]), 2 * k);
+      // The idle timer has fired (the worker is ending) but its exit has not been seen yet.
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  } finally {
+    setIdleMs(5_000);
+  }
 });
 
 test('siblingModule keeps the caller\'s extension; withoutSignal leaves the rest', () => {

@@ -24,8 +24,13 @@ export interface OffThreadOptions {
 
 /** Idle workers kept for reuse, and for how long: starting one costs 100-300 ms under tsx. */
 const MAX_IDLE = 2;
-const IDLE_MS = 5_000;
+let idleMs = 5_000;
 const idle: Array<{ worker: Worker; timer: NodeJS.Timeout }> = [];
+
+/** How long an idle worker is kept (tests only: a short wait exposes the pool's timing). */
+export function setIdleMs(ms: number): void {
+  idleMs = ms;
+}
 
 function startWorker(): Worker {
   // From dist, entry.js loads as it is. From source (under tsx), Node 20 does not pass tsx's
@@ -56,9 +61,17 @@ function release(w: Worker): void {
     void w.terminate();
     return;
   }
-  const timer = setTimeout(() => void w.terminate(), IDLE_MS);
-  timer.unref();
-  idle.push({ worker: w, timer });
+  const slot = {
+    worker: w,
+    // Out of the pool first, then ended: a worker stays alive a while after terminate() and must
+    // not be handed to the next call in that window (it would exit before answering).
+    timer: setTimeout(() => {
+      idle.splice(idle.indexOf(slot), 1);
+      void w.terminate();
+    }, idleMs),
+  };
+  slot.timer.unref();
+  idle.push(slot);
 }
 
 /**
