@@ -16,7 +16,7 @@ import type { Layer } from '../ts/models/layers/layer.ts';
 import { CharTokenizer } from '../ts/models/preprocessing/tokenizer.ts';
 import { padSequences } from '../ts/models/preprocessing/pad.ts';
 import {
-  FORMAT_VERSION, MAGIC, ModelFileError, Preprocessing, crc32Portable, decodeModelFile, encodeModelFile, writeFileAtomic,
+  FORMAT_VERSION, MAGIC, ModelFileError, Preprocessing, crc32Portable, decodeModelFile, encodeModelFile, saveModelFile,
 } from '../ts/models/serialize.ts';
 import type { ModelFileHeader, ModelFileProblem, SequentialJSON } from '../ts/models/serialize.ts';
 import { tensor } from '../ts/models/tensor.ts';
@@ -328,7 +328,7 @@ test('a failed save leaves an existing file untouched and no temporary file', as
   const path = join(d, 'model.vgm');
   writeFileSync(path, 'precious');
   await rejectsError(
-    () => writeFileAtomic(path, new Uint8Array(100), { beforeRename: () => { throw new Error('disk on fire'); } }),
+    () => saveModelFile(path, new Uint8Array(100), { beforeRename: () => { throw new Error('disk on fire'); } }),
     ModelFileError, /model\.vgm.*cannot save the model: disk on fire/,
   );
   assert.is(readFileSync(path, 'utf8'), 'precious');

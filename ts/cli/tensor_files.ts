@@ -2,7 +2,7 @@
 // or .json (a nested array of numbers), and casting a tensor to the element type a model takes.
 import { readFileSync } from 'node:fs';
 import { ARRAY_OF, readNpy, writeNpy, type ElementType, type NdArray } from '../models/preprocessing/npy.ts';
-import { writeFileAtomic } from '../models/serialize.ts';
+import { writeFileAtomic } from '../io/atomic.ts';
 import { UsageError } from './common.ts';
 
 const INT_RANGE: Partial<Record<ElementType, [number, number]>> = {

@@ -22,7 +22,7 @@ import { Recurrent } from './layers/recurrent.ts';
 import { layerFromConfig } from './layers/registry.ts';
 import { Input, SymbolicTensor } from './layers/symbolic.ts';
 import type { InputDtype } from './layers/symbolic.ts';
-import { encodeModelFile, layerModelFile, layersFromFile, preprocessingToJSON, readModelFile, restoreSaved, writeFileAtomic } from './serialize.ts';
+import { encodeModelFile, layerModelFile, layersFromFile, preprocessingToJSON, readModelFile, restoreSaved, saveModelFile } from './serialize.ts';
 import type { FunctionalJSON, Preprocessing, SaveOptions } from './serialize.ts';
 import { snake } from './sequential.ts';
 import { sizeOf } from './tensor.ts';
@@ -250,7 +250,7 @@ export class Model extends TrainableModel<FunctionalInput> {
       { modelType: 'functional', model: this.getConfig(), compile, preprocessing },
       this.layers.flatMap((l) => l.weights.map((w) => ({ name: `${l.name}/${w.name}`, shape: w.shape, value: w.value }))),
     ));
-    await writeFileAtomic(path, bytes);
+    await saveModelFile(path, bytes);
   }
 
   /** Loads a model saved by Model.save: `{ model, preprocessing }`; problems reject with a ModelFileError. */

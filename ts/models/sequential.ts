@@ -11,7 +11,7 @@ import { Layer } from './layers/layer.ts';
 import type { Flow, Shape } from './layers/layer.ts';
 import { GlobalMaxPooling1D } from './layers/pooling.ts';
 import { Recurrent } from './layers/recurrent.ts';
-import { encodeSequential, loadSequential, preprocessingToJSON, writeFileAtomic } from './serialize.ts';
+import { encodeSequential, loadSequential, preprocessingToJSON, saveModelFile } from './serialize.ts';
 import type { LoadedModel, SaveOptions, SequentialJSON } from './serialize.ts';
 import { streamScores } from './stream/pipeline.ts';
 import type { ScoredBatch } from './stream/pipeline.ts';
@@ -275,7 +275,7 @@ export class Sequential extends TrainableModel<ModelInput> {
       this.layers.flatMap((l) => l.weights.map((w) => ({ name: `${l.name}/${w.name}`, shape: w.shape, value: w.value }))),
       preprocessing,
     ));
-    await writeFileAtomic(path, bytes);
+    await saveModelFile(path, bytes);
   }
 
   /** The architecture as model files store it (Keras' get_config): name, seed, input shape, layers. The model must be built. */

@@ -18,10 +18,10 @@
 // Optimizer state (Adam's moments, the step count) is not saved: a loaded model is compiled with
 // the saved loss, optimizer settings and metrics and starts a fresh optimizer state, as Keras'
 // load_model does for a model saved without its optimizer weights.
-import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm, stat, chmod } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import * as zlib from 'node:zlib';
+import { FileWriteError, writeFileAtomic } from '../io/atomic.ts';
+import type { AtomicWriteHooks } from '../io/atomic.ts';
 import { vigilVersion } from '../version.ts';
 import { CharTokenizer } from './preprocessing/tokenizer.ts';
 import type { CharTokenizerJSON } from './preprocessing/tokenizer.ts';
@@ -146,12 +146,15 @@ export type ModelFileProblem =
 export class ModelFileError extends Error {
   readonly path: string;
   readonly problem: ModelFileProblem;
+  /** The message without the path (the CLI names the flag that gave the path instead). */
+  readonly detail: string;
 
   constructor(path: string, problem: ModelFileProblem, message: string, cause?: unknown) {
     super(`model file '${path}': ${message}`, cause === undefined ? undefined : { cause });
     this.name = 'ModelFileError';
     this.path = path;
     this.problem = problem;
+    this.detail = message;
   }
 }
 
@@ -419,50 +422,18 @@ export function decodeModelFile(bytes: Uint8Array, path: string): DecodedModelFi
 // ---------------------------------------------------------------------------------------------
 // Files
 
-/** Hooks for tests: run between writing the temporary file and renaming it over `path`. */
-export interface WriteHooks {
-  beforeRename?: (tmp: string) => void | Promise<void>;
-}
-
 /**
- * Writes `data` to `path` atomically: a temporary file in the same directory, fsync, rename. On
- * any failure the temporary file is removed, an existing file at `path` is left as it was, and a
- * ModelFileError naming the path is thrown.
+ * Writes a model file's bytes to `path` atomically (io/atomic.ts: temporary file, fsync, rename).
+ * On any failure an existing file at `path` is left as it was and a ModelFileError naming the path
+ * is thrown.
  */
-export async function writeFileAtomic(path: string, data: Uint8Array, hooks: WriteHooks = {}): Promise<void> {
+export async function saveModelFile(path: string, data: Uint8Array, hooks: AtomicWriteHooks = {}): Promise<void> {
   if (typeof path !== 'string' || path.length === 0) throw new TypeError('save: path must be a non-empty string');
-  const dir = dirname(resolve(path));
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  let created = false;
   try {
-    const fh = await open(tmp, 'wx', 0o644);
-    created = true;
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    // Keep an existing file's permissions.
-    const old = await stat(path).catch(() => null);
-    if (old?.isFile()) await chmod(tmp, old.mode & 0o7777);
-    await hooks.beforeRename?.(tmp);
-    await rename(tmp, path);
-    created = false;
+    await writeFileAtomic(path, data, hooks);
   } catch (err) {
-    if (created) await rm(tmp, { force: true }).catch(() => undefined);
-    throw new ModelFileError(path, 'io', `cannot save the model: ${(err as Error).message}`, err);
-  }
-  // Make the rename durable too; not every platform can fsync a directory, hence best effort.
-  try {
-    const d = await open(dir, 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
-  } catch {
-    // the file itself is complete and synced
+    if (!(err instanceof FileWriteError)) throw err;
+    throw new ModelFileError(path, 'io', `cannot save the model: ${err.reason}`, err.cause);
   }
 }
 

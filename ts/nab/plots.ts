@@ -6,8 +6,8 @@
 // Vega is loaded on first use, so the rest of vigil does not pay for it; without it the call
 // fails with an error that says which package to install. Long series are thinned for drawing
 // to the min and max of each pixel column, so spikes stay visible and files stay small.
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../io/atomic.ts';
 import type { NabCorpus, NabSeries } from './corpus.ts';
 import type { NabReport } from './score.ts';
 import { probationaryLength } from './sweep.ts';
@@ -181,7 +181,7 @@ export async function writeNabPlots(dir: string, corpus: NabCorpus, scores: Read
     const subtitle = `NAB ${profile}: raw ${r.raw.toFixed(3)}, windows detected ${r.windowsDetected}/${r.windows.length}, false positives ${r.fp}`;
     const svg = await renderSvg(nabPlotSpec(s, sc, { threshold: p.threshold, subtitle, probationPercent: report.probationPercent }));
     const path = join(dir, fileName(s));
-    writeFileSync(path, svg);
+    await writeFileAtomic(path, svg);
     written.push(path);
   }
   return written;

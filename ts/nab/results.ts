@@ -2,8 +2,9 @@
 // <results>/<detector>/<category>/<detector>_<series>.csv with columns timestamp, value,
 // anomaly_score, label (and S(t)_<profile> once scored), <detector>_<profile>_scores.csv per
 // profile and final_results.json ({ detector: { profile: normalized score } }).
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { writeFileAtomicSync } from '../io/atomic.ts';
 import { csvRecords, DataFormatError } from '../models/preprocessing/csv.ts';
 import { readDataText } from '../models/datasets.ts';
 import type { LoadAsyncOptions } from '../models/datasets.ts';
@@ -109,12 +110,6 @@ export function readNabResults(dir: string, corpus: NabCorpus, options: ReadNabR
   return out;
 }
 
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
-
 /** NAB's final_results.json: { detector: { profile: normalized score } }, other detectors kept. */
 export function nabFinalResults(detector: string, report: NabReport): Record<string, Record<string, number | null>> {
   return { [detector]: Object.fromEntries(Object.entries(report.profiles).map(([p, r]) => [p, r.normalized])) };
@@ -143,7 +138,7 @@ export function writeNabResults(dir: string, detector: string, corpus: NabCorpus
     const folder = join(dir, detector, s.category);
     mkdirSync(folder, { recursive: true });
     const path = join(folder, `${detector}_${s.name}.csv`);
-    writeAtomic(path, `${lines.join('\n')}\n`);
+    writeFileAtomicSync(path, `${lines.join('\n')}\n`);
     written.push(path);
   }
   if (!report) return written;
@@ -154,7 +149,7 @@ export function writeNabResults(dir: string, detector: string, corpus: NabCorpus
     }
     lines.push(['Totals', '', '', '', p.raw, p.tp, p.tn, p.fp, p.fn, p.tp + p.tn + p.fp + p.fn].join(','));
     const path = join(dir, detector, `${detector}_${p.profile}_scores.csv`);
-    writeAtomic(path, `${lines.join('\n')}\n`);
+    writeFileAtomicSync(path, `${lines.join('\n')}\n`);
     written.push(path);
   }
   const finalPath = join(dir, 'final_results.json');
@@ -169,7 +164,7 @@ export function writeNabResults(dir: string, detector: string, corpus: NabCorpus
   }
   Object.assign(final, nabFinalResults(detector, report));
   const sorted = Object.fromEntries(Object.keys(final).sort().map((k) => [k, final[k]]));
-  writeAtomic(finalPath, `${JSON.stringify(sorted, null, 4)}\n`);
+  writeFileAtomicSync(finalPath, `${JSON.stringify(sorted, null, 4)}\n`);
   written.push(finalPath);
   return written;
 }

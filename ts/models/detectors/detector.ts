@@ -20,7 +20,7 @@ import type { ConfigValue } from '../layers/layer.ts';
 import type { Cell } from '../preprocessing/encoders.ts';
 import { TabularPipeline } from '../preprocessing/tabular_pipeline.ts';
 import {
-  decodeDetectorState, decodePreprocessing, encodeModelFile, ModelFileError, Preprocessing, readModelFile, writeFileAtomic,
+  decodeDetectorState, decodePreprocessing, encodeModelFile, ModelFileError, Preprocessing, readModelFile, saveModelFile,
 } from '../serialize.ts';
 import type { DecodedModelFile, DetectorJSON, WeightRecord } from '../serialize.ts';
 import { streamScores } from '../stream/pipeline.ts';
@@ -174,7 +174,7 @@ export abstract class Detector<X> {
     const s = this.state();
     const model: DetectorJSON = { config: s.config, fitted: s.fitted, threshold: this.threshold };
     const preprocessing = p === null ? null : new Preprocessing({ table: p }).toJSON();
-    await writeFileAtomic(path, encodeModelFile({ modelType: this.modelType, model, compile: null, preprocessing }, s.weights));
+    await saveModelFile(path, encodeModelFile({ modelType: this.modelType, model, compile: null, preprocessing }, s.weights));
   }
 
   /** The fitted model as plain values (what save() writes), for writers of other formats such as ONNX. */

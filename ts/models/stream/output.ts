@@ -1,11 +1,10 @@
 // Scored batches out as text, in the order they come (the pipeline's order, the input's): CSV with
 // a header `row[,id],score[,prediction]`, or one JSON object per line. Writes wait for the
 // destination to drain, so a slow disk or pipe slows the scoring instead of filling memory.
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { chmod, open, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
+import { FileWriteError, tempPathFor } from '../../io/atomic.ts';
 import type { ScoredBatch } from './pipeline.ts';
 
 export type OutputFormat = 'csv' | 'jsonl';
@@ -84,11 +83,11 @@ export async function writeText(out: Destination, text: string): Promise<void> {
  */
 export async function openOutputFile(path: string): Promise<{ stream: Writable; commit(): Promise<void>; abort(): Promise<void> }> {
   const fail = (err: unknown): never => {
-    throw new Error(`cannot write ${path}: ${(err as Error).message}`, { cause: err });
+    throw new FileWriteError(path, err);
   };
   const old = await stat(path).catch(() => null);
   const inPlace = old !== null && !old.isFile();
-  const target = inPlace ? path : join(dirname(resolve(path)), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const target = inPlace ? path : tempPathFor(path);
   const fh = await open(target, inPlace ? 'w' : 'wx').catch(fail);
   const stream = fh.createWriteStream();
   const closed = new Promise<void>((ok, bad) => {

@@ -7,7 +7,7 @@ import type { TabularInput } from '../../detectors/matrix.ts';
 import { detectorToOnnxAsync } from '../detectors/index.ts';
 import { Embedding } from '../../layers/embedding.ts';
 import { Dense } from '../../layers/dense.ts';
-import { preprocessingToJSON, writeFileAtomic } from '../../serialize.ts';
+import { preprocessingToJSON, saveModelFile } from '../../serialize.ts';
 import { vigilVersion } from '../../../version.ts';
 import type { PreprocessingJSON, SaveOptions } from '../../serialize.ts';
 import type { Sequential } from '../../sequential.ts';
@@ -124,7 +124,7 @@ export async function exportOnnx(model: Sequential | Detector<never>, path?: str
   if (model instanceof Detector) {
     // The detectors' own layouts (onnx/detectors/): scikit-learn's for the forest and the SVM.
     const bytes = await detectorToOnnxAsync(model as Detector<TabularInput>);
-    if (path) await writeFileAtomic(path, bytes);
+    if (path) await saveModelFile(path, bytes);
     return bytes;
   }
   if (typeof model !== 'object' || model === null || typeof (model as Sequential).getConfig !== 'function') {
@@ -142,7 +142,7 @@ export async function exportOnnx(model: Sequential | Detector<never>, path?: str
     }
   }
   const bytes = await model.whenIdle(() => sequentialToOnnx(model, opts));
-  if (path) await writeFileAtomic(path, bytes);
+  if (path) await saveModelFile(path, bytes);
   return bytes;
 }
 
