@@ -135,8 +135,9 @@ test('--output onto a FIFO writes into it instead of renaming a file over it; a 
   assert.is((await received).trimEnd().split('\n').length, N + 1);
   assert.ok(statSync(fifo).isFIFO(), 'still a FIFO');
   const m = await run(['score', '--model', path('det.vigil'), '--input', path('rows.csv.gz'), '--columns', 'a,b,c', '--output', path('no/such/dir/out.csv')]);
-  assert.is(m.code, 1);
-  assert.match(m.err, /^vigil: cannot write .*no\/such\/dir\/out\.csv: its folder does not exist/);
+  // Checked before the model is even read: a usage error (exit 2) naming the flag and the folder.
+  assert.is(m.code, 2);
+  assert.match(m.err, /^vigil: --output .*no\/such\/dir\/out\.csv: the folder .*no\/such\/dir does not exist/);
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -104,7 +104,7 @@ test('vigil eval creditcard-tcn: both rows, --json with the dilated TCN on top a
   }
   const missing = capture();
   assert.is(await main(['eval', 'creditcard-tcn', '--data', join(dir, 'nope.csv')], missing.io), 1);
-  assert.match(missing.err(), /file not found/);
+  assert.match(missing.err(), /--data .*nope\.csv: no such file/);
   const h = capture();
   assert.is(await main(['eval', 'creditcard-tcn', '--help'], h.io), 0);
   assert.match(h.out(), /stratified 60\/40 split/);

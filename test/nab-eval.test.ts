@@ -129,7 +129,7 @@ test('vigil eval nab-lstm: usage errors exit 2, a missing folder exits 1', async
   }
   const { out, io } = capture();
   assert.is(await main(['eval', 'nab-lstm', '--data', join(tmpdir(), 'no-such-nab-folder')], io), 1);
-  assert.match(out.stderr, /NAB folder not found/);
+  assert.match(out.stderr, /--data .*no-such-nab-folder: no such folder/);
   const help = capture();
   assert.is(await main(['eval', 'nab-lstm', '--help'], help.io), 0);
   assert.match(help.out.stdout, /--plots DIR/);

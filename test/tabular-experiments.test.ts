@@ -245,7 +245,7 @@ test('vigil eval tabular usage errors exit 2, bad data exits 1', async () => {
   }
   const c = capture();
   assert.is(await main(['eval', 'kdd-rbm', '--data', join(dir, 'nope.csv')], c.io), 1);
-  assert.match(c.err(), /file not found/);
+  assert.match(c.err(), /--data .*nope\.csv: no such file/);
   const h = capture();
   assert.is(await main(['eval', 'kdd-iforest', '--help'], h.io), 0);
   assert.match(h.out(), /--seeds K/);

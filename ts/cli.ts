@@ -2,12 +2,12 @@
 // The `vigil` command. `main(argv)` does the work and returns the exit code (0 ok, 1 a failed run,
 // 2 a usage error), so tests call it in-process; the process only exits when this file is the
 // program being run.
-import { realpathSync, writeFileSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { EXPERIMENTS, formatReport, PROTOCOLS, reportJSON, runExperiment } from './experiments/index.ts';
 import type { ProtocolName } from './experiments/index.ts';
 import { epochLines, progressBar } from './experiments/progress.ts';
-import { parseFlags, positiveInt, UsageError } from './cli/common.ts';
+import { inputFile, MAX_EPOCHS, MAX_ROWS, MAX_SEED, outputFile, parseFlags, positiveInt, UsageError, writeJson } from './cli/common.ts';
 import type { Io } from './cli/common.ts';
 import { SCORE_USAGE, scoreCommand } from './cli/score.ts';
 import { IMPORT_USAGE, importCommand } from './cli/import.ts';
@@ -100,17 +100,17 @@ async function evalCommand(args: string[], io: Io): Promise<number> {
   if (!exp) throw new UsageError(`unknown experiment ${JSON.stringify(id)}; choose one of ${ids.join(', ')}`);
   const protocol = (o.protocol ?? 'default') as ProtocolName;
   if (!PROTOCOLS.includes(protocol)) throw new UsageError(`--protocol must be ${PROTOCOLS.join(' or ')}, got ${JSON.stringify(o.protocol)}`);
-  const epochs = positiveInt('--epochs', o.epochs, 1);
-  const seed = positiveInt('--seed', o.seed, 0);
-  const limit = positiveInt('--limit', o.limit, 4);
-  for (const flag of ['data', 'test', 'json'] as const) {
-    if (o[flag] !== undefined && o[flag] === '') throw new UsageError(`--${flag} needs a file name`);
-  }
+  const epochs = positiveInt('--epochs', o.epochs, 1, MAX_EPOCHS);
+  const seed = positiveInt('--seed', o.seed, 0, MAX_SEED);
+  const limit = positiveInt('--limit', o.limit, 4, MAX_ROWS);
+  const json = outputFile('--json', o.json, false);
+  const dataPath = inputFile('--data', o.data, false, 'text');
+  const testPath = inputFile('--test', o.test, false, 'text');
 
   const progress = io.progressStream === undefined ? (process.stderr.isTTY ? process.stderr : null) : io.progressStream;
   const callbacks = [epochLines(io.stderr)];
   const report = await runExperiment(exp, {
-    protocol, epochs, seed, limit, dataPath: o.data, testPath: o.test, callbacks,
+    protocol, epochs, seed, limit, dataPath, testPath, callbacks,
     onStart: (info) => {
       io.stderr.write(
         `${info.experiment} (protocol ${info.protocol}): ${info.trainRows} train / ${info.testRows} test rows, ` +
@@ -120,7 +120,7 @@ async function evalCommand(args: string[], io: Io): Promise<number> {
     },
   });
   io.stdout.write(`${formatReport(report)}\n`);
-  if (o.json !== undefined) writeFileSync(o.json, `${JSON.stringify(reportJSON(report), null, 2)}\n`);
+  if (json !== undefined) await writeJson(json, reportJSON(report));
   return 0;
 }
 
@@ -148,7 +148,8 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       io.stderr.write(`vigil: ${err.message}\n\n${COMMAND_USAGE[command ?? ''] ?? USAGE}\n`);
       return 2;
     }
-    io.stderr.write(`vigil: ${(err as Error).message}\n`);
+    // One line, never a stack: a thrown non-Error (a string, a rejected worker's value) says what it is.
+    io.stderr.write(`vigil: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   }
 }

@@ -1,7 +1,13 @@
-// What the `vigil` subcommands share: the streams they write to, the usage error (exit 2) and flag
-// value parsers that turn a bad value into one.
+// What the `vigil` subcommands share: the streams they write to, the usage error (exit 2), flag
+// value parsers that turn a bad value into one, the checks of the files and folders flags name
+// (made before any work starts, so a typo costs nothing) and the one writer of --json reports.
+import { accessSync, closeSync, constants, openSync, readSync, statSync } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
+import { writeFileAtomic } from '../io/atomic.ts';
+import { MAGIC, ModelFileError } from '../models/serialize.ts';
 import type { Writer } from '../experiments/progress.ts';
 import type { ScoreMetrics } from '../experiments/custom.ts';
 
@@ -26,12 +32,43 @@ export function parseFlags<T extends ParseArgsConfig>(config: T): ReturnType<typ
   }
 }
 
-export function positiveInt(flag: string, v: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+/**
+ * Upper bounds of the integer flags. A value past them is a typo (an extra digit), not a request: it
+ * would run for days, or lose precision on its way to the models.
+ */
+export const MAX_EPOCHS = 100_000;
+/** One bound for every command (vigil train --detector always took seeds up to 2^31 - 1); --seeds counts on from --seed within it. */
+export const MAX_SEED = 2 ** 31 - 1;
+export const MAX_ROWS = 2 ** 31 - 1;
+export const MAX_BATCH_SIZE = 1 << 24;
+
+/** A decimal integer in [min, max] (digits only: no sign, point, exponent or blanks). */
+export function positiveInt(flag: string, v: string | undefined, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
-    throw new UsageError(`${flag} must be an integer >= ${min}${max < Number.MAX_SAFE_INTEGER ? ` and <= ${max}` : ''}, got ${JSON.stringify(v)}`);
+    throw new UsageError(`${flag} must be an integer >= ${min} and <= ${max}, got ${JSON.stringify(v)}`);
   }
   return Number(v);
+}
+
+/** --seed N and --seeds K: seeds N .. N+K-1, every one of them a valid seed. */
+export function seedRange(seed: string | undefined, seeds: string | undefined, defaultSeed: number): { first: number; count: number } {
+  const first = positiveInt('--seed', seed, 0, MAX_SEED) ?? defaultSeed;
+  const count = positiveInt('--seeds', seeds, 1, 1000) ?? 1;
+  if (first + count - 1 > MAX_SEED) throw new UsageError(`--seed ${first} with --seeds ${count} runs seeds past ${MAX_SEED}`);
+  return { first, count };
+}
+
+/** A finite number in [lo, hi], or (lo, hi] when `lowOpen` (either end left out: unbounded). */
+export function finiteNumber(flag: string, v: string | undefined, lo = -Infinity, hi = Infinity, lowOpen = false): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isFinite(x) || x < lo || (lowOpen && x === lo) || x > hi) {
+    const range = lo === -Infinity && hi === Infinity ? '' : lo === -Infinity ? ` <= ${hi}` : hi === Infinity ? ` ${lowOpen ? '>' : '>='} ${lo}`
+      : ` in ${lowOpen ? '(' : '['}${lo}, ${hi}]`;
+    throw new UsageError(`${flag} must be a number${range}, got ${JSON.stringify(v)}`);
+  }
+  return x;
 }
 
 /** A number in [lo, hi). */
@@ -59,6 +96,136 @@ export function fileFlag(flag: string, v: string | undefined, required: boolean)
   }
   if (v === '') throw new UsageError(`${flag} needs a file name`);
   return v;
+}
+
+/** A readable file a flag names that is missing, a folder, empty or of the wrong kind: exit 1, one line. */
+export class InputFileError extends Error {
+  constructor(flag: string, path: string, why: string, cause?: unknown) {
+    super(`${flag} ${path}: ${why}`, cause === undefined ? undefined : { cause });
+    this.name = 'InputFileError';
+  }
+}
+
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/** The first bytes of a file (fewer when it is shorter). */
+function head(path: string, n: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(n);
+    return buf.subarray(0, readSync(fd, buf, 0, n, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The file an input flag names, checked before any work: it exists, is not a folder, can be read
+ * and is not empty. `text` input (CSV, JSON lines, text lines; gzipped or not) must also not be a
+ * vigil model file or other binary file, the usual mix-up of two file flags. Pipes and devices
+ * (/dev/stdin, <(zcat ...)) pass unread.
+ */
+export function inputFile(flag: string, v: string | undefined, required: boolean, kind: 'text' | 'binary'): string | undefined {
+  const path = fileFlag(flag, v, required);
+  if (path === undefined) return undefined;
+  const st = statOrNull(path);
+  if (!st) throw new InputFileError(flag, path, 'no such file');
+  if (st.isDirectory()) throw new InputFileError(flag, path, 'is a folder, not a file');
+  try {
+    accessSync(path, constants.R_OK);
+  } catch (err) {
+    throw new InputFileError(flag, path, 'cannot be read (permission denied)', err);
+  }
+  if (!st.isFile()) return path;
+  if (st.size === 0) throw new InputFileError(flag, path, 'is empty');
+  if (kind === 'text') {
+    const b = head(path, 4096);
+    const gzip = b[0] === 0x1f && b[1] === 0x8b;
+    if (b.subarray(0, MAGIC.length).toString('latin1') === MAGIC) throw new InputFileError(flag, path, 'is a vigil model file, not a data file');
+    if (!gzip && b.includes(0)) throw new InputFileError(flag, path, 'is a binary file, not text (CSV, JSON lines or text lines)');
+  }
+  return path;
+}
+
+/**
+ * `read()` of the model file `flag` names, with the file's own problems (not a model file, corrupted,
+ * from a newer vigil) reported as `flag path: why`.
+ */
+export async function readModelFlag<T>(flag: string, path: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (err instanceof ModelFileError && err.path === path) throw new InputFileError(flag, path, err.detail, err);
+    throw err;
+  }
+}
+
+/** The folder an input flag names: it exists and is a folder. */
+export function inputDir(flag: string, v: string | undefined, required: boolean): string | undefined {
+  const path = dirFlag(flag, v, required);
+  if (path === undefined) return undefined;
+  const st = statOrNull(path);
+  if (!st) throw new InputFileError(flag, path, 'no such folder');
+  if (!st.isDirectory()) throw new InputFileError(flag, path, 'is a file, not a folder');
+  return path;
+}
+
+export function dirFlag(flag: string, v: string | undefined, required: boolean): string | undefined {
+  if (v === undefined) {
+    if (required) throw new UsageError(`${flag} DIR is required`);
+    return undefined;
+  }
+  if (v === '') throw new UsageError(`${flag} needs a folder name`);
+  return v;
+}
+
+/** Usage errors for a place to write `path` into: its folder must exist and take new files. */
+function checkParent(flag: string, path: string): void {
+  const parent = dirname(resolve(path));
+  const st = statOrNull(parent);
+  if (!st) throw new UsageError(`${flag} ${path}: the folder ${parent} does not exist`);
+  if (!st.isDirectory()) throw new UsageError(`${flag} ${path}: ${parent} is not a folder`);
+  try {
+    accessSync(parent, constants.W_OK);
+  } catch {
+    throw new UsageError(`${flag} ${path}: no permission to write in ${parent}`);
+  }
+}
+
+/**
+ * The file an output flag names, checked before any work (a long training run must not end in "no
+ * such folder"): not a folder, and in an existing folder that takes new files. An existing file is
+ * replaced atomically when the command is done.
+ */
+export function outputFile(flag: string, v: string | undefined, required: boolean): string | undefined {
+  const path = fileFlag(flag, v, required);
+  if (path === undefined) return undefined;
+  const st = statOrNull(path);
+  if (st?.isDirectory()) throw new UsageError(`${flag} ${path} is a folder; give a file name`);
+  // A device or pipe (/dev/stdout) is written in place; a file goes in beside it and is renamed.
+  if (!st || st.isFile()) checkParent(flag, path);
+  return path;
+}
+
+/** The folder an output flag names: an existing folder, or a new one in an existing folder. */
+export function outputDir(flag: string, v: string | undefined, required: boolean): string | undefined {
+  const path = dirFlag(flag, v, required);
+  if (path === undefined) return undefined;
+  const st = statOrNull(path);
+  if (st && !st.isDirectory()) throw new UsageError(`${flag} ${path} is a file, not a folder`);
+  if (!st) checkParent(flag, path);
+  return path;
+}
+
+/** Writes a --json report: indented, newline-terminated, atomically (complete or not at all). */
+export async function writeJson(path: string, value: unknown): Promise<void> {
+  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** --header (default) or --no-header; both given is a usage error. */

@@ -1,11 +1,10 @@
 // `vigil eval creditcard-tcn`: the book's dilated TCN and ED-TCN on the credit-card rows
 // (ts/experiments/tabular/creditcard-tcn.ts), one split seed or several, printed and written with
 // the tabular experiments' report, spread and --json keys.
-import { writeFileSync } from 'node:fs';
 import { CREDITCARD_TCN_ID, CREDITCARD_TCN_PROTOCOL, runCreditcardTcn } from '../experiments/tabular/creditcard-tcn.ts';
 import { formatSpread, formatTabularReport, tabularReportJSON } from '../experiments/tabular/run.ts';
 import type { TabularReport } from '../experiments/tabular/run.ts';
-import { fileFlag, parseFlags, positiveInt, UsageError } from './common.ts';
+import { inputFile, MAX_EPOCHS, outputFile, parseFlags, positiveInt, seedRange, UsageError, writeJson } from './common.ts';
 import type { Io } from './common.ts';
 
 export const CREDITCARD_TCN_USAGE = `usage: vigil eval ${CREDITCARD_TCN_ID} [options]
@@ -50,12 +49,11 @@ export async function creditcardTcnCommand(args: string[], io: Io): Promise<numb
   if (positionals.length !== 1 || positionals[0] !== CREDITCARD_TCN_ID) {
     throw new UsageError(`vigil eval takes one experiment, got ${positionals.join(' ') || 'none'}`);
   }
-  const first = positiveInt('--seed', o.seed, 0) ?? 42;
-  const count = positiveInt('--seeds', o.seeds, 1, 1000) ?? 1;
-  const epochs = positiveInt('--epochs', o.epochs, 1, 100_000);
-  const dataPath = fileFlag('--data', o.data, false);
-  const testPath = fileFlag('--test', o.test, false);
-  const jsonPath = fileFlag('--json', o.json, false);
+  const { first, count } = seedRange(o.seed, o.seeds, 42);
+  const epochs = positiveInt('--epochs', o.epochs, 1, MAX_EPOCHS);
+  const jsonPath = outputFile('--json', o.json, false);
+  const dataPath = inputFile('--data', o.data, false, 'text');
+  const testPath = inputFile('--test', o.test, false, 'text');
 
   const byVariant = new Map<string, TabularReport[]>();
   for (let k = 0; k < count; k++) {
@@ -74,7 +72,7 @@ export async function creditcardTcnCommand(args: string[], io: Io): Promise<numb
   if (count > 1) for (const runs of byVariant.values()) io.stdout.write(`${formatSpread(runs)}\n`);
   if (jsonPath !== undefined) {
     const variants = Object.fromEntries([...byVariant].map(([v, runs]) => [v, tabularReportJSON(runs)]));
-    writeFileSync(jsonPath, `${JSON.stringify({ ...variants.dilated, variants }, null, 2)}\n`);
+    await writeJson(jsonPath, { ...variants.dilated, variants });
   }
   return 0;
 }

@@ -6,7 +6,7 @@ import { exportOnnx } from '../models/onnx/export/index.ts';
 import type { LengthsMode } from '../models/onnx/export/index.ts';
 import { Sequential } from '../models/sequential.ts';
 import { ModelFileError } from '../models/serialize.ts';
-import { fileFlag, parseFlags, UsageError } from './common.ts';
+import { inputFile, outputFile, parseFlags, readModelFlag, UsageError } from './common.ts';
 import type { Io } from './common.ts';
 
 export const EXPORT_USAGE = `usage: vigil export --model FILE.vigil --out FILE.onnx [--lengths from-ids|input|none]
@@ -37,17 +37,20 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
     io.stdout.write(`${EXPORT_USAGE}\n`);
     return 0;
   }
-  const modelPath = fileFlag('--model', o.model, true)!;
-  const out = fileFlag('--out', o.out, true)!;
   if (o.lengths !== undefined && !MODES.includes(o.lengths)) throw new UsageError(`--lengths must be one of ${MODES.join(', ')}, got ${JSON.stringify(o.lengths)}`);
-  let bytes: Uint8Array;
-  try {
-    const { model, preprocessing } = await Sequential.load(modelPath);
-    bytes = await exportOnnx(model, out, { preprocessing, ...(o.lengths ? { lengths: o.lengths as LengthsMode } : {}) });
-  } catch (err) {
+  const out = outputFile('--out', o.out, true)!;
+  const modelPath = inputFile('--model', o.model, true, 'binary')!;
+  // A Sequential model, else (by the type in the file) a detector.
+  const loaded = await readModelFlag('--model', modelPath, () => Sequential.load(modelPath).catch(async (err: unknown) => {
     if (!(err instanceof ModelFileError && err.problem === 'wrong-model-type')) throw err;
+    return { detector: await loadDetector(modelPath) };
+  }));
+  let bytes: Uint8Array;
+  if ('detector' in loaded) {
     if (o.lengths !== undefined) throw new UsageError('--lengths applies to Sequential models only');
-    bytes = await exportOnnx(await loadDetector(modelPath), out);
+    bytes = await exportOnnx(loaded.detector, out);
+  } else {
+    bytes = await exportOnnx(loaded.model, out, { preprocessing: loaded.preprocessing, ...(o.lengths ? { lengths: o.lengths as LengthsMode } : {}) });
   }
   io.stderr.write(`wrote ${out} (${bytes.byteLength.toLocaleString('en-US')} bytes)\n`);
   return 0;

@@ -3,7 +3,7 @@
 import { Detector } from '../models/detectors/detector.ts';
 import { importOnnx } from '../models/onnx/import/index.ts';
 import type { Sequential } from '../models/sequential.ts';
-import { fileFlag, parseFlags, UsageError } from './common.ts';
+import { inputFile, outputFile, parseFlags, UsageError } from './common.ts';
 import type { Io } from './common.ts';
 
 export const IMPORT_USAGE = `usage: vigil import MODEL.onnx --out MODEL.vigil
@@ -26,8 +26,8 @@ export async function importCommand(args: string[], io: Io): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError(`vigil import takes one ONNX file, got ${positionals.length}`);
-  const source = positionals[0]!;
-  const out = fileFlag('--out', o.out, true)!;
+  const out = outputFile('--out', o.out, true)!;
+  const source = inputFile('ONNX file', positionals[0], true, 'binary')!;
   const imported = await importOnnx(source);
   if (imported.model instanceof Detector) {
     await imported.model.save(out);

@@ -1,6 +1,6 @@
 // `vigil eval nab-lstm` and `vigil eval nab-tcn`: a streaming detector over a NAB folder, NAB's
 // scores, and optionally NAB results files, SVG pictures and a JSON summary.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NAB_LSTM } from '../experiments/nab-lstm.ts';
@@ -10,7 +10,7 @@ import { NAB_TCN } from '../experiments/nab-tcn.ts';
 import type { ProtocolName } from '../experiments/run.ts';
 import { writeNabResultsAsync } from '../nab/results.ts';
 import { writeNabPlots } from '../nab/plots.ts';
-import { fileFlag, positiveInt, UsageError, parseFlags } from './common.ts';
+import { inputDir, MAX_EPOCHS, MAX_SEED, outputDir, outputFile, parseFlags, positiveInt, UsageError, writeJson } from './common.ts';
 import type { Io } from './common.ts';
 
 /** The NAB experiments, by id. */
@@ -66,11 +66,6 @@ export function nabEvalArgs(args: string[]): { experiment: NabExperiment; args: 
   return { experiment: NAB_EXPERIMENTS[first.value], args: args.filter((_, i) => i !== first.index) };
 }
 
-function dirFlag(flag: string, v: string | undefined): string | undefined {
-  if (v !== undefined && v === '') throw new UsageError(`${flag} needs a folder name`);
-  return v;
-}
-
 /** Runs the command; a usage error prints this command's usage and returns 2. */
 export async function nabEvalCommand({ experiment, args }: { experiment: NabExperiment; args: string[] }, io: Io): Promise<number> {
   try {
@@ -92,12 +87,12 @@ async function nabEval(exp: NabExperiment, args: string[], io: Io): Promise<numb
   const protocol = (o.protocol ?? 'default') as ProtocolName;
   if (protocol !== 'default' && protocol !== 'seed') throw new UsageError(`--protocol must be seed or default, got ${JSON.stringify(o.protocol)}`);
   if (protocol === 'seed' && !exp.seed) throw new UsageError(`${exp.id} has no seed protocol (the book ran its LSTM only)`);
-  const seed = positiveInt('--seed', o.seed, 0);
-  const epochs = positiveInt('--epochs', o.epochs, 1);
-  const json = fileFlag('--json', o.json, false);
-  const results = dirFlag('--results', o.results);
-  const plots = dirFlag('--plots', o.plots);
-  const dataDir = dirFlag('--data', o.data);
+  const seed = positiveInt('--seed', o.seed, 0, MAX_SEED);
+  const epochs = positiveInt('--epochs', o.epochs, 1, MAX_EPOCHS);
+  const json = outputFile('--json', o.json, false);
+  const results = outputDir('--results', o.results, false);
+  const plots = outputDir('--plots', o.plots, false);
+  const dataDir = inputDir('--data', o.data, false);
 
   const report = await runNab(exp, {
     dataDir, protocol, seed, epochs, allowUnorderedTimes: o['allow-unordered-times'] === true,
@@ -113,6 +108,6 @@ async function nabEval(exp: NabExperiment, args: string[], io: Io): Promise<numb
     const files = await writeNabPlots(plots, report.corpus, report.scores, report.report);
     io.stdout.write(`  pictures: ${files.length} SVG files in ${plots}\n`);
   }
-  if (json !== undefined) writeFileSync(json, `${JSON.stringify(nabJSON(report), null, 2)}\n`);
+  if (json !== undefined) await writeJson(json, nabJSON(report));
   return 0;
 }

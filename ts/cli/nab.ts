@@ -1,10 +1,10 @@
 // `vigil nab score`: rescore anomaly scores saved in NAB's results layout with NAB's scorer.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { BUNDLED_NAB, loadNabCorpusAsync, NabError } from '../nab/corpus.ts';
 import { readNabResultsAsync } from '../nab/results.ts';
 import { scoreNab } from '../nab/score.ts';
 import type { NabProfileScore, NabReport } from '../nab/score.ts';
-import { fileFlag, fraction, UsageError, parseFlags } from './common.ts';
+import { finiteNumber, fraction, inputDir, inputFile, outputFile, parseFlags, UsageError, writeJson } from './common.ts';
 import type { Io } from './common.ts';
 
 export const NAB_USAGE = `usage: vigil nab score --results DIR [options]
@@ -29,15 +29,6 @@ export const NAB_USAGE = `usage: vigil nab score --results DIR [options]
 
   Scores of a subset of NAB's series are not comparable with NAB's published scoreboard, which
   sweeps and normalises over all 58 series.`;
-
-function dirFlag(flag: string, v: string | undefined, required: boolean): string | undefined {
-  if (v === undefined) {
-    if (required) throw new UsageError(`${flag} DIR is required`);
-    return undefined;
-  }
-  if (v === '') throw new UsageError(`${flag} needs a folder name`);
-  return v;
-}
 
 type Thresholds = Record<string, Record<string, { threshold?: unknown }>>;
 
@@ -113,18 +104,14 @@ async function scoreSub(args: string[], io: Io): Promise<number> {
     io.stdout.write(`${NAB_USAGE}\n`);
     return 0;
   }
-  const resultsDir = dirFlag('--results', o.results, true)!;
-  const dataDir = dirFlag('--data', o.data, false) ?? BUNDLED_NAB;
-  const json = fileFlag('--json', o.json, false);
-  const thresholdsFile = fileFlag('--thresholds', o.thresholds, false);
   if (o.detector !== undefined && o.detector === '') throw new UsageError('--detector needs a name');
-  if (o.threshold !== undefined && thresholdsFile !== undefined) throw new UsageError('give --threshold or --thresholds, not both');
-  let threshold: number | undefined;
-  if (o.threshold !== undefined) {
-    threshold = Number(o.threshold);
-    if (o.threshold.trim() === '' || !Number.isFinite(threshold)) throw new UsageError(`--threshold must be a number, got ${JSON.stringify(o.threshold)}`);
-  }
+  if (o.threshold !== undefined && o.thresholds !== undefined) throw new UsageError('give --threshold or --thresholds, not both');
+  const threshold = finiteNumber('--threshold', o.threshold);
   const probationPercent = fraction('--probation', o.probation, 0, 1);
+  const json = outputFile('--json', o.json, false);
+  const resultsDir = inputDir('--results', o.results, true)!;
+  const dataDir = inputDir('--data', o.data, false) ?? BUNDLED_NAB;
+  const thresholdsFile = inputFile('--thresholds', o.thresholds, false, 'text');
 
   const corpus = await loadNabCorpusAsync(dataDir, { allowUnorderedTimes: o['allow-unordered-times'] === true });
   const profiles = o.profile ?? Object.keys(corpus.profiles);
@@ -146,7 +133,7 @@ async function scoreSub(args: string[], io: Io): Promise<number> {
   }
   if (json !== undefined) {
     const out = { data: dataDir, results: resultsDir, detectors: reports };
-    writeFileSync(json, `${JSON.stringify(out, null, 2)}\n`);
+    await writeJson(json, out);
   }
   return 0;
 }

@@ -2,7 +2,7 @@
 // through a saved model: a Sequential text model made by `vigil train`, or a detector saved with
 // det.save(). The work is the models' scoreStream (models/stream/); this file reads the flags,
 // picks the model kind from the file, and writes the results, a summary and optional metrics.
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { scoreMetrics, scoringModelFromFile } from '../experiments/custom.ts';
 import type { ScoringModel } from '../experiments/custom.ts';
 import { scoringBar } from '../experiments/progress.ts';
@@ -14,7 +14,10 @@ import type { DataFormatError } from '../models/preprocessing/csv.ts';
 import { readModelFile } from '../models/serialize.ts';
 import { INPUT_FORMATS, inputFormatFor, openOutputFile, outputFormatFor, writeScores } from '../models/stream/index.ts';
 import type { InputFormat, ScoredBatch, StreamInput, StreamOptions, StreamProgress } from '../models/stream/index.ts';
-import { delimiter, fileFlag, headerFlag, metricRows, metricsJSON, parseFlags, positiveInt, table, UsageError } from './common.ts';
+import {
+  delimiter, fileFlag, headerFlag, inputFile, MAX_BATCH_SIZE, metricRows, metricsJSON, outputFile, parseFlags, positiveInt, readModelFlag, table,
+  UsageError, writeJson,
+} from './common.ts';
 import type { Io } from './common.ts';
 import { refuseUnscorable, SCORE_TENSOR_USAGE, scoreTensorCommand, wantsTensorScore } from './score_tensor.ts';
 
@@ -61,11 +64,13 @@ const SHOW_SKIPPED = 20;
 type Loaded = { kind: 'text'; m: ScoringModel } | { kind: 'detector'; det: Detector<TabularInput> };
 
 /** A Sequential text model or a detector, by the type written in the file. */
-async function loadModel(path: string): Promise<Loaded> {
-  const file = await readModelFile(path);
-  refuseUnscorable(file.header.modelType, path);
-  if (file.header.modelType === 'sequential') return { kind: 'text', m: scoringModelFromFile(file, path) };
-  return { kind: 'detector', det: detectorFromFile<Detector<TabularInput>>(file, path) };
+function loadModel(path: string): Promise<Loaded> {
+  return readModelFlag('--model', path, async (): Promise<Loaded> => {
+    const file = await readModelFile(path);
+    refuseUnscorable(file.header.modelType, path);
+    if (file.header.modelType === 'sequential') return { kind: 'text', m: scoringModelFromFile(file, path) };
+    return { kind: 'detector', det: detectorFromFile<Detector<TabularInput>>(file, path) };
+  });
 }
 
 /** Growable score and label columns for the metrics. */
@@ -124,11 +129,9 @@ export async function scoreCommand(args: string[], io: Io): Promise<number> {
   }
   if (o.input !== undefined && o.data !== undefined) throw new UsageError('give --input or --data (the same flag), not both');
   if (o.output !== undefined && o.out !== undefined) throw new UsageError('give --output or --out (the same flag), not both');
-  const modelPath = fileFlag('--model', o.model, true)!;
-  const inputPath = fileFlag(o.input !== undefined ? '--input' : '--data', o.input ?? o.data, false);
-  if (inputPath === undefined) throw new UsageError('--input FILE is required (or "-" for stdin)');
-  const outPath = fileFlag(o.output !== undefined ? '--output' : '--out', o.output ?? o.out, false);
-  const json = fileFlag('--json', o.json, false);
+  const inputFlag = o.input !== undefined ? '--input' : '--data';
+  const inputArg = fileFlag(inputFlag, o.input ?? o.data, false);
+  if (inputArg === undefined) throw new UsageError('--input FILE is required (or "-" for stdin)');
   const header = headerFlag(o);
   const delim = delimiter(o.delimiter);
   if (o.format !== undefined && !INPUT_FORMATS.includes(o.format as InputFormat)) {
@@ -137,7 +140,7 @@ export async function scoreCommand(args: string[], io: Io): Promise<number> {
   if (o['on-error'] !== undefined && o['on-error'] !== 'stop' && o['on-error'] !== 'skip') {
     throw new UsageError(`--on-error must be stop or skip, got ${JSON.stringify(o['on-error'])}`);
   }
-  const batchSize = positiveInt('--batch-size', o['batch-size'], 1, 1 << 24);
+  const batchSize = positiveInt('--batch-size', o['batch-size'], 1, MAX_BATCH_SIZE);
   const labelColumn = o['label-column'];
   if (o['text-column'] !== undefined && o['text-column'] === labelColumn) {
     throw new UsageError('--text-column and --label-column must be different columns');
@@ -145,14 +148,15 @@ export async function scoreCommand(args: string[], io: Io): Promise<number> {
   const columns = o.columns?.split(',').map((c) => c.trim());
   if (columns?.some((c) => c === '')) throw new UsageError(`--columns needs comma-separated column names or indices, got ${JSON.stringify(o.columns)}`);
 
+  // The files last: every mistake in the flags is reported first, as a usage error.
+  const outPath = outputFile(o.output !== undefined ? '--output' : '--out', o.output ?? o.out, false);
+  const json = outputFile('--json', o.json, false);
+  const modelPath = inputFile('--model', o.model, true, 'binary')!;
+  const inputPath = inputArg === '-' ? inputArg : inputFile(inputFlag, inputArg, true, 'text')!;
   const loaded = await loadModel(modelPath);
   if (loaded.kind === 'text' && columns) throw new UsageError('--columns is for detectors; a text model reads one --text-column');
   if (loaded.kind === 'detector' && o['text-column'] !== undefined) throw new UsageError('--text-column is for text models; a detector reads --columns');
   const stdin = inputPath === '-';
-  if (!stdin) {
-    if (!existsSync(inputPath)) throw new Error(`file not found: ${inputPath}`);
-    if (!statSync(inputPath).isFile()) throw new Error(`not a file: ${inputPath}`);
-  }
   const input: StreamInput = stdin ? process.stdin : inputPath;
   const source = stdin ? 'stdin' : inputPath;
   const format = o.format as InputFormat | undefined;
@@ -216,7 +220,7 @@ export async function scoreCommand(args: string[], io: Io): Promise<number> {
     const out = {
       model: modelPath, rows, skipped, metrics: metrics && metricsJSON(metrics), scoreSeconds, samplesPerSecond: rate,
     };
-    writeFileSync(json, `${JSON.stringify(out, null, 2)}\n`);
+    await writeJson(json, out);
   }
   return 0;
 }

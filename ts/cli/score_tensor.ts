@@ -14,7 +14,7 @@ import { OnnxModel } from '../models/onnx/runtime/model.ts';
 import { isElementType, type ElementType, type NdArray } from '../models/preprocessing/npy.ts';
 import { Embedding } from '../models/layers/embedding.ts';
 import { readModelFile, sequentialFromFile } from '../models/serialize.ts';
-import { fileFlag, parseFlags, positiveInt, UsageError } from './common.ts';
+import { fileFlag, inputFile, MAX_BATCH_SIZE, outputFile, parseFlags, positiveInt, readModelFlag, UsageError } from './common.ts';
 import type { Io } from './common.ts';
 import { scoreDetectorTensor } from './detector_tensor.ts';
 import { castTensor, readTensorFile, tensorFormat, writeTensorFile } from './tensor_files.ts';
@@ -127,10 +127,15 @@ async function runNative(modelPath: string, x: NdArray, batchSize: number, io: I
   }
   // A vigil model file of any kind, by the type in its header: a Sequential model, else a detector
   // (detectorFromFile knows every registered type and names the known ones when the type is not one).
-  const file = await readModelFile(modelPath);
-  refuseUnscorable(file.header.modelType, modelPath);
-  if (file.header.modelType !== 'sequential') return detectorScored(detectorFromFile(file, modelPath), x, what, io);
-  const { model } = sequentialFromFile(Sequential, file, modelPath);
+  const loaded = await readModelFlag('--model', modelPath, async (): Promise<{ model: Sequential } | { detector: Detector<never> }> => {
+    const file = await readModelFile(modelPath);
+    refuseUnscorable(file.header.modelType, modelPath);
+    return file.header.modelType === 'sequential'
+      ? { model: sequentialFromFile(Sequential, file, modelPath).model }
+      : { detector: detectorFromFile<Detector<never>>(file, modelPath) };
+  });
+  if ('detector' in loaded) return detectorScored(loaded.detector, x, what, io);
+  const { model } = loaded;
   return { output: await predict(model, x, batchSize), engine: 'native (vigil)', wrote: 'the model\'s output' };
 }
 
@@ -174,7 +179,11 @@ export async function scoreTensorCommand(args: string[], io: Io): Promise<number
   if (engine === 'onnxruntime' && !modelPath.endsWith('.onnx')) throw new UsageError('--engine onnxruntime needs an .onnx model');
   if (engine === 'native' && (o.providers !== undefined || o.threads !== undefined)) throw new UsageError('--providers and --threads are onnxruntime options');
   const threads = positiveInt('--threads', o.threads, 1, 1024);
-  const batchSize = positiveInt('--batch-size', o['batch-size'], 1) ?? 256;
+  const batchSize = positiveInt('--batch-size', o['batch-size'], 1, MAX_BATCH_SIZE) ?? 256;
+  // The files last: every mistake in the flags is reported first, as a usage error.
+  outputFile('--output', outputPath, true);
+  inputFile('--model', modelPath, true, 'binary');
+  inputFile('--input', inputPath, true, 'binary');
 
   const x = readTensorFile(inputPath);
   const t0 = performance.now();

@@ -1,10 +1,9 @@
 // `vigil eval kdd-rbm|kdd-iforest|kdd-ocsvm|creditcard-rbm`: the tabular detector experiments
 // (ts/experiments/tabular/), one seed or several, with the same --json keys as the other
 // experiments.
-import { writeFileSync } from 'node:fs';
 import { formatSpread, formatTabularReport, runTabular, TABULAR_EXPERIMENTS, tabularReportJSON } from '../experiments/tabular/index.ts';
 import type { TabularReport } from '../experiments/tabular/index.ts';
-import { fileFlag, positiveInt, UsageError, parseFlags } from './common.ts';
+import { inputFile, outputFile, parseFlags, seedRange, UsageError, writeJson } from './common.ts';
 import type { Io } from './common.ts';
 
 export const TABULAR_IDS = Object.keys(TABULAR_EXPERIMENTS);
@@ -48,11 +47,10 @@ export async function tabularEvalCommand(args: string[], io: Io): Promise<number
   if (positionals.length !== 1) throw new UsageError(`vigil eval takes one experiment, got ${positionals.join(' ') || 'none'}`);
   const exp = TABULAR_EXPERIMENTS[positionals[0]];
   if (!exp) throw new UsageError(`unknown tabular experiment ${JSON.stringify(positionals[0])}; choose one of ${TABULAR_IDS.join(', ')}`);
-  const first = positiveInt('--seed', o.seed, 0) ?? exp.defaultSeed;
-  const count = positiveInt('--seeds', o.seeds, 1, 1000) ?? 1;
-  const dataPath = fileFlag('--data', o.data, false);
-  const testPath = fileFlag('--test', o.test, false);
-  const jsonPath = fileFlag('--json', o.json, false);
+  const { first, count } = seedRange(o.seed, o.seeds, exp.defaultSeed);
+  const jsonPath = outputFile('--json', o.json, false);
+  const dataPath = inputFile('--data', o.data, false, 'text');
+  const testPath = inputFile('--test', o.test, false, 'text');
 
   const runs: TabularReport[] = [];
   for (let k = 0; k < count; k++) {
@@ -67,6 +65,6 @@ export async function tabularEvalCommand(args: string[], io: Io): Promise<number
     io.stdout.write(`${formatTabularReport(report)}\n`);
   }
   if (runs.length > 1) io.stdout.write(`${formatSpread(runs)}\n`);
-  if (jsonPath !== undefined) writeFileSync(jsonPath, `${JSON.stringify(tabularReportJSON(runs), null, 2)}\n`);
+  if (jsonPath !== undefined) await writeJson(jsonPath, tabularReportJSON(runs));
   return 0;
 }

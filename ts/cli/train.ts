@@ -1,9 +1,11 @@
 // `vigil train`: fit vigil's default recipe to a user's CSV of text + label and save a model file.
-import { writeFileSync } from 'node:fs';
 import { readCustomCsvAsync, trainCustom } from '../experiments/custom.ts';
 import type { TrainCustomOptions } from '../experiments/custom.ts';
 import { epochLines, progressBar } from '../experiments/progress.ts';
-import { delimiter, fileFlag, fraction, headerFlag, metricRows, metricsJSON, positiveInt, table, UsageError, parseFlags } from './common.ts';
+import {
+  delimiter, fraction, headerFlag, inputFile, MAX_EPOCHS, MAX_SEED, metricRows, metricsJSON, outputFile, parseFlags, positiveInt, table, UsageError,
+  writeJson,
+} from './common.ts';
 import type { Io } from './common.ts';
 import { TRAIN_DETECTOR_USAGE, trainDetectorCommand, wantsDetector } from './train_detector.ts';
 
@@ -64,19 +66,20 @@ export async function trainCommand(args: string[], io: Io, overrides: TrainOverr
     io.stdout.write(`${TRAIN_USAGE}\n`);
     return 0;
   }
-  const data = fileFlag('--data', o.data, true)!;
-  const modelPath = fileFlag('--model', o.model, true)!;
-  const json = fileFlag('--json', o.json, false);
   if (o['text-column'] === undefined) throw new UsageError('--text-column is required (a header name or a 0-based index)');
   if (o['label-column'] === undefined) throw new UsageError('--label-column is required (a header name or a 0-based index)');
   if (o['text-column'] === o['label-column']) throw new UsageError('--text-column and --label-column must be different columns');
   const header = headerFlag(o);
   const maxlen = positiveInt('--maxlen', o.maxlen, 1, 1 << 20);
-  const epochs = positiveInt('--epochs', o.epochs, 1);
+  const epochs = positiveInt('--epochs', o.epochs, 1, MAX_EPOCHS);
   const validationSplit = fraction('--validation-split', o['validation-split'], 0, 1);
-  const seed = positiveInt('--seed', o.seed, 0);
+  const seed = positiveInt('--seed', o.seed, 0, MAX_SEED);
   const delim = delimiter(o.delimiter);
   if (o.positive !== undefined && o.positive.trim() === '') throw new UsageError('--positive needs a label value');
+  // The files last: every mistake in the flags is reported first, as a usage error.
+  const modelPath = outputFile('--model', o.model, true)!;
+  const json = outputFile('--json', o.json, false);
+  const data = inputFile('--data', o.data, true, 'text')!;
 
   const d = await readCustomCsvAsync(data, {
     textColumn: o['text-column'], labelColumn: o['label-column'], header, delimiter: delim, positive: o.positive,
@@ -116,7 +119,7 @@ export async function trainCommand(args: string[], io: Io, overrides: TrainOverr
       validationRows: r.validationRows, vocabSize: r.vocabSize, maxlen: r.maxlen, epochsRun: r.epochsRun,
       bestEpoch: r.bestEpoch, trainSeconds: r.trainSeconds, labelNames: d.labelNames,
     };
-    writeFileSync(json, `${JSON.stringify(out, null, 2)}\n`);
+    await writeJson(json, out);
   }
   return 0;
 }

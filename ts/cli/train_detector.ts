@@ -1,10 +1,11 @@
 // `vigil train --detector iforest|ocsvm|rbm|autoencoder`: fit a tabular detector to a user's CSV
 // (experiments/detector_train.ts) and save it with its preprocessing, so that `vigil score`
 // scores raw rows of the same layout.
-import { writeFileSync } from 'node:fs';
 import { DETECTOR_KINDS, readTableAsync, trainDetector } from '../experiments/detector_train.ts';
 import type { DetectorKind } from '../experiments/detector_train.ts';
-import { delimiter, fileFlag, headerFlag, parseFlags, positiveInt, table, UsageError } from './common.ts';
+import {
+  delimiter, finiteNumber, headerFlag, inputFile, MAX_EPOCHS, MAX_SEED, outputFile, parseFlags, positiveInt, table, UsageError, writeJson,
+} from './common.ts';
 import type { Io } from './common.ts';
 
 export const TRAIN_DETECTOR_USAGE = `usage: vigil train --detector KIND --data FILE.csv --model OUT.vigil [options]
@@ -77,21 +78,20 @@ export async function trainDetectorCommand(args: string[], io: Io): Promise<numb
   if (!DETECTOR_KINDS.includes(kind)) throw new UsageError(`--detector must be one of ${DETECTOR_KINDS.join(', ')}, got ${JSON.stringify(o.detector)}`);
   if (o.data !== undefined && o.csv !== undefined) throw new UsageError('give --data or --csv (the same flag), not both');
   if (o.model !== undefined && o.out !== undefined) throw new UsageError('give --model or --out (the same flag), not both');
-  const data = fileFlag(o.csv !== undefined ? '--csv' : '--data', o.data ?? o.csv, true)!;
-  const modelPath = fileFlag(o.out !== undefined ? '--out' : '--model', o.model ?? o.out, true)!;
-  const json = fileFlag('--json', o.json, false);
-  const contamination = o.contamination === undefined ? undefined : Number(o.contamination);
-  if (contamination !== undefined && !(o.contamination!.trim() !== '' && contamination > 0 && contamination <= 0.5)) {
-    throw new UsageError(`--contamination must be a number in (0, 0.5], got ${JSON.stringify(o.contamination)}`);
-  }
-  const epochs = positiveInt('--epochs', o.epochs, 1, 1 << 16);
+  const contamination = finiteNumber('--contamination', o.contamination, 0, 0.5, true);
+  const epochs = positiveInt('--epochs', o.epochs, 1, MAX_EPOCHS);
   if (epochs !== undefined && kind !== 'rbm' && kind !== 'autoencoder') throw new UsageError('--epochs is for rbm and autoencoder');
-  const seed = positiveInt('--seed', o.seed, 0, 2 ** 31 - 1);
+  const seed = positiveInt('--seed', o.seed, 0, MAX_SEED);
   const extensionLevel = positiveInt('--extension-level', o['extension-level'], 0, 1 << 20);
   if (extensionLevel !== undefined && kind !== 'iforest') throw new UsageError('--extension-level is for iforest');
   const exclude = [o['label-column'], o['id-column']].filter((c): c is string => c !== undefined);
+  const tableOptions = { columns: list('--columns', o.columns), exclude, header: headerFlag(o), delimiter: delimiter(o.delimiter) };
+  // The files last: every mistake in the flags is reported first, as a usage error.
+  const modelPath = outputFile(o.out !== undefined ? '--out' : '--model', o.model ?? o.out, true)!;
+  const json = outputFile('--json', o.json, false);
+  const data = inputFile(o.csv !== undefined ? '--csv' : '--data', o.data ?? o.csv, true, 'text')!;
 
-  const t = await readTableAsync(data, { columns: list('--columns', o.columns), exclude, header: headerFlag(o), delimiter: delimiter(o.delimiter) });
+  const t = await readTableAsync(data, tableOptions);
   io.stderr.write(`${data}: ${t.rows.length} rows, ${t.features.length} feature column(s)` +
     `${t.categorical.length ? `, categorical: ${t.categorical.join(', ')}` : ''}\n`);
   const t0 = performance.now();
@@ -108,7 +108,7 @@ export async function trainDetectorCommand(args: string[], io: Io): Promise<numb
       model: modelPath, detector: det.modelType, rows: t.rows.length, features: t.features, categorical: t.categorical,
       threshold: det.threshold, trainSeconds,
     };
-    writeFileSync(json, `${JSON.stringify(out, null, 2)}\n`);
+    await writeJson(json, out);
   }
   return 0;
 }
