@@ -5,7 +5,7 @@
 // trace. All of them fail before any work, so the commands run on tiny or absent data.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../ts/cli.ts';
@@ -223,6 +223,35 @@ test('vigil import and vigil score (tensor input): a missing, folder or empty fi
   const t = await run([...TENSOR.slice(0, 2), path('model.vigil'), '--input', path('none.npy'), '--output', path('y.npy')]);
   assert.is(t.code, 1, t.err);
   assert.is(t.err, `vigil: --input ${path('none.npy')}: no such file\n`);
+});
+
+test('an output flag naming an input file (or another output) is a usage error: the input would be replaced', async () => {
+  const link = path('link-to-texts.csv');
+  symlinkSync(textCsv, link);
+  const same = path('same.json');
+  const cases: Array<[string[], string, string, string]> = [
+    [TRAIN.slice(0, -2), '--model', textCsv, '--data'],
+    [TRAIN.slice(0, -2), '--model', link, '--data'],
+    [TRAIN, '--json', path('m.vigil'), '--model'],
+    [DETECTOR.slice(0, -2), '--out', tableCsv, '--data'],
+    [SCORE, '--output', tableCsv, '--input'],
+    [SCORE, '--json', path('model.vigil'), '--model'],
+    [TENSOR.slice(0, -2), '--output', path('x.npy'), '--input'],
+    [['eval', 'payload-lstm', '--data', textCsv], '--json', textCsv, '--data'],
+    [['eval', 'kdd-iforest', '--test', textCsv], '--json', textCsv, '--test'],
+    [['eval', 'creditcard-tcn', '--data', textCsv], '--json', textCsv, '--data'],
+    [['nab', 'score', '--results', folder, '--thresholds', textCsv], '--json', textCsv, '--thresholds'],
+    [['export', '--model', path('model.vigil')], '--out', path('model.vigil'), '--model'],
+    [['import', path('x.npy')], '--out', path('x.npy'), 'the ONNX file'],
+    [['score', '--model', path('model.vigil'), '--input', tableCsv, '--output', same], '--json', same, '--output'],
+  ];
+  for (const [argv, flag, file, other] of cases) {
+    const r = await run([...argv, flag, file]);
+    assert.is(r.code, 2, `${argv.join(' ')} ${flag}: ${r.err}`);
+    assert.ok(r.err.startsWith(`vigil: ${flag} ${file} is the file ${other} names too; writing it would replace that file\n`), r.err);
+  }
+  assert.is(readFileSync(link, 'utf8'), readFileSync(textCsv, 'utf8'));
+  assert.ok(readFileSync(textCsv, 'utf8').startsWith('text,label\n'));
 });
 
 test('a --json report replaces an existing file whole and leaves no temporary file', async () => {

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { EXPERIMENTS, formatReport, PROTOCOLS, reportJSON, runExperiment } from './experiments/index.ts';
 import type { ProtocolName } from './experiments/index.ts';
 import { epochLines, progressBar } from './experiments/progress.ts';
-import { inputFile, MAX_EPOCHS, MAX_ROWS, MAX_SEED, outputFile, parseFlags, positiveInt, UsageError, writeJson } from './cli/common.ts';
+import { distinctFiles, inputFile, MAX_EPOCHS, MAX_ROWS, MAX_SEED, outputFile, parseFlags, positiveInt, UsageError, writeJson } from './cli/common.ts';
 import type { Io } from './cli/common.ts';
 import { SCORE_USAGE, scoreCommand } from './cli/score.ts';
 import { IMPORT_USAGE, importCommand } from './cli/import.ts';
@@ -106,6 +106,7 @@ async function evalCommand(args: string[], io: Io): Promise<number> {
   const json = outputFile('--json', o.json, false);
   const dataPath = inputFile('--data', o.data, false, 'text');
   const testPath = inputFile('--test', o.test, false, 'text');
+  distinctFiles([['--json', json]], [['--data', dataPath], ['--test', testPath]]);
 
   const progress = io.progressStream === undefined ? (process.stderr.isTTY ? process.stderr : null) : io.progressStream;
   const callbacks = [epochLines(io.stderr)];

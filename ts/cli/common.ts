@@ -223,6 +223,34 @@ export function outputDir(flag: string, v: string | undefined, required: boolean
   return path;
 }
 
+/** A file's identity: device and inode when it exists (links and other spellings agree), else its absolute path. */
+function fileKey(path: string): string | null {
+  const st = statOrNull(path);
+  if (!st) return resolve(path);
+  // Devices and pipes (/dev/stdout) may be named twice: nothing is replaced.
+  return st.isFile() ? `${st.dev}:${st.ino}` : null;
+}
+
+/**
+ * Refuses a command line that names one file twice where one of the two is written: `--model
+ * data.csv` would replace the training data with the model once training is done, `--json` over
+ * `--model` the model with its report.
+ */
+export function distinctFiles(outputs: Array<[flag: string, path: string | undefined]>, inputs: Array<[flag: string, path: string | undefined]>): void {
+  const taken: Array<[string, string]> = [];
+  for (const [flag, path] of inputs) {
+    const key = path === undefined ? null : fileKey(path);
+    if (key !== null) taken.push([flag, key]);
+  }
+  for (const [flag, path] of outputs) {
+    const key = path === undefined ? null : fileKey(path);
+    if (key === null) continue;
+    const other = taken.find(([, k]) => k === key);
+    if (other) throw new UsageError(`${flag} ${path} is the file ${other[0]} names too; writing it would replace that file`);
+    taken.push([flag, key]);
+  }
+}
+
 /** Writes a --json report: indented, newline-terminated, atomically (complete or not at all). */
 export async function writeJson(path: string, value: unknown): Promise<void> {
   await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);

@@ -4,7 +4,7 @@
 import { CREDITCARD_TCN_ID, CREDITCARD_TCN_PROTOCOL, runCreditcardTcn } from '../experiments/tabular/creditcard-tcn.ts';
 import { formatSpread, formatTabularReport, tabularReportJSON } from '../experiments/tabular/run.ts';
 import type { TabularReport } from '../experiments/tabular/run.ts';
-import { inputFile, MAX_EPOCHS, outputFile, parseFlags, positiveInt, seedRange, UsageError, writeJson } from './common.ts';
+import { distinctFiles, inputFile, MAX_EPOCHS, outputFile, parseFlags, positiveInt, seedRange, UsageError, writeJson } from './common.ts';
 import type { Io } from './common.ts';
 
 export const CREDITCARD_TCN_USAGE = `usage: vigil eval ${CREDITCARD_TCN_ID} [options]
@@ -54,6 +54,7 @@ export async function creditcardTcnCommand(args: string[], io: Io): Promise<numb
   const jsonPath = outputFile('--json', o.json, false);
   const dataPath = inputFile('--data', o.data, false, 'text');
   const testPath = inputFile('--test', o.test, false, 'text');
+  distinctFiles([['--json', jsonPath]], [['--data', dataPath], ['--test', testPath]]);
 
   const byVariant = new Map<string, TabularReport[]>();
   for (let k = 0; k < count; k++) {

@@ -6,7 +6,7 @@ import { exportOnnx } from '../models/onnx/export/index.ts';
 import type { LengthsMode } from '../models/onnx/export/index.ts';
 import { Sequential } from '../models/sequential.ts';
 import { ModelFileError } from '../models/serialize.ts';
-import { inputFile, outputFile, parseFlags, readModelFlag, UsageError } from './common.ts';
+import { distinctFiles, inputFile, outputFile, parseFlags, readModelFlag, UsageError } from './common.ts';
 import type { Io } from './common.ts';
 
 export const EXPORT_USAGE = `usage: vigil export --model FILE.vigil --out FILE.onnx [--lengths from-ids|input|none]
@@ -40,6 +40,7 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
   if (o.lengths !== undefined && !MODES.includes(o.lengths)) throw new UsageError(`--lengths must be one of ${MODES.join(', ')}, got ${JSON.stringify(o.lengths)}`);
   const out = outputFile('--out', o.out, true)!;
   const modelPath = inputFile('--model', o.model, true, 'binary')!;
+  distinctFiles([['--out', out]], [['--model', modelPath]]);
   // A Sequential model, else (by the type in the file) a detector.
   const loaded = await readModelFlag('--model', modelPath, () => Sequential.load(modelPath).catch(async (err: unknown) => {
     if (!(err instanceof ModelFileError && err.problem === 'wrong-model-type')) throw err;

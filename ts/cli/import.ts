@@ -3,7 +3,7 @@
 import { Detector } from '../models/detectors/detector.ts';
 import { importOnnx } from '../models/onnx/import/index.ts';
 import type { Sequential } from '../models/sequential.ts';
-import { inputFile, outputFile, parseFlags, UsageError } from './common.ts';
+import { distinctFiles, inputFile, outputFile, parseFlags, UsageError } from './common.ts';
 import type { Io } from './common.ts';
 
 export const IMPORT_USAGE = `usage: vigil import MODEL.onnx --out MODEL.vigil
@@ -28,6 +28,7 @@ export async function importCommand(args: string[], io: Io): Promise<number> {
   if (positionals.length !== 1) throw new UsageError(`vigil import takes one ONNX file, got ${positionals.length}`);
   const out = outputFile('--out', o.out, true)!;
   const source = inputFile('ONNX file', positionals[0], true, 'binary')!;
+  distinctFiles([['--out', out]], [['the ONNX file', source]]);
   const imported = await importOnnx(source);
   if (imported.model instanceof Detector) {
     await imported.model.save(out);

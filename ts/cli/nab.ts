@@ -4,7 +4,7 @@ import { BUNDLED_NAB, loadNabCorpusAsync, NabError } from '../nab/corpus.ts';
 import { readNabResultsAsync } from '../nab/results.ts';
 import { scoreNab } from '../nab/score.ts';
 import type { NabProfileScore, NabReport } from '../nab/score.ts';
-import { finiteNumber, fraction, inputDir, inputFile, outputFile, parseFlags, UsageError, writeJson } from './common.ts';
+import { distinctFiles, finiteNumber, fraction, inputDir, inputFile, outputFile, parseFlags, UsageError, writeJson } from './common.ts';
 import type { Io } from './common.ts';
 
 export const NAB_USAGE = `usage: vigil nab score --results DIR [options]
@@ -112,6 +112,7 @@ async function scoreSub(args: string[], io: Io): Promise<number> {
   const resultsDir = inputDir('--results', o.results, true)!;
   const dataDir = inputDir('--data', o.data, false) ?? BUNDLED_NAB;
   const thresholdsFile = inputFile('--thresholds', o.thresholds, false, 'text');
+  distinctFiles([['--json', json]], [['--thresholds', thresholdsFile]]);
 
   const corpus = await loadNabCorpusAsync(dataDir, { allowUnorderedTimes: o['allow-unordered-times'] === true });
   const profiles = o.profile ?? Object.keys(corpus.profiles);

@@ -15,7 +15,7 @@ import { readModelFile } from '../models/serialize.ts';
 import { INPUT_FORMATS, inputFormatFor, openOutputFile, outputFormatFor, writeScores } from '../models/stream/index.ts';
 import type { InputFormat, ScoredBatch, StreamInput, StreamOptions, StreamProgress } from '../models/stream/index.ts';
 import {
-  delimiter, fileFlag, headerFlag, inputFile, MAX_BATCH_SIZE, metricRows, metricsJSON, outputFile, parseFlags, positiveInt, readModelFlag, table,
+  delimiter, distinctFiles, fileFlag, headerFlag, inputFile, MAX_BATCH_SIZE, metricRows, metricsJSON, outputFile, parseFlags, positiveInt, readModelFlag, table,
   UsageError, writeJson,
 } from './common.ts';
 import type { Io } from './common.ts';
@@ -149,10 +149,12 @@ export async function scoreCommand(args: string[], io: Io): Promise<number> {
   if (columns?.some((c) => c === '')) throw new UsageError(`--columns needs comma-separated column names or indices, got ${JSON.stringify(o.columns)}`);
 
   // The files last: every mistake in the flags is reported first, as a usage error.
-  const outPath = outputFile(o.output !== undefined ? '--output' : '--out', o.output ?? o.out, false);
+  const outFlag = o.output !== undefined ? '--output' : '--out';
+  const outPath = outputFile(outFlag, o.output ?? o.out, false);
   const json = outputFile('--json', o.json, false);
   const modelPath = inputFile('--model', o.model, true, 'binary')!;
   const inputPath = inputArg === '-' ? inputArg : inputFile(inputFlag, inputArg, true, 'text')!;
+  distinctFiles([[outFlag, outPath], ['--json', json]], [['--model', modelPath], [inputFlag, inputPath === '-' ? undefined : inputPath]]);
   const loaded = await loadModel(modelPath);
   if (loaded.kind === 'text' && columns) throw new UsageError('--columns is for detectors; a text model reads one --text-column');
   if (loaded.kind === 'detector' && o['text-column'] !== undefined) throw new UsageError('--text-column is for text models; a detector reads --columns');

@@ -14,7 +14,7 @@ import { OnnxModel } from '../models/onnx/runtime/model.ts';
 import { isElementType, type ElementType, type NdArray } from '../models/preprocessing/npy.ts';
 import { Embedding } from '../models/layers/embedding.ts';
 import { readModelFile, sequentialFromFile } from '../models/serialize.ts';
-import { fileFlag, inputFile, MAX_BATCH_SIZE, outputFile, parseFlags, positiveInt, readModelFlag, UsageError } from './common.ts';
+import { distinctFiles, fileFlag, inputFile, MAX_BATCH_SIZE, outputFile, parseFlags, positiveInt, readModelFlag, UsageError } from './common.ts';
 import type { Io } from './common.ts';
 import { scoreDetectorTensor } from './detector_tensor.ts';
 import { castTensor, readTensorFile, tensorFormat, writeTensorFile } from './tensor_files.ts';
@@ -184,6 +184,7 @@ export async function scoreTensorCommand(args: string[], io: Io): Promise<number
   outputFile('--output', outputPath, true);
   inputFile('--model', modelPath, true, 'binary');
   inputFile('--input', inputPath, true, 'binary');
+  distinctFiles([['--output', outputPath]], [['--model', modelPath], ['--input', inputPath]]);
 
   const x = readTensorFile(inputPath);
   const t0 = performance.now();

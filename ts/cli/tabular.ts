@@ -3,7 +3,7 @@
 // experiments.
 import { formatSpread, formatTabularReport, runTabular, TABULAR_EXPERIMENTS, tabularReportJSON } from '../experiments/tabular/index.ts';
 import type { TabularReport } from '../experiments/tabular/index.ts';
-import { inputFile, outputFile, parseFlags, seedRange, UsageError, writeJson } from './common.ts';
+import { distinctFiles, inputFile, outputFile, parseFlags, seedRange, UsageError, writeJson } from './common.ts';
 import type { Io } from './common.ts';
 
 export const TABULAR_IDS = Object.keys(TABULAR_EXPERIMENTS);
@@ -51,6 +51,7 @@ export async function tabularEvalCommand(args: string[], io: Io): Promise<number
   const jsonPath = outputFile('--json', o.json, false);
   const dataPath = inputFile('--data', o.data, false, 'text');
   const testPath = inputFile('--test', o.test, false, 'text');
+  distinctFiles([['--json', jsonPath]], [['--data', dataPath], ['--test', testPath]]);
 
   const runs: TabularReport[] = [];
   for (let k = 0; k < count; k++) {

@@ -3,7 +3,7 @@ import { readCustomCsvAsync, trainCustom } from '../experiments/custom.ts';
 import type { TrainCustomOptions } from '../experiments/custom.ts';
 import { epochLines, progressBar } from '../experiments/progress.ts';
 import {
-  delimiter, fraction, headerFlag, inputFile, MAX_EPOCHS, MAX_SEED, metricRows, metricsJSON, outputFile, parseFlags, positiveInt, table, UsageError,
+  delimiter, distinctFiles, fraction, headerFlag, inputFile, MAX_EPOCHS, MAX_SEED, metricRows, metricsJSON, outputFile, parseFlags, positiveInt, table, UsageError,
   writeJson,
 } from './common.ts';
 import type { Io } from './common.ts';
@@ -80,6 +80,7 @@ export async function trainCommand(args: string[], io: Io, overrides: TrainOverr
   const modelPath = outputFile('--model', o.model, true)!;
   const json = outputFile('--json', o.json, false);
   const data = inputFile('--data', o.data, true, 'text')!;
+  distinctFiles([['--model', modelPath], ['--json', json]], [['--data', data]]);
 
   const d = await readCustomCsvAsync(data, {
     textColumn: o['text-column'], labelColumn: o['label-column'], header, delimiter: delim, positive: o.positive,

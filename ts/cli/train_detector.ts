@@ -4,7 +4,7 @@
 import { DETECTOR_KINDS, readTableAsync, trainDetector } from '../experiments/detector_train.ts';
 import type { DetectorKind } from '../experiments/detector_train.ts';
 import {
-  delimiter, finiteNumber, headerFlag, inputFile, MAX_EPOCHS, MAX_SEED, outputFile, parseFlags, positiveInt, table, UsageError, writeJson,
+  delimiter, distinctFiles, finiteNumber, headerFlag, inputFile, MAX_EPOCHS, MAX_SEED, outputFile, parseFlags, positiveInt, table, UsageError, writeJson,
 } from './common.ts';
 import type { Io } from './common.ts';
 
@@ -89,7 +89,9 @@ export async function trainDetectorCommand(args: string[], io: Io): Promise<numb
   // The files last: every mistake in the flags is reported first, as a usage error.
   const modelPath = outputFile(o.out !== undefined ? '--out' : '--model', o.model ?? o.out, true)!;
   const json = outputFile('--json', o.json, false);
-  const data = inputFile(o.csv !== undefined ? '--csv' : '--data', o.data ?? o.csv, true, 'text')!;
+  const dataFlag = o.csv !== undefined ? '--csv' : '--data';
+  const data = inputFile(dataFlag, o.data ?? o.csv, true, 'text')!;
+  distinctFiles([[o.out !== undefined ? '--out' : '--model', modelPath], ['--json', json]], [[dataFlag, data]]);
 
   const t = await readTableAsync(data, tableOptions);
   io.stderr.write(`${data}: ${t.rows.length} rows, ${t.features.length} feature column(s)` +
