@@ -143,6 +143,28 @@ for (const [argv, flag, values] of numeric) {
   });
 }
 
+test('blank column flags and blank entries of --columns are usage errors naming the flag', async () => {
+  const cases: Array<[string[], string]> = [
+    [[...TRAIN.slice(0, 3), '--text-column', ' ', ...TRAIN.slice(5)], '--text-column'],
+    [[...TRAIN.slice(0, 5), '--label-column', '', ...TRAIN.slice(7)], '--label-column'],
+    [[...DETECTOR, '--label-column', ''], '--label-column'],
+    [[...DETECTOR, '--id-column', ' '], '--id-column'],
+    [[...SCORE, '--text-column', ''], '--text-column'],
+    [[...SCORE, '--label-column', ''], '--label-column'],
+    [[...SCORE, '--id-column', ''], '--id-column'],
+  ];
+  for (const [argv, flag] of cases) {
+    const r = await run(argv);
+    assert.is(r.code, 2, `${argv.join(' ')}: ${r.err}`);
+    assert.ok(r.err.startsWith(`vigil: ${flag} needs a column name or a 0-based index, got "`), r.err);
+  }
+  for (const argv of [[...DETECTOR, '--columns', 'a,,b'], [...SCORE, '--columns', ' ']]) {
+    const r = await run(argv);
+    assert.is(r.code, 2, r.err);
+    assert.ok(r.err.startsWith('vigil: --columns needs comma-separated column names or indices, got "'), r.err);
+  }
+});
+
 test('--seed with --seeds may not run past the largest seed', async () => {
   for (const exp of ['kdd-iforest', 'creditcard-tcn']) {
     const r = await run(['eval', exp, '--seed', '2147483647', '--seeds', '2']);
@@ -213,13 +235,16 @@ for (const [argv, flag, kind] of inputs) {
   });
 }
 
-test('vigil import and vigil score (tensor input): a missing, folder or empty file is one line naming it', async () => {
+test('vigil import and vigil score (tensor input): a missing, folder, empty or vigil model file is one line naming it', async () => {
   for (const [file, why] of [[path('nowhere.onnx'), /no such file/], [folder, /is a folder, not a file/], [path('empty.csv'), /is empty/]] as const) {
     const i = await run(['import', file, '--out', path('i.vigil')]);
     assert.is(i.code, 1, i.err);
     assert.ok(i.err.startsWith(`vigil: ONNX file ${file}: `), i.err);
     assert.match(i.err, why);
   }
+  const v = await run(['import', path('model.vigil'), '--out', path('i.vigil')]);
+  assert.is(v.code, 1, v.err);
+  assert.is(v.err, `vigil: ONNX file ${path('model.vigil')}: is a vigil model file, not an ONNX file (vigil export writes one from it)\n`);
   const t = await run([...TENSOR.slice(0, 2), path('model.vigil'), '--input', path('none.npy'), '--output', path('y.npy')]);
   assert.is(t.code, 1, t.err);
   assert.is(t.err, `vigil: --input ${path('none.npy')}: no such file\n`);

@@ -128,10 +128,10 @@ function head(path: string, n: number): Buffer {
 /**
  * The file an input flag names, checked before any work: it exists, is not a folder, can be read
  * and is not empty. `text` input (CSV, JSON lines, text lines; gzipped or not) must also not be a
- * vigil model file or other binary file, the usual mix-up of two file flags. Pipes and devices
- * (/dev/stdin, <(zcat ...)) pass unread.
+ * vigil model file or other binary file, the usual mix-up of two file flags, and `onnx` input not a
+ * vigil model file. Pipes and devices (/dev/stdin, <(zcat ...)) pass unread.
  */
-export function inputFile(flag: string, v: string | undefined, required: boolean, kind: 'text' | 'binary'): string | undefined {
+export function inputFile(flag: string, v: string | undefined, required: boolean, kind: 'text' | 'onnx' | 'binary'): string | undefined {
   const path = fileFlag(flag, v, required);
   if (path === undefined) return undefined;
   const st = statOrNull(path);
@@ -144,10 +144,13 @@ export function inputFile(flag: string, v: string | undefined, required: boolean
   }
   if (!st.isFile()) return path;
   if (st.size === 0) throw new InputFileError(flag, path, 'is empty');
+  if (kind === 'binary') return path;
+  const b = head(path, 4096);
+  const vigilModel = b.subarray(0, MAGIC.length).toString('latin1') === MAGIC;
+  if (kind === 'onnx' && vigilModel) throw new InputFileError(flag, path, 'is a vigil model file, not an ONNX file (vigil export writes one from it)');
   if (kind === 'text') {
-    const b = head(path, 4096);
     const gzip = b[0] === 0x1f && b[1] === 0x8b;
-    if (b.subarray(0, MAGIC.length).toString('latin1') === MAGIC) throw new InputFileError(flag, path, 'is a vigil model file, not a data file');
+    if (vigilModel) throw new InputFileError(flag, path, 'is a vigil model file, not a data file');
     if (!gzip && b.includes(0)) throw new InputFileError(flag, path, 'is a binary file, not text (CSV, JSON lines or text lines)');
   }
   return path;
@@ -254,6 +257,22 @@ export function distinctFiles(outputs: Array<[flag: string, path: string | undef
 /** Writes a --json report: indented, newline-terminated, atomically (complete or not at all). */
 export async function writeJson(path: string, value: unknown): Promise<void> {
   await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Column flags (each a header name or a 0-based index) given blank: a usage error naming the flag. */
+export function columnFlags(values: Record<string, unknown>, names: readonly string[]): void {
+  for (const name of names) {
+    const v = values[name];
+    if (typeof v === 'string' && v.trim() === '') throw new UsageError(`--${name} needs a column name or a 0-based index, got ${JSON.stringify(v)}`);
+  }
+}
+
+/** --columns A,B,...: column names or indices, none of them blank. */
+export function columnList(flag: string, v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  const out = v.split(',').map((c) => c.trim());
+  if (out.some((c) => c === '')) throw new UsageError(`${flag} needs comma-separated column names or indices, got ${JSON.stringify(v)}`);
+  return out;
 }
 
 /** --header (default) or --no-header; both given is a usage error. */

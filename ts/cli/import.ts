@@ -27,7 +27,7 @@ export async function importCommand(args: string[], io: Io): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError(`vigil import takes one ONNX file, got ${positionals.length}`);
   const out = outputFile('--out', o.out, true)!;
-  const source = inputFile('ONNX file', positionals[0], true, 'binary')!;
+  const source = inputFile('ONNX file', positionals[0], true, 'onnx')!;
   distinctFiles([['--out', out]], [['the ONNX file', source]]);
   const imported = await importOnnx(source);
   if (imported.model instanceof Detector) {

@@ -15,7 +15,7 @@ import { readModelFile } from '../models/serialize.ts';
 import { INPUT_FORMATS, inputFormatFor, openOutputFile, outputFormatFor, writeScores } from '../models/stream/index.ts';
 import type { InputFormat, ScoredBatch, StreamInput, StreamOptions, StreamProgress } from '../models/stream/index.ts';
 import {
-  delimiter, distinctFiles, fileFlag, headerFlag, inputFile, MAX_BATCH_SIZE, metricRows, metricsJSON, outputFile, parseFlags, positiveInt, readModelFlag, table,
+  columnFlags, columnList, delimiter, distinctFiles, fileFlag, headerFlag, inputFile, MAX_BATCH_SIZE, metricRows, metricsJSON, outputFile, parseFlags, positiveInt, readModelFlag, table,
   UsageError, writeJson,
 } from './common.ts';
 import type { Io } from './common.ts';
@@ -141,12 +141,12 @@ export async function scoreCommand(args: string[], io: Io): Promise<number> {
     throw new UsageError(`--on-error must be stop or skip, got ${JSON.stringify(o['on-error'])}`);
   }
   const batchSize = positiveInt('--batch-size', o['batch-size'], 1, MAX_BATCH_SIZE);
+  columnFlags(o, ['text-column', 'label-column', 'id-column']);
   const labelColumn = o['label-column'];
   if (o['text-column'] !== undefined && o['text-column'] === labelColumn) {
     throw new UsageError('--text-column and --label-column must be different columns');
   }
-  const columns = o.columns?.split(',').map((c) => c.trim());
-  if (columns?.some((c) => c === '')) throw new UsageError(`--columns needs comma-separated column names or indices, got ${JSON.stringify(o.columns)}`);
+  const columns = columnList('--columns', o.columns);
 
   // The files last: every mistake in the flags is reported first, as a usage error.
   const outFlag = o.output !== undefined ? '--output' : '--out';

@@ -3,7 +3,7 @@ import { readCustomCsvAsync, trainCustom } from '../experiments/custom.ts';
 import type { TrainCustomOptions } from '../experiments/custom.ts';
 import { epochLines, progressBar } from '../experiments/progress.ts';
 import {
-  delimiter, distinctFiles, fraction, headerFlag, inputFile, MAX_EPOCHS, MAX_SEED, metricRows, metricsJSON, outputFile, parseFlags, positiveInt, table, UsageError,
+  columnFlags, delimiter, distinctFiles, fraction, headerFlag, inputFile, MAX_EPOCHS, MAX_SEED, metricRows, metricsJSON, outputFile, parseFlags, positiveInt, table, UsageError,
   writeJson,
 } from './common.ts';
 import type { Io } from './common.ts';
@@ -68,6 +68,7 @@ export async function trainCommand(args: string[], io: Io, overrides: TrainOverr
   }
   if (o['text-column'] === undefined) throw new UsageError('--text-column is required (a header name or a 0-based index)');
   if (o['label-column'] === undefined) throw new UsageError('--label-column is required (a header name or a 0-based index)');
+  columnFlags(o, ['text-column', 'label-column']);
   if (o['text-column'] === o['label-column']) throw new UsageError('--text-column and --label-column must be different columns');
   const header = headerFlag(o);
   const maxlen = positiveInt('--maxlen', o.maxlen, 1, 1 << 20);

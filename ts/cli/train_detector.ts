@@ -4,7 +4,7 @@
 import { DETECTOR_KINDS, readTableAsync, trainDetector } from '../experiments/detector_train.ts';
 import type { DetectorKind } from '../experiments/detector_train.ts';
 import {
-  delimiter, distinctFiles, finiteNumber, headerFlag, inputFile, MAX_EPOCHS, MAX_SEED, outputFile, parseFlags, positiveInt, table, UsageError, writeJson,
+  columnFlags, columnList, delimiter, distinctFiles, finiteNumber, headerFlag, inputFile, MAX_EPOCHS, MAX_SEED, outputFile, parseFlags, positiveInt, table, UsageError, writeJson,
 } from './common.ts';
 import type { Io } from './common.ts';
 
@@ -38,13 +38,6 @@ export const TRAIN_DETECTOR_USAGE = `usage: vigil train --detector KIND --data F
 export function wantsDetector(args: readonly string[]): boolean {
   return args.some((a) => a === '--detector' || a.startsWith('--detector='));
 }
-
-const list = (flag: string, v: string | undefined): string[] | undefined => {
-  if (v === undefined) return undefined;
-  const out = v.split(',').map((c) => c.trim());
-  if (out.some((c) => c === '')) throw new UsageError(`${flag} needs comma-separated column names or indices, got ${JSON.stringify(v)}`);
-  return out;
-};
 
 export async function trainDetectorCommand(args: string[], io: Io): Promise<number> {
   const { values: o } = parseFlags({
@@ -84,8 +77,9 @@ export async function trainDetectorCommand(args: string[], io: Io): Promise<numb
   const seed = positiveInt('--seed', o.seed, 0, MAX_SEED);
   const extensionLevel = positiveInt('--extension-level', o['extension-level'], 0, 1 << 20);
   if (extensionLevel !== undefined && kind !== 'iforest') throw new UsageError('--extension-level is for iforest');
+  columnFlags(o, ['label-column', 'id-column']);
   const exclude = [o['label-column'], o['id-column']].filter((c): c is string => c !== undefined);
-  const tableOptions = { columns: list('--columns', o.columns), exclude, header: headerFlag(o), delimiter: delimiter(o.delimiter) };
+  const tableOptions = { columns: columnList('--columns', o.columns), exclude, header: headerFlag(o), delimiter: delimiter(o.delimiter) };
   // The files last: every mistake in the flags is reported first, as a usage error.
   const modelPath = outputFile(o.out !== undefined ? '--out' : '--model', o.model ?? o.out, true)!;
   const json = outputFile('--json', o.json, false);

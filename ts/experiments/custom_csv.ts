@@ -66,7 +66,7 @@ function zeroOne(v: string): 0 | 1 | null {
 /** Reads texts (and labels) from a CSV file (gzip detected), with the project's RFC 4180 reader. */
 export function readCustomCsv(path: string, opts: CsvColumnsOptions): CustomData {
   const header = opts.header ?? true;
-  const text = readDataText(path, 'vigil');
+  const text = readDataText(path, 'readCustomCsv');
   const records = csvRecords(text, { source: path, delimiter: opts.delimiter ?? ',' });
   const first = records.next();
   if (first.done) throw new CustomDataError(`${path}: the file is empty (no records)`);

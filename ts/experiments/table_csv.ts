@@ -30,7 +30,7 @@ export interface TableData {
 /** Reads a CSV table (gzip detected) and works out its feature columns. */
 export function readTable(path: string, opts: ReadTableOptions = {}): TableData {
   const header = opts.header ?? true;
-  const text = readDataText(path, 'vigil');
+  const text = readDataText(path, 'readTable');
   const records = csvRecords(text, { source: path, delimiter: opts.delimiter ?? ',' });
   const first = records.next();
   if (first.done) throw new CustomDataError(`${path}: the file is empty (no records)`);
