@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, createReadStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileWriteError, tempPathFor, writeFileAtomic, writeFileAtomicSync } from '../ts/io/atomic.ts';
+import { FileWriteError, removePendingTempFiles, tempPathFor, writeFileAtomic, writeFileAtomicSync } from '../ts/io/atomic.ts';
 import { rejectsError, throwsError } from './helpers/errors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-atomic-'));
@@ -81,6 +81,21 @@ test('a FIFO is written into, not replaced by a file', async () => {
   assert.is(await received, 'through the pipe\n');
   assert.ok(statSync(fifo).isFIFO());
   assert.equal(leftovers(dir), []);
+});
+
+test('removePendingTempFiles removes the temporary file of a write under way, and only those', async () => {
+  const d = mkdtempSync(join(dir, 'pending-'));
+  writeFileSync(join(d, 'done.json'), 'x');
+  await writeFileAtomic(join(d, 'done.json'), 'finished');
+  let seen = '';
+  // What the CLI's signal handler does mid-write: the temporary file goes, the target stays as it was.
+  await rejectsError(() => writeFileAtomic(join(d, 'done.json'), 'new', { beforeRename: (tmp) => { seen = tmp; removePendingTempFiles(); } }),
+    FileWriteError, /done\.json/);
+  assert.ok(seen.endsWith('.tmp'));
+  assert.equal(leftovers(d), []);
+  assert.is(readFileSync(join(d, 'done.json'), 'utf8'), 'finished');
+  removePendingTempFiles();
+  assert.equal(readdirSync(d), ['done.json']);
 });
 
 test('an empty path is a TypeError; temporary names are hidden, unique and beside the target', async () => {

@@ -3,10 +3,12 @@
 // no output file left behind) or skipped (reported and counted).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { main } from '../ts/cli.ts';
 import { CharTokenizer, Dense, Embedding, IsolationForest, LSTM, Preprocessing, Sequential } from '../ts/index.ts';
@@ -138,6 +140,36 @@ test('--output onto a FIFO writes into it instead of renaming a file over it; a 
   // Checked before the model is even read: a usage error (exit 2) naming the flag and the folder.
   assert.is(m.code, 2);
   assert.match(m.err, /^vigil: --output .*no\/such\/dir\/out\.csv: the folder .*no\/such\/dir does not exist/);
+});
+
+test('Ctrl-C during a long --output run removes the temporary file and leaves the old output as it was', async () => {
+  // The CLI as a process, reading rows from a FIFO this test keeps open, so the run is still under
+  // way (its temporary output file open) when the signal comes.
+  const d = mkdtempSync(join(dir, 'sigint-'));
+  const fifo = join(d, 'rows.csv');
+  execFileSync('mkfifo', [fifo]);
+  const out = join(d, 'out.csv');
+  writeFileSync(out, 'old scores\n');
+  const cli = fileURLToPath(new URL('../ts/cli.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'score', '--model', path('det.vigil'), '--input', fifo, '--columns', 'a,b,c',
+    '--output', out, '--batch-size', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c) => { stderr += String(c); });
+  const exited = new Promise<NodeJS.Signals | number | null>((ok) => child.on('exit', (code, signal) => ok(signal ?? code)));
+  const writer = await open(fifo, 'w');
+  try {
+    await writer.write(csvText(rowsCsv.slice(0, 5)).replace(/\n$/, ''));
+    const temps = () => readdirSync(d).filter((f) => f.endsWith('.tmp'));
+    for (let i = 0; i < 600 && temps().length === 0; i++) await new Promise((ok) => setTimeout(ok, 50));
+    assert.is(temps().length, 1, `the run never opened its temporary file: ${stderr}`);
+    child.kill('SIGINT');
+    assert.is(await exited, 'SIGINT', stderr);
+    assert.equal(temps(), []);
+    assert.is(readFileSync(out, 'utf8'), 'old scores\n');
+  } finally {
+    await writer.close().catch(() => undefined);
+    child.kill('SIGKILL');
+  }
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,6 +3,7 @@
 // 2 a usage error), so tests call it in-process; the process only exits when this file is the
 // program being run.
 import { realpathSync } from 'node:fs';
+import { removePendingTempFiles } from './io/atomic.ts';
 import { fileURLToPath } from 'node:url';
 import { EXPERIMENTS, formatReport, PROTOCOLS, reportJSON, runExperiment } from './experiments/index.ts';
 import type { ProtocolName } from './experiments/index.ts';
@@ -164,4 +165,15 @@ function invokedDirectly(): boolean {
   }
 }
 
-if (invokedDirectly()) process.exitCode = await main(process.argv.slice(2));
+if (invokedDirectly()) {
+  // Ctrl-C or a kill during a long write (vigil score --output, a model save): remove the hidden
+  // temporary files of the writes under way (their targets are untouched until the rename), then
+  // end as the signal would have ended the process.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      removePendingTempFiles();
+      process.kill(process.pid, signal);
+    });
+  }
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -55,6 +55,32 @@ export function tempPathFor(path: string): string {
   return join(dirname(resolve(path)), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
+// The temporary files of writes under way in this thread, so that a signal handler (the CLI's, on
+// Ctrl-C during a long `vigil score --output`) can remove them: a target is never touched before
+// its rename, but a killed process would leave its hidden temporary file behind.
+const pending = new Set<string>();
+
+/** Marks a temporary file as in use (until releaseTemp) for removePendingTempFiles. */
+export function holdTemp(tmp: string): void {
+  pending.add(tmp);
+}
+
+export function releaseTemp(tmp: string): void {
+  pending.delete(tmp);
+}
+
+/** Removes the temporary files of every write still under way in this thread (for signal handlers: synchronous). */
+export function removePendingTempFiles(): void {
+  for (const tmp of pending) {
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // nothing more to do on the way out
+    }
+  }
+  pending.clear();
+}
+
 function checkPath(fn: string, path: unknown): asserts path is string {
   if (typeof path !== 'string' || path.length === 0) throw new TypeError(`${fn}: path must be a non-empty string`);
 }
@@ -73,6 +99,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, h
     return;
   }
   const tmp = tempPathFor(path);
+  holdTemp(tmp);
   let created = false;
   try {
     const fh = await open(tmp, 'wx', 0o644);
@@ -90,6 +117,8 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, h
   } catch (err) {
     if (created) await rm(tmp, { force: true }).catch(() => undefined);
     throw new FileWriteError(path, err);
+  } finally {
+    releaseTemp(tmp);
   }
   try {
     const d = await open(dirname(resolve(path)), 'r');
@@ -122,6 +151,7 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array, hoo
     return;
   }
   const tmp = tempPathFor(path);
+  holdTemp(tmp);
   let created = false;
   try {
     const fd = openSync(tmp, 'wx', 0o644);
@@ -145,6 +175,8 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array, hoo
       }
     }
     throw new FileWriteError(path, err);
+  } finally {
+    releaseTemp(tmp);
   }
   try {
     const d = openSync(dirname(resolve(path)), 'r');

@@ -4,7 +4,7 @@
 import { once } from 'node:events';
 import { chmod, open, rename, rm, stat } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { FileWriteError, tempPathFor } from '../../io/atomic.ts';
+import { FileWriteError, holdTemp, releaseTemp, tempPathFor } from '../../io/atomic.ts';
 import type { ScoredBatch } from './pipeline.ts';
 
 export type OutputFormat = 'csv' | 'jsonl';
@@ -88,7 +88,11 @@ export async function openOutputFile(path: string): Promise<{ stream: Writable; 
   const old = await stat(path).catch(() => null);
   const inPlace = old !== null && !old.isFile();
   const target = inPlace ? path : tempPathFor(path);
-  const fh = await open(target, inPlace ? 'w' : 'wx').catch(fail);
+  if (!inPlace) holdTemp(target);
+  const fh = await open(target, inPlace ? 'w' : 'wx').catch((err) => {
+    releaseTemp(target);
+    return fail(err);
+  });
   const stream = fh.createWriteStream();
   const closed = new Promise<void>((ok, bad) => {
     stream.once('close', ok);
@@ -107,12 +111,15 @@ export async function openOutputFile(path: string): Promise<{ stream: Writable; 
       } catch (err) {
         if (!inPlace) await rm(target, { force: true });
         fail(err);
+      } finally {
+        releaseTemp(target);
       }
     },
     async abort() {
       stream.destroy();
       await closed.catch(() => undefined);
       if (!inPlace) await rm(target, { force: true });
+      releaseTemp(target);
     },
   };
 }
