@@ -179,7 +179,7 @@ export function inputDir(flag: string, v: string | undefined, required: boolean)
   return path;
 }
 
-export function dirFlag(flag: string, v: string | undefined, required: boolean): string | undefined {
+function dirFlag(flag: string, v: string | undefined, required: boolean): string | undefined {
   if (v === undefined) {
     if (required) throw new UsageError(`${flag} DIR is required`);
     return undefined;
