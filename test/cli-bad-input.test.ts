@@ -165,6 +165,18 @@ test('blank column flags and blank entries of --columns are usage errors naming 
   }
 });
 
+test('vigil eval takes its experiment from the positional, not from a flag\'s value that names another one', async () => {
+  for (const other of ['kdd-iforest', 'creditcard-tcn', 'nab-lstm']) {
+    // Reaching payload-lstm's own checks (its --data) shows the routing; nothing is written.
+    const r = await run(['eval', 'payload-lstm', '--json', other, '--data', path('nowhere.csv')]);
+    assert.is(r.code, 1, r.err);
+    assert.is(r.err, `vigil: --data ${path('nowhere.csv')}: no such file\n`);
+    const t = await run(['eval', '--seeds', '2', other === 'nab-lstm' ? 'kdd-rbm' : other, '--data', path('nowhere.csv')]);
+    assert.is(t.code, 1, t.err);
+    assert.is(t.err, `vigil: --data ${path('nowhere.csv')}: no such file\n`);
+  }
+});
+
 test('--seed with --seeds may not run past the largest seed', async () => {
   for (const exp of ['kdd-iforest', 'creditcard-tcn']) {
     const r = await run(['eval', exp, '--seed', '2147483647', '--seeds', '2']);

@@ -5,6 +5,7 @@
 import { realpathSync } from 'node:fs';
 import { removePendingTempFiles } from './io/atomic.ts';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { EXPERIMENTS, formatReport, PROTOCOLS, reportJSON, runExperiment } from './experiments/index.ts';
 import type { ProtocolName } from './experiments/index.ts';
 import { epochLines, progressBar } from './experiments/progress.ts';
@@ -13,7 +14,7 @@ import type { Io } from './cli/common.ts';
 import { SCORE_USAGE, scoreCommand } from './cli/score.ts';
 import { IMPORT_USAGE, importCommand } from './cli/import.ts';
 import { NAB_USAGE, nabCommand } from './cli/nab.ts';
-import { NAB_EVAL_USAGE, nabEvalCommand, nabEvalArgs } from './cli/nab-eval.ts';
+import { NAB_EVAL_USAGE, NAB_EXPERIMENTS, nabEvalCommand } from './cli/nab-eval.ts';
 import { TABULAR_IDS, tabularEvalCommand } from './cli/tabular.ts';
 import { CREDITCARD_TCN_USAGE, creditcardTcnCommand } from './cli/creditcard-tcn.ts';
 import { CREDITCARD_TCN_ID } from './experiments/tabular/creditcard-tcn.ts';
@@ -68,11 +69,28 @@ const COMMAND_USAGE: Record<string, string> = {
   eval: EVAL_USAGE, train: TRAIN_USAGE, score: SCORE_USAGE, nab: NAB_USAGE, export: EXPORT_USAGE, import: IMPORT_USAGE,
 };
 
+/**
+ * The experiment `vigil eval` is asked for: the first positional, wherever it stands among the
+ * options. Every eval command's value flags are read as taking a value, so that a value (`--json
+ * kdd-iforest`) is not taken for the experiment.
+ */
+function experimentArg(args: string[]): { id: string; index: number } | null {
+  const valueFlags = ['protocol', 'epochs', 'data', 'test', 'seed', 'seeds', 'limit', 'json', 'results', 'plots'];
+  const { tokens } = parseArgs({
+    args, strict: false, allowPositionals: true, tokens: true,
+    options: Object.fromEntries(valueFlags.map((f) => [f, { type: 'string' as const }])),
+  });
+  const first = tokens.find((t) => t.kind === 'positional');
+  return first?.kind === 'positional' ? { id: first.value, index: first.index } : null;
+}
+
 async function evalCommand(args: string[], io: Io): Promise<number> {
-  const nab = nabEvalArgs(args);
-  if (nab) return nabEvalCommand(nab, io);
-  if (args.some((a) => TABULAR_IDS.includes(a))) return tabularEvalCommand(args, io);
-  if (args.includes(CREDITCARD_TCN_ID)) return creditcardTcnCommand(args, io);
+  const first = experimentArg(args);
+  if (first && Object.hasOwn(NAB_EXPERIMENTS, first.id)) {
+    return nabEvalCommand({ experiment: NAB_EXPERIMENTS[first.id]!, args: args.filter((_, i) => i !== first.index) }, io);
+  }
+  if (first && TABULAR_IDS.includes(first.id)) return tabularEvalCommand(args, io);
+  if (first?.id === CREDITCARD_TCN_ID) return creditcardTcnCommand(args, io);
   const parsed = parseFlags({
     args,
     allowPositionals: true,

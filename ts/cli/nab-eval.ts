@@ -2,7 +2,6 @@
 // scores, and optionally NAB results files, SVG pictures and a JSON summary.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { NAB_LSTM } from '../experiments/nab-lstm.ts';
 import { formatNab, nabJSON, runNab } from '../experiments/nab-run.ts';
 import type { NabExperiment } from '../experiments/nab-run.ts';
@@ -50,21 +49,6 @@ const OPTIONS = {
   'allow-unordered-times': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-
-/**
- * The NAB experiment and the `vigil eval` arguments without it when the experiment is one (the
- * first positional, wherever it stands among the options), else null. Other experiments' options
- * are read too, so that their values are not taken for the experiment.
- */
-export function nabEvalArgs(args: string[]): { experiment: NabExperiment; args: string[] } | null {
-  const { tokens } = parseArgs({
-    args, strict: false, allowPositionals: true, tokens: true,
-    options: { ...OPTIONS, test: { type: 'string' }, limit: { type: 'string' }, verbose: { type: 'boolean', short: 'v' } },
-  });
-  const first = tokens.find((t) => t.kind === 'positional');
-  if (!first || first.kind !== 'positional' || !Object.hasOwn(NAB_EXPERIMENTS, first.value)) return null;
-  return { experiment: NAB_EXPERIMENTS[first.value], args: args.filter((_, i) => i !== first.index) };
-}
 
 /** Runs the command; a usage error prints this command's usage and returns 2. */
 export async function nabEvalCommand({ experiment, args }: { experiment: NabExperiment; args: string[] }, io: Io): Promise<number> {
