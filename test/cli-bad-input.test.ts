@@ -177,6 +177,13 @@ test('vigil eval takes its experiment from the positional, not from a flag\'s va
   }
 });
 
+test('vigil eval on a limit so small that the test rows hold one class fails before training, saying why', async () => {
+  const r = await run(['eval', 'payload-lstm', '--limit', '4', '--epochs', '1']);
+  assert.is(r.code, 1, r.err);
+  assert.match(r.err, /^vigil: runExperiment: the 1 test row\(s\) hold only class [01]; the metrics need both classes \(a larger limit, or test data with both\)\n$/);
+  assert.is(r.out, '');
+});
+
 test('--seed with --seeds may not run past the largest seed', async () => {
   for (const exp of ['kdd-iforest', 'creditcard-tcn']) {
     const r = await run(['eval', exp, '--seed', '2147483647', '--seeds', '2']);

@@ -185,6 +185,14 @@ export async function runExperiment(exp: Experiment, opts: RunOptions = {}): Pro
     test = { texts: takeRows(data.texts, s.test), labels: takeRows(data.labels, s.test) };
   }
 
+  // ROC and PR AUC need both classes among the test rows (a small limit can leave one): say so
+  // before the training, not after it.
+  const classes = [...new Set(test.labels)];
+  if (classes.length < 2) {
+    throw new RangeError(`runExperiment: the ${test.labels.length} test row(s) hold only class ${classes.join('') || '(none)'}; ` +
+      'the metrics need both classes (a larger limit, or test data with both)');
+  }
+
   // The vocabulary comes from the training rows only: test characters never seen are unknown.
   const tok = new CharTokenizer(recipe.tokenizer).fitOnTexts(train.texts);
   const xTrain = encode(tok, train.texts, exp.maxlen);
