@@ -3,7 +3,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { knownOptions } from '../ts/models/options.ts';
-import { throwsError } from './helpers/errors.ts';
+import { throwsError, rejectsError } from './helpers/errors.ts';
+import {
+  ActivityRegularization, Bidirectional, Conv1D, Dense, Dot, Embedding, GlobalAveragePooling1D, GlobalMaxPooling1D, Input, LSTM, MaxPooling1D,
+  NormalizedReLU, Sampling, SimpleRNN, TCN, UpSampling1D,
+} from '../ts/index.ts';
 
 const FIT = ['epochs', 'batchSize', 'validationSplit'] as const;
 
@@ -45,6 +49,44 @@ test('knownOptions: options that are not an object', () => {
   throwsError(() => knownOptions('fit', null, FIT), TypeError, /^fit: options must be an object, got null$/);
   throwsError(() => knownOptions('fit', 3, FIT), TypeError, /^fit: options must be an object, got number$/);
   throwsError(() => knownOptions('fit', [1], FIT), TypeError, /^fit: options must be an object, got an array$/);
+});
+
+/** [function named in the message, the unknown key, a call that passes it]: one row per public function taking options. */
+type Row = [fn: string, key: string, call: () => unknown];
+const bad = { zzz: 1 } as never;
+const rows: Row[] = [
+  // Layers.
+  ['Dense', 'activaton', () => new Dense(2, { activaton: 'relu' } as never)],
+  ['Embedding', 'zzz', () => new Embedding(5, 2, bad)],
+  ['LSTM', 'returnSequence', () => new LSTM(2, { returnSequence: true } as never)],
+  ['SimpleRNN', 'zzz', () => new SimpleRNN(2, bad)],
+  ['Conv1D', 'zzz', () => new Conv1D(2, 3, bad)],
+  ['MaxPooling1D', 'zzz', () => new MaxPooling1D(2, bad)],
+  ['UpSampling1D', 'zzz', () => new UpSampling1D(2, bad)],
+  ['GlobalMaxPooling1D', 'zzz', () => new GlobalMaxPooling1D(bad)],
+  ['GlobalAveragePooling1D', 'zzz', () => new GlobalAveragePooling1D(bad)],
+  ['Bidirectional', 'zzz', () => new Bidirectional(new LSTM(2), bad)],
+  ['TCN', 'zzz', () => new TCN(bad)],
+  ['NormalizedReLU', 'zzz', () => new NormalizedReLU(bad)],
+  ['ActivityRegularization', 'zzz', () => new ActivityRegularization(bad)],
+  ['Sampling', 'zzz', () => new Sampling(2, bad)],
+  ['Dot', 'zzz', () => new Dot(bad)],
+  ['Input', 'zzz', () => Input({ shape: [3], zzz: 1 } as never)],
+];
+
+test('every public function taking options rejects an unknown key with a TypeError naming both', async () => {
+  for (const [fn, key, call] of rows) {
+    const pattern = new RegExp(`^${fn.replace(/[.]/g, '\\.')}: unknown option '${key}'`);
+    let r: unknown;
+    try {
+      r = call();
+    } catch (err) {
+      throwsError(() => { throw err; }, TypeError, pattern);
+      continue;
+    }
+    assert.ok(r instanceof Promise, `${fn}: neither threw nor returned a promise`);
+    await rejectsError(r as Promise<unknown>, TypeError, pattern);
+  }
 });
 
 test.run();
