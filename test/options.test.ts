@@ -6,8 +6,18 @@ import { knownOptions } from '../ts/models/options.ts';
 import { throwsError, rejectsError } from './helpers/errors.ts';
 import {
   ActivityRegularization, Bidirectional, Conv1D, Dense, Dot, Embedding, GlobalAveragePooling1D, GlobalMaxPooling1D, Input, LSTM, MaxPooling1D,
-  NormalizedReLU, Sampling, SimpleRNN, TCN, UpSampling1D,
+  NormalizedReLU, Sampling, SimpleRNN, TCN, UpSampling1D, Sequential, Model, Adam, RMSprop, Nadam, SGD, EarlyStopping, ReduceLROnPlateau,
+  Preprocessing, tensor,
 } from '../ts/index.ts';
+
+/** A compiled one-layer model and a 2-row data set for the training calls. */
+function tiny(): Sequential {
+  const m = new Sequential([new Dense(1, { inputShape: [2] })]);
+  m.compile({ loss: 'mse', optimizer: 'sgd' });
+  return m;
+}
+const x = tensor(new Float32Array(4), [2, 2]);
+const y = new Float32Array(2);
 
 const FIT = ['epochs', 'batchSize', 'validationSplit'] as const;
 
@@ -72,6 +82,24 @@ const rows: Row[] = [
   ['Sampling', 'zzz', () => new Sampling(2, bad)],
   ['Dot', 'zzz', () => new Dot(bad)],
   ['Input', 'zzz', () => Input({ shape: [3], zzz: 1 } as never)],
+  // Models, training and saving.
+  ['Sequential', 'zzz', () => new Sequential([], bad)],
+  ['Model', 'zzz', () => { const i = Input({ shape: [2] }); return new Model({ inputs: i, outputs: new Dense(1).apply(i), zzz: 1 } as never); }],
+  ['compile', 'lr', () => new Sequential([new Dense(1)]).compile({ loss: 'mse', lr: 0.1 } as never)],
+  ['fit', 'batchsize', () => tiny().fit(x, y, { batchsize: 1 } as never)],
+  ['evaluate', 'zzz', () => tiny().evaluate(x, y, bad)],
+  ['predict', 'zzz', () => tiny().predict(x, bad)],
+  ['save', 'zzz', () => tiny().save('/nonexistent/never-written.vgl', bad)],
+  ['Preprocessing', 'zzz', () => new Preprocessing(bad)],
+  ['preprocessing.pad', 'maxLen', () => new Preprocessing({ pad: { maxLen: 3 } as never })],
+  // Optimizers (also through compile's named spec) and callbacks.
+  ['Adam', 'lr', () => new Adam({ lr: 0.1 } as never)],
+  ['RMSprop', 'zzz', () => new RMSprop(bad)],
+  ['Nadam', 'zzz', () => new Nadam(bad)],
+  ['SGD', 'clipNorm', () => new SGD({ clipNorm: 1 } as never)],
+  ['Adam', 'momentum', () => tiny().compile({ loss: 'mse', optimizer: { name: 'adam', momentum: 0.9 } })],
+  ['EarlyStopping', 'zzz', () => new EarlyStopping(bad)],
+  ['ReduceLROnPlateau', 'zzz', () => new ReduceLROnPlateau(bad)],
 ];
 
 test('every public function taking options rejects an unknown key with a TypeError naming both', async () => {
