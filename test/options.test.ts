@@ -7,7 +7,8 @@ import { throwsError, rejectsError } from './helpers/errors.ts';
 import {
   ActivityRegularization, Bidirectional, Conv1D, Dense, Dot, Embedding, GlobalAveragePooling1D, GlobalMaxPooling1D, Input, LSTM, MaxPooling1D,
   NormalizedReLU, Sampling, SimpleRNN, TCN, UpSampling1D, Sequential, Model, Adam, RMSprop, Nadam, SGD, EarlyStopping, ReduceLROnPlateau,
-  Preprocessing, tensor,
+  Preprocessing, tensor, IsolationForest, OneClassSVM, RBM, RbmEnsemble, Autoencoder, VariationalAutoencoder, LstmForecaster, TcnForecaster,
+  LstmAutoencoder, AnomalyLikelihood, onlineForecastScores, dilatedTcnClassifier, edTcnClassifier, TcnClassifier,
 } from '../ts/index.ts';
 
 /** A compiled one-layer model and a 2-row data set for the training calls. */
@@ -18,6 +19,8 @@ function tiny(): Sequential {
 }
 const x = tensor(new Float32Array(4), [2, 2]);
 const y = new Float32Array(2);
+const rows8 = tensor(Float32Array.from({ length: 16 }, (_, i) => i % 5), [8, 2]);
+const series = Float32Array.from({ length: 40 }, (_, i) => Math.sin(i));
 
 const FIT = ['epochs', 'batchSize', 'validationSplit'] as const;
 
@@ -100,6 +103,35 @@ const rows: Row[] = [
   ['Adam', 'momentum', () => tiny().compile({ loss: 'mse', optimizer: { name: 'adam', momentum: 0.9 } })],
   ['EarlyStopping', 'zzz', () => new EarlyStopping(bad)],
   ['ReduceLROnPlateau', 'zzz', () => new ReduceLROnPlateau(bad)],
+  // Detectors: constructors and fit (the options each adds to the shared ones included).
+  ['IsolationForest', 'nEstimator', () => new IsolationForest({ nEstimator: 5 } as never)],
+  ['IsolationForest.fit', 'zzz', () => new IsolationForest({ nEstimators: 2 }).fit(rows8, bad)],
+  ['OneClassSVM', 'zzz', () => new OneClassSVM(bad)],
+  ['OneClassSVM.fit', 'zzz', () => new OneClassSVM().fit(rows8, bad)],
+  ['RBM', 'hidden', () => new RBM({ hidden: 4 } as never)],
+  ['RBM.fit', 'onEpochend', () => new RBM({ hiddenUnits: 2, epochs: 1 }).fit(rows8, { onEpochend: () => {} } as never)],
+  ['RbmEnsemble', 'zzz', () => new RbmEnsemble(bad)],
+  ['RbmEnsemble.fit', 'zzz', () => new RbmEnsemble({ members: 1, hiddenUnits: 2, epochs: 1 }).fit(rows8, bad)],
+  ['Autoencoder', 'latent', () => new Autoencoder({ latent: 2 } as never)],
+  ['Autoencoder.fit', 'zzz', () => new Autoencoder({ epochs: 1 }).fit(rows8, bad)],
+  ['VariationalAutoencoder', 'encoding', () => new VariationalAutoencoder({ encoding: 2 } as never)],
+  ['LstmForecaster', 'zzz', () => new LstmForecaster(bad)],
+  ['TcnForecaster', 'units', () => new TcnForecaster({ units: 4 } as never)],
+  ['LstmAutoencoder', 'horizon', () => new LstmAutoencoder({ horizon: 2 } as never)],
+  ['LstmForecaster.fit', 'zzz', () => new LstmForecaster({ window: 4, units: 2, epochs: 1 }).fit({ values: series }, bad)],
+  ['LstmForecaster.partialFit', 'zzz', async () => {
+    const d = await new LstmForecaster({ window: 4, units: 2, epochs: 1 }).fit({ values: series });
+    return d.partialFit({ values: series }, bad);
+  }],
+  ['AnomalyLikelihood', 'zzz', () => new AnomalyLikelihood(bad)],
+  ['onlineForecastScores', 'zzz', () => onlineForecastScores({ values: series }, { trainSteps: 20, zzz: 1 } as never)],
+  ['onlineForecastScores: model', 'filters', () => onlineForecastScores({ values: series }, { trainSteps: 20, model: { filters: 4 } as never })],
+  ['onlineForecastScores: likelihood', 'zzz', () => onlineForecastScores({ values: series }, { trainSteps: 20, likelihood: bad })],
+  // TCN classifiers.
+  ['dilatedTcnClassifier', 'zzz', () => dilatedTcnClassifier({ timesteps: 8, channels: 1, classes: 2, zzz: 1 } as never)],
+  ['edTcnClassifier', 'zzz', () => edTcnClassifier({ timesteps: 8, channels: 1, classes: 2, zzz: 1 } as never)],
+  ['TcnClassifier', 'poolPadding', () => new TcnClassifier({ poolPadding: 'same' } as never)],
+  ['TcnClassifier.fit', 'zzz', () => new TcnClassifier({ filters: 2, dilations: [1] }).fit(tensor(new Float32Array(16), [2, 8]), [0, 1], bad)],
 ];
 
 test('every public function taking options rejects an unknown key with a TypeError naming both', async () => {

@@ -27,11 +27,11 @@ import { rbmVisibleMeansAsync } from '../../bindings/rbm.ts';
 import { knownOptions, optionNames } from '../options.ts';
 import { permutation } from '../preprocessing/split.ts';
 import type { Tensor } from '../tensor.ts';
-import { Detector, preprocessed, registerDetector } from './detector.ts';
+import { Detector, DETECTOR_FIT_OPTIONS, preprocessed, registerDetector } from './detector.ts';
 import type { DetectorFitOptions, DetectorState, JSONObject, RawRows } from './detector.ts';
 import { toMatrix } from './matrix.ts';
 import type { Matrix, TabularInput } from './matrix.ts';
-import { thresholdConfig } from './threshold.ts';
+import { THRESHOLD_OPTIONS, thresholdConfig } from './threshold.ts';
 import type { ThresholdOptions } from './threshold.ts';
 
 /** What scoreSamples returns: the free energy, or the mean-field reconstruction error. */
@@ -90,8 +90,9 @@ const DEFAULTS = {
 
 export const RBM_OPTIONS = optionNames<RBMOptions>()([
   'hiddenUnits', 'visible', 'gibbsSteps', 'persistent', 'learningRate', 'momentum', 'weightDecay', 'batchSize', 'epochs', 'seed', 'scoring',
-  'contamination', 'thresholdQuantile', 'device',
+  'device', ...THRESHOLD_OPTIONS,
 ]);
+export const RBM_FIT_OPTIONS = optionNames<RBMFitOptions>()([...DETECTOR_FIT_OPTIONS, 'onEpochEnd']);
 
 // The streams initialisation and shuffling draw from; the kernels' batch streams start at 2^52.
 const INIT_STREAM = 0;
@@ -130,6 +131,7 @@ export class RBM extends Detector<TabularInput> {
   history: RBMEpoch[] = [];
   /** Where scoring runs (see RBMOptions.device); may be changed at any time. */
   device: Device;
+  protected override readonly fitOptionNames: readonly string[] = RBM_FIT_OPTIONS;
 
   constructor(opts: RBMOptions = {}) {
     super('RBM', opts);

@@ -18,7 +18,7 @@ import type { DetectorState, JSONObject, RawRows } from './detector.ts';
 import { toMatrix } from './matrix.ts';
 import type { TabularInput } from './matrix.ts';
 import { knownOptions, optionNames } from '../options.ts';
-import { int, RBM, RBM_OPTIONS, restoreRbm } from './rbm.ts';
+import { int, RBM, RBM_FIT_OPTIONS, RBM_OPTIONS, restoreRbm } from './rbm.ts';
 import type { RBMFitOptions, RBMOptions, RbmScoring } from './rbm.ts';
 import { thresholdConfig } from './threshold.ts';
 import type { Tensor } from '../tensor.ts';
@@ -61,6 +61,7 @@ export class RbmEnsemble extends Detector<TabularInput> {
   /** The fitted members, member i with seed seed·members + i; empty before fit. */
   rbms: RBM[] = [];
   #device: Device;
+  protected override readonly fitOptionNames: readonly string[] = RBM_FIT_OPTIONS;
 
   constructor(opts: RbmEnsembleOptions = {}) {
     super(FN, opts);
