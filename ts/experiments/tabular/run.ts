@@ -115,7 +115,9 @@ export async function runTabular(exp: TabularExperiment, opts: TabularRunOptions
   const testRows = data.test.x.shape[0];
   opts.onStart?.({ experiment: exp.id, seed, splitSeed, describe: data.describe, trainRows, testRows });
   const t0 = performance.now();
-  await det.fit(data.train, { signal: opts.signal, onProgress: opts.onProgress, onEpochEnd: opts.onEpochEnd } as DetectorFitOptions);
+  // onEpochEnd goes only to the detectors that train in epochs (RBM, autoencoders): fit refuses options it does not know.
+  const onEpochEnd = opts.onEpochEnd && det.fitOptionNames.includes('onEpochEnd') ? { onEpochEnd: opts.onEpochEnd } : {};
+  await det.fit(data.train, { signal: opts.signal, onProgress: opts.onProgress, ...onEpochEnd } as DetectorFitOptions);
   const trainSeconds = (performance.now() - t0) / 1000;
   const t1 = performance.now();
   const scores = await det.scoreSamples(data.test.x);

@@ -142,7 +142,7 @@ export abstract class DenseAutoencoder extends Detector<TabularInput> {
   /** Each training epoch of the last fit. */
   history: AutoencoderEpoch[] = [];
 
-  protected override readonly fitOptionNames: readonly string[] = FIT_OPTIONS;
+  override readonly fitOptionNames: readonly string[] = FIT_OPTIONS;
 
   /** The subclass checks its option names (DENSE_AUTOENCODER_OPTIONS and its own) first. */
   protected constructor(fn: string, opts: DenseAutoencoderOptions) {

@@ -79,8 +79,8 @@ export abstract class Detector<X> {
   readonly thresholdRule: ThresholdRule;
   #threshold: number | null = null;
   #preprocessing: TabularPipeline | null = null;
-  /** The keys fit() takes: a subclass with fit options of its own (onEpochEnd) names them all. */
-  protected readonly fitOptionNames: readonly string[] = DETECTOR_FIT_OPTIONS;
+  /** The option names fit() takes (it refuses others): a subclass with fit options of its own (onEpochEnd) lists them all. */
+  readonly fitOptionNames: readonly string[] = DETECTOR_FIT_OPTIONS;
 
   /** `autoThreshold`: the fixed threshold of contamination 'auto', for detectors whose scores have one. */
   constructor(fn: string, opts: ThresholdOptions, autoThreshold?: number) {

@@ -131,7 +131,7 @@ export class RBM extends Detector<TabularInput> {
   history: RBMEpoch[] = [];
   /** Where scoring runs (see RBMOptions.device); may be changed at any time. */
   device: Device;
-  protected override readonly fitOptionNames: readonly string[] = RBM_FIT_OPTIONS;
+  override readonly fitOptionNames: readonly string[] = RBM_FIT_OPTIONS;
 
   constructor(opts: RBMOptions = {}) {
     super('RBM', opts);

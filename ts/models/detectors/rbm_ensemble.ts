@@ -61,7 +61,7 @@ export class RbmEnsemble extends Detector<TabularInput> {
   /** The fitted members, member i with seed seed·members + i; empty before fit. */
   rbms: RBM[] = [];
   #device: Device;
-  protected override readonly fitOptionNames: readonly string[] = RBM_FIT_OPTIONS;
+  override readonly fitOptionNames: readonly string[] = RBM_FIT_OPTIONS;
 
   constructor(opts: RbmEnsembleOptions = {}) {
     super(FN, opts);
