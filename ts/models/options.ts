@@ -58,3 +58,12 @@ function editDistance(a: string, b: string): number {
   }
   return prev[b.length];
 }
+
+/**
+ * knownOptions for an async form that runs its sync twin on a worker: `names` are the twin's
+ * options, `signal` is added. Checked here, so the error names the function the caller called;
+ * anything but an object is left to the twin's own check, so that both forms reject it alike.
+ */
+export function knownAsyncOptions(fn: string, opts: unknown, names: readonly string[]): void {
+  if (typeof opts === 'object' && opts !== null && !Array.isArray(opts)) knownOptions(fn, opts, [...names, 'signal']);
+}
