@@ -9,6 +9,7 @@ import { Embedding } from '../../layers/embedding.ts';
 import { Dense } from '../../layers/dense.ts';
 import { preprocessingToJSON, writeFileAtomic } from '../../serialize.ts';
 import { vigilVersion } from '../../../version.ts';
+import { knownOptions, optionNames } from '../../options.ts';
 import type { PreprocessingJSON, SaveOptions } from '../../serialize.ts';
 import type { Sequential } from '../../sequential.ts';
 import { DataType, GraphBuilder, valueInfo } from '../build.ts';
@@ -34,6 +35,8 @@ export interface OnnxExportOptions {
    */
   lengths?: LengthsMode;
 }
+
+const OPTIONS = optionNames<OnnxExportOptions>()(['preprocessing', 'lengths']);
 
 const LENGTHS_MODES: readonly LengthsMode[] = ['from-ids', 'input', 'none'];
 
@@ -121,6 +124,7 @@ export async function exportOnnx(model: Sequential | Detector<never>, path?: str
     throw new TypeError('exportOnnx: path must be a non-empty string (or omitted)');
   }
   if (typeof opts !== 'object' || opts === null) throw new TypeError('exportOnnx: options must be an object');
+  knownOptions('exportOnnx', opts, OPTIONS);
   if (model instanceof Detector) {
     // The detectors' own layouts (onnx/detectors/): scikit-learn's for the forest and the SVM.
     const bytes = await detectorToOnnxAsync(model as Detector<TabularInput>);
