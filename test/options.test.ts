@@ -9,7 +9,14 @@ import {
   NormalizedReLU, Sampling, SimpleRNN, TCN, UpSampling1D, Sequential, Model, Adam, RMSprop, Nadam, SGD, EarlyStopping, ReduceLROnPlateau,
   Preprocessing, tensor, IsolationForest, OneClassSVM, RBM, RbmEnsemble, Autoencoder, VariationalAutoencoder, LstmForecaster, TcnForecaster,
   LstmAutoencoder, AnomalyLikelihood, onlineForecastScores, dilatedTcnClassifier, edTcnClassifier, TcnClassifier,
+  CharTokenizer, padSequences, trainTestSplit, groupTrainTestSplit, StandardScaler, MinMaxScaler, LabelEncoder, ColumnEncoder, TabularPipeline,
+  slidingWindows, stepScores, CsvParser, csvRecords, parseCsv, readJsonLinesAsync, metrics, loadPhishingAsync, loadCsicAsync,
+  loadHttpParamsAsync, loadKdd, loadKddAsync, readKdd, loadCreditcardAsync, loadNabCorpus, loadNabCorpusAsync, readNabResults,
+  readNabResultsAsync, scoreNab, nabPlotSpec, exportOnnx, emitSequential, detectorToOnnx, detectorToOnnxAsync, streamScores,
 } from '../ts/index.ts';
+import { OnnxModel } from '../ts/models/onnx/runtime/model.ts';
+import { readTable, readTableAsync } from '../ts/experiments/table_csv.ts';
+import { readCustomCsv, readCustomCsvAsync } from '../ts/experiments/custom_csv.ts';
 
 /** A compiled one-layer model and a 2-row data set for the training calls. */
 function tiny(): Sequential {
@@ -132,6 +139,58 @@ const rows: Row[] = [
   ['edTcnClassifier', 'zzz', () => edTcnClassifier({ timesteps: 8, channels: 1, classes: 2, zzz: 1 } as never)],
   ['TcnClassifier', 'poolPadding', () => new TcnClassifier({ poolPadding: 'same' } as never)],
   ['TcnClassifier.fit', 'zzz', () => new TcnClassifier({ filters: 2, dilations: [1] }).fit(tensor(new Float32Array(16), [2, 8]), [0, 1], bad)],
+  // Preprocessing and metrics.
+  ['CharTokenizer', 'numwords', () => new CharTokenizer({ numwords: 5 } as never)],
+  ['padSequences', 'maxLen', () => padSequences([[1, 2]], { maxLen: 3 } as never)],
+  ['trainTestSplit', 'test_size', () => trainTestSplit(4, { test_size: 0.5 } as never)],
+  ['groupTrainTestSplit', 'shuffle', () => groupTrainTestSplit([0, 0, 1, 1], { shuffle: false } as never)],
+  ['StandardScaler', 'with_mean', () => new StandardScaler({ with_mean: false } as never)],
+  ['MinMaxScaler', 'range', () => new MinMaxScaler({ range: [0, 1] } as never)],
+  ['LabelEncoder', 'zzz', () => new LabelEncoder(bad)],
+  ['ColumnEncoder', 'categoricals', () => new ColumnEncoder({ categoricals: [0] } as never)],
+  ['TabularPipeline', 'scaler', () => new TabularPipeline({ columns: ['a'], scaler: 'standard' } as never)],
+  ['slidingWindows', 'step', () => slidingWindows(series, { window: 4, step: 2 } as never)],
+  ['stepScores', 'zzz', () => stepScores([1], [0], { window: 1, length: 1, reduce: 'max', zzz: 1 } as never)],
+  ['CsvParser', 'separator', () => new CsvParser({ separator: ';' } as never)],
+  ['csvRecords', 'zzz', () => csvRecords('a,b\n', bad).next()],
+  ['parseCsv', 'delimeter', () => parseCsv('a;b\n', { delimeter: ';' } as never)],
+  ['classificationReport', 'target_names', () => metrics.classificationReport([0, 1], [0, 1], { target_names: ['a', 'b'] } as never)],
+  // Data loaders: the async forms take `signal` besides the sync forms' options.
+  ['readJsonLinesAsync', 'signl', () => readJsonLinesAsync('x.jsonl', { signl: null } as never)],
+  ['loadPhishingAsync', 'zzz', () => loadPhishingAsync(undefined, bad)],
+  ['loadCsicAsync', 'zzz', () => loadCsicAsync(undefined, bad)],
+  ['loadHttpParamsAsync', 'zzz', () => loadHttpParamsAsync(undefined, bad)],
+  ['loadCreditcardAsync', 'zzz', () => loadCreditcardAsync(undefined, bad)],
+  ['readKdd', 'services', () => readKdd('x.csv', { services: 'http' } as never)],
+  ['loadKdd', 'zzz', () => loadKdd('x.csv', bad)],
+  ['loadKddAsync', 'zzz', () => loadKddAsync('x.csv', bad)],
+  ['readTable', 'zzz', () => readTable('x.csv', bad)],
+  ['readTableAsync', 'zzz', () => readTableAsync('x.csv', bad)],
+  ['readCustomCsv', 'zzz', () => readCustomCsv('x.csv', { textColumn: 'a', zzz: 1 } as never)],
+  ['readCustomCsvAsync', 'zzz', () => readCustomCsvAsync('x.csv', { textColumn: 'a', zzz: 1 } as never)],
+  // NAB.
+  ['loadNabCorpus', 'windows', () => loadNabCorpus('/nonexistent', { windows: 'w.json' } as never)],
+  ['loadNabCorpusAsync', 'zzz', () => loadNabCorpusAsync('/nonexistent', bad)],
+  ['readNabResults', 'detectors', () => readNabResults('/nonexistent', { series: [] } as never, { detectors: 'x' } as never)],
+  ['readNabResultsAsync', 'zzz', () => readNabResultsAsync('/nonexistent', { series: [] } as never, bad)],
+  ['scoreNab', 'probation', () => scoreNab({ series: [], profiles: {} } as never, new Map(), { probation: 0.1 } as never)],
+  ['nabPlotSpec', 'zzz', () => nabPlotSpec({} as never, [], { threshold: 0.5, zzz: 1 } as never)],
+  // ONNX export and runtime.
+  ['exportOnnx', 'length', () => exportOnnx(tiny(), null, { length: 'none' } as never)],
+  ['emitSequential', 'zzz', () => emitSequential({} as never, tiny(), 'x', bad)],
+  ['detectorToOnnx', 'graphname', () => detectorToOnnx({} as never, { graphname: 'g' } as never)],
+  ['detectorToOnnxAsync', 'zzz', () => detectorToOnnxAsync({} as never, bad)],
+  ['OnnxModel.load', 'provider', () => OnnxModel.load('x.onnx', { provider: 'cpu' } as never)],
+  // Streamed scoring: the shared options and each model's own.
+  ['scoreStream', 'textcolumn', () => tiny().scoreStream('x.csv', {
+    preprocessing: { tokenizer: new CharTokenizer().fitOnTexts(['ab']) }, textcolumn: 'a',
+  } as never)],
+  ['IsolationForest.scoreStream', 'column', async () => {
+    const d = await new IsolationForest({ nEstimators: 2 }).fit(rows8);
+    return d.scoreStream('x.csv', { column: [0] } as never);
+  }],
+  ['custom', 'zzz', () => streamScores('custom', 'x.csv', { payload: { kind: 'text', column: null }, batchSize: 1, prepare: () => ({ input: 0 }),
+    score: async () => ({ scores: new Float32Array(0), predictions: null }) }, bad)],
 ];
 
 test('every public function taking options rejects an unknown key with a TypeError naming both', async () => {
