@@ -2,7 +2,7 @@
 // helper's message and suggestion, then one misspelt option per public function that takes options.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { knownOptions } from '../ts/models/options.ts';
+import { knownAsyncOptions, knownOptions } from '../ts/models/options.ts';
 import { throwsError, rejectsError } from './helpers/errors.ts';
 import {
   ActivityRegularization, Bidirectional, Conv1D, Dense, Dot, Embedding, GlobalAveragePooling1D, GlobalMaxPooling1D, Input, LSTM, MaxPooling1D,
@@ -12,7 +12,7 @@ import {
   CharTokenizer, padSequences, trainTestSplit, groupTrainTestSplit, StandardScaler, MinMaxScaler, LabelEncoder, ColumnEncoder, TabularPipeline,
   slidingWindows, stepScores, CsvParser, csvRecords, parseCsv, readJsonLinesAsync, metrics, loadPhishingAsync, loadCsicAsync,
   loadHttpParamsAsync, loadKdd, loadKddAsync, readKdd, loadCreditcardAsync, loadNabCorpus, loadNabCorpusAsync, readNabResults,
-  readNabResultsAsync, scoreNab, nabPlotSpec, exportOnnx, emitSequential, detectorToOnnx, detectorToOnnxAsync, streamScores,
+  readNabResultsAsync, scoreNab, nabPlotSpec, runNabLstm, runNabTcn, runCreditcardTcn, exportOnnx, emitSequential, detectorToOnnx, detectorToOnnxAsync, streamScores,
 } from '../ts/index.ts';
 import { OnnxModel } from '../ts/models/onnx/runtime/model.ts';
 import { readTable, readTableAsync } from '../ts/experiments/table_csv.ts';
@@ -69,6 +69,13 @@ test('knownOptions: options that are not an object', () => {
   throwsError(() => knownOptions('fit', null, FIT), TypeError, /^fit: options must be an object, got null$/);
   throwsError(() => knownOptions('fit', 3, FIT), TypeError, /^fit: options must be an object, got number$/);
   throwsError(() => knownOptions('fit', [1], FIT), TypeError, /^fit: options must be an object, got an array$/);
+});
+
+test('knownAsyncOptions: adds signal; leaves anything but an object to the sync form', () => {
+  knownAsyncOptions('loadKddAsync', { service: 'http', signal: undefined }, ['service']);
+  for (const v of [undefined, null, 3, [1]]) knownAsyncOptions('loadKddAsync', v, ['service']);
+  throwsError(() => knownAsyncOptions('loadKddAsync', { signl: 1 }, ['service']), TypeError,
+    /^loadKddAsync: unknown option 'signl' \(did you mean 'signal'\?; options: service, signal\)$/);
 });
 
 /** [function named in the message, the unknown key, a call that passes it]: one row per public function taking options. */
@@ -174,6 +181,9 @@ const rows: Row[] = [
   ['readNabResults', 'detectors', () => readNabResults('/nonexistent', { series: [] } as never, { detectors: 'x' } as never)],
   ['readNabResultsAsync', 'zzz', () => readNabResultsAsync('/nonexistent', { series: [] } as never, bad)],
   ['scoreNab', 'probation', () => scoreNab({ series: [], profiles: {} } as never, new Map(), { probation: 0.1 } as never)],
+  ['runNabLstm', 'epoch', () => runNabLstm({ epoch: 1 } as never)],
+  ['runNabTcn', 'zzz', () => runNabTcn(bad)],
+  ['runCreditcardTcn', 'kind', () => runCreditcardTcn({ kind: 'ed' } as never)],
   ['nabPlotSpec', 'zzz', () => nabPlotSpec({} as never, [], { threshold: 0.5, zzz: 1 } as never)],
   // ONNX export and runtime.
   ['exportOnnx', 'length', () => exportOnnx(tiny(), null, { length: 'none' } as never)],

@@ -33,6 +33,7 @@
 // as Keras' validation_data (shown, not used to select). Its repository has no ED-TCN code.
 import type { EpochLogs } from '../../models/callbacks.ts';
 import { binaryCounts, binaryMetrics } from '../../models/metrics.ts';
+import { knownOptions, optionNames } from '../../models/options.ts';
 import { trainTestSplit } from '../../models/preprocessing/split.ts';
 import { CREDITCARD_COLUMNS, loadCreditcard } from '../../models/tabular_datasets.ts';
 import type { CreditcardDataset } from '../../models/tabular_datasets.ts';
@@ -89,6 +90,10 @@ export interface CreditcardTcnOptions {
   onStart?(info: { experiment: string; seed: number; describe: string; trainRows: number; testRows: number }): void;
   onEpochEnd?(kind: TcnKind, epoch: number, logs: EpochLogs): void;
 }
+
+const OPTIONS = optionNames<CreditcardTcnOptions>()([
+  'dataPath', 'testPath', 'seed', 'epochs', 'kinds', 'signal', 'onStart', 'onEpochEnd',
+]);
 
 export interface Part {
   x: Tensor<Float32Array>;
@@ -158,6 +163,7 @@ function prepare(opts: CreditcardTcnOptions, seed: number): { train: Part; test:
 
 /** Fits both models on one split and reports each on the test rows (one TabularReport per model). */
 export async function runCreditcardTcn(opts: CreditcardTcnOptions = {}): Promise<TabularReport[]> {
+  knownOptions('runCreditcardTcn', opts, OPTIONS);
   const seed = opts.seed ?? 42;
   if (!Number.isInteger(seed) || seed < 0 || seed > Number.MAX_SAFE_INTEGER) throw new RangeError(`seed must be a non-negative integer, got ${seed}`);
   if (opts.epochs !== undefined && (!Number.isInteger(opts.epochs) || opts.epochs < 1)) {
