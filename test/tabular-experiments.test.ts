@@ -270,4 +270,12 @@ test('spreadOf and the multi-seed JSON', () => {
   assert.equal(Object.keys(tabularReportJSON([runs[0]])), ['experiment', 'metrics', 'trainSeconds', 'scoreSeconds', 'samplesPerSecond', 'seed', 'splitSeed', 'book']);
 });
 
+test('runTabular hands onEpochEnd only to detectors that train in epochs (fit refuses options it does not know)', async () => {
+  const epochs: number[] = [];
+  await runTabular(TABULAR_EXPERIMENTS['kdd-iforest'], { dataPath: KDD_SAMPLE, seed: 5, onEpochEnd: (e) => epochs.push(e) });
+  assert.equal(epochs, []);
+  await runTabular(TABULAR_EXPERIMENTS['kdd-rbm'], { dataPath: KDD_SAMPLE, testPath: KDD_SAMPLE, seed: 3, onEpochEnd: (e) => epochs.push(e) });
+  assert.ok(epochs.length > 0);
+});
+
 test.run();
