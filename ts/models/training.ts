@@ -79,7 +79,7 @@ export interface PredictOptions {
 }
 
 const COMPILE_OPTIONS = optionNames<CompileOptions>()(['loss', 'optimizer', 'metrics']);
-export const FIT_OPTIONS = optionNames<FitOptions>()([
+const FIT_OPTIONS = optionNames<FitOptions>()([
   'epochs', 'batchSize', 'validationSplit', 'validationData', 'shuffle', 'seed', 'classWeight', 'callbacks', 'signal', 'verbose',
 ]);
 const PREDICT_OPTIONS = optionNames<PredictOptions>()(['batchSize', 'out']);

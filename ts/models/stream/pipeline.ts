@@ -95,7 +95,7 @@ export interface StreamModel<X> {
   optionNames?: readonly string[];
 }
 
-export const STREAM_OPTIONS = optionNames<StreamOptions>()([
+const STREAM_OPTIONS = optionNames<StreamOptions>()([
   'format', 'header', 'delimiter', 'idColumn', 'labelColumn', 'labelNames', 'batchSize', 'maxInFlight', 'onError', 'onSkip', 'onProgress',
   'signal', 'source', 'maxRecordChars',
 ]);
