@@ -11,7 +11,7 @@ import {
   LstmAutoencoder, AnomalyLikelihood, onlineForecastScores, dilatedTcnClassifier, edTcnClassifier, TcnClassifier,
   CharTokenizer, padSequences, trainTestSplit, groupTrainTestSplit, StandardScaler, MinMaxScaler, LabelEncoder, ColumnEncoder, TabularPipeline,
   slidingWindows, stepScores, CsvParser, csvRecords, parseCsv, readJsonLinesAsync, metrics, loadPhishingAsync, loadCsicAsync,
-  loadHttpParamsAsync, loadKdd, loadKddAsync, readKdd, loadCreditcardAsync, loadNabCorpus, loadNabCorpusAsync, readNabResults,
+  loadHttpParamsAsync, loadKdd, loadKddAsync, readKdd, readKddAsync, loadCreditcardAsync, loadNabCorpus, loadNabCorpusAsync, readNabResults,
   readNabResultsAsync, scoreNab, nabPlotSpec, runNabLstm, runNabTcn, runCreditcardTcn, exportOnnx, emitSequential, detectorToOnnx, detectorToOnnxAsync, streamScores,
 } from '../ts/index.ts';
 import { OnnxModel } from '../ts/models/onnx/runtime/model.ts';
@@ -171,6 +171,7 @@ const rows: Row[] = [
   ['readKdd', 'services', () => readKdd('x.csv', { services: 'http' } as never)],
   ['loadKdd', 'zzz', () => loadKdd('x.csv', bad)],
   ['loadKddAsync', 'zzz', () => loadKddAsync('x.csv', bad)],
+  ['readKddAsync', 'services', () => readKddAsync('x.csv', { services: 'http' } as never)],
   ['readTable', 'zzz', () => readTable('x.csv', bad)],
   ['readTableAsync', 'zzz', () => readTableAsync('x.csv', bad)],
   ['readCustomCsv', 'zzz', () => readCustomCsv('x.csv', { textColumn: 'a', zzz: 1 } as never)],

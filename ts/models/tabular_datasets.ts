@@ -2,7 +2,7 @@
 // READMEs), or a user's file in the same format, gzipped or not (readDataText). They return float
 // tables for the detectors, with the labels beside them (1 = attack or fraud).
 import { fileURLToPath } from 'node:url';
-import { offThread } from '../offthread/call.ts';
+import { offThread, withoutSignal } from '../offthread/call.ts';
 import { knownAsyncOptions, knownOptions, optionNames } from './options.ts';
 import { readDataText } from './datasets.ts';
 import type { LoadAsyncOptions } from './datasets.ts';
@@ -271,6 +271,12 @@ export async function loadKddAsync(path?: string, opts: LoadKddOptions & LoadAsy
   }
   const r = await offThread<KddWire>(import.meta.url, 'loadKddOffThread', [path, sent], { signal: opts?.signal, errors: [DataFormatError], caller: 'loadKddAsync' });
   return { features: r.features, labels: r.labels, attacks: r.attacks, names: r.names, encoder: given ?? ColumnEncoder.fromJSON(r.encoder) };
+}
+
+/** readKdd on a worker thread: the same records (`labels` moved, not copied), and the same errors as rejections. */
+export async function readKddAsync(path?: string, opts: KddOptions & LoadAsyncOptions = {}): Promise<KddRecords> {
+  knownAsyncOptions('readKddAsync', opts, KDD_OPTIONS);
+  return offThread(import.meta.url, 'readKdd', [path, withoutSignal(opts)], { signal: opts?.signal, errors: [DataFormatError], caller: 'readKddAsync' });
 }
 
 /** loadCreditcard on a worker thread: the same result (arrays moved, not copied), and the same errors as rejections. */
