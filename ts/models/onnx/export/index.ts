@@ -126,6 +126,9 @@ export async function exportOnnx(model: Sequential | Detector<never>, path?: str
   if (typeof opts !== 'object' || opts === null) throw new TypeError('exportOnnx: options must be an object');
   knownOptions('exportOnnx', opts, OPTIONS);
   if (model instanceof Detector) {
+    // Both options describe a Sequential's input; a detector's graph takes its rows as they are.
+    const given = OPTIONS.find((k) => opts[k] !== undefined);
+    if (given !== undefined) throw new TypeError(`exportOnnx: option '${given}' applies to Sequential models; a detector's graph takes its feature rows as they are`);
     // The detectors' own layouts (onnx/detectors/): scikit-learn's for the forest and the SVM.
     const bytes = await detectorToOnnxAsync(model as Detector<TabularInput>);
     if (path) await writeFileAtomic(path, bytes);
