@@ -23,6 +23,32 @@ function inputs() {
   };
 }
 
+/** Runs `work` with a 1 ms timer and an event-loop delay monitor: the worst and 99th-percentile delays (ms) and the ticks. */
+async function watchLoop(work: () => Promise<void>): Promise<{ maxMs: number; p99Ms: number; ticks: number }> {
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 1);
+  h.enable();
+  try {
+    await work();
+  } finally {
+    h.disable();
+    clearInterval(timer);
+  }
+  return { maxMs: h.max / 1e6, p99Ms: h.percentile(99) / 1e6, ticks };
+}
+
+/**
+ * Work done on this thread delays the timer by the whole sync call (`syncMs`); off it, what is left
+ * here is posting and receiving (a few ms). The bound scales with the measured sync call (a loaded
+ * machine slows both the calls and the timer's jitter), with a floor.
+ */
+function assertOnTime(w: { maxMs: number; ticks: number }, syncMs: number, what: string): void {
+  const bound = Math.max(syncMs / 2, MIN_BOUND_MS);
+  assert.ok(w.maxMs < bound, `max event-loop delay ${w.maxMs.toFixed(1)} ms against ${bound.toFixed(0)} ms (${what} ${syncMs.toFixed(0)} ms)`);
+  assert.ok(w.ticks > 20, `the 1 ms timer fired only ${w.ticks} times`);
+}
+
 type Outputs = { out: Float32Array; hLast: Float32Array; dTable: Float32Array; dh0: Float32Array };
 
 function options(inp: ReturnType<typeof inputs>, cache: Float32Array, o: Outputs) {
@@ -46,27 +72,19 @@ test('async LSTM forward + backward leaves the event loop responsive and equals 
   lstmForward(so.fwd);
   const t1 = performance.now();
   lstmBackward(so.bwd);
-  const shortestCallMs = Math.min(t1 - t0, performance.now() - t1);
+  // Were the async forms to run on this thread, the timer would wait at least the longest call.
+  const longestCallMs = Math.max(t1 - t0, performance.now() - t1);
 
   const asyncOut = fresh();
   // The same cache (already touched: fresh pages are slow to fault in); the forward rewrites it.
   const ao = options(inp, cache, asyncOut);
-  const h = monitorEventLoopDelay({ resolution: 1 });
-  let ticks = 0;
-  const timer = setInterval(() => ticks++, 1);
-  h.enable();
-  for (let i = 0; i < ROUNDS; i++) {
-    await lstmForwardAsync(ao.fwd);
-    await lstmBackwardAsync(ao.bwd);
-  }
-  h.disable();
-  clearInterval(timer);
-  const maxMs = h.max / 1e6;
-  // A call on the main thread would delay the timer by that whole call; the bound scales with the
-  // measured sync call (a loaded machine slows both the calls and the timer's jitter) with a floor.
-  const bound = Math.max(shortestCallMs / 2, MIN_BOUND_MS);
-  assert.ok(maxMs < bound, `max event-loop delay ${maxMs.toFixed(1)} ms against ${bound.toFixed(0)} ms (sync call ${shortestCallMs.toFixed(0)} ms)`);
-  assert.ok(ticks > 20, `the 1 ms timer fired only ${ticks} times`);
+  const w = await watchLoop(async () => {
+    for (let i = 0; i < ROUNDS; i++) {
+      await lstmForwardAsync(ao.fwd);
+      await lstmBackwardAsync(ao.bwd);
+    }
+  });
+  assertOnTime(w, longestCallMs, 'longest sync call');
   for (const k of Object.keys(sync) as Array<keyof Outputs>) {
     assert.ok(Buffer.from(asyncOut[k].buffer).equals(Buffer.from(sync[k].buffer)), `${k}: async differs from sync`);
   }
@@ -82,20 +100,14 @@ test('training steps totalling ~2 s keep a 1 ms timer on time (delays a small fr
   model.compile({ loss: 'binary_crossentropy', optimizer: 'adam' });
   const x = tensor(tokens, [batch, time]);
   await model.trainOnBatch(x, labels); // allocate and fault in the buffers first
-  const h = monitorEventLoopDelay({ resolution: 1 });
-  let ticks = 0;
-  const timer = setInterval(() => ticks++, 1);
-  h.enable();
   const t0 = performance.now();
   let steps = 0;
-  while (performance.now() - t0 < 2000) {
-    await model.trainOnBatch(x, labels);
-    steps++;
-  }
-  h.disable();
-  clearInterval(timer);
-  const maxMs = h.max / 1e6;
-  const p99 = h.percentile(99) / 1e6;
+  const { maxMs, p99Ms: p99, ticks } = await watchLoop(async () => {
+    while (performance.now() - t0 < 2000) {
+      await model.trainOnBatch(x, labels);
+      steps++;
+    }
+  });
   const stepMs = (performance.now() - t0) / steps;
   // A step on the main thread would delay the timer by its whole length (~300 ms quiet, more
   // under load), so the bounds scale with the measured step (a busy CI machine's jitter alone gives
@@ -113,19 +125,12 @@ test('loadKddAsync reads the KDD file while a 1 ms timer keeps firing, and gives
   const t0 = performance.now();
   const sync = loadKdd(undefined, opts);
   const syncMs = performance.now() - t0;
-  const h = monitorEventLoopDelay({ resolution: 1 });
-  let ticks = 0;
-  const timer = setInterval(() => ticks++, 1);
-  h.enable();
-  const d = await loadKddAsync(undefined, opts);
-  h.disable();
-  clearInterval(timer);
-  const maxMs = h.max / 1e6;
-  // On this thread the load would delay the timer by all of syncMs; off it, what is left here is
-  // starting the worker and receiving the result (a few ms), bounded with the floor of the tests above.
-  const bound = Math.max(syncMs / 2, MIN_BOUND_MS);
-  assert.ok(maxMs < bound, `max event-loop delay ${maxMs.toFixed(1)} ms against ${bound.toFixed(0)} ms (sync load ${syncMs.toFixed(0)} ms)`);
-  assert.ok(ticks > 20, `the 1 ms timer fired only ${ticks} times`);
+  let d: Awaited<ReturnType<typeof loadKddAsync>> | undefined;
+  const w = await watchLoop(async () => {
+    d = await loadKddAsync(undefined, opts);
+  });
+  assertOnTime(w, syncMs, 'sync load');
+  assert.ok(d !== undefined);
   assert.equal({ ...d, encoder: d.encoder.toJSON() }, { ...sync, encoder: sync.encoder.toJSON() });
 });
 

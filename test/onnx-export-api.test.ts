@@ -106,6 +106,9 @@ test('a fitted detector exports through the detectors\' own layout, written atom
   const bytes = await exportOnnx(forest, path('d.onnx'));
   assert.ok(readFileSync(path('d.onnx')).equals(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
   assert.equal(Buffer.from(bytes), Buffer.from(detectorToOnnx(forest)));
+  // A Sequential's options are refused, not dropped.
+  await rejectsError(exportOnnx(forest, null, { lengths: 'none' }), TypeError, /exportOnnx: option 'lengths' applies to Sequential models/);
+  await rejectsError(exportOnnx(forest, null, { preprocessing: {} }), TypeError, /exportOnnx: option 'preprocessing' applies to Sequential models/);
 });
 
 test('vigil reads its own files back complete: weights bit for bit, preprocessing, compile settings', async () => {

@@ -39,8 +39,8 @@ function sane(r: TabularReport): void {
   assert.ok(r.book.length > 0 && r.book.every((b) => Number.isFinite(b.value)));
 }
 
-test('the KDD pipeline: encoded, log1p of the byte counts, standardised on the training rows, clipped at 5 sd', () => {
-  const d = kddHttp(KDD_SAMPLE);
+test('the KDD pipeline: encoded, log1p of the byte counts, standardised on the training rows, clipped at 5 sd', async () => {
+  const d = await kddHttp(KDD_SAMPLE);
   const f = kddPipeline(d.names).fit(d.rows);
   const x = f.transform(d.rows);
   const V = d.names.length;
@@ -60,8 +60,8 @@ test('the KDD pipeline: encoded, log1p of the byte counts, standardised on the t
   assert.ok(Math.abs(h.data[1] - Math.log1p(d.rows[0][src] as number)) < 1e-6);
 });
 
-test('the isolation forest\'s KDD features: duration, flag, src_bytes, dst_bytes; flag as its sorted code, the counts log1p, unscaled', () => {
-  const d = kddHttp(KDD_SAMPLE);
+test('the isolation forest\'s KDD features: duration, flag, src_bytes, dst_bytes; flag as its sorted code, the counts log1p, unscaled', async () => {
+  const d = await kddHttp(KDD_SAMPLE);
   assert.equal(KDD_BASIC_HTTP, ['duration', 'flag', 'src_bytes', 'dst_bytes']);
   const x = kddPipeline(d.names, 'basic').fit(d.rows).transform(d.rows);
   assert.equal(x.shape, [d.rows.length, 4]);
@@ -170,7 +170,7 @@ test('creditcard-rbm counts gradient steps, not epochs: twice the book\'s 7,820 
   assert.equal([o.epochs, o.batchSize, o.hiddenUnits, o.gibbsSteps, o.learningRate, o.scoring], [7820, 512, 32, 4, 0.001, 'reconstruction']);
 });
 
-test('creditcard-rbm takes V1..V28 unscaled (the book\'s notebook), creditcard-autoencoder z-scores its columns', () => {
+test('creditcard-rbm takes V1..V28 unscaled (the book\'s notebook), creditcard-autoencoder z-scores its columns', async () => {
   const d = loadCreditcard();
   const W = d.names.length;
   const t = d.names.indexOf('Time');
@@ -178,10 +178,10 @@ test('creditcard-rbm takes V1..V28 unscaled (the book\'s notebook), creditcard-a
   for (let i = 0; i < d.labels.length; i++) {
     if (d.labels[i] === 0 && (first < 0 || d.features.data[i * W + t] < d.features.data[first * W + t])) first = i;
   }
-  const rbm = TABULAR_EXPERIMENTS['creditcard-rbm'].prepare({ seed: 1 });
+  const rbm = await TABULAR_EXPERIMENTS['creditcard-rbm'].prepare({ seed: 1 });
   assert.is(rbm.train.shape[1], 28);
   for (let k = 0; k < 28; k++) assert.is(rbm.train.data[k], d.features.data[first * W + d.names.indexOf(`V${k + 1}`)]);
-  const ae = TABULAR_EXPERIMENTS['creditcard-autoencoder'].prepare({ seed: 1 });
+  const ae = await TABULAR_EXPERIMENTS['creditcard-autoencoder'].prepare({ seed: 1 });
   const n = ae.train.shape[0];
   const cols = ae.train.shape[1];
   let mean = 0;
@@ -268,6 +268,14 @@ test('spreadOf and the multi-seed JSON', () => {
   assert.is(j.trainSeconds, 2);
   assert.equal(j.seeds, [1, 2]);
   assert.equal(Object.keys(tabularReportJSON([runs[0]])), ['experiment', 'metrics', 'trainSeconds', 'scoreSeconds', 'samplesPerSecond', 'seed', 'splitSeed', 'book']);
+});
+
+test('runTabular hands onEpochEnd only to detectors that train in epochs (fit refuses options it does not know)', async () => {
+  const epochs: number[] = [];
+  await runTabular(TABULAR_EXPERIMENTS['kdd-iforest'], { dataPath: KDD_SAMPLE, seed: 5, onEpochEnd: (e) => epochs.push(e) });
+  assert.equal(epochs, []);
+  await runTabular(TABULAR_EXPERIMENTS['kdd-rbm'], { dataPath: KDD_SAMPLE, testPath: KDD_SAMPLE, seed: 3, onEpochEnd: (e) => epochs.push(e) });
+  assert.ok(epochs.length > 0);
 });
 
 test.run();

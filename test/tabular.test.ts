@@ -11,7 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { DataFormatError } from '../ts/models/preprocessing/csv.ts';
 import { ColumnEncoder } from '../ts/models/preprocessing/encoders.ts';
 import {
-  CREDITCARD_COLUMNS, KDD_COLUMNS, kddEncoder, loadCreditcard, loadCreditcardAsync, loadKdd, loadKddAsync, readKdd,
+  CREDITCARD_COLUMNS, KDD_COLUMNS, kddEncoder, loadCreditcard, loadCreditcardAsync, loadKdd, loadKddAsync, readKdd, readKddAsync,
 } from '../ts/models/tabular_datasets.ts';
 import type { KddDataset } from '../ts/models/tabular_datasets.ts';
 import { rejectsLikeSync } from './helpers/async-twin.ts';
@@ -166,7 +166,19 @@ test('loadKddAsync and loadCreditcardAsync reject with the sync forms\' errors',
   const rows = readFileSync(CC_SAMPLE, 'utf8').trim().split('\n');
   const cc = file('c2.csv', `${rows[0]}\n${rows[1].replace(/,0$/, ',2')}\n`);
   await rejectsLikeSync(() => loadCreditcard(cc), loadCreditcardAsync(cc));
-  await rejectsLikeSync(() => loadCreditcard(file('e2.csv', '')), loadCreditcardAsync(join(dir, 'e2.csv')));
+  // The file exists before either call: the async call starts at once, before the sync one runs.
+  const empty = file('e2.csv', '');
+  await rejectsLikeSync(() => loadCreditcard(empty), loadCreditcardAsync(empty));
+});
+
+test('readKddAsync: readKdd\'s records and errors', async () => {
+  assert.equal(await readKddAsync(KDD_SAMPLE, { service: 'http' }), readKdd(KDD_SAMPLE, { service: 'http' }));
+  const good = readFileSync(KDD_SAMPLE, 'utf8').split('\n')[0];
+  const short = file('short3.csv', `${good}\n${good.split(',').slice(0, 41).join(',')}\n`);
+  const e = await rejectsLikeSync(() => readKdd(short), readKddAsync(short));
+  assert.ok(e instanceof DataFormatError && e.line === 2);
+  await rejectsLikeSync(() => readKdd(KDD_SAMPLE, { service: 3 as never }), readKddAsync(KDD_SAMPLE, { service: 3 as never }));
+  await rejectsError(readKddAsync(KDD_SAMPLE, { signal: AbortSignal.abort(new RangeError('stop')) }), RangeError, /^stop$/);
 });
 
 test('loadKddAsync stops when its signal aborts', async () => {

@@ -42,7 +42,7 @@ export {
 } from './models/datasets.ts';
 export type { TextDataset, CsicDataset, HttpParamsDataset, LoadAsyncOptions } from './models/datasets.ts';
 export {
-  loadKdd, loadKddAsync, readKdd, kddEncoder, loadCreditcard, loadCreditcardAsync, BUNDLED_TABULAR, KDD_COLUMNS, KDD_CATEGORICAL, CREDITCARD_COLUMNS,
+  loadKdd, loadKddAsync, readKdd, readKddAsync, kddEncoder, loadCreditcard, loadCreditcardAsync, BUNDLED_TABULAR, KDD_COLUMNS, KDD_CATEGORICAL, CREDITCARD_COLUMNS,
 } from './models/tabular_datasets.ts';
 export type { KddOptions, KddRecords, KddDataset, LoadKddOptions, CreditcardDataset } from './models/tabular_datasets.ts';
 

@@ -8,7 +8,7 @@ function sameError(got: unknown, want: unknown, where: string): void {
     return;
   }
   assert.ok(got instanceof Error, `${where}: expected an Error, got ${String(got)}`);
-  assert.is(Object.getPrototypeOf(got), Object.getPrototypeOf(want), `${where}: expected a ${want.constructor.name}, got a ${got.constructor.name}`);
+  assert.is(Object.getPrototypeOf(got), Object.getPrototypeOf(want), `${where}: expected a ${want.constructor.name}, got a ${got.constructor.name}: ${got.message}`);
   assert.is(got.message, want.message, `${where}: message`);
   assert.equal(Object.entries(got), Object.entries(want), `${where}: own fields`);
   assert.is(Object.hasOwn(got, 'cause'), Object.hasOwn(want, 'cause'), `${where}: a cause on one side only`);

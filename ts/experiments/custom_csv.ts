@@ -6,6 +6,7 @@ import { readDataText } from '../models/datasets.ts';
 import type { LoadAsyncOptions } from '../models/datasets.ts';
 import { csvRecords, DataFormatError, resolveColumn as resolveCsvColumn } from '../models/preprocessing/csv.ts';
 import { offThread, withoutSignal } from '../offthread/call.ts';
+import { knownAsyncOptions, knownOptions, optionNames } from '../models/options.ts';
 
 /** Bad user data (a missing column, an unusable label, too few rows): the message says which and where. */
 export class CustomDataError extends Error {
@@ -32,6 +33,8 @@ export interface CsvColumnsOptions {
   /** Label names [negative, positive] to read instead of 0/1 (a model file's saved mapping). */
   labelNames?: readonly [string, string] | null;
 }
+
+const OPTIONS = optionNames<CsvColumnsOptions>()(['textColumn', 'labelColumn', 'header', 'delimiter', 'positive', 'labelNames']);
 
 export interface CustomData {
   texts: string[];
@@ -65,6 +68,7 @@ function zeroOne(v: string): 0 | 1 | null {
 
 /** Reads texts (and labels) from a CSV file (gzip detected), with the project's RFC 4180 reader. */
 export function readCustomCsv(path: string, opts: CsvColumnsOptions): CustomData {
+  knownOptions('readCustomCsv', opts, OPTIONS);
   const header = opts.header ?? true;
   const text = readDataText(path, 'readCustomCsv');
   const records = csvRecords(text, { source: path, delimiter: opts.delimiter ?? ',' });
@@ -132,6 +136,7 @@ export function readCustomCsv(path: string, opts: CsvColumnsOptions): CustomData
 }
 
 /** readCustomCsv on a worker thread: the same data (its arrays moved, not copied), and the same errors as rejections. */
-export function readCustomCsvAsync(path: string, opts: CsvColumnsOptions & LoadAsyncOptions): Promise<CustomData> {
+export async function readCustomCsvAsync(path: string, opts: CsvColumnsOptions & LoadAsyncOptions): Promise<CustomData> {
+  knownAsyncOptions('readCustomCsvAsync', opts, OPTIONS);
   return offThread(import.meta.url, 'readCustomCsv', [path, withoutSignal(opts)], { signal: opts?.signal, errors: [CustomDataError, DataFormatError] });
 }

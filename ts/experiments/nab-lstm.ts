@@ -22,7 +22,8 @@
 //   99.9th percentile of the series' own errors score 1, the rest 0.
 import { LstmAutoencoder } from '../models/detectors/lstm_autoencoder.ts';
 import type { OnlineForecastOptions } from '../models/detectors/online_forecast.ts';
-import { nabSettings, runNab } from './nab-run.ts';
+import { knownOptions } from '../models/options.ts';
+import { NAB_EVAL_OPTIONS, nabSettings, runNab } from './nab-run.ts';
 import type { NabEvalOptions, NabEvalReport, NabExperiment } from './nab-run.ts';
 
 export const NAB_LSTM_ID = 'nab-lstm';
@@ -55,6 +56,7 @@ export function nabLstmSettings(timestamps: ArrayLike<number>, rows: number, see
   return nabSettings(NAB_LSTM, timestamps, rows, seed, epochs);
 }
 
-export function runNabLstm(opts: NabEvalOptions = {}): Promise<NabEvalReport> {
+export async function runNabLstm(opts: NabEvalOptions = {}): Promise<NabEvalReport> {
+  knownOptions('runNabLstm', opts, NAB_EVAL_OPTIONS);
   return runNab(NAB_LSTM, opts);
 }

@@ -15,6 +15,7 @@ import { scoreNab } from '../nab/score.ts';
 import type { NabReport } from '../nab/score.ts';
 import { probationaryLength } from '../nab/sweep.ts';
 import type { ProtocolName } from './run.ts';
+import { optionNames } from '../models/options.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -57,6 +58,10 @@ export interface NabEvalOptions {
   /** Told after each series. */
   onSeries?(info: NabSeriesRun, done: number, total: number): void;
 }
+
+export const NAB_EVAL_OPTIONS = optionNames<NabEvalOptions>()([
+  'dataDir', 'protocol', 'seed', 'epochs', 'allowUnorderedTimes', 'signal', 'onSeries',
+]);
 
 export interface NabSeriesRun {
   key: string;

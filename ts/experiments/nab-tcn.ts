@@ -10,7 +10,8 @@
 // fewest doubling dilations whose receptive field covers the window: 1, 2, 4, 8 see
 // 1 + 2 * 2 * 15 = 61 >= 48 steps (keras-tcn's 1..32 would see 253 steps of a 48-step window).
 import type { OnlineForecastOptions } from '../models/detectors/online_forecast.ts';
-import { nabSettings, runNab } from './nab-run.ts';
+import { knownOptions } from '../models/options.ts';
+import { NAB_EVAL_OPTIONS, nabSettings, runNab } from './nab-run.ts';
 import type { NabEvalOptions, NabEvalReport, NabExperiment } from './nab-run.ts';
 
 export const NAB_TCN_ID = 'nab-tcn';
@@ -32,6 +33,7 @@ export function nabTcnSettings(timestamps: ArrayLike<number>, rows: number, seed
   return nabSettings(NAB_TCN, timestamps, rows, seed, epochs);
 }
 
-export function runNabTcn(opts: NabEvalOptions = {}): Promise<NabEvalReport> {
+export async function runNabTcn(opts: NabEvalOptions = {}): Promise<NabEvalReport> {
+  knownOptions('runNabTcn', opts, NAB_EVAL_OPTIONS);
   return runNab(NAB_TCN, opts);
 }

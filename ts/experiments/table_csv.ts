@@ -6,6 +6,7 @@ import type { LoadAsyncOptions } from '../models/datasets.ts';
 import { csvRecords, DataFormatError, resolveColumn } from '../models/preprocessing/csv.ts';
 import { parseNumberCell } from '../models/preprocessing/encoders.ts';
 import { offThread, withoutSignal } from '../offthread/call.ts';
+import { knownAsyncOptions, knownOptions, optionNames } from '../models/options.ts';
 import { CustomDataError } from './custom_csv.ts';
 
 export interface ReadTableOptions {
@@ -18,6 +19,8 @@ export interface ReadTableOptions {
   delimiter?: string;
 }
 
+const OPTIONS = optionNames<ReadTableOptions>()(['columns', 'exclude', 'header', 'delimiter']);
+
 export interface TableData {
   /** The feature columns' names (the header's, or "0", "1", ... without one), in the order the detector reads them. */
   features: string[];
@@ -29,6 +32,7 @@ export interface TableData {
 
 /** Reads a CSV table (gzip detected) and works out its feature columns. */
 export function readTable(path: string, opts: ReadTableOptions = {}): TableData {
+  knownOptions('readTable', opts, OPTIONS);
   const header = opts.header ?? true;
   const text = readDataText(path, 'readTable');
   const records = csvRecords(text, { source: path, delimiter: opts.delimiter ?? ',' });
@@ -70,6 +74,7 @@ export function readTable(path: string, opts: ReadTableOptions = {}): TableData 
 }
 
 /** readTable on a worker thread: the same table, and the same errors as rejections. */
-export function readTableAsync(path: string, opts: ReadTableOptions & LoadAsyncOptions = {}): Promise<TableData> {
+export async function readTableAsync(path: string, opts: ReadTableOptions & LoadAsyncOptions = {}): Promise<TableData> {
+  knownAsyncOptions('readTableAsync', opts, OPTIONS);
   return offThread(import.meta.url, 'readTable', [path, withoutSignal(opts)], { signal: opts?.signal, errors: [CustomDataError, DataFormatError] });
 }

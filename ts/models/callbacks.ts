@@ -1,6 +1,7 @@
 // fit()'s callbacks (Keras names): hooks per epoch and batch, EarlyStopping with best-weights
 // restore, ReduceLROnPlateau and LearningRateScheduler. A callback may stop training by setting
 // `model.stopTraining = true` and change the step size through `model.optimizer.learningRate`.
+import { knownOptions, optionNames } from './options.ts';
 
 /** One epoch's results; metrics keyed by their compile() names (e.g. { accuracy }). */
 export interface EpochLogs {
@@ -47,6 +48,8 @@ export interface EarlyStoppingOptions {
   restoreBestWeights?: boolean;
 }
 
+const EARLY_STOPPING_OPTIONS = optionNames<EarlyStoppingOptions>()(['monitor', 'minDelta', 'patience', 'mode', 'baseline', 'restoreBestWeights']);
+
 /** The value named `monitor` in an epoch's logs (undefined when absent). */
 export function monitored(logs: EpochLogs, monitor: string): number | undefined {
   if (monitor === 'loss') return logs.loss;
@@ -87,6 +90,7 @@ export class EarlyStopping implements Callback {
 
   constructor(opts: EarlyStoppingOptions = {}) {
     if (typeof opts !== 'object' || opts === null) throw new TypeError('EarlyStopping: options must be an object');
+    knownOptions('EarlyStopping', opts, EARLY_STOPPING_OPTIONS);
     this.monitor = opts.monitor ?? 'val_loss';
     if (typeof this.monitor !== 'string') throw new TypeError('EarlyStopping: monitor must be a string');
     this.minDelta = Math.abs(opts.minDelta ?? 0);
@@ -149,6 +153,8 @@ export interface ReduceLROnPlateauOptions {
   minLr?: number;
 }
 
+const REDUCE_LR_OPTIONS = optionNames<ReduceLROnPlateauOptions>()(['monitor', 'factor', 'patience', 'mode', 'minDelta', 'cooldown', 'minLr']);
+
 /**
  * Keras' ReduceLROnPlateau: when the monitored value has not improved by minDelta for `patience`
  * epochs, the optimizer's learning rate becomes max(lr * factor, minLr); after a reduction,
@@ -171,6 +177,7 @@ export class ReduceLROnPlateau implements Callback {
   constructor(opts: ReduceLROnPlateauOptions = {}) {
     const fn = 'ReduceLROnPlateau';
     if (typeof opts !== 'object' || opts === null) throw new TypeError(`${fn}: options must be an object`);
+    knownOptions(fn, opts, REDUCE_LR_OPTIONS);
     this.monitor = opts.monitor ?? 'val_loss';
     if (typeof this.monitor !== 'string') throw new TypeError(`${fn}: monitor must be a string`);
     this.factor = opts.factor ?? 0.1;

@@ -5,6 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { offThread } from '../offthread/call.ts';
+import { knownAsyncOptions } from './options.ts';
 import { csvRecords, DataFormatError } from './preprocessing/csv.ts';
 
 export { DataFormatError } from './preprocessing/csv.ts';
@@ -260,17 +261,20 @@ export function loadHttpParams(path: string = BUNDLED_DATA.httpParams): HttpPara
 const LOADER_ERRORS = [DataFormatError];
 
 /** loadPhishing on a worker thread: the same result, and the same errors as rejections. */
-export function loadPhishingAsync(path?: string, opts: LoadAsyncOptions = {}): Promise<TextDataset> {
+export async function loadPhishingAsync(path?: string, opts: LoadAsyncOptions = {}): Promise<TextDataset> {
+  knownAsyncOptions('loadPhishingAsync', opts, []);
   return offThread(import.meta.url, 'loadPhishing', [path], { signal: opts?.signal, errors: LOADER_ERRORS });
 }
 
 /** loadCsic on a worker thread: the same result, and the same errors as rejections. */
-export function loadCsicAsync(path?: string, opts: LoadAsyncOptions = {}): Promise<CsicDataset> {
+export async function loadCsicAsync(path?: string, opts: LoadAsyncOptions = {}): Promise<CsicDataset> {
+  knownAsyncOptions('loadCsicAsync', opts, []);
   return offThread(import.meta.url, 'loadCsic', [path], { signal: opts?.signal, errors: LOADER_ERRORS });
 }
 
 /** loadHttpParams on a worker thread: the same result, and the same errors as rejections. */
 export async function loadHttpParamsAsync(path?: string, opts: LoadAsyncOptions = {}): Promise<HttpParamsDataset> {
+  knownAsyncOptions('loadHttpParamsAsync', opts, []);
   const d = await offThread<HttpParamsDataset>(import.meta.url, 'loadHttpParams', [path], { signal: opts?.signal, errors: LOADER_ERRORS });
   // The sync form hands out the frozen HTTP_PARAMS_CLASSES itself, not a copy.
   return { ...d, classNames: HTTP_PARAMS_CLASSES };

@@ -22,7 +22,8 @@ import { Recurrent } from './layers/recurrent.ts';
 import { layerFromConfig } from './layers/registry.ts';
 import { Input, SymbolicTensor } from './layers/symbolic.ts';
 import type { InputDtype } from './layers/symbolic.ts';
-import { encodeModelFile, layerModelFile, layersFromFile, preprocessingToJSON, readModelFile, restoreSaved, saveModelFile } from './serialize.ts';
+import { knownOptions, optionNames } from './options.ts';
+import { encodeModelFile, layerModelFile, layersFromFile, preprocessingToJSON, readModelFile, restoreSaved, SAVE_OPTIONS, saveModelFile } from './serialize.ts';
 import type { FunctionalJSON, Preprocessing, SaveOptions } from './serialize.ts';
 import { snake } from './sequential.ts';
 import { sizeOf } from './tensor.ts';
@@ -38,6 +39,8 @@ export interface ModelOptions {
   seed?: number;
   name?: string;
 }
+
+const OPTIONS = optionNames<ModelOptions>()(['inputs', 'outputs', 'seed', 'name']);
 
 /** Model inputs: one per Input, in the order of `inputs` (a single one may be passed bare). */
 export type FunctionalInput = ModelInput | ModelInput[];
@@ -71,6 +74,7 @@ export class Model extends TrainableModel<FunctionalInput> {
 
   constructor(opts: ModelOptions) {
     if (typeof opts !== 'object' || opts === null) throw new TypeError('Model: options must be an object { inputs, outputs }');
+    knownOptions('Model', opts, OPTIONS);
     super(opts.name ?? 'model', intOption('Model', 'seed', opts.seed, 0, 0));
     const inputs = Array.isArray(opts.inputs) ? [...opts.inputs] : [opts.inputs];
     if (inputs.length === 0) throw new TypeError('Model: inputs must hold at least one Input()');
@@ -244,6 +248,7 @@ export class Model extends TrainableModel<FunctionalInput> {
   async save(path: string, opts: SaveOptions = {}): Promise<void> {
     if (typeof path !== 'string' || path.length === 0) throw new TypeError('save: path must be a non-empty string');
     if (typeof opts !== 'object' || opts === null) throw new TypeError('save: options must be an object');
+    knownOptions('save', opts, SAVE_OPTIONS);
     const preprocessing = preprocessingToJSON(opts.preprocessing);
     const compile = this.getCompileConfig();
     const bytes = await this.whenIdle(() => encodeModelFile(

@@ -5,6 +5,8 @@
 // Undefined ratios (no predicted or no actual positives) are 0, scikit-learn's zero_division
 // default. Sums run in float64 in a fixed order.
 
+import { knownOptions, optionNames } from './options.ts';
+
 type Numbers = ArrayLike<number>;
 
 function isArrayLike(v: unknown): v is Numbers {
@@ -276,6 +278,8 @@ export interface ReportOptions {
   digits?: number;
 }
 
+const REPORT_OPTIONS = optionNames<ReportOptions>()(['targetNames', 'labels', 'digits']);
+
 /**
  * scikit-learn's classification_report text, character for character (zero_division=0):
  * precision, recall, F1 and support per class, then accuracy, macro and weighted averages.
@@ -283,6 +287,7 @@ export interface ReportOptions {
  */
 export function classificationReport(yTrue: Numbers, yPred: Numbers, options: ReportOptions = {}): string {
   const fn = 'classificationReport';
+  knownOptions(fn, options, REPORT_OPTIONS);
   const ls = labelSet(fn, yTrue, yPred, options.labels);
   const digits = options.digits ?? 2;
   if (!Number.isInteger(digits) || digits < 0 || digits > 15) throw new RangeError(`${fn}: digits must be an integer in [0, 15], got ${digits}`);

@@ -7,6 +7,7 @@ import {
 } from '../bindings/optimizer.ts';
 import type { AdamOptions, NadamOptions, RmspropOptions, SgdOptions } from '../bindings/optimizer.ts';
 import { ASYNC_WORK } from './layers/layer.ts';
+import { knownOptions } from './options.ts';
 
 export interface Optimizer {
   readonly name: string;
@@ -70,6 +71,8 @@ abstract class Base<S, O extends { learningRate: number }> implements Optimizer 
 
   constructor(defaults: O, opts: Partial<O & ClipOptions> | undefined, fn: string) {
     if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw new TypeError(`${fn}: options must be an object`);
+    // The defaults name every setting of the update rule (they are a complete O).
+    knownOptions(fn, opts, [...Object.keys(defaults), ...CLIP_KEYS]);
     // Unset clipping options stay out of the config (and out of saved model files).
     const given = Object.fromEntries(Object.entries(opts ?? {}).filter(([, v]) => v !== undefined && v !== null));
     this.config = Object.freeze({ ...defaults, ...given }) as Readonly<O & ClipOptions>;

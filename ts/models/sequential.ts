@@ -11,7 +11,8 @@ import { Layer } from './layers/layer.ts';
 import type { Flow, Shape } from './layers/layer.ts';
 import { GlobalMaxPooling1D } from './layers/pooling.ts';
 import { Recurrent } from './layers/recurrent.ts';
-import { encodeSequential, loadSequential, preprocessingToJSON, saveModelFile } from './serialize.ts';
+import { knownOptions, optionNames } from './options.ts';
+import { encodeSequential, loadSequential, preprocessingToJSON, SAVE_OPTIONS, saveModelFile } from './serialize.ts';
 import type { LoadedModel, SaveOptions, SequentialJSON } from './serialize.ts';
 import { streamScores } from './stream/pipeline.ts';
 import type { ScoredBatch } from './stream/pipeline.ts';
@@ -37,6 +38,8 @@ export interface SequentialOptions {
   device?: Device;
 }
 
+const OPTIONS = optionNames<SequentialOptions>()(['seed', 'name', 'device']);
+
 export function snake(name: string): string {
   return name === 'LSTM' ? 'lstm' : name.replace(/([a-z])([A-Z])/g, '$1_$2').replace(/RNN/, 'rnn').toLowerCase();
 }
@@ -49,6 +52,7 @@ export class Sequential extends TrainableModel<ModelInput> {
   constructor(layers: Layer[] = [], opts: SequentialOptions = {}) {
     if (!Array.isArray(layers)) throw new TypeError('Sequential: layers must be an array of layers');
     if (typeof opts !== 'object' || opts === null) throw new TypeError('Sequential: options must be an object');
+    knownOptions('Sequential', opts, OPTIONS);
     super(opts.name ?? 'sequential', intOption('Sequential', 'seed', opts.seed, 0, 0), checkDevice('Sequential', opts.device, 'auto'));
     for (const l of layers) this.add(l);
   }
@@ -259,6 +263,7 @@ export class Sequential extends TrainableModel<ModelInput> {
   async save(path: string, opts: SaveOptions = {}): Promise<void> {
     if (typeof path !== 'string' || path.length === 0) throw new TypeError('save: path must be a non-empty string');
     if (typeof opts !== 'object' || opts === null) throw new TypeError('save: options must be an object');
+    knownOptions('save', opts, SAVE_OPTIONS);
     if (!this.built) {
       try {
         this.build();

@@ -32,6 +32,7 @@ import type { Side } from './preprocessing/pad.ts';
 import { layerFromConfig } from './layers/registry.ts';
 import type { ConfigValue, Layer, LayerConfig, Shape } from './layers/layer.ts';
 import type { LossName } from './losses.ts';
+import { knownOptions, optionNames } from './options.ts';
 import { Adam, Nadam, RMSprop, SGD } from './optimizers.ts';
 import type { Optimizer, OptimizerName } from './optimizers.ts';
 import { sizeOf, tensor } from './tensor.ts';
@@ -171,6 +172,9 @@ export interface SavePreprocessing {
   extra?: { [key: string]: ConfigValue } | null;
 }
 
+const PREPROCESSING_OPTIONS = optionNames<SavePreprocessing>()(['tokenizer', 'table', 'pad', 'extra']);
+const PAD_OPTIONS = optionNames<NonNullable<SavePreprocessing['pad']>>()(['maxlen', 'padding', 'truncating', 'value']);
+
 /** The preprocessing state of a loaded model: turns raw strings (or table rows) into the model's input. */
 export class Preprocessing {
   readonly tokenizer: CharTokenizer | null;
@@ -180,6 +184,7 @@ export class Preprocessing {
 
   constructor(opts: SavePreprocessing = {}) {
     if (typeof opts !== 'object' || opts === null) throw new TypeError('Preprocessing: options must be an object');
+    knownOptions('Preprocessing', opts, PREPROCESSING_OPTIONS);
     const t = opts.tokenizer ?? null;
     this.tokenizer = t === null || t instanceof CharTokenizer ? t : CharTokenizer.fromJSON(t);
     const tb = opts.table ?? null;
@@ -216,6 +221,7 @@ export class Preprocessing {
 
 function padConfig(p: NonNullable<SavePreprocessing['pad']>): PadConfig {
   if (typeof p !== 'object') throw new TypeError('preprocessing.pad must be an object { maxlen, padding, truncating, value }');
+  knownOptions('preprocessing.pad', p, PAD_OPTIONS);
   const side = (v: unknown, name: string): Side => {
     if (v !== 'pre' && v !== 'post') throw new RangeError(`preprocessing.pad.${name} must be 'pre' or 'post', got ${JSON.stringify(v)}`);
     return v;
@@ -489,6 +495,8 @@ export interface SaveOptions {
   /** Tokenizer, padSequences settings and free-form JSON to store beside the model. */
   preprocessing?: Preprocessing | SavePreprocessing | null;
 }
+
+export const SAVE_OPTIONS = optionNames<SaveOptions>()(['preprocessing']);
 
 const OPTIMIZERS: Array<[OptimizerName, new () => Optimizer]> = [['adam', Adam], ['rmsprop', RMSprop], ['nadam', Nadam], ['sgd', SGD]];
 

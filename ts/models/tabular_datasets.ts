@@ -2,7 +2,8 @@
 // READMEs), or a user's file in the same format, gzipped or not (readDataText). They return float
 // tables for the detectors, with the labels beside them (1 = attack or fraud).
 import { fileURLToPath } from 'node:url';
-import { offThread } from '../offthread/call.ts';
+import { offThread, withoutSignal } from '../offthread/call.ts';
+import { knownAsyncOptions, knownOptions, optionNames } from './options.ts';
 import { readDataText } from './datasets.ts';
 import type { LoadAsyncOptions } from './datasets.ts';
 import { csvRecords, DataFormatError } from './preprocessing/csv.ts';
@@ -40,6 +41,8 @@ export interface KddOptions {
   service?: string | null;
 }
 
+const KDD_OPTIONS = optionNames<KddOptions>()(['service']);
+
 /** KDD rows before encoding: categorical cells are strings, the others numbers. */
 export interface KddRecords {
   rows: Cell[][];
@@ -61,8 +64,9 @@ export interface KddDataset {
   encoder: ColumnEncoder;
 }
 
-function checkOptions(fn: string, opts: unknown): void {
+function checkOptions(fn: string, opts: unknown, names: readonly string[]): void {
   if (opts === null || typeof opts !== 'object') throw new TypeError(`${fn}: options must be an object`);
+  knownOptions(fn, opts, names);
 }
 
 function serviceOption(fn: string, service: unknown): string | null {
@@ -74,7 +78,7 @@ function serviceOption(fn: string, service: unknown): string | null {
 /** Reads a KDD Cup 1999 file (42 comma-separated fields a line, no header). */
 export function readKdd(path: string = BUNDLED_TABULAR.kdd, opts: KddOptions = {}): KddRecords {
   const fn = 'readKdd';
-  checkOptions(fn, opts);
+  checkOptions(fn, opts, KDD_OPTIONS);
   const service = serviceOption(fn, opts.service);
   const text = readDataText(path, fn);
   const serviceAt = KDD_COLUMNS.indexOf('service');
@@ -147,9 +151,11 @@ export interface LoadKddOptions extends KddOptions {
   encoder?: ColumnEncoder;
 }
 
+const LOAD_KDD_OPTIONS = optionNames<LoadKddOptions>()([...KDD_OPTIONS, 'encoder']);
+
 /** A KDD Cup 1999 file as a float table (see readKdd and kddEncoder). */
 export function loadKdd(path: string = BUNDLED_TABULAR.kdd, opts: LoadKddOptions = {}): KddDataset {
-  checkOptions('loadKdd', opts);
+  checkOptions('loadKdd', opts, LOAD_KDD_OPTIONS);
   const r = readKdd(path, { service: opts.service });
   let encoder = opts.encoder;
   let features: Tensor<Float32Array>;
@@ -255,6 +261,7 @@ export function loadKddOffThread(path: string | undefined, opts: unknown): KddWi
  * encoder is returned as itself), and the same errors as rejections.
  */
 export async function loadKddAsync(path?: string, opts: LoadKddOptions & LoadAsyncOptions = {}): Promise<KddDataset> {
+  knownAsyncOptions('loadKddAsync', opts, LOAD_KDD_OPTIONS);
   let sent: unknown = opts;
   let given: ColumnEncoder | undefined;
   if (opts !== null && typeof opts === 'object') {
@@ -266,7 +273,14 @@ export async function loadKddAsync(path?: string, opts: LoadKddOptions & LoadAsy
   return { features: r.features, labels: r.labels, attacks: r.attacks, names: r.names, encoder: given ?? ColumnEncoder.fromJSON(r.encoder) };
 }
 
+/** readKdd on a worker thread: the same records (`labels` moved, not copied), and the same errors as rejections. */
+export async function readKddAsync(path?: string, opts: KddOptions & LoadAsyncOptions = {}): Promise<KddRecords> {
+  knownAsyncOptions('readKddAsync', opts, KDD_OPTIONS);
+  return offThread(import.meta.url, 'readKdd', [path, withoutSignal(opts)], { signal: opts?.signal, errors: [DataFormatError], caller: 'readKddAsync' });
+}
+
 /** loadCreditcard on a worker thread: the same result (arrays moved, not copied), and the same errors as rejections. */
-export function loadCreditcardAsync(path?: string, opts: LoadAsyncOptions = {}): Promise<CreditcardDataset> {
+export async function loadCreditcardAsync(path?: string, opts: LoadAsyncOptions = {}): Promise<CreditcardDataset> {
+  knownAsyncOptions('loadCreditcardAsync', opts, []);
   return offThread(import.meta.url, 'loadCreditcard', [path], { signal: opts?.signal, errors: [DataFormatError] });
 }

@@ -29,6 +29,7 @@ import type { ConfigValue, Layer } from './layers/layer.ts';
 import { NormalizedReLU } from './layers/normalized_relu.ts';
 import { MaxPooling1D, UpSampling1D } from './layers/sampling1d.ts';
 import { SpatialDropout1D } from './layers/spatial_dropout.ts';
+import { knownOptions, optionNames } from './options.ts';
 import type { OptimizerSpec } from './optimizers.ts';
 import { StandardScaler } from './preprocessing/scalers.ts';
 import type { StandardScalerJSON } from './preprocessing/scalers.ts';
@@ -81,8 +82,17 @@ export interface EdTcnOptions {
   seed?: number;
 }
 
-function object<T>(fn: string, opts: T): T {
+const DILATED_OPTIONS = optionNames<DilatedTcnOptions>()([
+  'timesteps', 'channels', 'classes', 'filters', 'kernelSize', 'dilations', 'l2', 'spatialDropout', 'seed',
+]);
+const ED_OPTIONS = optionNames<EdTcnOptions>()([
+  'timesteps', 'channels', 'classes', 'filters', 'kernelSize', 'l2', 'spatialDropout', 'poolPadding', 'activation', 'seed',
+]);
+
+/** `opts` once checked to be an object of the keys `names` only. */
+function object<T>(fn: string, opts: T, names: readonly string[]): T {
   if (typeof opts !== 'object' || opts === null) throw new TypeError(`${fn}: options must be an object`);
+  knownOptions(fn, opts, names);
   return opts;
 }
 
@@ -106,7 +116,7 @@ function penalty(fn: string, l2: unknown): { l2: number } | null {
 /** The book's dilated TCN classifier (uncompiled, built for [timesteps, channels]). */
 export function dilatedTcnClassifier(opts: DilatedTcnOptions): Sequential {
   const fn = 'dilatedTcnClassifier';
-  const o = object(fn, opts);
+  const o = object(fn, opts, DILATED_OPTIONS);
   const T = int(fn, 'timesteps', o.timesteps, 1);
   const C = int(fn, 'channels', o.channels, 1);
   const classes = int(fn, 'classes', o.classes, 2);
@@ -131,7 +141,7 @@ export function dilatedTcnClassifier(opts: DilatedTcnOptions): Sequential {
 /** The encoder-decoder TCN classifier (uncompiled, built); timesteps must be at least 2^levels. */
 export function edTcnClassifier(opts: EdTcnOptions): Sequential {
   const fn = 'edTcnClassifier';
-  const o = object(fn, opts);
+  const o = object(fn, opts, ED_OPTIONS);
   const T = int(fn, 'timesteps', o.timesteps, 1);
   const C = int(fn, 'channels', o.channels, 1);
   const classes = int(fn, 'classes', o.classes, 2);
@@ -200,6 +210,16 @@ export interface TcnFitOptions {
   callbacks?: Callback[];
 }
 
+const TCN_FIT_OPTIONS = optionNames<TcnFitOptions>()([
+  'epochs', 'batchSize', 'validationSplit', 'classWeight', 'signal', 'onEpochEnd', 'callbacks',
+]);
+const COMMON_OPTIONS = optionNames<TcnCommon>()(['classes', 'optimizer', 'standardize']);
+/** The classifier's options of each kind: the model's but the shapes, and the common ones. */
+const classifierOptions = (model: readonly string[]) => [
+  'kind', ...model.filter((k) => k !== 'timesteps' && k !== 'channels' && k !== 'classes'), ...COMMON_OPTIONS,
+];
+const CLASSIFIER_OPTIONS = { dilated: classifierOptions(DILATED_OPTIONS), ed: classifierOptions(ED_OPTIONS) };
+
 /** Sequences [n, time, channels] or [n, time] (one channel). */
 export type SequenceInput = Tensor<Float32Array>;
 
@@ -215,9 +235,10 @@ export class TcnClassifier {
   private shape: [number, number] | null = null;
 
   constructor(opts: TcnClassifierOptions = {}) {
-    const o = object('TcnClassifier', opts);
-    const kind = o.kind ?? 'dilated';
+    if (typeof opts !== 'object' || opts === null) throw new TypeError('TcnClassifier: options must be an object');
+    const kind = opts.kind ?? 'dilated';
     if (kind !== 'dilated' && kind !== 'ed') throw new RangeError(`TcnClassifier: kind must be 'dilated' or 'ed', got ${JSON.stringify(kind)}`);
+    const o = object('TcnClassifier', opts, CLASSIFIER_OPTIONS[kind]);
     this.kind = kind;
     const { kind: _k, optimizer, ...rest } = o as TcnClassifierOptions & { optimizer?: OptimizerSpec };
     this.optimizer = optimizer ?? 'adam';
@@ -235,9 +256,11 @@ export class TcnClassifier {
 
   private build(T: number, C: number, classes: number): Sequential {
     const shapes = { timesteps: T, channels: C, classes };
+    // standardize is the classifier's own (its scaler), not the model's.
+    const { standardize: _s, ...model } = this.options;
     return this.kind === 'ed'
-      ? edTcnClassifier({ ...(this.options as unknown as EdTcnOptions), ...shapes })
-      : dilatedTcnClassifier({ ...(this.options as unknown as DilatedTcnOptions), ...shapes });
+      ? edTcnClassifier({ ...(model as unknown as EdTcnOptions), ...shapes })
+      : dilatedTcnClassifier({ ...(model as unknown as DilatedTcnOptions), ...shapes });
   }
 
   /** x as a [n, T * C] table and its T, C. */
@@ -281,7 +304,7 @@ export class TcnClassifier {
   /** Fits the scaler and trains a fresh model on (x, y); resolves with Keras-style history. */
   async fit(x: SequenceInput, y: Int32Array | Float32Array | readonly number[], opts: TcnFitOptions = {}): Promise<History> {
     const fn = 'TcnClassifier.fit';
-    object(fn, opts);
+    object(fn, opts, TCN_FIT_OPTIONS);
     if (opts.onEpochEnd !== undefined && typeof opts.onEpochEnd !== 'function') throw new TypeError(`${fn}: onEpochEnd must be a function`);
     if (opts.callbacks !== undefined && !Array.isArray(opts.callbacks)) throw new TypeError(`${fn}: callbacks must be an array`);
     // A refit may change the shape; a failed one leaves the fitted model as it was.

@@ -15,6 +15,7 @@ import { DeviceSession, sessionBatch, sessionEmulated, sessionSpec } from './dev
 import type { Callback, CallbackModel, EpochLogs } from './callbacks.ts';
 import { Loss } from './losses.ts';
 import type { LossSpec } from './losses.ts';
+import { knownOptions, optionNames } from './options.ts';
 import { getOptimizer } from './optimizers.ts';
 import type { Optimizer, OptimizerSpec } from './optimizers.ts';
 import { Dense } from './layers/dense.ts';
@@ -76,6 +77,12 @@ export interface PredictOptions {
    */
   out?: Float32Array;
 }
+
+const COMPILE_OPTIONS = optionNames<CompileOptions>()(['loss', 'optimizer', 'metrics']);
+const FIT_OPTIONS = optionNames<FitOptions>()([
+  'epochs', 'batchSize', 'validationSplit', 'validationData', 'shuffle', 'seed', 'classWeight', 'callbacks', 'signal', 'verbose',
+]);
+const PREDICT_OPTIONS = optionNames<PredictOptions>()(['batchSize', 'out']);
 
 export interface History {
   epochs: EpochLogs[];
@@ -397,6 +404,7 @@ export abstract class TrainableModel<X> implements CallbackModel {
   /** Sets the loss, optimizer and metrics; a new compile() starts a fresh optimizer state. */
   compile(opts: CompileOptions): void {
     if (typeof opts !== 'object' || opts === null) throw new TypeError('compile: options must be an object');
+    knownOptions('compile', opts, COMPILE_OPTIONS);
     const last = this.lastLayerForCompile();
     if (!last) throw new TypeError('compile: the model has no layers');
     this.loss = new Loss(opts.loss, last instanceof Dense ? last.activation : null);
@@ -577,6 +585,7 @@ export abstract class TrainableModel<X> implements CallbackModel {
   async fit(x: X, y: Targets, opts: FitOptions<X> = {}): Promise<History> {
     const fn = 'fit';
     if (typeof opts !== 'object' || opts === null) throw new TypeError('fit: options must be an object');
+    knownOptions(fn, opts, FIT_OPTIONS);
     this.compiled(fn);
     const epochs = intOption(fn, 'epochs', opts.epochs, 1, 1);
     const batchSize = intOption(fn, 'batchSize', opts.batchSize, 32, 1);
@@ -748,7 +757,8 @@ export abstract class TrainableModel<X> implements CallbackModel {
 
   /** Loss and metrics over (x, y) in inference mode (dropout off), in batches. */
   async evaluate(x: X, y: Targets, opts: { batchSize?: number } = {}): Promise<EvaluateResult> {
-    const batchSize = intOption('evaluate', 'batchSize', opts?.batchSize, 32, 1);
+    knownOptions('evaluate', opts, ['batchSize']);
+    const batchSize = intOption('evaluate', 'batchSize', opts.batchSize, 32, 1);
     return this.evaluateData(this.data(x, y, 'evaluate'), batchSize);
   }
 
@@ -759,6 +769,7 @@ export abstract class TrainableModel<X> implements CallbackModel {
    */
   async predict(x: X, opts: PredictOptions = {}): Promise<Tensor<Float32Array>> {
     if (typeof opts !== 'object' || opts === null) throw new TypeError('predict: options must be an object');
+    knownOptions('predict', opts, PREDICT_OPTIONS);
     const batchSize = intOption('predict', 'batchSize', opts.batchSize, 32, 1);
     const given = opts.out;
     if (given !== undefined && !(given instanceof Float32Array)) {

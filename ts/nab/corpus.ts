@@ -7,6 +7,7 @@ import { isAbsolute, join } from 'node:path';
 import { csvRecords, DataFormatError } from '../models/preprocessing/csv.ts';
 import { missingDataError, readDataText } from '../models/datasets.ts';
 import type { LoadAsyncOptions } from '../models/datasets.ts';
+import { knownAsyncOptions, knownOptions, optionNames } from '../models/options.ts';
 import { offThread, withoutSignal } from '../offthread/call.ts';
 import { parseNabTime } from './time.ts';
 
@@ -86,6 +87,8 @@ export interface LoadNabOptions {
    */
   allowUnorderedTimes?: boolean;
 }
+
+const LOAD_OPTIONS = optionNames<LoadNabOptions>()(['windowsFile', 'profilesFile', 'allowUnorderedTimes']);
 
 const SERIES_FILE = /^(.+)\.csv(\.gz)?$/;
 
@@ -239,6 +242,7 @@ function seriesFiles(dataDir: string): Array<{ key: string; path: string }> {
  */
 export function loadNabCorpus(dir: string = BUNDLED_NAB, options: LoadNabOptions = {}): NabCorpus {
   if (typeof dir !== 'string' || dir === '') throw new TypeError(`loadNabCorpus: dir must be a non-empty string, got ${String(dir)}`);
+  knownOptions('loadNabCorpus', options, LOAD_OPTIONS);
   if (!isDir(dir)) throw new NabError(missingDataError('loadNabCorpus', dir)?.message ?? `NAB folder not found: ${dir}`);
   const at = (p: string) => (isAbsolute(p) ? p : join(dir, p));
   const dataDir = join(dir, 'data');
@@ -266,7 +270,8 @@ export function loadNabCorpus(dir: string = BUNDLED_NAB, options: LoadNabOptions
 }
 
 /** loadNabCorpus on a worker thread: the same corpus (its arrays moved, not copied), and the same errors as rejections. */
-export function loadNabCorpusAsync(dir?: string, options: LoadNabOptions & LoadAsyncOptions = {}): Promise<NabCorpus> {
+export async function loadNabCorpusAsync(dir?: string, options: LoadNabOptions & LoadAsyncOptions = {}): Promise<NabCorpus> {
+  knownAsyncOptions('loadNabCorpusAsync', options, LOAD_OPTIONS);
   return offThread(import.meta.url, 'loadNabCorpus', [dir, withoutSignal(options)], { signal: options?.signal, errors: [NabError, DataFormatError] });
 }
 

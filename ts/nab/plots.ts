@@ -8,6 +8,7 @@
 // to the min and max of each pixel column, so spikes stay visible and files stay small.
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.ts';
+import { knownOptions, optionNames } from '../models/options.ts';
 import type { NabCorpus, NabSeries } from './corpus.ts';
 import type { NabReport } from './score.ts';
 import { probationaryLength } from './sweep.ts';
@@ -25,6 +26,8 @@ export interface NabPlotOptions {
   /** Share of rows NAB does not score (default 0.15). */
   probationPercent?: number;
 }
+
+const PLOT_OPTIONS = optionNames<NabPlotOptions>()(['width', 'threshold', 'subtitle', 'probationPercent']);
 
 const VEGA = 'vega';
 
@@ -67,6 +70,8 @@ const round = (x: number) => Math.round(x * 1e6) / 1e6;
 
 /** The Vega spec of one series' picture (see the file comment). */
 export function nabPlotSpec(series: NabSeries, scores: ArrayLike<number>, opts: NabPlotOptions): VegaSpec {
+  if (typeof opts !== 'object' || opts === null) throw new TypeError('nabPlotSpec: options { threshold } must be an object');
+  knownOptions('nabPlotSpec', opts, PLOT_OPTIONS);
   const width = opts.width ?? 900;
   const n = series.values.length;
   if (scores.length !== n) throw new RangeError(`nabPlotSpec: ${series.key} has ${n} rows, scores has ${scores.length}`);

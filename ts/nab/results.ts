@@ -8,6 +8,7 @@ import { writeFileAtomicSync } from '../io/atomic.ts';
 import { csvRecords, DataFormatError } from '../models/preprocessing/csv.ts';
 import { readDataText } from '../models/datasets.ts';
 import type { LoadAsyncOptions } from '../models/datasets.ts';
+import { knownAsyncOptions, knownOptions, optionNames } from '../models/options.ts';
 import { offThread, withoutSignal } from '../offthread/call.ts';
 import { nabLabels, NabError } from './corpus.ts';
 import type { NabCorpus, NabSeries } from './corpus.ts';
@@ -77,6 +78,8 @@ export interface ReadNabResultsOptions {
   detector?: string;
 }
 
+const READ_OPTIONS = optionNames<ReadNabResultsOptions>()(['detector']);
+
 /**
  * Reads NAB results for the corpus' series: `dir` is either a results root holding one folder per
  * detector, or one detector's folder (named after the detector, holding category folders). Files
@@ -85,6 +88,7 @@ export interface ReadNabResultsOptions {
  */
 export function readNabResults(dir: string, corpus: NabCorpus, options: ReadNabResultsOptions = {}): Map<string, Map<string, Float64Array>> {
   if (typeof dir !== 'string' || dir === '') throw new TypeError(`readNabResults: dir must be a non-empty string, got ${String(dir)}`);
+  knownOptions('readNabResults', options, READ_OPTIONS);
   if (!isDir(dir)) throw new NabError(`results folder not found: ${dir}`);
   const categories = new Set(corpus.series.map((s) => s.category));
   const single = readdirSync(dir).some((f) => categories.has(f) && isDir(join(dir, f)));
@@ -170,9 +174,10 @@ export function writeNabResults(dir: string, detector: string, corpus: NabCorpus
 }
 
 /** readNabResults on a worker thread: the same scores (moved, not copied), and the same errors as rejections. */
-export function readNabResultsAsync(
+export async function readNabResultsAsync(
   dir: string, corpus: NabCorpus, options: ReadNabResultsOptions & LoadAsyncOptions = {},
 ): Promise<Map<string, Map<string, Float64Array>>> {
+  knownAsyncOptions('readNabResultsAsync', options, READ_OPTIONS);
   return offThread(import.meta.url, 'readNabResults', [dir, corpus, withoutSignal(options)], { signal: options?.signal, errors: RESULT_ERRORS });
 }
 

@@ -3,6 +3,7 @@
 // (or a given one), each series' raw score at that threshold, and 100 * (raw - null) / (perfect -
 // null), where null is NAB's null detector (a constant 0.5, itself swept) and perfect is tpWeight
 // per labelled window.
+import { knownOptions, optionNames } from '../models/options.ts';
 import { checkCostMatrix } from './corpus.ts';
 import type { NabCorpus, NabCostMatrix, NabSeries } from './corpus.ts';
 import {
@@ -21,6 +22,8 @@ export interface ScoreNabOptions {
   /** Share of each series that is not scored (default 0.15, NAB's). */
   probationPercent?: number;
 }
+
+const SCORE_OPTIONS = optionNames<ScoreNabOptions>()(['profiles', 'threshold', 'probationPercent']);
 
 export interface NabCounts {
   tp: number;
@@ -264,6 +267,7 @@ export function scoreNab(corpus: NabCorpus, scores: NabScores, options: ScoreNab
   const fn = 'scoreNab';
   checkCorpus(fn, corpus);
   if (options === null || typeof options !== 'object') throw new TypeError(`${fn}: options must be an object`);
+  knownOptions(fn, options, SCORE_OPTIONS);
   const probationPercent = options.probationPercent ?? NAB_PROBATION_PERCENT;
   checkProbation(fn, probationPercent);
   const profiles = resolveProfiles(fn, corpus, options.profiles);

@@ -39,7 +39,7 @@ export const creditcardAutoencoder: TabularExperiment = {
   model: 'Autoencoder(29 -> 15 relu -> 29 linear, Adam 1e-3, batch 32, 100 epochs) on V1..V28 and Amount z-scored; score = mean squared reconstruction error; threshold = 0.99 quantile of training scores',
   defaultSeed: 42,
   randomised: true,
-  prepare(opts: PrepareOptions): PreparedData {
+  prepare(opts: PrepareOptions): Promise<PreparedData> {
     return creditcardSplit(opts, [...CREDITCARD_PCA, 'Amount']);
   },
   detector: async (seed) => simple(seed) as Detector<TabularInput>,

@@ -54,7 +54,7 @@ export const creditcardRbm: TabularExperiment = {
     `score = mean over the ${CREDITCARD_RBM_MEMBERS} RBMs (book: one) of the mean-field reconstruction error (book: free energy); weight decay 1e-4 (vigil's default: the book gives none); threshold = 0.99 quantile of training scores`,
   defaultSeed: 42,
   randomised: true,
-  prepare(opts: PrepareOptions): PreparedData {
+  prepare(opts: PrepareOptions): Promise<PreparedData> {
     return creditcardSplit(opts, CREDITCARD_PCA, false);
   },
   detector: async (seed, trainRows) => new RbmEnsemble({

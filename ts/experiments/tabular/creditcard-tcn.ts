@@ -33,8 +33,9 @@
 // as Keras' validation_data (shown, not used to select). Its repository has no ED-TCN code.
 import type { EpochLogs } from '../../models/callbacks.ts';
 import { binaryCounts, binaryMetrics } from '../../models/metrics.ts';
+import { knownOptions, optionNames } from '../../models/options.ts';
 import { trainTestSplit } from '../../models/preprocessing/split.ts';
-import { CREDITCARD_COLUMNS, loadCreditcard } from '../../models/tabular_datasets.ts';
+import { CREDITCARD_COLUMNS, loadCreditcardAsync } from '../../models/tabular_datasets.ts';
 import type { CreditcardDataset } from '../../models/tabular_datasets.ts';
 import { TcnClassifier } from '../../models/tcn_models.ts';
 import type { TcnClassifierOptions, TcnKind } from '../../models/tcn_models.ts';
@@ -90,6 +91,10 @@ export interface CreditcardTcnOptions {
   onEpochEnd?(kind: TcnKind, epoch: number, logs: EpochLogs): void;
 }
 
+const OPTIONS = optionNames<CreditcardTcnOptions>()([
+  'dataPath', 'testPath', 'seed', 'epochs', 'kinds', 'signal', 'onStart', 'onEpochEnd',
+]);
+
 export interface Part {
   x: Tensor<Float32Array>;
   labels: Int32Array;
@@ -140,12 +145,12 @@ export function bookScaling(fit: Tensor<Float32Array>, ...xs: Tensor<Float32Arra
 
 const count = (p: Part) => `${p.labels.length} rows (${p.labels.reduce((a, b) => a + b, 0)} frauds)`;
 
-function prepare(opts: CreditcardTcnOptions, seed: number): { train: Part; test: Part; describe: string } {
-  const d = loadCreditcard(opts.dataPath);
+async function prepare(opts: CreditcardTcnOptions, seed: number): Promise<{ train: Part; test: Part; describe: string }> {
+  const d = await loadCreditcardAsync(opts.dataPath, { signal: opts.signal });
   const n = d.labels.length;
   const all = Int32Array.from(d.labels.keys());
   if (opts.testPath !== undefined) {
-    const t = loadCreditcard(opts.testPath);
+    const t = await loadCreditcardAsync(opts.testPath, { signal: opts.signal });
     const train = sequences(d, all);
     const test = sequences(t, Int32Array.from(t.labels.keys()));
     return { train, test, describe: `train on all ${count(train)} of the data, test on ${opts.testPath}: ${count(test)}` };
@@ -158,13 +163,14 @@ function prepare(opts: CreditcardTcnOptions, seed: number): { train: Part; test:
 
 /** Fits both models on one split and reports each on the test rows (one TabularReport per model). */
 export async function runCreditcardTcn(opts: CreditcardTcnOptions = {}): Promise<TabularReport[]> {
+  knownOptions('runCreditcardTcn', opts, OPTIONS);
   const seed = opts.seed ?? 42;
   if (!Number.isInteger(seed) || seed < 0 || seed > Number.MAX_SAFE_INTEGER) throw new RangeError(`seed must be a non-negative integer, got ${seed}`);
   if (opts.epochs !== undefined && (!Number.isInteger(opts.epochs) || opts.epochs < 1)) {
     throw new RangeError(`epochs must be a positive integer, got ${opts.epochs}`);
   }
   const kinds = opts.kinds ?? CREDITCARD_TCN_VARIANTS.map((v) => v.kind);
-  const { train, test, describe } = prepare(opts, seed);
+  const { train, test, describe } = await prepare(opts, seed);
   opts.onStart?.({ experiment: CREDITCARD_TCN_ID, seed, describe, trainRows: train.labels.length, testRows: test.labels.length });
   const reports: TabularReport[] = [];
   for (const v of CREDITCARD_TCN_VARIANTS.filter((x) => kinds.includes(x.kind))) {

@@ -9,7 +9,7 @@
 // The split does not depend on the seed. Columns are z-scored with the fitted rows' statistics
 // unless `standardise` is false (creditcard-rbm: the book feeds V1..V28 as they are).
 import { StandardScaler } from '../../models/preprocessing/scalers.ts';
-import { loadCreditcard } from '../../models/tabular_datasets.ts';
+import { loadCreditcardAsync } from '../../models/tabular_datasets.ts';
 import type { CreditcardDataset } from '../../models/tabular_datasets.ts';
 import type { Tensor } from '../../models/tensor.ts';
 import type { PreparedData, PrepareOptions } from './run.ts';
@@ -36,8 +36,8 @@ function frauds(labels: ArrayLike<number>): number {
 const IDENTITY = { transform: (x: Tensor<Float32Array>) => x };
 
 /** The split of SEEDS.md's credit-card protocol on columns `features`, z-scored on the fitted rows unless `standardise` is false. */
-export function creditcardSplit({ dataPath, testPath }: PrepareOptions, features: readonly string[], standardise = true): PreparedData {
-  const d = loadCreditcard(dataPath);
+export async function creditcardSplit({ dataPath, testPath, signal }: PrepareOptions, features: readonly string[], standardise = true): Promise<PreparedData> {
+  const d = await loadCreditcardAsync(dataPath, { signal });
   const n = d.labels.length;
   const time = (i: number) => d.features.data[i * d.names.length + d.names.indexOf('Time')];
   const byTime = Int32Array.from(d.labels.keys()).sort((a, b) => time(a) - time(b) || a - b);
@@ -46,7 +46,7 @@ export function creditcardSplit({ dataPath, testPath }: PrepareOptions, features
   const scaler = standardise ? new StandardScaler().fit(pick(d, fit, features)) : IDENTITY;
   const train = scaler.transform(pick(d, fit, features));
   if (testPath !== undefined) {
-    const t = loadCreditcard(testPath);
+    const t = await loadCreditcardAsync(testPath, { signal });
     const all = Int32Array.from(t.labels.keys());
     const test = { x: scaler.transform(pick(t, all, features)), labels: t.labels };
     return { train, test, extra: {}, describe: `fit on the ${fit.length} legitimate rows of the data, scored on ${testPath}: ${t.labels.length} rows (${frauds(t.labels)} frauds)` };

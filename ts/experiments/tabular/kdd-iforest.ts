@@ -90,13 +90,13 @@ export const kddIforest: TabularExperiment = {
   model: 'IsolationForest(nEstimators 100, maxSamples 256, contamination 0.1) on duration, flag, src_bytes, dst_bytes (flag label-encoded, the others log1p); book cut: scoreSamples >= 0.69',
   defaultSeed: 42,
   randomised: true,
-  prepare({ dataPath, testPath, seed }: PrepareOptions): PreparedData {
-    const data = kddHttp(dataPath);
+  async prepare({ dataPath, testPath, seed, signal }: PrepareOptions): Promise<PreparedData> {
+    const data = await kddHttp(dataPath, signal);
     const n = data.rows.length;
     if (testPath !== undefined) {
       const fit = atFullSetShare(data.labels, permutation(n, seed));
       const { features, train } = kddFit(data, fit, 'basic');
-      const test = kddTable(features, kddHttp(testPath));
+      const test = kddTable(features, await kddHttp(testPath, signal));
       return { train, test, extra: {}, describe: `fit on ${countLine(takeRows(data.labels, fit))} of the data, scored on ${testPath}: ${countLine(test.labels)}` };
     }
     const perm = permutation(n, seed);

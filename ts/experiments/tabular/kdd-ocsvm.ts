@@ -31,8 +31,8 @@ export const kddOcsvm: TabularExperiment = {
   model: "OneClassSVM(kernel rbf, gamma 'scale', nu 0.1); predict = the SVM's own boundary (scikit-learn's)",
   defaultSeed: 42,
   randomised: false,
-  prepare({ dataPath, testPath, seed }: PrepareOptions): PreparedData {
-    const data = kddHttp(dataPath);
+  async prepare({ dataPath, testPath, seed, signal }: PrepareOptions): Promise<PreparedData> {
+    const data = await kddHttp(dataPath, signal);
     const all = Int32Array.from(data.labels.keys());
     const normal = rowsWithLabel(data.labels, all, 0);
     const attacks = rowsWithLabel(data.labels, all, 1);
@@ -44,7 +44,7 @@ export const kddOcsvm: TabularExperiment = {
     const order = takeRows(normal, permutation(normal.length, seed));
     const { features, train } = kddFit(data, order.subarray(0, nTrain));
     if (testPath !== undefined) {
-      const test = kddTable(features, kddHttp(testPath));
+      const test = kddTable(features, await kddHttp(testPath, signal));
       return { train, test, extra: {}, describe: `fit on ${nTrain} normal http rows of the data, scored on ${testPath}: ${countLine(test.labels)}` };
     }
     const used = nTrain + nTest + nVal;

@@ -25,13 +25,13 @@ export const kddRbm: TabularExperiment = {
   model: 'RBM(gaussian visibles, 64 hidden, CD-1, lr 0.01, momentum 0.5, weight decay 1e-4, batch 64, 20 epochs); score = free energy; threshold = 0.99 quantile of training scores',
   defaultSeed: 42,
   randomised: true,
-  prepare({ dataPath, testPath, seed }: PrepareOptions): PreparedData {
-    const data = kddHttp(dataPath);
+  async prepare({ dataPath, testPath, seed, signal }: PrepareOptions): Promise<PreparedData> {
+    const data = await kddHttp(dataPath, signal);
     const all = Int32Array.from(data.labels.keys());
     if (testPath !== undefined) {
       const normal = rowsWithLabel(data.labels, all, 0);
       const { features, train } = kddFit(data, normal);
-      const test = kddTable(features, kddHttp(testPath));
+      const test = kddTable(features, await kddHttp(testPath, signal));
       return { train, test, extra: {}, describe: `fit on the ${normal.length} normal http rows of the data, scored on ${testPath}: ${countLine(test.labels)}` };
     }
     const s = trainTestSplit(data.rows.length, { testSize: TEST_SHARE, seed, stratify: data.labels });

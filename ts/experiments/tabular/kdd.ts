@@ -23,7 +23,7 @@
 import type { Cell } from '../../models/preprocessing/encoders.ts';
 import { takeRows } from '../../models/preprocessing/split.ts';
 import { TabularPipeline } from '../../models/preprocessing/tabular_pipeline.ts';
-import { KDD_CATEGORICAL, readKdd } from '../../models/tabular_datasets.ts';
+import { KDD_CATEGORICAL, readKddAsync } from '../../models/tabular_datasets.ts';
 import type { KddRecords } from '../../models/tabular_datasets.ts';
 import type { Tensor } from '../../models/tensor.ts';
 import type { LabelledTable } from './run.ts';
@@ -43,9 +43,9 @@ export const KDD_BASIC_HTTP: readonly string[] = ['duration', 'flag', 'src_bytes
  */
 export type KddFeatureSet = 'all' | 'basic' | 'http3';
 
-/** The http rows of a KDD file (the bundled 10% set by default). */
-export function kddHttp(path?: string): KddRecords {
-  return readKdd(path, { service: KDD_SERVICE });
+/** The http rows of a KDD file (the bundled 10% set by default), read on a worker thread. */
+export function kddHttp(path?: string, signal?: AbortSignal): Promise<KddRecords> {
+  return readKddAsync(path, { service: KDD_SERVICE, signal });
 }
 
 /** The unfitted pipeline of a feature set for rows with these column names. */

@@ -34,6 +34,8 @@ export interface PrepareOptions {
   testPath?: string;
   /** Seed of the split (and the model). */
   seed: number;
+  /** Stops the file reads (they run on a worker thread). */
+  signal?: AbortSignal;
 }
 
 /** One figure the book published and ours next to it. */
@@ -54,7 +56,8 @@ export interface TabularExperiment {
   defaultSeed: number;
   /** Whether the detector draws random numbers (several seeds then show its spread). */
   randomised: boolean;
-  prepare(opts: PrepareOptions): PreparedData;
+  /** Reads the data (off the event loop) and splits it. */
+  prepare(opts: PrepareOptions): Promise<PreparedData>;
   /** The detector, unfitted; `trainRows` is the number of rows it will be fitted on (a protocol may size its training by it). */
   detector(seed: number, trainRows: number): Promise<Detector<TabularInput>>;
   /** Passes over the training rows per fit (epochs), for samples per second. */
@@ -109,13 +112,15 @@ export async function runTabular(exp: TabularExperiment, opts: TabularRunOptions
   for (const [name, v] of [['seed', seed], ['splitSeed', splitSeed]] as const) {
     if (!Number.isInteger(v) || v < 0 || v > Number.MAX_SAFE_INTEGER) throw new RangeError(`${name} must be a non-negative integer, got ${v}`);
   }
-  const data = exp.prepare({ dataPath: opts.dataPath, testPath: opts.testPath, seed: splitSeed });
+  const data = await exp.prepare({ dataPath: opts.dataPath, testPath: opts.testPath, seed: splitSeed, signal: opts.signal });
   const trainRows = data.train.shape[0];
   const det = await exp.detector(seed, trainRows);
   const testRows = data.test.x.shape[0];
   opts.onStart?.({ experiment: exp.id, seed, splitSeed, describe: data.describe, trainRows, testRows });
   const t0 = performance.now();
-  await det.fit(data.train, { signal: opts.signal, onProgress: opts.onProgress, onEpochEnd: opts.onEpochEnd } as DetectorFitOptions);
+  // onEpochEnd goes only to the detectors that train in epochs (RBM, autoencoders): fit refuses options it does not know.
+  const onEpochEnd = opts.onEpochEnd && det.fitOptionNames.includes('onEpochEnd') ? { onEpochEnd: opts.onEpochEnd } : {};
+  await det.fit(data.train, { signal: opts.signal, onProgress: opts.onProgress, ...onEpochEnd } as DetectorFitOptions);
   const trainSeconds = (performance.now() - t0) / 1000;
   const t1 = performance.now();
   const scores = await det.scoreSamples(data.test.x);

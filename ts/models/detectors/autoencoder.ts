@@ -7,7 +7,9 @@ import type { Layer } from '../layers/layer.ts';
 import { registerDetector } from './detector.ts';
 import type { Detector, JSONObject } from './detector.ts';
 import { DenseAutoencoder, int, nonNegative } from './dense_autoencoder.ts';
+import { DENSE_AUTOENCODER_OPTIONS } from './dense_autoencoder.ts';
 import type { DenseAutoencoderOptions } from './dense_autoencoder.ts';
+import { knownOptions, optionNames } from '../options.ts';
 
 export interface AutoencoderOptions extends DenseAutoencoderOptions {
   /** Units of the code (default: half the features, rounded up). */
@@ -17,6 +19,7 @@ export interface AutoencoderOptions extends DenseAutoencoderOptions {
 }
 
 const FN = 'Autoencoder';
+const OPTIONS = optionNames<AutoencoderOptions>()([...DENSE_AUTOENCODER_OPTIONS, 'encoding', 'l1']);
 
 export class Autoencoder extends DenseAutoencoder {
   readonly modelType = 'Autoencoder';
@@ -25,6 +28,7 @@ export class Autoencoder extends DenseAutoencoder {
   readonly l1: number;
 
   constructor(opts: AutoencoderOptions = {}) {
+    knownOptions(FN, opts, OPTIONS);
     super(FN, opts);
     this.encoding = opts.encoding === undefined ? null : int(FN, 'encoding', opts.encoding, 1, 1, 1 << 16);
     this.l1 = nonNegative(FN, 'l1', opts.l1, 0);

@@ -18,11 +18,12 @@ import type { Layer } from '../layers/layer.ts';
 import { GaussianNoise } from '../layers/noise.ts';
 import { Sequential } from '../sequential.ts';
 import type { Tensor } from '../tensor.ts';
-import { Detector, preprocessed } from './detector.ts';
+import { optionNames } from '../options.ts';
+import { Detector, DETECTOR_FIT_OPTIONS, preprocessed } from './detector.ts';
 import type { DetectorFitOptions, DetectorState, JSONObject, RawRows } from './detector.ts';
 import { toMatrix } from './matrix.ts';
 import type { Matrix, TabularInput } from './matrix.ts';
-import { thresholdConfig } from './threshold.ts';
+import { THRESHOLD_OPTIONS, thresholdConfig } from './threshold.ts';
 import type { ThresholdOptions } from './threshold.ts';
 
 /**
@@ -62,6 +63,10 @@ export interface DenseAutoencoderOptions extends ThresholdOptions {
   seed?: number;
 }
 
+export const DENSE_AUTOENCODER_OPTIONS = optionNames<DenseAutoencoderOptions>()([
+  'hidden', 'activation', 'outputActivation', 'noise', 'epochs', 'batchSize', 'learningRate', 'seed', ...THRESHOLD_OPTIONS,
+]);
+
 /** The checked shared options, defaults filled in. */
 export interface DenseAutoencoderConfig {
   hidden: number[];
@@ -84,6 +89,8 @@ export interface AutoencoderFitOptions extends DetectorFitOptions {
   /** Called after each epoch (0-based), before onProgress. */
   onEpochEnd?: (epoch: number, logs: AutoencoderEpoch) => void;
 }
+
+const FIT_OPTIONS = optionNames<AutoencoderFitOptions>()([...DETECTOR_FIT_OPTIONS, 'onEpochEnd']);
 
 export function int(fn: string, name: string, v: unknown, dflt: number, min: number, max = 1 << 20): number {
   if (v === undefined) return dflt;
@@ -135,6 +142,9 @@ export abstract class DenseAutoencoder extends Detector<TabularInput> {
   /** Each training epoch of the last fit. */
   history: AutoencoderEpoch[] = [];
 
+  override readonly fitOptionNames: readonly string[] = FIT_OPTIONS;
+
+  /** The subclass checks its option names (DENSE_AUTOENCODER_OPTIONS and its own) first. */
   protected constructor(fn: string, opts: DenseAutoencoderOptions) {
     super(fn, opts);
     this.config = denseAutoencoderConfig(fn, opts);

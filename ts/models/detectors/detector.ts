@@ -29,6 +29,7 @@ import { detectorModel } from '../stream/models.ts';
 import type { DetectorStreamOptions } from '../stream/models.ts';
 import type { StreamInput } from '../stream/source.ts';
 import type { TabularInput } from './matrix.ts';
+import { knownOptions, optionNames } from '../options.ts';
 import { thresholdFor, thresholdRule } from './threshold.ts';
 import type { ThresholdOptions, ThresholdRule } from './threshold.ts';
 
@@ -43,6 +44,8 @@ export interface DetectorFitOptions {
   /** Called as training advances: `done` of `total` units (trees, epochs, ...). */
   onProgress?: (done: number, total: number) => void;
 }
+
+export const DETECTOR_FIT_OPTIONS = optionNames<DetectorFitOptions>()(['signal', 'onProgress']);
 
 /** What a detector writes into its model file. */
 export interface DetectorState {
@@ -76,6 +79,8 @@ export abstract class Detector<X> {
   readonly thresholdRule: ThresholdRule;
   #threshold: number | null = null;
   #preprocessing: TabularPipeline | null = null;
+  /** The option names fit() takes (it refuses others): a subclass with fit options of its own (onEpochEnd) lists them all. */
+  readonly fitOptionNames: readonly string[] = DETECTOR_FIT_OPTIONS;
 
   /** `autoThreshold`: the fixed threshold of contamination 'auto', for detectors whose scores have one. */
   constructor(fn: string, opts: ThresholdOptions, autoThreshold?: number) {
@@ -122,6 +127,7 @@ export abstract class Detector<X> {
   async fit(x: X | RawRows, opts: DetectorFitOptions = {}): Promise<this> {
     const fn = `${this.modelType}.fit`;
     if (typeof opts !== 'object' || opts === null) throw new TypeError(`${fn}: options must be an object`);
+    knownOptions(fn, opts, this.fitOptionNames);
     if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw new TypeError(`${fn}: signal must be an AbortSignal`);
     if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function') throw new TypeError(`${fn}: onProgress must be a function`);
     opts.signal?.throwIfAborted();

@@ -28,7 +28,8 @@ import { Detector, preprocessed, registerDetector } from './detector.ts';
 import type { DetectorFitOptions, DetectorState, JSONObject, RawRows } from './detector.ts';
 import { toMatrix } from './matrix.ts';
 import type { Matrix, TabularInput } from './matrix.ts';
-import { thresholdConfig } from './threshold.ts';
+import { knownOptions, optionNames } from '../options.ts';
+import { THRESHOLD_OPTIONS, thresholdConfig } from './threshold.ts';
 import type { ThresholdOptions } from './threshold.ts';
 
 export interface IsolationForestOptions extends ThresholdOptions {
@@ -65,6 +66,9 @@ export interface IsolationForestOptions extends ThresholdOptions {
 }
 
 const FN = 'IsolationForest';
+const OPTIONS = optionNames<IsolationForestOptions>()([
+  'nEstimators', 'maxSamples', 'maxFeatures', 'bootstrap', 'seed', 'extensionLevel', 'device', ...THRESHOLD_OPTIONS,
+]);
 /** contamination 'auto': scikit-learn's offset_ = -0.5. */
 const AUTO_THRESHOLD = 0.5;
 const MAX_SEED = 2 ** 53 - 1;
@@ -105,6 +109,7 @@ export class IsolationForest extends Detector<TabularInput> {
 
   constructor(opts: IsolationForestOptions = {}) {
     super(FN, opts, AUTO_THRESHOLD);
+    knownOptions(FN, opts, OPTIONS);
     this.nEstimators = positiveInt('nEstimators', opts.nEstimators, 100);
     const ms = opts.maxSamples ?? 'auto';
     this.maxSamples = ms === 'auto' ? ms : shareOrCount('maxSamples', ms);

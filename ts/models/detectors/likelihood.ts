@@ -17,6 +17,8 @@
 //
 // Each score depends only on the raw scores up to its step.
 
+import { knownOptions, optionNames } from '../options.ts';
+
 export interface AnomalyLikelihoodOptions {
   /** Steps averaged (default 10, nupic's). */
   averagingWindow?: number;
@@ -37,6 +39,10 @@ export interface AnomalyLikelihoodOptions {
 }
 
 export type AnomalyLikelihoodConfig = Required<AnomalyLikelihoodOptions>;
+
+export const LIKELIHOOD_OPTIONS = optionNames<AnomalyLikelihoodOptions>()([
+  'averagingWindow', 'historyWindow', 'minSamples', 'reestimateEvery', 'minMean', 'minStd', 'redZone', 'yellowZone',
+]);
 
 const LOG_FLOOR = 1e-10;
 
@@ -112,6 +118,7 @@ export class AnomalyLikelihood {
   steps = 0;
 
   constructor(opts: AnomalyLikelihoodOptions = {}) {
+    knownOptions('AnomalyLikelihood', opts, LIKELIHOOD_OPTIONS);
     this.config = likelihoodConfig('AnomalyLikelihood', opts);
     this.recent = new Float64Array(this.config.averagingWindow);
     this.history = new Float64Array(this.config.historyWindow);

@@ -20,7 +20,8 @@ import type { StepReduce } from '../preprocessing/windows.ts';
 import type { Tensor } from '../tensor.ts';
 import { registerDetector } from './detector.ts';
 import type { JSONObject } from './detector.ts';
-import { lstmEncoder, lstmSeriesConfig } from './lstm_series.ts';
+import { knownOptions, optionNames } from '../options.ts';
+import { LSTM_SERIES_OPTIONS, lstmEncoder, lstmSeriesConfig } from './lstm_series.ts';
 import type { LstmSeriesConfig, LstmSeriesOptions } from './lstm_series.ts';
 import type { Series } from './series.ts';
 import { WindowModelDetector } from './window_model.ts';
@@ -30,12 +31,15 @@ export interface LstmAutoencoderOptions extends LstmSeriesOptions {
   reduce?: StepReduce;
 }
 
+const OPTIONS = optionNames<LstmAutoencoderOptions>()([...LSTM_SERIES_OPTIONS, 'reduce']);
+
 export class LstmAutoencoder extends WindowModelDetector<LstmSeriesConfig> {
   readonly modelType = 'LstmAutoencoder';
   readonly reduce: StepReduce;
 
   constructor(opts: LstmAutoencoderOptions = {}) {
     if (typeof opts !== 'object' || opts === null) throw new TypeError('LstmAutoencoder: options must be an object');
+    knownOptions('LstmAutoencoder', opts, OPTIONS);
     super('LstmAutoencoder', opts, lstmSeriesConfig('LstmAutoencoder', opts));
     const r = opts.reduce ?? 'last';
     if (r !== 'last' && r !== 'mean' && r !== 'max') {

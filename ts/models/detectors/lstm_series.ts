@@ -2,13 +2,16 @@
 // model's, and the layer that reads a window.
 import type { Layer } from '../layers/layer.ts';
 import { LSTM } from '../layers/lstm.ts';
-import { int, windowModelConfig } from './window_model.ts';
+import { optionNames } from '../options.ts';
+import { int, WINDOW_MODEL_OPTIONS, windowModelConfig } from './window_model.ts';
 import type { WindowModelConfig, WindowModelOptions } from './window_model.ts';
 
 export interface LstmSeriesOptions extends WindowModelOptions {
   /** LSTM units (default 64). */
   units?: number;
 }
+
+export const LSTM_SERIES_OPTIONS = optionNames<LstmSeriesOptions>()([...WINDOW_MODEL_OPTIONS, 'units']);
 
 export type LstmSeriesConfig = WindowModelConfig & { units: number };
 

@@ -20,7 +20,8 @@ import { Detector, preprocessed, registerDetector } from './detector.ts';
 import type { DetectorFitOptions, DetectorState, JSONObject, RawRows } from './detector.ts';
 import { toMatrix } from './matrix.ts';
 import type { Matrix, TabularInput } from './matrix.ts';
-import { thresholdConfig } from './threshold.ts';
+import { knownOptions, optionNames } from '../options.ts';
+import { THRESHOLD_OPTIONS, thresholdConfig } from './threshold.ts';
 import type { ThresholdOptions } from './threshold.ts';
 
 export interface OneClassSVMOptions extends ThresholdOptions {
@@ -57,6 +58,10 @@ export interface OneClassSVMOptions extends ThresholdOptions {
    */
   device?: Device;
 }
+
+const OPTIONS = optionNames<OneClassSVMOptions>()([
+  'kernel', 'gamma', 'degree', 'coef0', 'nu', 'tol', 'cacheSize', 'maxIter', 'shrinking', 'threshold', 'device', ...THRESHOLD_OPTIONS,
+]);
 
 const FN = 'OneClassSVM';
 const KERNELS: readonly SvmKernelName[] = ['linear', 'poly', 'rbf', 'sigmoid'];
@@ -117,6 +122,7 @@ export class OneClassSVM extends Detector<TabularInput> {
       }
     }
     super(FN, opts);
+    knownOptions(FN, opts, OPTIONS);
     const kernel = opts.kernel ?? 'rbf';
     if (!KERNELS.includes(kernel)) throw new RangeError(`${FN}: kernel must be one of ${KERNELS.join(', ')}, got ${JSON.stringify(kernel)}`);
     this.kernel = kernel;

@@ -11,18 +11,22 @@
 // Scoring a block of steps at once with a fixed model gives the numbers a step-by-step loop
 // would, at a fraction of the cost.
 import { NAN_HINT } from '../preprocessing/windows.ts';
-import { AnomalyLikelihood, likelihoodConfig } from './likelihood.ts';
+import { knownOptions, optionNames } from '../options.ts';
+import { AnomalyLikelihood, LIKELIHOOD_OPTIONS, likelihoodConfig } from './likelihood.ts';
 import type { AnomalyLikelihoodOptions } from './likelihood.ts';
-import { LstmForecaster } from './lstm_forecaster.ts';
+import { LSTM_FORECASTER_OPTIONS, LstmForecaster } from './lstm_forecaster.ts';
 import type { LstmForecasterOptions } from './lstm_forecaster.ts';
 import { toSeries } from './series.ts';
 import type { Series, SeriesInput } from './series.ts';
-import { TcnForecaster } from './tcn_forecaster.ts';
+import { TCN_FORECASTER_OPTIONS, TcnForecaster } from './tcn_forecaster.ts';
 import type { TcnForecasterOptions } from './tcn_forecaster.ts';
 import type { WindowForecaster } from './window_forecaster.ts';
 
 /** Options online scoring sets itself. */
-type Fixed = 'targets' | 'contamination' | 'thresholdQuantile' | 'nan';
+const FIXED = ['targets', 'contamination', 'thresholdQuantile', 'nan'] as const;
+type Fixed = (typeof FIXED)[number];
+const modelOptions = (names: readonly string[]) => ['type', ...names.filter((k) => !(FIXED as readonly string[]).includes(k))];
+const MODEL_OPTIONS = { lstm: modelOptions(LSTM_FORECASTER_OPTIONS), tcn: modelOptions(TCN_FORECASTER_OPTIONS) };
 
 /** The forecaster: `type` 'lstm' (default) or 'tcn', and that class's options. */
 export type OnlineModelOptions = ({ type?: 'lstm' } & Omit<LstmForecasterOptions, Fixed>) | ({ type: 'tcn' } & Omit<TcnForecasterOptions, Fixed>);
@@ -53,6 +57,10 @@ export interface OnlineForecastOptions {
   /** Called after each training: steps scored so far of the total. */
   onProgress?: (done: number, total: number) => void;
 }
+
+const OPTIONS = optionNames<OnlineForecastOptions>()([
+  'model', 'trainSteps', 'updateEvery', 'updateWindow', 'updateEpochs', 'likelihood', 'rangeTolerance', 'seasonalLag', 'signal', 'onProgress',
+]);
 
 export interface OnlineForecastResult {
   /** One score per step in [0, 1]. */
@@ -96,6 +104,7 @@ function positiveInt(fn: string, name: string, v: unknown): number {
 function forecaster(fn: string, model: OnlineModelOptions, targets: number[]): WindowForecaster {
   if (typeof model !== 'object' || model === null) throw new TypeError(`${fn}: model must be an object`);
   const { type = 'lstm', ...rest } = model;
+  if (type === 'lstm' || type === 'tcn') knownOptions(`${fn}: model`, model, MODEL_OPTIONS[type]);
   if (type === 'lstm') return new LstmForecaster({ ...(rest as LstmForecasterOptions), targets, nan: 'error' });
   if (type === 'tcn') return new TcnForecaster({ ...(rest as TcnForecasterOptions), targets, nan: 'error' });
   throw new RangeError(`${fn}: model.type must be 'lstm' or 'tcn', got ${JSON.stringify(type)}`);
@@ -105,6 +114,7 @@ function forecaster(fn: string, model: OnlineModelOptions, targets: number[]): W
 export async function onlineForecastScores(series: SeriesInput, opts: OnlineForecastOptions): Promise<OnlineForecastResult> {
   const fn = 'onlineForecastScores';
   if (opts === null || typeof opts !== 'object') throw new TypeError(`${fn}: options { trainSteps } must be an object`);
+  knownOptions(fn, opts, OPTIONS);
   const trainSteps = positiveInt(fn, 'trainSteps', opts.trainSteps);
   const updateEvery = opts.updateEvery ?? null;
   if (updateEvery !== null) positiveInt(fn, 'updateEvery', updateEvery);
@@ -115,6 +125,7 @@ export async function onlineForecastScores(series: SeriesInput, opts: OnlineFore
     throw new RangeError(`${fn}: rangeTolerance must be a number >= 0 or null, got ${String(tol)}`);
   }
   likelihoodConfig(fn, opts.likelihood);
+  knownOptions(`${fn}: likelihood`, opts.likelihood, LIKELIHOOD_OPTIONS);
   opts.signal?.throwIfAborted();
 
   const model = opts.model ?? {};

@@ -24,13 +24,14 @@ import type { Device } from '../../bindings/device.ts';
 import { rbmFreeEnergyAsync, rbmHiddenProbsAsync, rbmTrainEpochAsync } from '../../bindings/rbm.ts';
 import type { RbmModel, RbmVisible } from '../../bindings/rbm.ts';
 import { rbmVisibleMeansAsync } from '../../bindings/rbm.ts';
+import { knownOptions, optionNames } from '../options.ts';
 import { permutation } from '../preprocessing/split.ts';
 import type { Tensor } from '../tensor.ts';
-import { Detector, preprocessed, registerDetector } from './detector.ts';
+import { Detector, DETECTOR_FIT_OPTIONS, preprocessed, registerDetector } from './detector.ts';
 import type { DetectorFitOptions, DetectorState, JSONObject, RawRows } from './detector.ts';
 import { toMatrix } from './matrix.ts';
 import type { Matrix, TabularInput } from './matrix.ts';
-import { thresholdConfig } from './threshold.ts';
+import { THRESHOLD_OPTIONS, thresholdConfig } from './threshold.ts';
 import type { ThresholdOptions } from './threshold.ts';
 
 /** What scoreSamples returns: the free energy, or the mean-field reconstruction error. */
@@ -87,7 +88,11 @@ const DEFAULTS = {
   weightDecay: 1e-4, batchSize: 64, epochs: 20, seed: 0, scoring: 'freeEnergy' as RbmScoring,
 };
 
-const OPTION_NAMES = new Set([...Object.keys(DEFAULTS), 'contamination', 'thresholdQuantile', 'device']);
+export const RBM_OPTIONS = optionNames<RBMOptions>()([
+  'hiddenUnits', 'visible', 'gibbsSteps', 'persistent', 'learningRate', 'momentum', 'weightDecay', 'batchSize', 'epochs', 'seed', 'scoring',
+  'device', ...THRESHOLD_OPTIONS,
+]);
+export const RBM_FIT_OPTIONS = optionNames<RBMFitOptions>()([...DETECTOR_FIT_OPTIONS, 'onEpochEnd']);
 
 // The streams initialisation and shuffling draw from; the kernels' batch streams start at 2^52.
 const INIT_STREAM = 0;
@@ -126,12 +131,12 @@ export class RBM extends Detector<TabularInput> {
   history: RBMEpoch[] = [];
   /** Where scoring runs (see RBMOptions.device); may be changed at any time. */
   device: Device;
+  override readonly fitOptionNames: readonly string[] = RBM_FIT_OPTIONS;
 
   constructor(opts: RBMOptions = {}) {
     super('RBM', opts);
     const fn = 'RBM';
-    const unknown = Object.keys(opts).find((k) => !OPTION_NAMES.has(k));
-    if (unknown !== undefined) throw new TypeError(`${fn}: unknown option '${unknown}' (options: ${[...OPTION_NAMES].join(', ')})`);
+    knownOptions(fn, opts, RBM_OPTIONS);
     const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) };
     this.hiddenUnits = int(fn, 'hiddenUnits', o.hiddenUnits, 1, 1 << 20);
     if (o.visible !== 'gaussian' && o.visible !== 'bernoulli') {

@@ -17,7 +17,8 @@ import { Detector, registerDetector } from './detector.ts';
 import type { DetectorState, JSONObject, RawRows } from './detector.ts';
 import { toMatrix } from './matrix.ts';
 import type { TabularInput } from './matrix.ts';
-import { int, RBM, restoreRbm } from './rbm.ts';
+import { knownOptions, optionNames } from '../options.ts';
+import { int, RBM, RBM_FIT_OPTIONS, RBM_OPTIONS, restoreRbm } from './rbm.ts';
 import type { RBMFitOptions, RBMOptions, RbmScoring } from './rbm.ts';
 import { thresholdConfig } from './threshold.ts';
 import type { Tensor } from '../tensor.ts';
@@ -29,6 +30,7 @@ export interface RbmEnsembleOptions extends RBMOptions {
 
 const FN = 'RbmEnsemble';
 const MAX_MEMBERS = 1000;
+const OPTIONS = optionNames<RbmEnsembleOptions>()(['members', ...RBM_OPTIONS]);
 /** The options that are the ensemble's own rather than its members'. */
 const OWN = new Set(['members', 'seed', 'contamination', 'thresholdQuantile']);
 
@@ -44,7 +46,7 @@ function member(o: RBMOptions): RBM {
   } catch (err) {
     if (err instanceof TypeError || err instanceof RangeError) {
       const E = err instanceof TypeError ? TypeError : RangeError;
-      throw new E(err.message.replace(/^RBM:/, `${FN}:`).replace(/\(options: /, '(options: members, '));
+      throw new E(err.message.replace(/^RBM:/, `${FN}:`));
     }
     throw err;
   }
@@ -59,9 +61,11 @@ export class RbmEnsemble extends Detector<TabularInput> {
   /** The fitted members, member i with seed seed·members + i; empty before fit. */
   rbms: RBM[] = [];
   #device: Device;
+  override readonly fitOptionNames: readonly string[] = RBM_FIT_OPTIONS;
 
   constructor(opts: RbmEnsembleOptions = {}) {
     super(FN, opts);
+    knownOptions(FN, opts, OPTIONS);
     const o = opts as RbmEnsembleOptions;
     const k = int(FN, 'members', o.members ?? 5, 1, MAX_MEMBERS);
     const s = o.seed ?? 0;

@@ -12,7 +12,8 @@
 import type { Layer } from '../layers/layer.ts';
 import { TCN } from '../layers/tcn.ts';
 import { registerDetector } from './detector.ts';
-import { WindowForecaster } from './window_forecaster.ts';
+import { knownOptions, optionNames } from '../options.ts';
+import { WINDOW_FORECASTER_OPTIONS, WindowForecaster } from './window_forecaster.ts';
 import type { WindowForecasterOptions } from './window_forecaster.ts';
 import { int, windowModelConfig } from './window_model.ts';
 import type { WindowModelConfig } from './window_model.ts';
@@ -31,9 +32,11 @@ export interface TcnForecasterOptions extends WindowForecasterOptions {
 export type TcnForecasterConfig = WindowModelConfig & { filters: number; kernelSize: number; dilations: number[]; skipConnections: boolean };
 
 const FN = 'TcnForecaster';
+export const TCN_FORECASTER_OPTIONS = optionNames<TcnForecasterOptions>()([...WINDOW_FORECASTER_OPTIONS, 'filters', 'kernelSize', 'dilations', 'skipConnections']);
 
 function tcnConfig(o: TcnForecasterOptions): TcnForecasterConfig {
   if (typeof o !== 'object' || o === null) throw new TypeError(`${FN}: options must be an object`);
+  knownOptions(FN, o, TCN_FORECASTER_OPTIONS);
   const d = o.dilations ?? [1, 2, 4, 8];
   if (!Array.isArray(d) || d.length === 0) throw new TypeError(`${FN}: dilations must be a non-empty array of positive integers`);
   const dilations = d.map((v, i) => int(FN, `dilations[${i}]`, v, 1, 1, 1 << 16));

@@ -13,11 +13,14 @@
 // Quantiles interpolate linearly between order statistics (numpy's default, which scikit-learn
 // uses), so thresholds compare one to one with theirs.
 import type { ConfigValue } from '../layers/layer.ts';
+import { optionNames } from '../options.ts';
 
 export interface ThresholdOptions {
   contamination?: number | 'auto';
   thresholdQuantile?: number;
 }
+
+export const THRESHOLD_OPTIONS = optionNames<ThresholdOptions>()(['contamination', 'thresholdQuantile']);
 
 export type ThresholdRule =
   | { kind: 'contamination'; value: number }

@@ -17,7 +17,9 @@ import { Sampling } from '../layers/sampling.ts';
 import { registerDetector } from './detector.ts';
 import type { Detector, JSONObject } from './detector.ts';
 import { DenseAutoencoder, int, nonNegative } from './dense_autoencoder.ts';
+import { DENSE_AUTOENCODER_OPTIONS } from './dense_autoencoder.ts';
 import type { DenseAutoencoderOptions } from './dense_autoencoder.ts';
+import { knownOptions, optionNames } from '../options.ts';
 
 export interface VariationalAutoencoderOptions extends DenseAutoencoderOptions {
   /** Latent units (default 2). */
@@ -27,6 +29,7 @@ export interface VariationalAutoencoderOptions extends DenseAutoencoderOptions {
 }
 
 const FN = 'VariationalAutoencoder';
+const OPTIONS = optionNames<VariationalAutoencoderOptions>()([...DENSE_AUTOENCODER_OPTIONS, 'latent', 'klWeight']);
 
 export class VariationalAutoencoder extends DenseAutoencoder {
   readonly modelType = 'VariationalAutoencoder';
@@ -35,6 +38,7 @@ export class VariationalAutoencoder extends DenseAutoencoder {
   readonly klWeight: number | null;
 
   constructor(opts: VariationalAutoencoderOptions = {}) {
+    knownOptions(FN, opts, OPTIONS);
     super(FN, opts);
     this.latent = int(FN, 'latent', opts.latent, 2, 1, 1 << 15);
     this.klWeight = opts.klWeight === undefined ? null : nonNegative(FN, 'klWeight', opts.klWeight, 0);

@@ -15,7 +15,8 @@ import { slidingWindows } from '../preprocessing/windows.ts';
 import type { Tensor } from '../tensor.ts';
 import type { JSONObject } from './detector.ts';
 import type { Series } from './series.ts';
-import { WindowModelDetector } from './window_model.ts';
+import { optionNames } from '../options.ts';
+import { WINDOW_MODEL_OPTIONS, WindowModelDetector } from './window_model.ts';
 import type { WindowModelConfig, WindowModelOptions } from './window_model.ts';
 
 export interface WindowForecasterOptions extends WindowModelOptions {
@@ -27,6 +28,8 @@ export interface WindowForecasterOptions extends WindowModelOptions {
    */
   targets?: number[] | null;
 }
+
+export const WINDOW_FORECASTER_OPTIONS = optionNames<WindowForecasterOptions>()([...WINDOW_MODEL_OPTIONS, 'horizon', 'targets']);
 
 export abstract class WindowForecaster<C extends WindowModelConfig = WindowModelConfig> extends WindowModelDetector<C> {
   readonly horizon: number;

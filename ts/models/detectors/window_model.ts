@@ -11,11 +11,12 @@ import type { ConfigValue, Layer } from '../layers/layer.ts';
 import { MinMaxScaler, StandardScaler } from '../preprocessing/scalers.ts';
 import { Sequential } from '../sequential.ts';
 import type { Tensor } from '../tensor.ts';
-import { Detector } from './detector.ts';
+import { knownOptions, optionNames } from '../options.ts';
+import { Detector, DETECTOR_FIT_OPTIONS } from './detector.ts';
 import type { DetectorFitOptions, DetectorState, JSONObject } from './detector.ts';
 import { toSeries } from './series.ts';
 import type { Series, SeriesInput } from './series.ts';
-import { thresholdConfig } from './threshold.ts';
+import { THRESHOLD_OPTIONS, thresholdConfig } from './threshold.ts';
 import type { ThresholdOptions } from './threshold.ts';
 
 export type ScalerName = 'minmax' | 'standard';
@@ -41,6 +42,10 @@ export interface WindowModelOptions extends ThresholdOptions {
   seed?: number;
 }
 
+export const WINDOW_MODEL_OPTIONS = optionNames<WindowModelOptions>()([
+  'window', 'dropout', 'epochs', 'batchSize', 'learningRate', 'loss', 'scaler', 'nan', 'seed', ...THRESHOLD_OPTIONS,
+]);
+
 /** The checked options, every default filled in. */
 export type WindowModelConfig = Required<Omit<WindowModelOptions, keyof ThresholdOptions>>;
 
@@ -48,6 +53,8 @@ export interface PartialFitOptions extends DetectorFitOptions {
   /** Epochs over the new series (default: the detector's epochs). */
   epochs?: number;
 }
+
+const PARTIAL_FIT_OPTIONS = optionNames<PartialFitOptions>()([...DETECTOR_FIT_OPTIONS, 'epochs']);
 
 export function int(fn: string, name: string, v: unknown, dflt: number, min: number, max = 1 << 20): number {
   if (v === undefined) return dflt;
@@ -94,7 +101,7 @@ export abstract class WindowModelDetector<C extends WindowModelConfig = WindowMo
   /** Features per step of the training series (0 before fit()). */
   features = 0;
 
-  /** `config`: windowModelConfig(fn, opts) and the subclass's own checked options. */
+  /** `config`: windowModelConfig(fn, opts) and the subclass's own checked options; the subclass checks its option names first. */
   protected constructor(fn: string, opts: WindowModelOptions, config: C) {
     super(fn, opts);
     this.config = config;
@@ -184,6 +191,7 @@ export abstract class WindowModelDetector<C extends WindowModelConfig = WindowMo
     const fn = `${this.modelType}.partialFit`;
     this.requireFitted('partialFit');
     if (typeof opts !== 'object' || opts === null) throw new TypeError(`${fn}: options must be an object`);
+    knownOptions(fn, opts, PARTIAL_FIT_OPTIONS);
     if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw new TypeError(`${fn}: signal must be an AbortSignal`);
     if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function') throw new TypeError(`${fn}: onProgress must be a function`);
     const epochs = int(fn, 'epochs', opts.epochs, this.config.epochs, 1, 1 << 16);

@@ -7,6 +7,9 @@
 // added to the incoming gradient in backward(), and regularize() only reports the value.
 import { Buffers, Layer, options, regularizerOption } from './layer.ts';
 import type { CallContext, Flow, Regularizer, Shape } from './layer.ts';
+import { optionNames } from '../options.ts';
+
+const OPTIONS = optionNames<Regularizer>()(['l1', 'l2']);
 
 export class ActivityRegularization extends Layer {
   readonly className = 'ActivityRegularization';
@@ -18,7 +21,7 @@ export class ActivityRegularization extends Layer {
 
   constructor(opts?: Regularizer) {
     super(null);
-    const o = options<Regularizer>('ActivityRegularization', opts);
+    const o = options<Regularizer>('ActivityRegularization', opts, OPTIONS);
     const r = regularizerOption('ActivityRegularization', 'options', { l1: o.l1 ?? 0, l2: o.l2 ?? 0 });
     this.l1 = r?.l1 ?? 0;
     this.l2 = r?.l2 ?? 0;

@@ -6,6 +6,7 @@
 // computes it with a mask. Composed from the existing kernels: no native code of its own.
 import { Buffers, innerContext, Layer, options } from './layer.ts';
 import type { CallContext, Flow, LayerConfig, Shape, Weight } from './layer.ts';
+import { optionNames } from '../options.ts';
 import { Recurrent } from './recurrent.ts';
 
 export type MergeMode = 'concat' | 'sum' | 'ave';
@@ -17,6 +18,8 @@ export interface BidirectionalOptions {
   /** Keras' input_shape [time, features] when this is the first layer. */
   inputShape?: Shape;
 }
+
+const OPTIONS = optionNames<BidirectionalOptions>()(['mergeMode', 'inputShape']);
 
 /** Dropout streams of the backward copy: far from the per-layer streams Sequential hands out. */
 const BACKWARD_STREAM = 512;
@@ -47,7 +50,7 @@ export class Bidirectional extends Layer {
   private saved: { B: number; T: number; lengths: Int32Array | null } | null = null;
 
   constructor(layer: Recurrent, opts?: BidirectionalOptions) {
-    const o = options<BidirectionalOptions>('Bidirectional', opts);
+    const o = options<BidirectionalOptions>('Bidirectional', opts, OPTIONS);
     super(o.inputShape ?? layer?.inputShape ?? null);
     if (!(layer instanceof Recurrent)) throw new TypeError('Bidirectional: layer must be a recurrent layer (LSTM, SimpleRNN)');
     if (layer.isBuilt) throw new TypeError('Bidirectional: layer must be a new, unbuilt layer');

@@ -13,6 +13,7 @@ import { activate, activateBackward, ELEMENTWISE } from './activate.ts';
 import type { ElementwiseActivation } from './activate.ts';
 import { ASYNC_WORK, Buffers, Layer, options, penalize, positiveInt, regularizerOption } from './layer.ts';
 import type { CallContext, Flow, LayerConfig, Regularizer, Reserve, Shape } from './layer.ts';
+import { optionNames } from '../options.ts';
 
 export interface Conv1DOptions {
   dilationRate?: number;
@@ -22,6 +23,8 @@ export interface Conv1DOptions {
   kernelRegularizer?: Regularizer | null;
   inputShape?: Shape;
 }
+
+const OPTIONS = optionNames<Conv1DOptions>()(['dilationRate', 'padding', 'activation', 'useBias', 'kernelRegularizer', 'inputShape']);
 
 const PADDINGS: readonly string[] = ['valid', 'same', 'causal'];
 
@@ -52,7 +55,7 @@ export class Conv1D extends Layer {
   private saved: { shape: Conv1dShape; x: Float32Array; y: Float32Array; inLengths: Int32Array | null; outLengths: Int32Array | null } | null = null;
 
   constructor(filters: number, kernelSize: number, opts?: Conv1DOptions) {
-    const o = options<Conv1DOptions>('Conv1D', opts);
+    const o = options<Conv1DOptions>('Conv1D', opts, OPTIONS);
     super(o.inputShape ?? null);
     this.filters = positiveInt('Conv1D', 'filters', filters, 1 << 16);
     this.kernelSize = positiveInt('Conv1D', 'kernelSize', kernelSize, 1 << 12);

@@ -6,6 +6,7 @@ import { activate, activateBackward } from './activate.ts';
 import { glorotUniform } from '../initializers.ts';
 import { ASYNC_WORK, Buffers, Layer, options, positiveInt } from './layer.ts';
 import type { CallContext, Flow, Reserve, Shape } from './layer.ts';
+import { optionNames } from '../options.ts';
 
 /** Dense's constructor options as plain JSON (getConfig). */
 export type DenseConfig = { units: number; activation: Activation; useBias: boolean; inputShape: Shape | null };
@@ -18,6 +19,8 @@ export interface DenseOptions {
   useBias?: boolean;
   inputShape?: Shape;
 }
+
+const OPTIONS = optionNames<DenseOptions>()(['activation', 'useBias', 'inputShape']);
 
 export class Dense extends Layer {
   readonly className = 'Dense';
@@ -33,7 +36,7 @@ export class Dense extends Layer {
   logits: Float32Array = new Float32Array(0);
 
   constructor(units: number, opts?: DenseOptions) {
-    const o = options<DenseOptions>('Dense', opts);
+    const o = options<DenseOptions>('Dense', opts, OPTIONS);
     super(o.inputShape ?? null);
     this.units = positiveInt('Dense', 'units', units, 1 << 16);
     const act = o.activation ?? 'linear';

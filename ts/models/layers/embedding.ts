@@ -5,6 +5,7 @@ import { embeddingBackward, embeddingBackwardAsync, embeddingForward, embeddingF
 import { uniform } from '../initializers.ts';
 import { ASYNC_WORK, Buffers, Layer, options, positiveInt } from './layer.ts';
 import type { CallContext, Flow, Reserve, Shape } from './layer.ts';
+import { optionNames } from '../options.ts';
 
 export interface EmbeddingOptions {
   /** Treat id 0 as padding: sequences without explicit lengths get length = time - leading zeros. */
@@ -12,6 +13,8 @@ export interface EmbeddingOptions {
   /** Keras' input_length: the time axis, when known. */
   inputLength?: number;
 }
+
+const OPTIONS = optionNames<EmbeddingOptions>()(['maskZero', 'inputLength']);
 
 /** Embedding's constructor arguments as plain JSON (getConfig). */
 export type EmbeddingConfig = { inputDim: number; outputDim: number; maskZero: boolean; inputLength: number | null };
@@ -28,7 +31,7 @@ export class Embedding extends Layer {
   private ids: Int32Array | null = null;
 
   constructor(inputDim: number, outputDim: number, opts?: EmbeddingOptions) {
-    const o = options<EmbeddingOptions>('Embedding', opts);
+    const o = options<EmbeddingOptions>('Embedding', opts, OPTIONS);
     const len = o.inputLength === undefined ? null : positiveInt('Embedding', 'inputLength', o.inputLength);
     super([len]);
     this.inputDim = positiveInt('Embedding', 'inputDim', inputDim, 1 << 22);

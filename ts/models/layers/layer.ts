@@ -2,6 +2,7 @@
 // with the batch first, and the valid lengths of each sequence when the batch is padded.
 import { backend } from '../../bindings/backend.ts';
 import type { TensorData } from '../tensor.ts';
+import { knownOptions } from '../options.ts';
 import { applyLayer } from './symbolic.ts';
 import type { SymbolicTensor } from './symbolic.ts';
 
@@ -267,8 +268,8 @@ export function rate(fn: string, name: string, v: unknown): number {
   return v;
 }
 
-export function options<T extends object>(fn: string, o: unknown): Partial<T> {
-  if (o === undefined) return {};
-  if (typeof o !== 'object' || o === null) throw new TypeError(`${fn}: options must be an object`);
-  return o as Partial<T>;
+/** A layer's options bag, {} when omitted; a TypeError for a non-object or a key not in `names`. */
+export function options<T extends object>(fn: string, o: unknown, names: readonly (keyof T & string)[]): Partial<T> {
+  knownOptions(fn, o, names);
+  return (o ?? {}) as Partial<T>;
 }

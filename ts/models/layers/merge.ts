@@ -4,6 +4,7 @@
 // single input, so Sequential cannot hold one (build() says so).
 import { Buffers, Layer, options } from './layer.ts';
 import type { CallContext, Flow, LayerConfig, Reserve, Shape } from './layer.ts';
+import { optionNames } from '../options.ts';
 
 export abstract class MergeLayer extends Layer {
   protected readonly buffers = new Buffers();
@@ -125,6 +126,8 @@ export interface DotOptions {
   normalize?: boolean;
 }
 
+const DOT_OPTIONS = optionNames<DotOptions>()(['axes', 'normalize']);
+
 /** Keras' l2_normalize epsilon: a zero vector has norm sqrt(1e-12), not 0. */
 const NORM_EPS = 1e-12;
 
@@ -138,7 +141,7 @@ export class Dot extends MergeLayer {
   private stats: Float64Array = new Float64Array(0);
 
   constructor(opts?: DotOptions) {
-    const o = options<DotOptions>('Dot', opts);
+    const o = options<DotOptions>('Dot', opts, DOT_OPTIONS);
     super(null);
     const axes = o.axes ?? -1;
     if (typeof axes !== 'number') throw new TypeError(`Dot: axes must be a number, got ${typeof axes}`);

@@ -10,6 +10,7 @@
 // else 0. A step with no positive value outputs zeros and passes no gradient.
 import { Buffers, Layer, options } from './layer.ts';
 import type { CallContext, Flow, LayerConfig, Reserve, Shape } from './layer.ts';
+import { optionNames } from '../options.ts';
 
 export interface NormalizedReLUOptions {
   /** Added to the maximum before dividing (default 1e-5, as Lea et al.). */
@@ -17,6 +18,8 @@ export interface NormalizedReLUOptions {
   /** Keras' input_shape when this is the first layer. */
   inputShape?: Shape;
 }
+
+const OPTIONS = optionNames<NormalizedReLUOptions>()(['epsilon', 'inputShape']);
 
 export class NormalizedReLU extends Layer {
   readonly className = 'NormalizedReLU';
@@ -28,7 +31,7 @@ export class NormalizedReLU extends Layer {
   private saved: { steps: number; C: number; y: Float32Array } | null = null;
 
   constructor(opts?: NormalizedReLUOptions) {
-    const o = options<NormalizedReLUOptions>('NormalizedReLU', opts);
+    const o = options<NormalizedReLUOptions>('NormalizedReLU', opts, OPTIONS);
     super(o.inputShape ?? null);
     const eps = o.epsilon ?? 1e-5;
     if (typeof eps !== 'number') throw new TypeError(`NormalizedReLU: epsilon must be a number, got ${typeof eps}`);

@@ -8,11 +8,14 @@
 //   feature covers (padding never dilutes it).
 import { Buffers, Layer, options } from './layer.ts';
 import type { CallContext, Flow, LayerConfig, Reserve, Shape } from './layer.ts';
+import { optionNames } from '../options.ts';
 
 export interface GlobalPooling1DOptions {
   /** Keras' input_shape [time, features] when this is the first layer. */
   inputShape?: Shape;
 }
+
+const OPTIONS = optionNames<GlobalPooling1DOptions>()(['inputShape']);
 export type GlobalMaxPooling1DOptions = GlobalPooling1DOptions;
 export type GlobalAveragePooling1DOptions = GlobalPooling1DOptions;
 
@@ -21,7 +24,7 @@ abstract class GlobalPooling1D extends Layer {
   protected readonly buffers = new Buffers();
 
   constructor(className: string, opts?: GlobalPooling1DOptions) {
-    const o = options<GlobalPooling1DOptions>(className, opts);
+    const o = options<GlobalPooling1DOptions>(className, opts, OPTIONS);
     super(o.inputShape ?? null);
   }
 

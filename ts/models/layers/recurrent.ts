@@ -6,6 +6,7 @@ import { glorotUniform, orthogonal } from '../initializers.ts';
 import type { Embedding } from './embedding.ts';
 import { ASYNC_WORK, Buffers, Layer, options, positiveInt, rate } from './layer.ts';
 import type { CallContext, Flow, Reserve, Shape } from './layer.ts';
+import { optionNames } from '../options.ts';
 import type { LstmBackwardOptions, LstmForwardOptions } from '../../bindings/lstm.ts';
 
 export interface RecurrentOptions {
@@ -16,6 +17,8 @@ export interface RecurrentOptions {
   /** Keras' input_shape [time, features] when this is the first layer. */
   inputShape?: Shape;
 }
+
+const OPTIONS = optionNames<RecurrentOptions>()(['returnSequences', 'recurrentDropout', 'inputShape']);
 
 /** A recurrent layer's constructor options as plain JSON (getConfig; units is the first argument). */
 export type RecurrentConfig = { units: number; returnSequences: boolean; recurrentDropout: number; inputShape: Shape | null };
@@ -53,7 +56,7 @@ export abstract class Recurrent extends Layer {
   private saved: { flow: Flow; B: number; T: number; cache: Float32Array; seed: number; stream: number; dropout: number } | null = null;
 
   constructor(fn: string, units: number, opts?: RecurrentOptions) {
-    const o = options<RecurrentOptions>(fn, opts);
+    const o = options<RecurrentOptions>(fn, opts, OPTIONS);
     super(o.inputShape ?? null);
     this.units = positiveInt(fn, 'units', units, 1 << 13);
     this.returnSequences = o.returnSequences ?? false;

@@ -13,11 +13,14 @@
 import { randomNormal } from '../../bindings/random.ts';
 import { Buffers, Layer, options, positiveInt } from './layer.ts';
 import type { CallContext, Flow, Shape } from './layer.ts';
+import { optionNames } from '../options.ts';
 
 export interface SamplingOptions {
   /** Weight of the KL term in the loss (default 1). */
   klWeight?: number;
 }
+
+const OPTIONS = optionNames<SamplingOptions>()(['klWeight']);
 
 export class Sampling extends Layer {
   readonly className = 'Sampling';
@@ -29,7 +32,7 @@ export class Sampling extends Layer {
 
   constructor(latent: number, opts?: SamplingOptions) {
     super(null);
-    const o = options<SamplingOptions>('Sampling', opts);
+    const o = options<SamplingOptions>('Sampling', opts, OPTIONS);
     this.latent = positiveInt('Sampling', 'latent', latent, 1 << 16);
     const w = o.klWeight ?? 1;
     if (typeof w !== 'number') throw new TypeError(`Sampling: klWeight must be a number, got ${typeof w}`);

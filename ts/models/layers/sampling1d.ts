@@ -13,6 +13,7 @@ import type { MaxPool1dShape, Pool1dPadding } from '../../bindings/pool1d.ts';
 import { zeroPadded } from './conv1d.ts';
 import { ASYNC_WORK, Buffers, Layer, options, positiveInt } from './layer.ts';
 import type { CallContext, Flow, LayerConfig, Shape } from './layer.ts';
+import { optionNames } from '../options.ts';
 
 function sequenceInput(cls: string, input: Flow): [Float32Array, number, number, number] {
   if (!(input.data instanceof Float32Array) || input.shape.length !== 3) throw new TypeError(`${cls}: input must be a Float32Array [batch, time, channels]`);
@@ -35,6 +36,8 @@ export interface MaxPooling1DOptions {
   inputShape?: Shape;
 }
 
+const MAX_POOLING_OPTIONS = optionNames<MaxPooling1DOptions>()(['strides', 'padding', 'inputShape']);
+
 export class MaxPooling1D extends Layer {
   readonly className = 'MaxPooling1D';
   readonly poolSize: number;
@@ -45,7 +48,7 @@ export class MaxPooling1D extends Layer {
   private saved: MaxPool1dShape | null = null;
 
   constructor(poolSize = 2, opts?: MaxPooling1DOptions) {
-    const o = options<MaxPooling1DOptions>('MaxPooling1D', opts);
+    const o = options<MaxPooling1DOptions>('MaxPooling1D', opts, MAX_POOLING_OPTIONS);
     super(o.inputShape ?? null);
     this.poolSize = positiveInt('MaxPooling1D', 'poolSize', poolSize, 1 << 16);
     this.strides = positiveInt('MaxPooling1D', 'strides', o.strides ?? this.poolSize, 1 << 16);
@@ -115,7 +118,7 @@ export class UpSampling1D extends Layer {
   private saved: { B: number; T: number; C: number } | null = null;
 
   constructor(size = 2, opts?: { inputShape?: Shape }) {
-    const o = options<{ inputShape?: Shape }>('UpSampling1D', opts);
+    const o = options<{ inputShape?: Shape }>('UpSampling1D', opts, ['inputShape']);
     super(o.inputShape ?? null);
     this.size = positiveInt('UpSampling1D', 'size', size, 1 << 16);
   }

@@ -3,6 +3,7 @@
 // Nothing is built or computed here; Model (functional.ts) walks the records from its outputs.
 // A placeholder only exists once its inputs do, so a graph built this way cannot hold a cycle.
 import type { Layer, Shape } from './layer.ts';
+import { knownOptions, optionNames } from '../options.ts';
 
 export type InputDtype = 'float32' | 'int32';
 
@@ -19,6 +20,8 @@ export interface InputOptions {
   dtype?: InputDtype;
   name?: string;
 }
+
+const INPUT_OPTIONS = optionNames<InputOptions>()(['shape', 'dtype', 'name']);
 
 let counter = 0;
 
@@ -42,6 +45,7 @@ export class SymbolicTensor {
 /** Keras' Input(shape, dtype): a placeholder for one model input. */
 export function Input(opts: InputOptions): SymbolicTensor {
   if (typeof opts !== 'object' || opts === null) throw new TypeError('Input: options must be an object { shape, dtype }');
+  knownOptions('Input', opts, INPUT_OPTIONS);
   const { shape } = opts;
   if (!Array.isArray(shape) || shape.some((d) => d !== null && (!Number.isInteger(d) || d < 1))) {
     throw new RangeError(`Input: shape must be an array of positive integers or null, got ${JSON.stringify(shape)}`);

@@ -16,6 +16,7 @@ import type { ElementwiseActivation } from './activate.ts';
 import { Conv1D } from './conv1d.ts';
 import { Buffers, innerContext, Layer, options, positiveInt, rate, regularizerOption } from './layer.ts';
 import type { CallContext, Flow, LayerConfig, Regularizer, Shape, Weight } from './layer.ts';
+import { optionNames } from '../options.ts';
 import { SpatialDropout1D } from './spatial_dropout.ts';
 
 export interface TCNOptions {
@@ -31,6 +32,11 @@ export interface TCNOptions {
   kernelRegularizer?: Regularizer | null;
   inputShape?: Shape;
 }
+
+const OPTIONS = optionNames<TCNOptions>()([
+  'nbFilters', 'kernelSize', 'nbStacks', 'dilations', 'padding', 'useSkipConnections', 'dropoutRate', 'returnSequences', 'activation',
+  'kernelRegularizer', 'inputShape',
+]);
 
 interface Block {
   conv1: Conv1D;
@@ -61,7 +67,7 @@ export class TCN extends Layer {
   private saved: { sums: Float32Array[]; outs: Float32Array[]; B: number; T: number; C: number } | null = null;
 
   constructor(opts?: TCNOptions) {
-    const o = options<TCNOptions>('TCN', opts);
+    const o = options<TCNOptions>('TCN', opts, OPTIONS);
     super(o.inputShape ?? null);
     this.nbFilters = positiveInt('TCN', 'nbFilters', o.nbFilters ?? 64, 1 << 16);
     this.kernelSize = positiveInt('TCN', 'kernelSize', o.kernelSize ?? 3, 1 << 12);

@@ -6,6 +6,8 @@
 // complete), so one parser serves in-memory text (csvRecords, parseCsv) and streamed input
 // (ts/models/stream/), with the same rules and the same line numbers.
 
+import { knownOptions, optionNames } from '../options.ts';
+
 /** A malformed data file: names the file (or source) and the 1-based line where the problem is. */
 export class DataFormatError extends Error {
   readonly source: string;
@@ -26,6 +28,8 @@ export interface CsvOptions {
   /** Name used in error messages (default 'csv'). */
   source?: string;
 }
+
+const CSV_OPTIONS = optionNames<CsvOptions>()(['delimiter', 'quote', 'source']);
 
 export interface CsvRecord {
   fields: string[];
@@ -95,6 +99,7 @@ export class CsvParser {
   #first = true;
 
   constructor(options: CsvOptions = {}) {
+    knownOptions('CsvParser', options, CSV_OPTIONS);
     const delim = oneChar(options.delimiter ?? ',', 'delimiter');
     const quote = oneChar(options.quote ?? '"', 'quote');
     if (delim === quote) throw new RangeError('csv: delimiter and quote must differ');
@@ -374,6 +379,7 @@ const PIECE = 1 << 16;
  * naming `options.source` and the line.
  */
 export function* csvRecords(text: string, options: CsvOptions = {}): Generator<CsvRecord> {
+  knownOptions('csvRecords', options, CSV_OPTIONS);
   const parser = new CsvParser(options);
   const source = options.source ?? 'csv';
   const out: CsvRecord[] = [];
@@ -394,6 +400,7 @@ export function* csvRecords(text: string, options: CsvOptions = {}): Generator<C
 
 /** All records of `text` as arrays of fields (see csvRecords for the rules). */
 export function parseCsv(text: string, options: CsvOptions = {}): string[][] {
+  knownOptions('parseCsv', options, CSV_OPTIONS);
   const rows: string[][] = [];
   for (const r of csvRecords(text, options)) rows.push(r.fields);
   return rows;

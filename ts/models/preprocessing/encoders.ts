@@ -10,6 +10,7 @@
 // (OrdinalEncoder's handle_unknown); NaN is not offered as that value because the detectors take
 // only finite tables.
 import type { Tensor } from '../tensor.ts';
+import { knownOptions, optionNames } from '../options.ts';
 
 export type Label = string | number;
 export type UnknownPolicy = 'error' | 'use-encoded-value';
@@ -20,6 +21,8 @@ export interface LabelEncoderOptions {
   /** The code of unseen labels under 'use-encoded-value': an integer that no class uses (e.g. -1). */
   unknownValue?: number;
 }
+
+const LABEL_OPTIONS = optionNames<LabelEncoderOptions>()(['unknown', 'unknownValue']);
 
 export type LabelEncoderJSON = {
   type: 'LabelEncoder';
@@ -49,8 +52,10 @@ function show(v: unknown): string {
 }
 
 /** Checks the unknown-label policy (shared with ColumnEncoder). */
-function unknownPolicy(fn: string, opts: LabelEncoderOptions): { unknown: UnknownPolicy; unknownValue: number | null } {
+/** The checked unknown-label policy of an encoder's options, whose keys must all be in `names`. */
+function unknownPolicy(fn: string, opts: LabelEncoderOptions, names: readonly string[]): { unknown: UnknownPolicy; unknownValue: number | null } {
   if (opts === null || typeof opts !== 'object') throw new TypeError(`${fn}: options must be an object`);
+  knownOptions(fn, opts, names);
   const { unknown = 'error', unknownValue } = opts;
   if (unknown !== 'error' && unknown !== 'use-encoded-value') {
     throw new RangeError(`${fn}: unknown must be 'error' or 'use-encoded-value', got ${show(unknown)}`);
@@ -73,7 +78,7 @@ export class LabelEncoder {
   #index = new Map<Label, number>();
 
   constructor(opts: LabelEncoderOptions = {}) {
-    ({ unknown: this.unknown, unknownValue: this.unknownValue } = unknownPolicy('LabelEncoder', opts));
+    ({ unknown: this.unknown, unknownValue: this.unknownValue } = unknownPolicy('LabelEncoder', opts, LABEL_OPTIONS));
   }
 
   get fitted(): boolean {
@@ -219,6 +224,8 @@ export interface ColumnEncoderOptions extends LabelEncoderOptions {
   columns?: readonly string[];
 }
 
+const COLUMN_OPTIONS = optionNames<ColumnEncoderOptions>()([...LABEL_OPTIONS, 'categorical', 'columns']);
+
 export type ColumnEncoderJSON = {
   type: 'ColumnEncoder';
   version: number;
@@ -266,7 +273,7 @@ export class ColumnEncoder {
 
   constructor(opts: ColumnEncoderOptions = {}) {
     const fn = 'ColumnEncoder';
-    ({ unknown: this.unknown, unknownValue: this.unknownValue } = unknownPolicy(fn, opts));
+    ({ unknown: this.unknown, unknownValue: this.unknownValue } = unknownPolicy(fn, opts, COLUMN_OPTIONS));
     const { categorical = [], columns } = opts;
     if (columns !== undefined) {
       if (!Array.isArray(columns) || columns.length === 0 || columns.some((c) => typeof c !== 'string')) {

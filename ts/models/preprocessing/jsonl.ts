@@ -3,6 +3,7 @@
 import { readDataText } from '../datasets.ts';
 import type { LoadAsyncOptions } from '../datasets.ts';
 import { offThread } from '../../offthread/call.ts';
+import { knownAsyncOptions } from '../options.ts';
 import { DataFormatError } from './csv.ts';
 
 /**
@@ -40,6 +41,7 @@ export function readJsonLines<T = unknown>(path: string): T[] {
 }
 
 /** readJsonLines on a worker thread: the same values, and the same errors as rejections. */
-export function readJsonLinesAsync<T = unknown>(path: string, opts: LoadAsyncOptions = {}): Promise<T[]> {
+export async function readJsonLinesAsync<T = unknown>(path: string, opts: LoadAsyncOptions = {}): Promise<T[]> {
+  knownAsyncOptions('readJsonLinesAsync', opts, []);
   return offThread(import.meta.url, 'readJsonLines', [path], { signal: opts?.signal, errors: [DataFormatError] });
 }

@@ -2,6 +2,8 @@
 // bindings take plus each row's valid length, so a packed LSTM can skip the padding instead of
 // running over it.
 
+import { knownOptions, optionNames } from '../options.ts';
+
 export type Side = 'pre' | 'post';
 
 export interface PadOptions {
@@ -14,6 +16,8 @@ export interface PadOptions {
   /** Padding id (default 0). */
   value?: number;
 }
+
+const OPTIONS = optionNames<PadOptions>()(['maxlen', 'padding', 'truncating', 'value']);
 
 /** A padded batch: ids [batch, time] row-major with the valid length of each row. */
 export interface PaddedBatch {
@@ -40,6 +44,7 @@ export function padSequences(sequences: ArrayLike<ArrayLike<number>>, options: P
   if (sequences === null || typeof sequences !== 'object' || typeof sequences.length !== 'number') {
     throw new TypeError('padSequences: sequences must be an array of integer sequences');
   }
+  knownOptions('padSequences', options, OPTIONS);
   const padding = side(options.padding ?? 'pre', 'padding');
   const truncating = side(options.truncating ?? 'pre', 'truncating');
   const value = options.value ?? 0;

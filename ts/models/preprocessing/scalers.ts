@@ -14,6 +14,7 @@
 import { toMatrix } from '../detectors/matrix.ts';
 import type { Matrix, TabularInput } from '../detectors/matrix.ts';
 import type { Tensor } from '../tensor.ts';
+import { knownOptions, optionNames } from '../options.ts';
 
 const FORMAT_VERSION = 1;
 const EPS = 2 ** -52;
@@ -31,6 +32,9 @@ export interface MinMaxScalerOptions {
   /** Clip transformed values into featureRange (default false: unseen extremes fall outside). */
   clip?: boolean;
 }
+
+const STANDARD_OPTIONS = optionNames<StandardScalerOptions>()(['withMean', 'withStd']);
+const MIN_MAX_OPTIONS = optionNames<MinMaxScalerOptions>()(['featureRange', 'clip']);
 
 export type StandardScalerJSON = {
   type: 'StandardScaler';
@@ -60,8 +64,9 @@ function flag(fn: string, name: string, v: unknown): boolean {
   return v;
 }
 
-function options<T>(fn: string, opts: T): T {
+function options<T>(fn: string, opts: T, names: readonly string[]): T {
   if (opts === null || typeof opts !== 'object') throw new TypeError(`${fn}: options must be an object`);
+  knownOptions(fn, opts, names);
   return opts;
 }
 
@@ -136,7 +141,7 @@ export class StandardScaler {
   nFeatures = 0;
 
   constructor(opts: StandardScalerOptions = {}) {
-    const { withMean = true, withStd = true } = options('StandardScaler', opts);
+    const { withMean = true, withStd = true } = options('StandardScaler', opts, STANDARD_OPTIONS);
     this.withMean = flag('StandardScaler', 'withMean', withMean);
     this.withStd = flag('StandardScaler', 'withStd', withStd);
   }
@@ -258,7 +263,7 @@ export class MinMaxScaler {
   nFeatures = 0;
 
   constructor(opts: MinMaxScalerOptions = {}) {
-    const { featureRange = [0, 1], clip = false } = options('MinMaxScaler', opts);
+    const { featureRange = [0, 1], clip = false } = options('MinMaxScaler', opts, MIN_MAX_OPTIONS);
     if (!Array.isArray(featureRange) || featureRange.length !== 2 || featureRange.some((v) => typeof v !== 'number')) {
       throw new TypeError(`MinMaxScaler: featureRange must be [lo, hi] numbers, got ${JSON.stringify(featureRange)}`);
     }

@@ -7,6 +7,7 @@
 // sizes (n_test = ceil(testSize * n), the rest trains; stratified class counts by largest
 // remainder) with its own random order, so results match the protocol in distribution only.
 import { randomUniform } from '../../bindings/random.ts';
+import { knownOptions, optionNames } from '../options.ts';
 
 export interface SplitOptions {
   /** Test share in (0, 1), or a row count >= 1 (default 0.25, as scikit-learn). */
@@ -18,6 +19,8 @@ export interface SplitOptions {
   /** Shuffle before splitting (default true); false takes the last rows as the test set. */
   shuffle?: boolean;
 }
+
+const OPTIONS = optionNames<SplitOptions>()(['testSize', 'seed', 'stratify', 'shuffle']);
 
 export interface Split {
   /** Row indices for training, in random order (ascending when shuffle is false). */
@@ -73,6 +76,7 @@ function allocate(counts: number[], n: number, nTest: number): number[] {
 /** Splits row indices 0..n-1 into train and test sets (see SplitOptions). */
 export function trainTestSplit(n: number, options: SplitOptions = {}): Split {
   if (!Number.isInteger(n) || n < 2 || n >= 2 ** 31) throw new RangeError(`trainTestSplit: n must be an integer >= 2, got ${n}`);
+  knownOptions('trainTestSplit', options, OPTIONS);
   const { testSize = 0.25, seed = 0, stratify, shuffle = true } = options;
   if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 53) {
     throw new RangeError(`trainTestSplit: seed must be an integer in [0, 2^53), got ${seed}`);
@@ -149,6 +153,8 @@ export interface GroupSplitOptions {
   stratify?: ArrayLike<number>;
 }
 
+const GROUP_OPTIONS = optionNames<GroupSplitOptions>()(['testSize', 'seed', 'stratify']);
+
 /**
  * Splits row indices 0..n-1 (n = groups.length) so that all rows of a group land on the same side:
  * a model is then tested only on groups it never saw a member of. Rows that are variants of one
@@ -162,6 +168,7 @@ export function groupTrainTestSplit(groups: ArrayLike<number>, options: GroupSpl
   if (groups === null || typeof groups !== 'object' || typeof groups.length !== 'number') {
     throw new TypeError('groupTrainTestSplit: groups must be an array of group ids, one per row');
   }
+  knownOptions('groupTrainTestSplit', options, GROUP_OPTIONS);
   const n = groups.length;
   const { testSize = 0.25, seed = 0, stratify } = options;
   const ids = new Map<number, number>();

@@ -17,6 +17,8 @@ import { MinMaxScaler, StandardScaler } from './scalers.ts';
 import type { MinMaxScalerJSON, StandardScalerJSON } from './scalers.ts';
 
 const FORMAT_VERSION = 1;
+import { knownOptions, optionNames } from '../options.ts';
+
 const FN = 'TabularPipeline';
 
 export type TabularScale = 'standard' | 'minmax';
@@ -35,6 +37,8 @@ export interface TabularPipelineOptions {
   /** Clip scaled values to [-clip, clip] (needs `scale`; default none). */
   clip?: number | null;
 }
+
+const OPTIONS = optionNames<TabularPipelineOptions>()(['columns', 'features', 'categorical', 'log', 'scale', 'clip']);
 
 export type TabularPipelineJSON = {
   type: 'TabularPipeline';
@@ -72,6 +76,7 @@ export class TabularPipeline {
 
   constructor(opts: TabularPipelineOptions) {
     if (opts === null || typeof opts !== 'object') throw new TypeError(`${FN}: options must be an object`);
+    knownOptions(FN, opts, OPTIONS);
     this.columns = names('columns', opts.columns, false);
     this.features = opts.features === undefined ? [...this.columns] : names('features', opts.features, false);
     subset('features', this.features, this.columns, 'columns');

@@ -13,6 +13,8 @@
 // default here is no filtering; pass `filters` to really drop characters before counting.
 // Characters are Unicode code points, as Python iterates a str.
 
+import { knownOptions, optionNames } from '../options.ts';
+
 export interface CharTokenizerOptions {
   /** Keep only indices below numWords (Keras' num_words); null keeps all. */
   numWords?: number | null;
@@ -23,6 +25,8 @@ export interface CharTokenizerOptions {
   /** Characters removed before counting and encoding (default '': Keras' char-level behaviour). */
   filters?: string;
 }
+
+const OPTIONS = optionNames<CharTokenizerOptions>()(['numWords', 'lower', 'oovToken', 'filters']);
 
 /** The tokenizer's state as plain JSON (see CharTokenizer.toJSON). */
 export interface CharTokenizerJSON {
@@ -60,6 +64,7 @@ export class CharTokenizer {
   private readonly filterSet: Set<string>;
 
   constructor(options: CharTokenizerOptions = {}) {
+    knownOptions('CharTokenizer', options, OPTIONS);
     const { numWords = null, lower = true, oovToken = null, filters = '' } = options;
     if (numWords !== null && (!Number.isInteger(numWords) || numWords < 1)) {
       throw new RangeError(`CharTokenizer: numWords must be a positive integer or null, got ${numWords}`);

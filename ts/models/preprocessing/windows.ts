@@ -12,6 +12,7 @@
 // from steps t - window + 1 .. t only; the first window - 1 steps then have no score.
 import { checkAttached } from '../../bindings/check.ts';
 import type { Tensor } from '../tensor.ts';
+import { knownOptions, optionNames } from '../options.ts';
 
 export type NanPolicy = 'error' | 'interpolate';
 
@@ -31,6 +32,8 @@ export interface WindowOptions {
   /** One time per step (e.g. Date.parse values), strictly increasing; returned with the windows. */
   timestamps?: ArrayLike<number>;
 }
+
+const WINDOW_OPTIONS = optionNames<WindowOptions>()(['window', 'stride', 'horizon', 'nan', 'timestamps']);
 
 export interface Windows {
   /** [N, window, features]. */
@@ -126,6 +129,7 @@ function interpolate(fn: string, data: Float32Array, steps: number, features: nu
 export function slidingWindows(series: Float32Array | Tensor<Float32Array>, opts: WindowOptions): Windows {
   const fn = 'slidingWindows';
   if (opts === null || typeof opts !== 'object') throw new TypeError(`${fn}: options { window } must be an object`);
+  knownOptions(fn, opts, WINDOW_OPTIONS);
   const window = count(fn, 'window', opts.window, 1);
   const stride = count(fn, 'stride', opts.stride ?? 1, 1);
   const horizon = count(fn, 'horizon', opts.horizon ?? 0, 0);
@@ -186,6 +190,8 @@ export interface StepScoreOptions {
   fill?: number;
 }
 
+const STEP_SCORE_OPTIONS = optionNames<StepScoreOptions>()(['window', 'length', 'reduce', 'fill']);
+
 /**
  * One score per time step from window scores. `scores` holds one score per window ([N]), or one
  * per window step ([N, window] tensor: score[n][k] belongs to step starts[n] + k; 'last' then
@@ -195,6 +201,7 @@ export interface StepScoreOptions {
 export function stepScores(scores: ArrayLike<number> | Tensor<Float32Array>, starts: ArrayLike<number>, opts: StepScoreOptions): Float32Array {
   const fn = 'stepScores';
   if (opts === null || typeof opts !== 'object') throw new TypeError(`${fn}: options { window, length, reduce } must be an object`);
+  knownOptions(fn, opts, STEP_SCORE_OPTIONS);
   const window = count(fn, 'window', opts.window, 1);
   const length = count(fn, 'length', opts.length, 1);
   const { reduce, fill = NaN } = opts;

@@ -59,6 +59,7 @@ export function textModel(fn: string, model: Sequential, options: TextStreamOpti
   return {
     payload: { kind: 'text', column: textColumn ?? null },
     batchSize: TEXT_BATCH,
+    optionNames: ['preprocessing', 'textColumn'] satisfies (keyof TextStreamOptions)[],
     prepare: (payload) => ({ input: pre.encode(payload as string[]) }),
     score: async (x, rows) => ({ scores: (await model.predict(x, { batchSize: rows })).data, predictions: null }),
   };
@@ -101,6 +102,7 @@ export function detectorModel(fn: string, det: Detector<TabularInput>, options: 
   return {
     payload: { kind: 'features', columns: cols ?? (pipeline ? [...pipeline.columns] : null) },
     batchSize: DETECTOR_BATCH,
+    optionNames: ['columns', 'encoder'] satisfies (keyof DetectorStreamOptions)[],
     columnsKnown(given) {
       names = given;
       if (given.length !== width) {

@@ -11,6 +11,7 @@
 // - Bad rows: a row that cannot be read or used is an error naming its line. With onError 'stop'
 //   (the default), every row before it is scored and yielded, then the iteration throws it; with
 //   'skip', onSkip hears of it and the run goes on; either way no row is dropped silently.
+import { knownOptions, optionNames } from '../options.ts';
 import { DataFormatError } from '../preprocessing/csv.ts';
 import type { Cell } from '../preprocessing/encoders.ts';
 import { readRecords } from './records.ts';
@@ -90,7 +91,14 @@ export interface StreamModel<X> {
   prepare(payload: Array<string | Cell[]>): { input: X } | { bad: number; message: string };
   /** Scores a prepared batch of `rows` rows (off the event loop). */
   score(input: X, rows: number): Promise<{ scores: Float32Array; predictions: Uint8Array | null }>;
+  /** Options of its own the model reads (a text model's preprocessing, ...): streamScores accepts them beside StreamOptions. */
+  optionNames?: readonly string[];
 }
+
+const STREAM_OPTIONS = optionNames<StreamOptions>()([
+  'format', 'header', 'delimiter', 'idColumn', 'labelColumn', 'labelNames', 'batchSize', 'maxInFlight', 'onError', 'onSkip', 'onProgress',
+  'signal', 'source', 'maxRecordChars',
+]);
 
 interface Checked {
   format: InputFormat;
@@ -175,6 +183,7 @@ export function checkStreamOptions(fn: string, input: StreamInput, o: StreamOpti
  */
 export function streamScores<X>(fn: string, input: StreamInput, model: StreamModel<X>, options: StreamOptions = {}): AsyncGenerator<ScoredBatch> {
   const o = checkStreamOptions(fn, input, options, model.batchSize);
+  knownOptions(fn, options, [...STREAM_OPTIONS, ...(model.optionNames ?? [])]);
   const reader = new RowReader({
     format: o.format, source: o.source, header: o.header, payload: model.payload,
     idColumn: o.idColumn, labelColumn: o.labelColumn, labelNames: o.labelNames,

@@ -9,6 +9,7 @@ import '../../detectors/ocsvm.ts';
 import '../../detectors/rbm.ts';
 import '../../detectors/rbm_ensemble.ts';
 import type { TabularInput } from '../../detectors/matrix.ts';
+import { knownOptions, optionNames } from '../../options.ts';
 import { TabularPipeline } from '../../preprocessing/tabular_pipeline.ts';
 import type { GraphReader } from '../read.ts';
 import type { DetectorExportOptions, DetectorRecord } from './common.ts';
@@ -18,13 +19,16 @@ export type { DetectorExportOptions, DetectorRecord } from './common.ts';
 export { isDetectorGraph } from './convert.ts';
 export { OUTPUTS as DETECTOR_OUTPUTS } from './common.ts';
 
-function exportable(detector: unknown, opts: unknown): { type: string; state: FittedDetectorState; opts: DetectorExportOptions } {
-  if (typeof opts !== 'object' || opts === null) throw new TypeError('detectorToOnnx: options must be an object');
+const EXPORT_OPTIONS = optionNames<DetectorExportOptions>()(['preprocessing', 'graphName']);
+
+function exportable(fn: string, detector: unknown, opts: unknown): { type: string; state: FittedDetectorState; opts: DetectorExportOptions } {
+  if (typeof opts !== 'object' || opts === null) throw new TypeError(`${fn}: options must be an object`);
+  knownOptions(fn, opts, EXPORT_OPTIONS);
   if (!(detector instanceof Detector)) {
-    throw new TypeError(`detectorToOnnx: expected a fitted detector (${EXPORTABLE.join(', ')}), got ${detector === null ? 'null' : typeof detector}`);
+    throw new TypeError(`${fn}: expected a fitted detector (${EXPORTABLE.join(', ')}), got ${detector === null ? 'null' : typeof detector}`);
   }
   const type = detector.modelType;
-  if (!EXPORTABLE.includes(type)) throw new TypeError(`detectorToOnnx: a ${type} has no ONNX export (${EXPORTABLE.join(', ')} do)`);
+  if (!EXPORTABLE.includes(type)) throw new TypeError(`${fn}: a ${type} has no ONNX export (${EXPORTABLE.join(', ')} do)`);
   // The detector's own TabularPipeline travels in the file unless the caller gives other preprocessing:
   // the graph takes the pipeline's output, so without it the file would not be the whole model.
   const o = opts as DetectorExportOptions;
@@ -41,7 +45,7 @@ function exportable(detector: unknown, opts: unknown): { type: string; state: Fi
  * the graph's input `X` is that pipeline's output).
  */
 export function detectorToOnnx(detector: Detector<TabularInput>, opts: DetectorExportOptions = {}): Uint8Array {
-  const e = exportable(detector, opts);
+  const e = exportable('detectorToOnnx', detector, opts);
   return stateToOnnx(e.type, e.state, e.opts);
 }
 
@@ -50,7 +54,7 @@ const CONVERT = siblingModule(import.meta.url, 'convert');
 
 /** detectorToOnnx on a worker thread. */
 export async function detectorToOnnxAsync(detector: Detector<TabularInput>, opts: DetectorExportOptions = {}): Promise<Uint8Array> {
-  const e = exportable(detector, opts);
+  const e = exportable('detectorToOnnxAsync', detector, opts);
   return offThread(CONVERT, 'stateToOnnxBytes', [e.type, e.state, e.opts], { caller: 'detectorToOnnxAsync' });
 }
 

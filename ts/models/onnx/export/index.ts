@@ -9,6 +9,7 @@ import { Embedding } from '../../layers/embedding.ts';
 import { Dense } from '../../layers/dense.ts';
 import { preprocessingToJSON, saveModelFile } from '../../serialize.ts';
 import { vigilVersion } from '../../../version.ts';
+import { knownOptions, optionNames } from '../../options.ts';
 import type { PreprocessingJSON, SaveOptions } from '../../serialize.ts';
 import type { Sequential } from '../../sequential.ts';
 import { DataType, GraphBuilder, valueInfo } from '../build.ts';
@@ -34,6 +35,8 @@ export interface OnnxExportOptions {
    */
   lengths?: LengthsMode;
 }
+
+const OPTIONS = optionNames<OnnxExportOptions>()(['preprocessing', 'lengths']);
 
 const LENGTHS_MODES: readonly LengthsMode[] = ['from-ids', 'input', 'none'];
 
@@ -121,7 +124,11 @@ export async function exportOnnx(model: Sequential | Detector<never>, path?: str
     throw new TypeError('exportOnnx: path must be a non-empty string (or omitted)');
   }
   if (typeof opts !== 'object' || opts === null) throw new TypeError('exportOnnx: options must be an object');
+  knownOptions('exportOnnx', opts, OPTIONS);
   if (model instanceof Detector) {
+    // Both options describe a Sequential's input; a detector's graph takes its rows as they are.
+    const given = OPTIONS.find((k) => opts[k] !== undefined);
+    if (given !== undefined) throw new TypeError(`exportOnnx: option '${given}' applies to Sequential models; a detector's graph takes its feature rows as they are`);
     // The detectors' own layouts (onnx/detectors/): scikit-learn's for the forest and the SVM.
     const bytes = await detectorToOnnxAsync(model as Detector<TabularInput>);
     if (path) await saveModelFile(path, bytes);

@@ -5,6 +5,7 @@ import type { Sequential } from '../../sequential.ts';
 import { DataType, type GraphBuilder } from '../build.ts';
 import { ExportGraph, type Dim, type Flow, type PaddingSide } from './graph.ts';
 import { exporterFor } from './registry.ts';
+import { knownOptions } from '../../options.ts';
 import './conv.ts';
 import './dense.ts';
 import './embedding.ts';
@@ -37,6 +38,7 @@ export function inputDims(model: Sequential): Dim[] {
  * what `model.predict` returns for the same rows.
  */
 export function emitSequential(builder: GraphBuilder | ExportGraph, model: Sequential, input: string, opts: EmitOptions = {}): SequentialOutput {
+  knownOptions('emitSequential', opts, ['lengths'] satisfies (keyof EmitOptions)[]);
   if (!model.built) throw new TypeError('emitSequential: the model is not built yet: call build(inputShape) or fit() first');
   const g = builder instanceof ExportGraph ? builder : new ExportGraph(builder);
   const layers = model.layers;

@@ -10,6 +10,7 @@ import type { ProviderName, ProvidersOption } from './providers.ts';
 import { checkFeeds } from './tensors.ts';
 import type { OnnxTensor, OnnxValueInfo } from './tensors.ts';
 import { WORKER_SOURCE } from './worker_source.ts';
+import { knownOptions, optionNames } from '../../options.ts';
 
 export interface OnnxModelOptions {
   /** 'auto' (default): CUDA when its provider is installed and loads, else CPU; or the providers to try, in order. */
@@ -22,6 +23,9 @@ export interface RunOptions {
   /** Move the inputs' buffers to the worker instead of copying them; the caller's arrays are left detached. */
   transfer?: boolean;
 }
+
+const LOAD_OPTIONS = optionNames<OnnxModelOptions>()(['providers', 'threads']);
+const RUN_OPTIONS = optionNames<RunOptions>()(['transfer']);
 
 interface Ready {
   ready: true;
@@ -78,6 +82,7 @@ export class OnnxModel {
   static async load(source: string | Uint8Array, opts: OnnxModelOptions = {}): Promise<OnnxModel> {
     const fn = 'OnnxModel.load';
     if (typeof opts !== 'object' || opts === null) throw new TypeError(`${fn}: options must be an object`);
+    knownOptions(fn, opts, LOAD_OPTIONS);
     const providers = resolveProviders(fn, opts.providers);
     const threads = opts.threads;
     if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 1024)) {
@@ -120,6 +125,7 @@ export class OnnxModel {
   /** Runs the model; resolves to every output by name. Feeds are checked against `inputs` first. */
   async run(feeds: Record<string, OnnxTensor>, opts: RunOptions = {}): Promise<Record<string, OnnxTensor>> {
     if (this.#closed || this.#dead) throw this.#dead ?? new Error('OnnxModel.run: the model is closed');
+    knownOptions('OnnxModel.run', opts, RUN_OPTIONS);
     const checked = checkFeeds('OnnxModel.run', this.inputs, feeds);
     const payload: Record<string, OnnxTensor> = {};
     const transfer: ArrayBuffer[] = [];
