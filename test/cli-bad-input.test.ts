@@ -1,8 +1,9 @@
-// Every `vigil` command against the mistakes users make: an output path in a missing folder or that
-// is a folder (a usage error, exit 2, before any training), bad numbers in every numeric flag
-// (exit 2), unknown flags and missing values (exit 2), and input files that are missing, folders,
-// empty or of the wrong kind (exit 1). Each is one line naming the flag and the path, never a stack
-// trace. All of them fail before any work, so the commands run on tiny or absent data.
+// Every `vigil` command against the mistakes users make: an output path in a missing folder, that
+// is a folder or that names one of the command's inputs (a usage error, exit 2, before any
+// training), bad numbers in every numeric flag, blank column flags, unknown flags and missing values
+// (exit 2), and input files that are missing, folders, empty or of the wrong kind (exit 1). Each is
+// one line naming the flag and the path, never a stack trace. All of them fail before any work, so
+// the commands run on tiny or absent data.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
