@@ -255,7 +255,7 @@ for (const [argv, flag, kind] of inputs) {
   });
 }
 
-test('vigil import and vigil score (tensor input): a missing, folder, empty or vigil model file is one line naming it', async () => {
+test('vigil import and vigil score (tensor input): a missing, folder, empty, vigil model or CSV file is one line naming it', async () => {
   for (const [file, why] of [[path('nowhere.onnx'), /no such file/], [folder, /is a folder, not a file/], [path('empty.csv'), /is empty/]] as const) {
     const i = await run(['import', file, '--out', path('i.vigil')]);
     assert.is(i.code, 1, i.err);
@@ -268,6 +268,15 @@ test('vigil import and vigil score (tensor input): a missing, folder, empty or v
   const t = await run([...TENSOR.slice(0, 2), path('model.vigil'), '--input', path('none.npy'), '--output', path('y.npy')]);
   assert.is(t.code, 1, t.err);
   assert.is(t.err, `vigil: --input ${path('none.npy')}: no such file\n`);
+  // A CSV named like a tensor file: the tensor reader names the flag too.
+  writeFileSync(path('rows.json'), 'a,b\n1,2\n');
+  writeFileSync(path('rows.npy'), 'a,b\n1,2\n');
+  const j = await run([...TENSOR.slice(0, 3), '--input', path('rows.json'), '--output', path('y.npy')]);
+  assert.is(j.code, 1, j.err);
+  assert.match(j.err, new RegExp(`^vigil: --input ${path('rows.json')}: not valid JSON \\(.*\\)\n$`));
+  const n = await run([...TENSOR.slice(0, 3), '--input', path('rows.npy'), '--output', path('y.npy')]);
+  assert.is(n.code, 1, n.err);
+  assert.is(n.err, `vigil: --input ${path('rows.npy')}: not a .npy file (no \\x93NUMPY magic)\n`);
 });
 
 test('an output flag naming an input file (or another output) is a usage error: the input would be replaced', async () => {

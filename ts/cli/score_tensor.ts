@@ -186,7 +186,7 @@ export async function scoreTensorCommand(args: string[], io: Io): Promise<number
   inputFile('--input', inputPath, true, 'binary');
   distinctFiles([['--output', outputPath]], [['--model', modelPath], ['--input', inputPath]]);
 
-  const x = readTensorFile(inputPath);
+  const x = readTensorFile('--input', inputPath);
   const t0 = performance.now();
   const { output, engine: ran, wrote } = engine === 'onnxruntime'
     ? await runOnnxruntime(modelPath, x, o.providers, threads, io)

@@ -50,21 +50,24 @@ function toNested(a: NdArray): unknown {
   return build(0, 0);
 }
 
-export function readTensorFile(path: string): NdArray {
+/** The tensor in the file `flag` names; every problem with it is reported as `flag path: why`. */
+export function readTensorFile(flag: string, path: string): NdArray {
+  const what = `${flag} ${path}`;
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
   } catch (err) {
-    throw new Error(`can't read '${path}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new Error(`${what}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  if (tensorFormat('--input', path) === 'npy') return readNpy(bytes, `'${path}'`);
+  if (tensorFormat(flag, path) === 'npy') return readNpy(bytes, what);
   let json: unknown;
   try {
     json = JSON.parse(bytes.toString('utf8'));
   } catch (err) {
-    throw new Error(`'${path}': not valid JSON (${(err as Error).message})`);
+    // JSON.parse quotes the text it read, line breaks and all: one line keeps the report one line.
+    throw new Error(`${what}: not valid JSON (${(err as Error).message.replace(/\s+/g, ' ')})`);
   }
-  return fromNested(json, `'${path}'`);
+  return fromNested(json, what);
 }
 
 export async function writeTensorFile(path: string, a: NdArray): Promise<void> {
