@@ -255,7 +255,7 @@ for (const [argv, flag, kind] of inputs) {
   });
 }
 
-test('vigil import and vigil score (tensor input): a missing, folder, empty, vigil model or CSV file is one line naming it', async () => {
+test('vigil import, vigil score (tensor input) and --thresholds: a missing, folder, empty, vigil model or CSV file is one line naming it', async () => {
   for (const [file, why] of [[path('nowhere.onnx'), /no such file/], [folder, /is a folder, not a file/], [path('empty.csv'), /is empty/]] as const) {
     const i = await run(['import', file, '--out', path('i.vigil')]);
     assert.is(i.code, 1, i.err);
@@ -274,6 +274,9 @@ test('vigil import and vigil score (tensor input): a missing, folder, empty, vig
   const j = await run([...TENSOR.slice(0, 3), '--input', path('rows.json'), '--output', path('y.npy')]);
   assert.is(j.code, 1, j.err);
   assert.match(j.err, new RegExp(`^vigil: --input ${path('rows.json')}: not valid JSON \\(.*\\)\n$`));
+  const th = await run(['nab', 'score', '--results', folder, '--thresholds', path('rows.json')]);
+  assert.is(th.code, 1, th.err);
+  assert.match(th.err, new RegExp(`^vigil: --thresholds ${path('rows.json')}: Unexpected token .*\n$`));
   const n = await run([...TENSOR.slice(0, 3), '--input', path('rows.npy'), '--output', path('y.npy')]);
   assert.is(n.code, 1, n.err);
   assert.is(n.err, `vigil: --input ${path('rows.npy')}: not a .npy file (no \\x93NUMPY magic)\n`);

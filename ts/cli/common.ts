@@ -254,6 +254,11 @@ export function distinctFiles(outputs: Array<[flag: string, path: string | undef
   }
 }
 
+/** A message on one line: JSON.parse, for one, quotes the text it read, line breaks and all. */
+export function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, ' ');
+}
+
 /** Writes a --json report: indented, newline-terminated, atomically (complete or not at all). */
 export async function writeJson(path: string, value: unknown): Promise<void> {
   await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);

@@ -4,7 +4,7 @@ import { BUNDLED_NAB, loadNabCorpusAsync, NabError } from '../nab/corpus.ts';
 import { readNabResultsAsync } from '../nab/results.ts';
 import { scoreNab } from '../nab/score.ts';
 import type { NabProfileScore, NabReport } from '../nab/score.ts';
-import { distinctFiles, finiteNumber, fraction, inputDir, inputFile, outputFile, parseFlags, UsageError, writeJson } from './common.ts';
+import { distinctFiles, finiteNumber, oneLine, fraction, inputDir, inputFile, outputFile, parseFlags, UsageError, writeJson } from './common.ts';
 import type { Io } from './common.ts';
 
 export const NAB_USAGE = `usage: vigil nab score --results DIR [options]
@@ -37,7 +37,7 @@ function readThresholds(path: string): Thresholds {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new NabError(`--thresholds ${path}: ${(err as Error).message}`);
+    throw new NabError(`--thresholds ${path}: ${oneLine((err as Error).message)}`);
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new NabError(`--thresholds ${path}: expected { detector: { profile: { threshold } } }`);
   return raw as Thresholds;

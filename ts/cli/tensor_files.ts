@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { ARRAY_OF, readNpy, writeNpy, type ElementType, type NdArray } from '../models/preprocessing/npy.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
-import { UsageError } from './common.ts';
+import { oneLine, UsageError } from './common.ts';
 
 const INT_RANGE: Partial<Record<ElementType, [number, number]>> = {
   int8: [-128, 127], uint8: [0, 255], int16: [-32768, 32767], uint16: [0, 65535], int32: [-(2 ** 31), 2 ** 31 - 1],
@@ -64,8 +64,7 @@ export function readTensorFile(flag: string, path: string): NdArray {
   try {
     json = JSON.parse(bytes.toString('utf8'));
   } catch (err) {
-    // JSON.parse quotes the text it read, line breaks and all: one line keeps the report one line.
-    throw new Error(`${what}: not valid JSON (${(err as Error).message.replace(/\s+/g, ' ')})`);
+    throw new Error(`${what}: not valid JSON (${oneLine((err as Error).message)})`);
   }
   return fromNested(json, what);
 }
