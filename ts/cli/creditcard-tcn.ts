@@ -4,7 +4,8 @@
 import { CREDITCARD_TCN_ID, CREDITCARD_TCN_PROTOCOL, runCreditcardTcn } from '../experiments/tabular/creditcard-tcn.ts';
 import { formatSpread, formatTabularReport, tabularReportJSON } from '../experiments/tabular/run.ts';
 import type { TabularReport } from '../experiments/tabular/run.ts';
-import { distinctFiles, inputFile, MAX_EPOCHS, outputFile, parseFlags, positiveInt, seedRange, UsageError, writeJson } from './common.ts';
+import { MAX_EPOCHS, parseFlags, positiveInt, seedRange, UsageError, writeJson } from './common.ts';
+import { distinctFiles, inputFile, outputFile } from './paths.ts';
 import type { Io } from './common.ts';
 
 export const CREDITCARD_TCN_USAGE = `usage: vigil eval ${CREDITCARD_TCN_ID} [options]

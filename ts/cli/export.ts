@@ -6,7 +6,8 @@ import { exportOnnx } from '../models/onnx/export/index.ts';
 import type { LengthsMode } from '../models/onnx/export/index.ts';
 import { Sequential } from '../models/sequential.ts';
 import { ModelFileError } from '../models/serialize.ts';
-import { distinctFiles, inputFile, outputFile, parseFlags, readModelFlag, UsageError } from './common.ts';
+import { parseFlags, UsageError } from './common.ts';
+import { distinctFiles, inputFile, outputFile, readModelFlag } from './paths.ts';
 import type { Io } from './common.ts';
 
 export const EXPORT_USAGE = `usage: vigil export --model FILE.vigil --out FILE.onnx [--lengths from-ids|input|none]

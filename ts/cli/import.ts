@@ -3,7 +3,8 @@
 import { Detector } from '../models/detectors/detector.ts';
 import { importOnnx } from '../models/onnx/import/index.ts';
 import type { Sequential } from '../models/sequential.ts';
-import { distinctFiles, inputFile, outputFile, parseFlags, UsageError } from './common.ts';
+import { parseFlags, UsageError } from './common.ts';
+import { distinctFiles, inputFile, outputFile } from './paths.ts';
 import type { Io } from './common.ts';
 
 export const IMPORT_USAGE = `usage: vigil import MODEL.onnx --out MODEL.vigil

@@ -9,7 +9,8 @@ import { NAB_TCN } from '../experiments/nab-tcn.ts';
 import type { ProtocolName } from '../experiments/run.ts';
 import { writeNabResultsAsync } from '../nab/results.ts';
 import { writeNabPlots } from '../nab/plots.ts';
-import { inputDir, MAX_EPOCHS, MAX_SEED, outputDir, outputFile, parseFlags, positiveInt, UsageError, writeJson } from './common.ts';
+import { MAX_EPOCHS, MAX_SEED, parseFlags, positiveInt, UsageError, writeJson } from './common.ts';
+import { inputDir, outputDir, outputFile } from './paths.ts';
 import type { Io } from './common.ts';
 
 /** The NAB experiments, by id. */

@@ -4,7 +4,8 @@ import { BUNDLED_NAB, loadNabCorpusAsync, NabError } from '../nab/corpus.ts';
 import { readNabResultsAsync } from '../nab/results.ts';
 import { scoreNab } from '../nab/score.ts';
 import type { NabProfileScore, NabReport } from '../nab/score.ts';
-import { distinctFiles, finiteNumber, oneLine, fraction, inputDir, inputFile, outputFile, parseFlags, UsageError, writeJson } from './common.ts';
+import { finiteNumber, oneLine, fraction, parseFlags, UsageError, writeJson } from './common.ts';
+import { distinctFiles, inputDir, inputFile, outputFile } from './paths.ts';
 import type { Io } from './common.ts';
 
 export const NAB_USAGE = `usage: vigil nab score --results DIR [options]

@@ -14,10 +14,8 @@ import type { DataFormatError } from '../models/preprocessing/csv.ts';
 import { readModelFile } from '../models/serialize.ts';
 import { INPUT_FORMATS, inputFormatFor, openOutputFile, outputFormatFor, writeScores } from '../models/stream/index.ts';
 import type { InputFormat, ScoredBatch, StreamInput, StreamOptions, StreamProgress } from '../models/stream/index.ts';
-import {
-  columnFlags, columnList, delimiter, distinctFiles, fileFlag, headerFlag, inputFile, MAX_BATCH_SIZE, metricRows, metricsJSON, outputFile, parseFlags, positiveInt, readModelFlag, table,
-  UsageError, writeJson,
-} from './common.ts';
+import { columnFlags, columnList, delimiter, headerFlag, MAX_BATCH_SIZE, metricRows, metricsJSON, parseFlags, positiveInt, table, UsageError, writeJson } from './common.ts';
+import { distinctFiles, fileFlag, inputFile, outputFile, readModelFlag } from './paths.ts';
 import type { Io } from './common.ts';
 import { refuseUnscorable, SCORE_TENSOR_USAGE, scoreTensorCommand, wantsTensorScore } from './score_tensor.ts';
 

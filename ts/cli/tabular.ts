@@ -3,7 +3,8 @@
 // experiments.
 import { formatSpread, formatTabularReport, runTabular, TABULAR_EXPERIMENTS, tabularReportJSON } from '../experiments/tabular/index.ts';
 import type { TabularReport } from '../experiments/tabular/index.ts';
-import { distinctFiles, inputFile, outputFile, parseFlags, seedRange, UsageError, writeJson } from './common.ts';
+import { parseFlags, seedRange, UsageError, writeJson } from './common.ts';
+import { distinctFiles, inputFile, outputFile } from './paths.ts';
 import type { Io } from './common.ts';
 
 export const TABULAR_IDS = Object.keys(TABULAR_EXPERIMENTS);

@@ -2,10 +2,8 @@
 import { readCustomCsvAsync, trainCustom } from '../experiments/custom.ts';
 import type { TrainCustomOptions } from '../experiments/custom.ts';
 import { epochLines, progressBar } from '../experiments/progress.ts';
-import {
-  columnFlags, delimiter, distinctFiles, fraction, headerFlag, inputFile, MAX_EPOCHS, MAX_SEED, metricRows, metricsJSON, outputFile, parseFlags, positiveInt, table, UsageError,
-  writeJson,
-} from './common.ts';
+import { columnFlags, delimiter, fraction, headerFlag, MAX_EPOCHS, MAX_SEED, metricRows, metricsJSON, parseFlags, positiveInt, table, UsageError, writeJson } from './common.ts';
+import { distinctFiles, inputFile, outputFile } from './paths.ts';
 import type { Io } from './common.ts';
 import { TRAIN_DETECTOR_USAGE, trainDetectorCommand, wantsDetector } from './train_detector.ts';
 

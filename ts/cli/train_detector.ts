@@ -3,9 +3,8 @@
 // scores raw rows of the same layout.
 import { DETECTOR_KINDS, readTableAsync, trainDetector } from '../experiments/detector_train.ts';
 import type { DetectorKind } from '../experiments/detector_train.ts';
-import {
-  columnFlags, columnList, delimiter, distinctFiles, finiteNumber, headerFlag, inputFile, MAX_EPOCHS, MAX_SEED, outputFile, parseFlags, positiveInt, table, UsageError, writeJson,
-} from './common.ts';
+import { columnFlags, columnList, delimiter, finiteNumber, headerFlag, MAX_EPOCHS, MAX_SEED, parseFlags, positiveInt, table, UsageError, writeJson } from './common.ts';
+import { distinctFiles, inputFile, outputFile } from './paths.ts';
 import type { Io } from './common.ts';
 
 export const TRAIN_DETECTOR_USAGE = `usage: vigil train --detector KIND --data FILE.csv --model OUT.vigil [options]
