@@ -172,6 +172,23 @@ test('Ctrl-C during a long --output run removes the temporary file and leaves th
   }
 });
 
+test('vigil score | head: the reader leaving ends the run quietly with exit 0, as a Unix filter does', async () => {
+  // Enough rows that the scores are still being written when the reader has gone.
+  const many = Array.from({ length: 20_000 }, (_, i) => rowsCsv[i % N]);
+  writeFileSync(path('many.csv'), csvText(many));
+  const cli = fileURLToPath(new URL('../ts/cli.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'score', '--model', path('det.vigil'), '--input', path('many.csv'), '--columns', 'a,b,c',
+    '--batch-size', '64'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c) => { stderr += String(c); });
+  const exited = new Promise<NodeJS.Signals | number | null>((ok) => child.on('exit', (code, signal) => ok(signal ?? code)));
+  const first = await new Promise<string>((ok) => child.stdout.once('data', (c) => ok(String(c))));
+  child.stdout.destroy();
+  assert.match(first, /^row,score,prediction\n/);
+  assert.is(await exited, 0, stderr);
+  assert.not.match(stderr, /EPIPE/);
+});
+
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test.run();

@@ -165,6 +165,9 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     if (command === 'import') return await importCommand(rest, io);
     throw new UsageError(`unknown command ${JSON.stringify(command)}; try: vigil eval|train|score|nab|export|import --help`);
   } catch (err) {
+    // The reader of the output went away (vigil score ... | head): it has what it wanted, so end
+    // quietly, as a Unix filter does on SIGPIPE (Node ignores the signal and reports EPIPE instead).
+    if ((err as NodeJS.ErrnoException | null)?.code === 'EPIPE') return 0;
     if (err instanceof UsageError) {
       io.stderr.write(`vigil: ${err.message}\n\n${COMMAND_USAGE[command ?? ''] ?? USAGE}\n`);
       return 2;
@@ -194,5 +197,9 @@ if (invokedDirectly()) {
       process.kill(process.pid, signal);
     });
   }
+  // A closed pipe is main()'s to report (above); left unhandled here, the stream's 'error' event would crash.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
   process.exitCode = await main(process.argv.slice(2));
 }
