@@ -46,6 +46,7 @@ writeFileSync(path('empty.csv'), '');
 // Enough of a model file for the check of its kind: the magic bytes.
 writeFileSync(path('model.vigil'), Buffer.concat([Buffer.from('VIGILMDL'), Buffer.alloc(64)]));
 writeFileSync(path('binary.csv'), Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0x14, 0x00]));
+writeFileSync(path('utf16.csv'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a,b\n1,2\n', 'utf16le')]));
 writeFileSync(path('x.npy'), writeNpy({ dtype: 'float32', shape: [2, 2], data: new Float32Array(4) }));
 
 const TRAIN = ['train', '--data', textCsv, '--text-column', 'text', '--label-column', 'label', '--model', path('m.vigil')];
@@ -242,7 +243,10 @@ for (const [argv, flag, kind] of inputs) {
     const cases: Array<[string, RegExp]> = kind === 'folder'
       ? [[path('nowhere'), /no such folder/], [textCsv, /is a file, not a folder/]]
       : [[path('nowhere.csv'), /no such file/], [folder, /is a folder, not a file/], [path('empty.csv'), /is empty/]];
-    if (kind === 'text') cases.push([path('model.vigil'), /is a vigil model file, not a data file/], [path('binary.csv'), /is a binary file, not text/]);
+    if (kind === 'text') {
+      cases.push([path('model.vigil'), /is a vigil model file, not a data file/], [path('binary.csv'), /is a binary file, not text/],
+        [path('utf16.csv'), /is UTF-16 text; save it as UTF-8/]);
+    }
     if (flag === '--model') cases.push([textCsv, /not a vigil model file \(it does not start with "VIGILMDL"\)/]);
     for (const [file, why] of cases) {
       const r = await run([...argv, flag, file]);

@@ -70,6 +70,9 @@ export function inputFile(flag: string, v: string | undefined, required: boolean
   if (kind === 'text') {
     const gzip = b[0] === 0x1f && b[1] === 0x8b;
     if (vigilModel) throw new InputFileError(flag, path, 'is a vigil model file, not a data file');
+    // UTF-16 with its byte-order mark (Excel's "Unicode text"): text in an encoding vigil does not read.
+    const utf16 = (b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff);
+    if (utf16) throw new InputFileError(flag, path, 'is UTF-16 text; save it as UTF-8');
     if (!gzip && b.includes(0)) throw new InputFileError(flag, path, 'is a binary file, not text (CSV, JSON lines or text lines)');
   }
   return path;
