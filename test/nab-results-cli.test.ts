@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { main } from '../ts/cli.ts';
 import {
-  DataFormatError, loadNabCorpus, nabLabels, NabError, readNabResults, readNabResultsAsync, scoreNab, writeNabResults, writeNabResultsAsync,
+  DataFormatError, FileWriteError, loadNabCorpus, nabLabels, NabError, readNabResults, readNabResultsAsync, scoreNab, writeNabResults, writeNabResultsAsync,
 } from '../ts/index.ts';
 import { readNabResultsFile } from '../ts/nab/index.ts';
 import { csvRecords } from '../ts/models/preprocessing/csv.ts';
@@ -159,6 +159,12 @@ test('readNabResultsAsync and writeNabResultsAsync: the sync forms\' scores and 
   await rejectsLikeSync(() => writeNabResults(a, 'my_detector', corpus, scores), writeNabResultsAsync(a, 'my_detector', corpus, scores));
   const nan = { 'cat/s.csv': new Float64Array(100).fill(NaN) };
   await rejectsLikeSync(() => writeNabResults(a, 'x', smallCorpus, nan), writeNabResultsAsync(a, 'x', smallCorpus, nan));
+  // A folder where a results file goes: the write fails as a FileWriteError on both threads.
+  const blocked = join(tmp, 'blocked');
+  mkdirSync(join(blocked, 'x', 'cat', 'x_s.csv'), { recursive: true });
+  const fifty = { 'cat/s.csv': new Float64Array(smallCorpus.series[0].values.length).fill(0.5) };
+  const w = await rejectsLikeSync(() => writeNabResults(blocked, 'x', smallCorpus, fifty), writeNabResultsAsync(blocked, 'x', smallCorpus, fifty));
+  assert.ok(w instanceof FileWriteError && /x_s\.csv: it is a folder$/.test(w.message), w.message);
 });
 
 test('vigil nab score: tables for each detector, and --json with every number', async () => {

@@ -103,6 +103,7 @@ export type { Tensor, TensorData } from './models/tensor.ts';
 
 // Model files: Sequential.save / Sequential.load.
 export { FORMAT_VERSION, ModelFileError, Preprocessing, decodeModelFile, encodeModelFile } from './models/serialize.ts';
+export { FileWriteError } from './io/atomic.ts';
 export type {
   CompileJSON, DetectorJSON, LayerJSON, LoadedModel, ModelFileHeader, ModelFileProblem, OptimizerJSON, PadConfig, PreprocessingJSON,
   SaveOptions, SavePreprocessing, SequentialJSON, WeightEntry,

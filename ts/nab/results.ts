@@ -4,7 +4,7 @@
 // profile and final_results.json ({ detector: { profile: normalized score } }).
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { writeFileAtomicSync } from '../io/atomic.ts';
+import { FileWriteError, writeFileAtomicSync } from '../io/atomic.ts';
 import { csvRecords, DataFormatError } from '../models/preprocessing/csv.ts';
 import { readDataText } from '../models/datasets.ts';
 import type { LoadAsyncOptions } from '../models/datasets.ts';
@@ -17,7 +17,7 @@ import type { NabReport, NabScores } from './score.ts';
 import { nabRowScores, NO_DETECTION_THRESHOLD } from './sweep.ts';
 import { parseNabTime } from './time.ts';
 
-const RESULT_ERRORS = [NabError, DataFormatError];
+const RESULT_ERRORS = [NabError, DataFormatError, FileWriteError];
 
 /** Detector names may not hold '_': NAB splits results file names on it to find the detector. */
 const DETECTOR_NAME = /^[A-Za-z0-9][A-Za-z0-9.-]*$/;
