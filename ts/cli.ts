@@ -3,9 +3,9 @@
 // 2 a usage error), so tests call it in-process; the process only exits when this file is the
 // program being run.
 import { realpathSync } from 'node:fs';
-import { removePendingTempFiles } from './io/atomic.ts';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { removePendingTempFiles } from './io/atomic.ts';
 import { EXPERIMENTS, formatReport, PROTOCOLS, reportJSON, runExperiment } from './experiments/index.ts';
 import type { ProtocolName } from './experiments/index.ts';
 import { epochLines, progressBar } from './experiments/progress.ts';
@@ -15,9 +15,9 @@ import type { Io } from './cli/common.ts';
 import { SCORE_USAGE, scoreCommand } from './cli/score.ts';
 import { IMPORT_USAGE, importCommand } from './cli/import.ts';
 import { NAB_USAGE, nabCommand } from './cli/nab.ts';
-import { NAB_EVAL_USAGE, NAB_EXPERIMENTS, nabEvalCommand } from './cli/nab-eval.ts';
-import { TABULAR_IDS, tabularEvalCommand } from './cli/tabular.ts';
-import { CREDITCARD_TCN_USAGE, creditcardTcnCommand } from './cli/creditcard-tcn.ts';
+import { NAB_EVAL_OPTIONS, NAB_EVAL_USAGE, NAB_EXPERIMENTS, nabEvalCommand } from './cli/nab-eval.ts';
+import { TABULAR_IDS, TABULAR_OPTIONS, tabularEvalCommand } from './cli/tabular.ts';
+import { CREDITCARD_TCN_OPTIONS, CREDITCARD_TCN_USAGE, creditcardTcnCommand } from './cli/creditcard-tcn.ts';
 import { CREDITCARD_TCN_ID } from './experiments/tabular/creditcard-tcn.ts';
 import { TRAIN_USAGE, trainCommand } from './cli/train.ts';
 import { EXPORT_USAGE, exportCommand } from './cli/export.ts';
@@ -70,16 +70,27 @@ const COMMAND_USAGE: Record<string, string> = {
   eval: EVAL_USAGE, train: TRAIN_USAGE, score: SCORE_USAGE, nab: NAB_USAGE, export: EXPORT_USAGE, import: IMPORT_USAGE,
 };
 
+const EVAL_OPTIONS = {
+  protocol: { type: 'string' },
+  epochs: { type: 'string' },
+  data: { type: 'string' },
+  test: { type: 'string' },
+  seed: { type: 'string' },
+  limit: { type: 'string' },
+  json: { type: 'string' },
+  verbose: { type: 'boolean', short: 'v' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 /**
  * The experiment `vigil eval` is asked for: the first positional, wherever it stands among the
- * options. Every eval command's value flags are read as taking a value, so that a value (`--json
- * kdd-iforest`) is not taken for the experiment.
+ * options. Every eval command's flags are read as declared, so that a value (`--json kdd-iforest`)
+ * is not taken for the experiment.
  */
 function experimentArg(args: string[]): { id: string; index: number } | null {
-  const valueFlags = ['protocol', 'epochs', 'data', 'test', 'seed', 'seeds', 'limit', 'json', 'results', 'plots'];
   const { tokens } = parseArgs({
     args, strict: false, allowPositionals: true, tokens: true,
-    options: Object.fromEntries(valueFlags.map((f) => [f, { type: 'string' as const }])),
+    options: { ...EVAL_OPTIONS, ...TABULAR_OPTIONS, ...CREDITCARD_TCN_OPTIONS, ...NAB_EVAL_OPTIONS },
   });
   const first = tokens.find((t) => t.kind === 'positional');
   return first?.kind === 'positional' ? { id: first.value, index: first.index } : null;
@@ -96,17 +107,7 @@ async function evalCommand(args: string[], io: Io): Promise<number> {
     args,
     allowPositionals: true,
     strict: true,
-    options: {
-      protocol: { type: 'string' },
-      epochs: { type: 'string' },
-      data: { type: 'string' },
-      test: { type: 'string' },
-      seed: { type: 'string' },
-      limit: { type: 'string' },
-      json: { type: 'string' },
-      verbose: { type: 'boolean', short: 'v' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: EVAL_OPTIONS,
   });
   const { values: o, positionals } = parsed;
   if (o.help) {

@@ -55,23 +55,21 @@ export function seedRange(seed: string | undefined, seeds: string | undefined, d
   return { first, count };
 }
 
-/** A finite number in [lo, hi], or (lo, hi] when `lowOpen` (either end left out: unbounded). */
-export function finiteNumber(flag: string, v: string | undefined, lo = -Infinity, hi = Infinity, lowOpen = false): number | undefined {
+/**
+ * A finite number between `lo` and `hi` (either left out: unbounded), each end included unless
+ * `open` names it: 'low' gives (lo, hi], 'high' [lo, hi).
+ */
+export function finiteNumber(flag: string, v: string | undefined, lo = -Infinity, hi = Infinity, open?: 'low' | 'high'): number | undefined {
   if (v === undefined) return undefined;
   const x = Number(v);
-  if (v.trim() === '' || !Number.isFinite(x) || x < lo || (lowOpen && x === lo) || x > hi) {
-    const range = lo === -Infinity && hi === Infinity ? '' : lo === -Infinity ? ` <= ${hi}` : hi === Infinity ? ` ${lowOpen ? '>' : '>='} ${lo}`
-      : ` in ${lowOpen ? '(' : '['}${lo}, ${hi}]`;
+  const lowOpen = open === 'low', highOpen = open === 'high';
+  if (v.trim() === '' || !Number.isFinite(x) || x < lo || (lowOpen && x === lo) || x > hi || (highOpen && x === hi)) {
+    const range = lo === -Infinity && hi === Infinity ? ''
+      : lo === -Infinity ? ` ${highOpen ? '<' : '<='} ${hi}`
+        : hi === Infinity ? ` ${lowOpen ? '>' : '>='} ${lo}`
+          : ` in ${lowOpen ? '(' : '['}${lo}, ${hi}${highOpen ? ')' : ']'}`;
     throw new UsageError(`${flag} must be a number${range}, got ${JSON.stringify(v)}`);
   }
-  return x;
-}
-
-/** A number in [lo, hi). */
-export function fraction(flag: string, v: string | undefined, lo: number, hi: number): number | undefined {
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (v.trim() === '' || !Number.isFinite(x) || x < lo || x >= hi) throw new UsageError(`${flag} must be a number in [${lo}, ${hi}), got ${JSON.stringify(v)}`);
   return x;
 }
 

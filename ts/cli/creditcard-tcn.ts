@@ -6,6 +6,7 @@ import { formatSpread, formatTabularReport, tabularReportJSON } from '../experim
 import type { TabularReport } from '../experiments/tabular/run.ts';
 import { MAX_EPOCHS, parseFlags, positiveInt, seedRange, UsageError, writeJson } from './common.ts';
 import { distinctFiles, inputFile, outputFile } from './paths.ts';
+import { TABULAR_OPTIONS } from './tabular.ts';
 import type { Io } from './common.ts';
 
 export const CREDITCARD_TCN_USAGE = `usage: vigil eval ${CREDITCARD_TCN_ID} [options]
@@ -27,21 +28,15 @@ options:
   -v, --verbose    one line per training epoch
   -h, --help       this text`;
 
+/** The tabular experiments' flags and an epoch budget. */
+export const CREDITCARD_TCN_OPTIONS = { ...TABULAR_OPTIONS, epochs: { type: 'string' } } as const;
+
 export async function creditcardTcnCommand(args: string[], io: Io): Promise<number> {
   const { values: o, positionals } = parseFlags({
     args,
     allowPositionals: true,
     strict: true,
-    options: {
-      data: { type: 'string' },
-      test: { type: 'string' },
-      seed: { type: 'string' },
-      seeds: { type: 'string' },
-      epochs: { type: 'string' },
-      json: { type: 'string' },
-      verbose: { type: 'boolean', short: 'v' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: CREDITCARD_TCN_OPTIONS,
   });
   if (o.help) {
     io.stdout.write(`${CREDITCARD_TCN_USAGE}\n`);

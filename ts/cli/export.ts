@@ -1,11 +1,11 @@
 // `vigil export`: a vigil model file (a Sequential, with its tokenizer and padding, or a fitted
 // IsolationForest, OneClassSVM or RBM) as one ONNX file.
-import { loadDetector } from '../models/detectors/detector.ts';
+import { detectorFromFile } from '../models/detectors/detector.ts';
 import '../models/detectors/registry.ts';
 import { exportOnnx } from '../models/onnx/export/index.ts';
 import type { LengthsMode } from '../models/onnx/export/index.ts';
 import { Sequential } from '../models/sequential.ts';
-import { ModelFileError } from '../models/serialize.ts';
+import { sequentialFromFile } from '../models/serialize.ts';
 import { parseFlags, UsageError } from './common.ts';
 import { distinctFiles, inputFile, outputFile, readModelFlag } from './paths.ts';
 import type { Io } from './common.ts';
@@ -43,10 +43,9 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
   const modelPath = inputFile('--model', o.model, true, 'binary')!;
   distinctFiles([['--out', out]], [['--model', modelPath]]);
   // A Sequential model, else (by the type in the file) a detector.
-  const loaded = await readModelFlag('--model', modelPath, () => Sequential.load(modelPath).catch(async (err: unknown) => {
-    if (!(err instanceof ModelFileError && err.problem === 'wrong-model-type')) throw err;
-    return { detector: await loadDetector(modelPath) };
-  }));
+  const loaded = await readModelFlag('--model', modelPath, (file) => (file.header.modelType === 'sequential'
+    ? sequentialFromFile(Sequential, file, modelPath)
+    : { detector: detectorFromFile(file, modelPath) }));
   let bytes: Uint8Array;
   if ('detector' in loaded) {
     if (o.lengths !== undefined) throw new UsageError('--lengths applies to Sequential models only');

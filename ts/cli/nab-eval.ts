@@ -39,7 +39,7 @@ export const NAB_EVAL_USAGE = `usage: vigil eval nab-lstm|nab-tcn [options]
   --allow-unordered-times  accept series rows whose time repeats or goes back (8 of NAB's 58 files)
   -h, --help               this text`;
 
-const OPTIONS = {
+export const NAB_EVAL_OPTIONS = {
   data: { type: 'string' },
   protocol: { type: 'string' },
   seed: { type: 'string' },
@@ -63,7 +63,7 @@ export async function nabEvalCommand({ experiment, args }: { experiment: NabExpe
 }
 
 async function nabEval(exp: NabExperiment, args: string[], io: Io): Promise<number> {
-  const parsed = parseFlags({ args, strict: true, options: OPTIONS });
+  const parsed = parseFlags({ args, strict: true, options: NAB_EVAL_OPTIONS });
   const o = parsed.values;
   if (o.help) {
     io.stdout.write(`${NAB_EVAL_USAGE}\n`);

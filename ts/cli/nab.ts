@@ -4,7 +4,7 @@ import { BUNDLED_NAB, loadNabCorpusAsync, NabError } from '../nab/corpus.ts';
 import { readNabResultsAsync } from '../nab/results.ts';
 import { scoreNab } from '../nab/score.ts';
 import type { NabProfileScore, NabReport } from '../nab/score.ts';
-import { finiteNumber, oneLine, fraction, parseFlags, UsageError, writeJson } from './common.ts';
+import { finiteNumber, oneLine, parseFlags, UsageError, writeJson } from './common.ts';
 import { distinctFiles, inputDir, inputFile, outputFile } from './paths.ts';
 import type { Io } from './common.ts';
 
@@ -108,7 +108,7 @@ async function scoreSub(args: string[], io: Io): Promise<number> {
   if (o.detector !== undefined && o.detector === '') throw new UsageError('--detector needs a name');
   if (o.threshold !== undefined && o.thresholds !== undefined) throw new UsageError('give --threshold or --thresholds, not both');
   const threshold = finiteNumber('--threshold', o.threshold);
-  const probationPercent = fraction('--probation', o.probation, 0, 1);
+  const probationPercent = finiteNumber('--probation', o.probation, 0, 1, 'high');
   const json = outputFile('--json', o.json, false);
   const resultsDir = inputDir('--results', o.results, true)!;
   const dataDir = inputDir('--data', o.data, false) ?? BUNDLED_NAB;

@@ -5,7 +5,8 @@
 import { accessSync, closeSync, constants, openSync, readSync, statSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { MAGIC, ModelFileError } from '../models/serialize.ts';
+import { MAGIC, ModelFileError, readModelFile } from '../models/serialize.ts';
+import type { DecodedModelFile } from '../models/serialize.ts';
 import { UsageError } from './common.ts';
 
 export function fileFlag(flag: string, v: string | undefined, required: boolean): string | undefined {
@@ -79,12 +80,13 @@ export function inputFile(flag: string, v: string | undefined, required: boolean
 }
 
 /**
- * `read()` of the model file `flag` names, with the file's own problems (not a model file, corrupted,
- * from a newer vigil) reported as `flag path: why`.
+ * Reads the model file `flag` names (once) and builds what the command needs from it; the file's own
+ * problems (not a model file, corrupted, from a newer vigil, a model the build refuses) are
+ * reported as `flag path: why`.
  */
-export async function readModelFlag<T>(flag: string, path: string, read: () => Promise<T>): Promise<T> {
+export async function readModelFlag<T>(flag: string, path: string, build: (file: DecodedModelFile) => T): Promise<T> {
   try {
-    return await read();
+    return build(await readModelFile(path));
   } catch (err) {
     if (err instanceof ModelFileError && err.path === path) throw new InputFileError(flag, path, err.detail, err);
     throw err;

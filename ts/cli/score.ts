@@ -11,7 +11,6 @@ import type { Detector } from '../models/detectors/detector.ts';
 import type { TabularInput } from '../models/detectors/matrix.ts';
 import '../models/detectors/registry.ts';
 import type { DataFormatError } from '../models/preprocessing/csv.ts';
-import { readModelFile } from '../models/serialize.ts';
 import { INPUT_FORMATS, inputFormatFor, openOutputFile, outputFormatFor, writeScores } from '../models/stream/index.ts';
 import type { InputFormat, ScoredBatch, StreamInput, StreamOptions, StreamProgress } from '../models/stream/index.ts';
 import { columnFlags, columnList, delimiter, headerFlag, MAX_BATCH_SIZE, metricRows, metricsJSON, parseFlags, positiveInt, table, UsageError, writeJson } from './common.ts';
@@ -63,8 +62,7 @@ type Loaded = { kind: 'text'; m: ScoringModel } | { kind: 'detector'; det: Detec
 
 /** A Sequential text model or a detector, by the type written in the file. */
 function loadModel(path: string): Promise<Loaded> {
-  return readModelFlag('--model', path, async (): Promise<Loaded> => {
-    const file = await readModelFile(path);
+  return readModelFlag('--model', path, (file): Loaded => {
     refuseUnscorable(file.header.modelType, path);
     if (file.header.modelType === 'sequential') return { kind: 'text', m: scoringModelFromFile(file, path) };
     return { kind: 'detector', det: detectorFromFile<Detector<TabularInput>>(file, path) };

@@ -13,7 +13,7 @@ import { decodeModel } from '../models/onnx/proto.ts';
 import { OnnxModel } from '../models/onnx/runtime/model.ts';
 import { isElementType, type ElementType, type NdArray } from '../models/preprocessing/npy.ts';
 import { Embedding } from '../models/layers/embedding.ts';
-import { readModelFile, sequentialFromFile } from '../models/serialize.ts';
+import { sequentialFromFile } from '../models/serialize.ts';
 import { MAX_BATCH_SIZE, parseFlags, positiveInt, UsageError } from './common.ts';
 import { distinctFiles, fileFlag, inputFile, outputFile, readModelFlag } from './paths.ts';
 import type { Io } from './common.ts';
@@ -128,8 +128,7 @@ async function runNative(modelPath: string, x: NdArray, batchSize: number, io: I
   }
   // A vigil model file of any kind, by the type in its header: a Sequential model, else a detector
   // (detectorFromFile knows every registered type and names the known ones when the type is not one).
-  const loaded = await readModelFlag('--model', modelPath, async (): Promise<{ model: Sequential } | { detector: Detector<never> }> => {
-    const file = await readModelFile(modelPath);
+  const loaded = await readModelFlag('--model', modelPath, (file): { model: Sequential } | { detector: Detector<never> } => {
     refuseUnscorable(file.header.modelType, modelPath);
     return file.header.modelType === 'sequential'
       ? { model: sequentialFromFile(Sequential, file, modelPath).model }

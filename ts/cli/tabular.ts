@@ -9,6 +9,16 @@ import type { Io } from './common.ts';
 
 export const TABULAR_IDS = Object.keys(TABULAR_EXPERIMENTS);
 
+export const TABULAR_OPTIONS = {
+  data: { type: 'string' },
+  test: { type: 'string' },
+  seed: { type: 'string' },
+  seeds: { type: 'string' },
+  json: { type: 'string' },
+  verbose: { type: 'boolean', short: 'v' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export const TABULAR_USAGE = `usage: vigil eval <tabular experiment> [options]
 
 tabular experiments: ${TABULAR_IDS.join(', ')}
@@ -30,15 +40,7 @@ export async function tabularEvalCommand(args: string[], io: Io): Promise<number
     args,
     allowPositionals: true,
     strict: true,
-    options: {
-      data: { type: 'string' },
-      test: { type: 'string' },
-      seed: { type: 'string' },
-      seeds: { type: 'string' },
-      json: { type: 'string' },
-      verbose: { type: 'boolean', short: 'v' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: TABULAR_OPTIONS,
   });
   const { values: o, positionals } = parsed;
   if (o.help) {

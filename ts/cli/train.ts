@@ -2,7 +2,7 @@
 import { readCustomCsvAsync, trainCustom } from '../experiments/custom.ts';
 import type { TrainCustomOptions } from '../experiments/custom.ts';
 import { epochLines, progressBar } from '../experiments/progress.ts';
-import { columnFlags, delimiter, fraction, headerFlag, MAX_EPOCHS, MAX_SEED, metricRows, metricsJSON, parseFlags, positiveInt, table, UsageError, writeJson } from './common.ts';
+import { columnFlags, delimiter, finiteNumber, headerFlag, MAX_EPOCHS, MAX_SEED, metricRows, metricsJSON, parseFlags, positiveInt, table, UsageError, writeJson } from './common.ts';
 import { distinctFiles, inputFile, outputFile } from './paths.ts';
 import type { Io } from './common.ts';
 import { TRAIN_DETECTOR_USAGE, trainDetectorCommand, wantsDetector } from './train_detector.ts';
@@ -71,7 +71,7 @@ export async function trainCommand(args: string[], io: Io, overrides: TrainOverr
   const header = headerFlag(o);
   const maxlen = positiveInt('--maxlen', o.maxlen, 1, 1 << 20);
   const epochs = positiveInt('--epochs', o.epochs, 1, MAX_EPOCHS);
-  const validationSplit = fraction('--validation-split', o['validation-split'], 0, 1);
+  const validationSplit = finiteNumber('--validation-split', o['validation-split'], 0, 1, 'high');
   const seed = positiveInt('--seed', o.seed, 0, MAX_SEED);
   const delim = delimiter(o.delimiter);
   if (o.positive !== undefined && o.positive.trim() === '') throw new UsageError('--positive needs a label value');

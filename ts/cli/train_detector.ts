@@ -70,7 +70,7 @@ export async function trainDetectorCommand(args: string[], io: Io): Promise<numb
   if (!DETECTOR_KINDS.includes(kind)) throw new UsageError(`--detector must be one of ${DETECTOR_KINDS.join(', ')}, got ${JSON.stringify(o.detector)}`);
   if (o.data !== undefined && o.csv !== undefined) throw new UsageError('give --data or --csv (the same flag), not both');
   if (o.model !== undefined && o.out !== undefined) throw new UsageError('give --model or --out (the same flag), not both');
-  const contamination = finiteNumber('--contamination', o.contamination, 0, 0.5, true);
+  const contamination = finiteNumber('--contamination', o.contamination, 0, 0.5, 'low');
   const epochs = positiveInt('--epochs', o.epochs, 1, MAX_EPOCHS);
   if (epochs !== undefined && kind !== 'rbm' && kind !== 'autoencoder') throw new UsageError('--epochs is for rbm and autoencoder');
   const seed = positiveInt('--seed', o.seed, 0, MAX_SEED);
@@ -80,11 +80,12 @@ export async function trainDetectorCommand(args: string[], io: Io): Promise<numb
   const exclude = [o['label-column'], o['id-column']].filter((c): c is string => c !== undefined);
   const tableOptions = { columns: columnList('--columns', o.columns), exclude, header: headerFlag(o), delimiter: delimiter(o.delimiter) };
   // The files last: every mistake in the flags is reported first, as a usage error.
-  const modelPath = outputFile(o.out !== undefined ? '--out' : '--model', o.model ?? o.out, true)!;
+  const modelFlag = o.out !== undefined ? '--out' : '--model';
+  const modelPath = outputFile(modelFlag, o.model ?? o.out, true)!;
   const json = outputFile('--json', o.json, false);
   const dataFlag = o.csv !== undefined ? '--csv' : '--data';
   const data = inputFile(dataFlag, o.data ?? o.csv, true, 'text')!;
-  distinctFiles([[o.out !== undefined ? '--out' : '--model', modelPath], ['--json', json]], [[dataFlag, data]]);
+  distinctFiles([[modelFlag, modelPath], ['--json', json]], [[dataFlag, data]]);
 
   const t = await readTableAsync(data, tableOptions);
   io.stderr.write(`${data}: ${t.rows.length} rows, ${t.features.length} feature column(s)` +
